@@ -1,0 +1,92 @@
+//! Reading keyword arguments (`dense(64)`, `l2(1e-4)`) into numbers, with
+//! an error at the offending argument when they do not fit.
+
+use crate::errors::Errors;
+use crate::parse::{Arg, Call};
+use syn::{Expr, Lit, UnOp};
+
+/// The positional arguments of `call` if there are exactly `count` of them
+/// and no named ones; otherwise an error showing `usage`.
+pub fn positional<'a>(
+    call: &'a Call,
+    count: usize,
+    usage: &str,
+    errors: &mut Errors,
+) -> Option<&'a [Arg]> {
+    if let Some(named) = call.args.iter().find(|a| a.name.is_some()) {
+        let name = named
+            .name
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        errors.push(
+            named.span(),
+            format!("`{}` has no parameter `{name}`; write `{usage}`", call.name),
+        );
+        return None;
+    }
+    if call.args.len() == count {
+        return Some(&call.args);
+    }
+    let span = match call.args.get(count) {
+        Some(extra) => extra.span(),
+        None => call.span(),
+    };
+    let message = match count {
+        0 => format!("`{}` takes no arguments", call.name),
+        _ => format!(
+            "`{}` takes {count} argument{}, as in `{usage}`",
+            call.name,
+            if count == 1 { "" } else { "s" }
+        ),
+    };
+    errors.push(span, message);
+    None
+}
+
+/// A whole number written as an integer literal.
+pub fn whole(expr: &Expr) -> Result<u64, String> {
+    match expr {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Int(i) => i.base10_parse::<u64>().map_err(|e| e.to_string()),
+            _ => Err(format!("expected a whole number, found `{}`", show(expr))),
+        },
+        _ => Err(format!("expected a whole number, found `{}`", show(expr))),
+    }
+}
+
+/// A real number written as a (possibly negated) integer or float literal.
+pub fn real(expr: &Expr) -> Result<f64, String> {
+    let fail = || format!("expected a number, found `{}`", show(expr));
+    match expr {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Float(f) => f.base10_parse::<f64>().map_err(|e| e.to_string()),
+            Lit::Int(i) => i.base10_parse::<f64>().map_err(|e| e.to_string()),
+            _ => Err(fail()),
+        },
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => real(&u.expr).map(|v| -v),
+        Expr::Paren(p) => real(&p.expr),
+        _ => Err(fail()),
+    }
+}
+
+fn show(expr: &Expr) -> String {
+    quote::ToTokens::to_token_stream(expr)
+        .to_string()
+        .replace(' ', "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_numbers_and_rejects_others() {
+        let e = |s: &str| syn::parse_str::<Expr>(s).unwrap();
+        assert_eq!(whole(&e("128")), Ok(128));
+        assert!(whole(&e("1.5")).unwrap_err().contains("whole number"));
+        assert_eq!(real(&e("-1e-4")), Ok(-1e-4));
+        assert_eq!(real(&e("2")), Ok(2.0));
+        assert!(real(&e("x")).is_err());
+    }
+}

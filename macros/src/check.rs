@@ -1,0 +1,263 @@
+//! Stage 2: the declaration to a checked model, reporting every mistake.
+//!
+//! One function per rule, run in order; errors are collected, not returned
+//! early, so a declaration with three independent mistakes gets three
+//! messages, each at the smallest token that is wrong. After a mistake the
+//! check carries on with what the user declared (a layer's declared size) or
+//! with "unknown" (after an unknown layer), so one mistake is reported once
+//! and never causes follow-up errors.
+
+use crate::errors::Errors;
+use crate::layers;
+use crate::losses;
+use crate::model::{Layer, Model};
+use crate::parse::{Call, Declaration, Field, KEYS, Value};
+use crate::regularizer;
+use proc_macro2::{Ident, Span};
+use syn::LitInt;
+
+pub fn check(decl: Declaration) -> syn::Result<Model> {
+    let mut errors = Errors::default();
+    let fields = unique_fields(&decl.fields, &mut errors);
+    let find = |key: &str| fields.iter().find(|f| f.key == key).map(|f| &f.value);
+
+    let scalar = scalar_type(find("scalar"), &decl.name, &mut errors);
+    let input = match find("input") {
+        Some(Value::Input { dims, span }) => input_shape(dims, *span, &mut errors),
+        _ => {
+            missing(&decl.name, "input", "input: [784]", &mut errors);
+            None
+        }
+    };
+    let (layers, output) = match find("layers") {
+        Some(Value::Layers { calls, span }) => {
+            layer_chain(calls, *span, input.as_deref(), &mut errors)
+        }
+        _ => {
+            missing(&decl.name, "layers", "layers: [dense(10)]", &mut errors);
+            (Vec::new(), None)
+        }
+    };
+    let loss = match find("loss") {
+        Some(Value::Loss(call)) => {
+            let last = describe_last(find("layers"));
+            losses::resolve(call, output.as_deref(), &last, &mut errors)
+        }
+        _ => {
+            missing(&decl.name, "loss", "loss: mse", &mut errors);
+            None
+        }
+    };
+    let regularizer = match find("regularizer") {
+        Some(Value::Regularizer(call)) => regularizer::resolve(call, &mut errors),
+        _ => None,
+    };
+    errors.finish()?;
+    match (input, loss) {
+        (Some(input), Some(loss)) => Ok(Model {
+            attrs: decl.attrs,
+            vis: decl.vis,
+            name: decl.name,
+            scalar,
+            input,
+            layers,
+            loss,
+            regularizer,
+        }),
+        // Every path to `None` above records an error, so this is not reached;
+        // should it be, the user still gets a message rather than a panic.
+        _ => Err(syn::Error::new(
+            decl.name.span(),
+            "the network declaration is incomplete",
+        )),
+    }
+}
+
+/// Each key may appear once: a second `loss` is a mistake, reported at the
+/// second key, since silently taking either one would hide a typo.
+fn unique_fields<'a>(fields: &'a [Field], errors: &mut Errors) -> Vec<&'a Field> {
+    let mut seen: Vec<&Field> = Vec::new();
+    for field in fields {
+        if seen.iter().any(|f| f.key == field.key) {
+            errors.push(
+                field.key.span(),
+                format!("duplicate key `{}`; each key may appear once", field.key),
+            );
+        } else {
+            seen.push(field);
+        }
+    }
+    seen
+}
+
+/// `input`, `layers` and `loss` are required: without them there is nothing
+/// to compile. Reported at the network's name, where the key belongs.
+fn missing(name: &Ident, key: &str, example: &str, errors: &mut Errors) {
+    debug_assert!(KEYS.contains(&key));
+    errors.push(
+        name.span(),
+        format!("network `{name}` has no `{key}`; add one, for example `{example}`"),
+    );
+}
+
+/// `scalar: f32 | f64`, default `f32`. Other types are rejected because the
+/// kernels exist for these two only.
+fn scalar_type(value: Option<&Value>, name: &Ident, errors: &mut Errors) -> Ident {
+    match value {
+        Some(Value::Scalar(ty)) if ty == "f32" || ty == "f64" => ty.clone(),
+        Some(Value::Scalar(ty)) => {
+            errors.push(
+                ty.span(),
+                format!("`scalar` must be `f32` or `f64`, found `{ty}`"),
+            );
+            Ident::new("f32", ty.span())
+        }
+        _ => Ident::new("f32", name.span()),
+    }
+}
+
+/// Every input dimension is a whole number of at least 1: a zero-sized
+/// input has nothing to learn from. `input: []` is rejected likewise.
+fn input_shape(dims: &[LitInt], span: Span, errors: &mut Errors) -> Option<Vec<usize>> {
+    if dims.is_empty() {
+        errors.push(
+            span,
+            "`input` needs at least one dimension, as in `input: [784]`",
+        );
+        return None;
+    }
+    let mut shape = Vec::new();
+    for lit in dims {
+        match lit.base10_parse::<usize>() {
+            Ok(0) => errors.push(lit.span(), "input dimensions must be at least 1, found 0"),
+            Ok(n) => shape.push(n),
+            Err(e) => errors.push(lit.span(), e),
+        }
+    }
+    (shape.len() == dims.len()).then_some(shape)
+}
+
+/// Each layer must accept the shape the previous one produces. A layer
+/// with a mistake still passes on its declared output, so the next layers
+/// are checked too; after an unknown layer the shape is unknown and checks
+/// that need it are skipped rather than guessed.
+fn layer_chain(
+    calls: &[Call],
+    span: Span,
+    input: Option<&[usize]>,
+    errors: &mut Errors,
+) -> (Vec<Layer>, Option<Vec<usize>>) {
+    if calls.is_empty() {
+        errors.push(
+            span,
+            "`layers` is empty; a network needs at least one layer, as in `layers: [dense(10)]`",
+        );
+        return (Vec::new(), None);
+    }
+    let mut shape = input.map(<[usize]>::to_vec);
+    let mut layers = Vec::new();
+    for (index, call) in calls.iter().enumerate() {
+        match layers::resolve(call, shape.as_deref(), errors) {
+            Some((kind, output)) => {
+                shape = output;
+                if let Some(out) = &shape {
+                    layers.push(Layer {
+                        index,
+                        kind,
+                        span: call.span(),
+                        output: out.clone(),
+                    });
+                }
+            }
+            None => shape = None,
+        }
+    }
+    (layers, shape)
+}
+
+/// "the last layer `dense(1)`", for loss messages.
+fn describe_last(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::Layers { calls, .. }) if !calls.is_empty() => {
+            format!("the last layer `{}`", calls[calls.len() - 1].display())
+        }
+        _ => "the input".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn errors_of(tokens: proc_macro2::TokenStream) -> Vec<String> {
+        let decl: Declaration = syn::parse2(tokens).unwrap();
+        match check(decl) {
+            Ok(_) => vec![],
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    fn check_errors(tokens: proc_macro2::TokenStream, expected: &[&str]) {
+        let found = errors_of(tokens);
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (f, e) in found.iter().zip(expected) {
+            assert!(f.contains(e), "expected `{e}` in `{f}`");
+        }
+    }
+
+    #[test]
+    fn a_valid_network_has_no_errors() {
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(8), tanh, dense(3)], loss: softmax_cross_entropy }),
+            &[],
+        );
+    }
+
+    #[test]
+    fn independent_mistakes_are_all_reported() {
+        check_errors(
+            quote!(struct N { input: [0], layers: [dens(8), relu(2), dense(0)], loss: mes, loss: mse }),
+            &[
+                "duplicate key `loss`",
+                "input dimensions must be at least 1",
+                "unknown layer `dens`, did you mean `dense`?",
+                "`relu` takes no arguments",
+                "`dense` needs at least 1 output unit",
+                "unknown loss `mes`, did you mean `mse`?",
+            ],
+        );
+    }
+
+    #[test]
+    fn missing_keys_are_named() {
+        check_errors(
+            quote!(struct N { layers: [dense(2)] }),
+            &["network `N` has no `input`", "network `N` has no `loss`"],
+        );
+    }
+
+    #[test]
+    fn softmax_cross_entropy_needs_two_classes() {
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(1)], loss: softmax_cross_entropy }),
+            &["needs at least 2 classes but the last layer `dense(1)` produces 1 value"],
+        );
+    }
+
+    #[test]
+    fn dense_on_a_multidimensional_input_names_both_shapes() {
+        check_errors(
+            quote!(struct N { input: [3, 4], layers: [dense(2)], loss: mse }),
+            &["`dense(2)` expects a flat input but receives 3x4"],
+        );
+    }
+
+    #[test]
+    fn regularizer_strength_must_be_non_negative() {
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(2)], loss: mse, regularizer: l2(-1e-3) }),
+            &["`l2` strength must be a finite number of at least 0, found -0.001"],
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! One generated function body: where each value lives, then each live node
+//! in topological order.
+//!
+//! Storage: the batched input and the targets are the caller's slices;
+//! parameters are slices of the flat buffer; a requested gradient is
+//! written straight into its part of the caller's gradient buffer and the
+//! network output straight into the caller's output buffer; scalars are
+//! locals. Everything else gets a slot of the workspace (batched code) or a
+//! fixed-size local array (batch-1 code). Slot sizes are compile-time
+//! constants times the batch size, so nothing is allocated once the
+//! workspace is large enough.
+
+use crate::ir::{Graph, NodeId};
+use crate::ops::{self, Op};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// The hidden path through which generated code reaches the runtime.
+pub fn rt() -> TokenStream {
+    quote!(::chainrule::__private)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// One sample, fixed-size arrays, no workspace.
+    Single,
+    /// A run-time number of samples `batch`, values in workspace slots.
+    Batched,
+}
+
+#[derive(Clone)]
+enum Place {
+    /// A slice (batched) or local array (single) named by the ident.
+    Buffer(Ident),
+    /// A scalar local.
+    Scalar(Ident),
+}
+
+/// What the caller wants out of a function.
+#[derive(Default)]
+pub struct Sinks {
+    /// Network output: returned (single) or written into `__out` (batched).
+    pub output: Option<NodeId>,
+    /// The loss scalar, returned.
+    pub loss: Option<NodeId>,
+    /// `(parameter index, gradient node)`, written into `__g<k>`; `Some`
+    /// means the whole gradient buffer is written, zeros where a parameter
+    /// does not affect the loss.
+    pub grads: Option<Vec<(usize, NodeId)>>,
+}
+
+impl Sinks {
+    pub fn roots(&self) -> Vec<NodeId> {
+        let mut roots: Vec<NodeId> = self.output.iter().chain(&self.loss).copied().collect();
+        roots.extend(self.grads.iter().flatten().map(|&(_, n)| n));
+        roots
+    }
+}
+
+/// What op emitters may ask about the function being generated.
+pub struct Ctx<'a> {
+    pub mode: Mode,
+    pub scalar: &'a Ident,
+    places: Vec<Option<Place>>,
+}
+
+impl Ctx<'_> {
+    fn place(&self, id: NodeId) -> &Place {
+        self.places[id]
+            .as_ref()
+            .expect("every live node has a place")
+    }
+
+    /// An expression reading the value: a slice for tensors, the value for scalars.
+    pub fn read(&self, id: NodeId) -> TokenStream {
+        match self.place(id) {
+            Place::Buffer(v) => quote!(&#v[..]),
+            Place::Scalar(v) => quote!(#v),
+        }
+    }
+
+    /// A mutable slice over the value's storage.
+    pub fn write(&self, id: NodeId) -> TokenStream {
+        match self.place(id) {
+            Place::Buffer(v) | Place::Scalar(v) => quote!(&mut #v[..]),
+        }
+    }
+
+    /// The local array itself, in batch-1 code.
+    pub fn array(&self, id: NodeId) -> TokenStream {
+        match self.place(id) {
+            Place::Buffer(v) | Place::Scalar(v) => quote!(&#v),
+        }
+    }
+
+    pub fn array_mut(&self, id: NodeId) -> TokenStream {
+        match self.place(id) {
+            Place::Buffer(v) | Place::Scalar(v) => quote!(&mut #v),
+        }
+    }
+
+    /// The local a scalar-producing op binds its result to.
+    pub fn name(&self, id: NodeId) -> Ident {
+        match self.place(id) {
+            Place::Buffer(v) | Place::Scalar(v) => v.clone(),
+        }
+    }
+
+    /// Number of samples: `batch` or 1.
+    pub fn rows(&self) -> TokenStream {
+        match self.mode {
+            Mode::Batched => quote!(batch),
+            Mode::Single => quote!(1usize),
+        }
+    }
+
+    /// The class-index or value targets.
+    pub fn targets(&self) -> TokenStream {
+        quote!(__targets)
+    }
+}
+
+/// Statements computing `sinks` from the graph. Expects in scope:
+/// `__params: &[S]`; in batched mode `batch: usize`, `__inputs: &[S]`,
+/// `ws: &mut Workspace<S>`, and as needed `__targets`, `__out`, `__grad`;
+/// in batch-1 mode `__input: &[S; N]`. Ends with the returned value, if any.
+pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenStream {
+    let live = g.live(&sinks.roots());
+    let rt = rt();
+    let mut places: Vec<Option<Place>> = vec![None; g.nodes.len()];
+    let mut prologue = Vec::new();
+    let mut copies = Vec::new();
+
+    // Parameters: one immutable slice each.
+    let param_names: Vec<Ident> = (0..g.params.len())
+        .map(|k| format_ident!("__p{k}"))
+        .collect();
+    let param_lens: Vec<usize> = g.params.iter().map(|p| p.len()).collect();
+    if !g.params.is_empty() {
+        prologue
+            .push(quote!(let [#(#param_names),*] = #rt::carve_ref(__params, [#(#param_lens),*]);));
+    }
+    // Gradients: one mutable slice each, for every parameter.
+    let grads: &[(usize, NodeId)] = sinks.grads.as_deref().unwrap_or_default();
+    if sinks.grads.is_some() && !g.params.is_empty() {
+        let names: Vec<Ident> = (0..g.params.len())
+            .map(|k| format_ident!("__g{k}"))
+            .collect();
+        prologue.push(quote!(let [#(#names),*] = #rt::carve(__grad, [#(#param_lens),*]);));
+    }
+
+    for &id in &live {
+        let node = g.node(id);
+        places[id] = match node.op {
+            Op::Input => Some(Place::Buffer(match mode {
+                Mode::Batched => format_ident!("__inputs"),
+                Mode::Single => format_ident!("__input"),
+            })),
+            Op::Target => Some(Place::Buffer(format_ident!("__targets"))),
+            Op::Param(k) => Some(Place::Buffer(param_names[k].clone())),
+            _ if node.shape.is_scalar() => Some(Place::Scalar(format_ident!("v{id}"))),
+            _ => None,
+        };
+    }
+    // Sinks take over storage where the node computes into fresh memory;
+    // a node that is already stored elsewhere is copied at the end.
+    let mut sink_of = |id: NodeId, target: Ident, places: &mut Vec<Option<Place>>| match &places[id]
+    {
+        None => places[id] = Some(Place::Buffer(target)),
+        Some(_) => copies.push((id, target)),
+    };
+    if let (Some(out), Mode::Batched) = (sinks.output, mode) {
+        sink_of(out, format_ident!("__out"), &mut places);
+    }
+    for &(k, node) in grads {
+        sink_of(node, format_ident!("__g{k}"), &mut places);
+    }
+
+    // Everything else: workspace slots or local arrays.
+    let mut slot_names = Vec::new();
+    let mut slot_lens = Vec::new();
+    let (mut per_sample, mut fixed) = (0usize, 0usize);
+    for &id in &live {
+        if places[id].is_some() {
+            continue;
+        }
+        let shape = &g.node(id).shape;
+        let name = format_ident!("v{id}");
+        let n = shape.len();
+        match mode {
+            Mode::Single => {
+                prologue.push(quote!(let mut #name = [0.0 as #scalar; #n];));
+            }
+            Mode::Batched if shape.batched => {
+                per_sample += n;
+                slot_names.push(name.clone());
+                slot_lens.push(quote!(batch * #n));
+            }
+            Mode::Batched => {
+                fixed += n;
+                slot_names.push(name.clone());
+                slot_lens.push(quote!(#n));
+            }
+        }
+        places[id] = Some(Place::Buffer(name));
+    }
+    if !slot_names.is_empty() {
+        prologue.push(quote! {
+            let __ws = ws.take(batch * #per_sample + #fixed);
+            let [#(#slot_names),*] = #rt::carve(__ws, [#(#slot_lens),*]);
+        });
+    }
+
+    let ctx = Ctx {
+        mode,
+        scalar,
+        places,
+    };
+    let steps: Vec<TokenStream> = live.iter().map(|&id| ops::emit(&ctx, g, id)).collect();
+
+    let mut epilogue = Vec::new();
+    for (id, target) in copies {
+        let src = ctx.read(id);
+        epilogue.push(quote!(#target.copy_from_slice(#src);));
+    }
+    if sinks.grads.is_some() {
+        for k in (0..g.params.len()).filter(|k| !grads.iter().any(|&(j, _)| j == *k)) {
+            let name = format_ident!("__g{k}");
+            epilogue.push(quote!(#name.fill(0.0 as #scalar);));
+        }
+    }
+    let result = match (mode, sinks.output, sinks.loss) {
+        (_, _, Some(loss)) => ctx.read(loss),
+        (Mode::Single, Some(out), None) => {
+            let v = ctx.name(out);
+            quote!(#v)
+        }
+        _ => quote!(()),
+    };
+    quote! {
+        #(#prologue)*
+        #(#steps)*
+        #(#epilogue)*
+        #result
+    }
+}

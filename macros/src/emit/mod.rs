@@ -1,0 +1,217 @@
+//! Stage 6: Rust code. The struct owns the flat parameter buffer; the
+//! `Network` implementation holds four functions, each emitted from its own
+//! copy of the graph, pruned to what that function returns and simplified
+//! for it: batch-1 inference, batched inference, batched loss, and batched
+//! loss with gradients.
+
+pub mod body;
+pub mod expr;
+
+use crate::autodiff::differentiate;
+use crate::ir::{Graph, Init, NodeId, Role, TargetKind};
+use crate::lower::Lowered;
+use crate::model::Model;
+use crate::simplify::simplify;
+use body::{Mode, Sinks, emit_body, rt};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// A graph copy simplified for `sinks`, and the body emitted from it.
+fn function(graph: &Graph, mode: Mode, scalar: &proc_macro2::Ident, sinks: &Sinks) -> TokenStream {
+    let mut g = graph.clone();
+    simplify(&mut g, &sinks.roots());
+    emit_body(&g, mode, scalar, sinks)
+}
+
+pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream> {
+    let Model {
+        attrs,
+        vis,
+        name,
+        scalar: s,
+        ..
+    } = model;
+    let rt = rt();
+    let graph = &lowered.graph;
+    let (input_len, output_len) = (
+        model.input.iter().product::<usize>(),
+        model.output().iter().product::<usize>(),
+    );
+    let param_len = graph.param_len();
+
+    let predict = function(
+        graph,
+        Mode::Single,
+        s,
+        &Sinks {
+            output: Some(lowered.output),
+            ..Sinks::default()
+        },
+    );
+    let predict_batch = function(
+        graph,
+        Mode::Batched,
+        s,
+        &Sinks {
+            output: Some(lowered.output),
+            ..Sinks::default()
+        },
+    );
+    let loss = function(
+        graph,
+        Mode::Batched,
+        s,
+        &Sinks {
+            loss: Some(lowered.loss),
+            ..Sinks::default()
+        },
+    );
+    let mut backward = graph.clone();
+    let grads: Vec<(usize, NodeId)> =
+        differentiate(&mut backward, lowered.loss).map_err(|e| syn::Error::new(name.span(), e))?;
+    let loss_and_grad = function(
+        &backward,
+        Mode::Batched,
+        s,
+        &Sinks {
+            loss: Some(lowered.loss),
+            grads: Some(grads),
+            output: None,
+        },
+    );
+
+    let (target_ty, bind_targets) = match lowered.target {
+        TargetKind::Class { classes } => (
+            quote!(usize),
+            quote! {
+                #rt::check_classes(targets, #classes)?;
+                let __targets: &[usize] = targets;
+            },
+        ),
+        TargetKind::Values => (
+            quote!([#s; #output_len]),
+            quote!(let __targets: &[#s] = targets.as_flattened();),
+        ),
+    };
+    let layout = layout(graph);
+    let doc_new = format!("A `{name}` with weights drawn from `seed` (biases zero).");
+
+    Ok(quote! {
+        #(#attrs)*
+        #vis struct #name {
+            params: ::std::boxed::Box<[#s; #param_len]>,
+        }
+
+        const _: () = {
+            impl #name {
+                #[doc = #doc_new]
+                #vis fn new(seed: u64) -> Self {
+                    let mut params = #rt::zeroed_params::<#s, #param_len>();
+                    #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
+                    Self { params }
+                }
+
+                /// A network with the given flat parameters, laid out as `LAYOUT` says.
+                #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
+                    #rt::params_from_slice::<#s, #param_len>(values).map(|params| Self { params })
+                }
+            }
+
+            #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
+            impl #rt::Network for #name {
+                type Scalar = #s;
+                type Input = [#s; #input_len];
+                type Output = [#s; #output_len];
+                type Target = #target_ty;
+
+                const INPUT_LEN: usize = #input_len;
+                const OUTPUT_LEN: usize = #output_len;
+                const PARAM_LEN: usize = #param_len;
+                const LAYOUT: &'static [#rt::ParamSpec] = &[#(#layout),*];
+
+                fn params(&self) -> &[#s] {
+                    &self.params[..]
+                }
+
+                fn params_mut(&mut self) -> &mut [#s] {
+                    &mut self.params[..]
+                }
+
+                fn zero_output() -> [#s; #output_len] {
+                    [0.0; #output_len]
+                }
+
+                #[inline]
+                fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
+                    let __params: &[#s] = &self.params[..];
+                    #predict
+                }
+
+                fn predict_batch(
+                    &self,
+                    inputs: &[[#s; #input_len]],
+                    outputs: &mut [[#s; #output_len]],
+                    ws: &mut #rt::Workspace<#s>,
+                ) -> #rt::Result<()> {
+                    let batch = #rt::batch_len(inputs, outputs, "outputs")?;
+                    let __params: &[#s] = &self.params[..];
+                    let __inputs: &[#s] = inputs.as_flattened();
+                    let __out: &mut [#s] = outputs.as_flattened_mut();
+                    #predict_batch;
+                    #rt::Ok(())
+                }
+
+                fn loss(
+                    &self,
+                    inputs: &[[#s; #input_len]],
+                    targets: &[#target_ty],
+                    ws: &mut #rt::Workspace<#s>,
+                ) -> #rt::Result<#s> {
+                    let batch = #rt::batch_len(inputs, targets, "targets")?;
+                    #bind_targets
+                    let __params: &[#s] = &self.params[..];
+                    let __inputs: &[#s] = inputs.as_flattened();
+                    #rt::Ok({ #loss })
+                }
+
+                fn loss_and_grad(
+                    &mut self,
+                    inputs: &[[#s; #input_len]],
+                    targets: &[#target_ty],
+                    grad: &mut [#s],
+                    ws: &mut #rt::Workspace<#s>,
+                ) -> #rt::Result<#s> {
+                    let batch = #rt::batch_len(inputs, targets, "targets")?;
+                    #bind_targets
+                    #rt::check_grad_len(grad, #param_len)?;
+                    let __grad: &mut [#s] = grad;
+                    let __params: &[#s] = &self.params[..];
+                    let __inputs: &[#s] = inputs.as_flattened();
+                    #rt::Ok({ #loss_and_grad })
+                }
+            }
+        };
+    })
+}
+
+/// The `ParamSpec` table, one entry per parameter tensor.
+fn layout(g: &Graph) -> Vec<TokenStream> {
+    let rt = rt();
+    g.params
+        .iter()
+        .map(|p| {
+            let (name, offset, dims) = (&p.name, p.offset, &p.dims);
+            let role = match p.role {
+                Role::Weight => quote!(#rt::Role::Weight),
+                Role::Bias => quote!(#rt::Role::Bias),
+            };
+            let init = match p.init {
+                Init::Zeros => quote!(#rt::Init::Zeros),
+                Init::GlorotUniform { fan_in, fan_out } => {
+                    quote!(#rt::Init::GlorotUniform { fan_in: #fan_in, fan_out: #fan_out })
+                }
+            };
+            quote!(#rt::ParamSpec { name: #name, offset: #offset, shape: &[#(#dims),*], role: #role, init: #init })
+        })
+        .collect()
+}

@@ -1,0 +1,83 @@
+//! The pipeline: parse, check, lower, and emit (which differentiates and
+//! simplifies per generated function). On error, the declared struct is
+//! still emitted next to the messages, so code that names the type does not
+//! pile up "cannot find type" errors after the real one.
+
+use crate::check::check;
+use crate::emit::emit_network;
+use crate::lower::lower;
+use crate::parse::Declaration;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub fn expand(tokens: TokenStream) -> TokenStream {
+    let decl: Declaration = match syn::parse2(tokens) {
+        Ok(d) => d,
+        Err(e) => return e.to_compile_error(),
+    };
+    let stub = stub(&decl);
+    match check(decl).and_then(|model| emit_network(&model, &lower(&model))) {
+        Ok(code) => code,
+        Err(e) => {
+            let errors = e.to_compile_error();
+            quote!(#stub #errors)
+        }
+    }
+}
+
+/// The struct alone, with the user's attributes and visibility.
+fn stub(decl: &Declaration) -> TokenStream {
+    let (attrs, vis, name) = (&decl.attrs, &decl.vis, &decl.name);
+    quote!(#(#attrs)* #vis struct #name {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_file(tokens: TokenStream) -> syn::File {
+        syn::parse2(expand(tokens)).expect("the expansion is valid Rust")
+    }
+
+    #[test]
+    fn a_classifier_expands_to_a_struct_and_its_network_impl() {
+        let file = expand_file(quote! {
+            pub struct Net {
+                input: [4],
+                layers: [dense(8), tanh, dense(3)],
+                loss: softmax_cross_entropy,
+                regularizer: l2(1e-3),
+            }
+        });
+        let text = quote!(#file).to_string();
+        if std::env::var_os("SHOW_EXPANSION").is_some() {
+            println!("{text}");
+        }
+        assert!(matches!(&file.items[0], syn::Item::Struct(s) if s.ident == "Net"));
+        assert!(text.contains("impl :: chainrule :: __private :: Network for Net"));
+        assert!(
+            text.contains("kernels :: softmax_cross_entropy_back"),
+            "fused gradient"
+        );
+        assert!(
+            !text.contains("kernels :: softmax_back"),
+            "unfused gradient left over"
+        );
+        assert!(
+            text.contains("kernels :: linear_1 :: < f32 , 4usize , 8usize >"),
+            "batch-1 path is fixed-size"
+        );
+        assert!(
+            !text.contains("linear_back_data (batch , 4usize"),
+            "no gradient for the input"
+        );
+    }
+
+    #[test]
+    fn errors_come_with_the_struct() {
+        let out = expand(quote!(pub struct Net { input: [4], layers: [dense(0)], loss: mse }))
+            .to_string();
+        assert!(out.contains("pub struct Net"));
+        assert!(out.contains("compile_error"));
+    }
+}

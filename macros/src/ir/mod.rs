@@ -1,0 +1,174 @@
+//! The tensor graph: what the network computes, with every shape static.
+//!
+//! Nodes are appended in topological order (an operand always exists before
+//! its user) and refer to operands by index. Values with `batched = true`
+//! carry a leading batch dimension of run-time length in front of `dims`;
+//! all other dimensions are compile-time constants. The forward pass, the
+//! loss and, after differentiation, the backward pass all live in one graph.
+//! Passes rewrite a node in place only with operands that precede it, so
+//! index order stays a topological order.
+
+pub mod expr;
+
+use crate::ops::Op;
+use proc_macro2::Span;
+
+pub type NodeId = usize;
+
+/// Static shape of a value, per sample if batched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub batched: bool,
+    pub dims: Vec<usize>,
+}
+
+impl Shape {
+    pub fn batched(dims: &[usize]) -> Self {
+        Self {
+            batched: true,
+            dims: dims.to_vec(),
+        }
+    }
+
+    pub fn fixed(dims: &[usize]) -> Self {
+        Self {
+            batched: false,
+            dims: dims.to_vec(),
+        }
+    }
+
+    pub fn scalar() -> Self {
+        Self::fixed(&[])
+    }
+
+    /// Elements per sample (or in total, when not batched).
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_scalar(&self) -> bool {
+        !self.batched && self.dims.is_empty()
+    }
+}
+
+/// Weight or bias: regularizers apply to weights only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Weight,
+    Bias,
+}
+
+/// How the generated constructor fills a parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Init {
+    Zeros,
+    GlorotUniform { fan_in: usize, fan_out: usize },
+}
+
+/// A trainable tensor inside the flat parameter buffer.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    pub offset: usize,
+    pub dims: Vec<usize>,
+    pub role: Role,
+    pub init: Init,
+}
+
+impl Param {
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+}
+
+/// Kind of the training targets a loss reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    /// One class index per sample, below `classes`.
+    Class { classes: usize },
+    /// One value per output element.
+    Values,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub op: Op,
+    pub inputs: Vec<NodeId>,
+    pub shape: Shape,
+}
+
+/// The graph of one network, plus its parameter table.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    pub params: Vec<Param>,
+    /// Where the user declared each parameter's layer, for messages.
+    pub param_spans: Vec<Span>,
+}
+
+impl Graph {
+    pub fn push(&mut self, op: Op, inputs: Vec<NodeId>, shape: Shape) -> NodeId {
+        debug_assert!(inputs.iter().all(|&i| i < self.nodes.len()));
+        self.nodes.push(Node { op, inputs, shape });
+        self.nodes.len() - 1
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    pub fn shape(&self, id: NodeId) -> &Shape {
+        &self.nodes[id].shape
+    }
+
+    /// Adds a parameter tensor at the end of the flat buffer and its node.
+    pub fn param(
+        &mut self,
+        name: String,
+        dims: &[usize],
+        role: Role,
+        init: Init,
+        span: Span,
+    ) -> NodeId {
+        let offset = self.params.last().map_or(0, |p| p.offset + p.len());
+        self.params.push(Param {
+            name,
+            offset,
+            dims: dims.to_vec(),
+            role,
+            init,
+        });
+        self.param_spans.push(span);
+        self.push(Op::Param(self.params.len() - 1), vec![], Shape::fixed(dims))
+    }
+
+    pub fn param_len(&self) -> usize {
+        self.params.last().map_or(0, |p| p.offset + p.len())
+    }
+
+    /// Nodes reachable from `roots`, in topological order.
+    pub fn live(&self, roots: &[NodeId]) -> Vec<NodeId> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            if !std::mem::replace(&mut seen[id], true) {
+                stack.extend(&self.nodes[id].inputs);
+            }
+        }
+        (0..self.nodes.len()).filter(|&i| seen[i]).collect()
+    }
+
+    /// How many times each node is read by live nodes or named as a root.
+    pub fn use_counts(&self, roots: &[NodeId]) -> Vec<usize> {
+        let mut uses = vec![0; self.nodes.len()];
+        for id in self.live(roots) {
+            for &input in &self.nodes[id].inputs {
+                uses[input] += 1;
+            }
+        }
+        for &r in roots {
+            uses[r] += 1;
+        }
+        uses
+    }
+}

@@ -1,0 +1,59 @@
+//! Layer keywords: what each accepts, the shape it produces, and the graph
+//! it lowers to. A layer is sugar over IR operations; its gradient comes
+//! from theirs, never from code written for the layer.
+
+mod activation;
+mod dense;
+
+pub use activation::Activation;
+pub use dense::Dense;
+
+use crate::errors::Errors;
+use crate::ir::{Graph, NodeId};
+use crate::parse::Call;
+use proc_macro2::Span;
+
+pub enum LayerKind {
+    Dense(Dense),
+    Activation(Activation),
+}
+
+/// Every layer keyword, for suggestions.
+pub fn keywords() -> Vec<&'static str> {
+    let mut all = vec![dense::KEYWORD];
+    all.extend(activation::KEYWORDS);
+    all
+}
+
+/// Resolves one call of the `layers` list. `input` is the shape flowing in,
+/// `None` when an earlier mistake left it unknown. Returns the layer and its
+/// output shape (`None` when it cannot be known), or `None` after an error.
+pub fn resolve(
+    call: &Call,
+    input: Option<&[usize]>,
+    errors: &mut Errors,
+) -> Option<(LayerKind, Option<Vec<usize>>)> {
+    let name = call.name.to_string();
+    if name == dense::KEYWORD {
+        return dense::resolve(call, input, errors)
+            .map(|(d, out)| (LayerKind::Dense(d), Some(out)));
+    }
+    if let Some(act) = activation::resolve(call, errors) {
+        return act.map(|a| (LayerKind::Activation(a), input.map(<[usize]>::to_vec)));
+    }
+    errors.push(
+        call.name.span(),
+        crate::suggest::unknown("layer", &name, &keywords()),
+    );
+    None
+}
+
+impl LayerKind {
+    /// Appends the layer's operations to `g`, reading `x`.
+    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span) -> NodeId {
+        match self {
+            LayerKind::Dense(d) => d.lower(g, x, index, span),
+            LayerKind::Activation(a) => a.lower(g, x),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The checked network: every keyword resolved, every shape known. Later
+//! stages read this, never syn's syntax tree, except for the spans it keeps.
+
+use crate::layers::LayerKind;
+use crate::losses::Loss;
+use crate::regularizer::Regularizer;
+use proc_macro2::Span;
+use syn::{Attribute, Ident, Visibility};
+
+pub struct Model {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    /// `f32` or `f64`, spanned where the user wrote it (or at the name).
+    pub scalar: Ident,
+    pub input: Vec<usize>,
+    pub layers: Vec<Layer>,
+    pub loss: Loss,
+    pub regularizer: Option<Regularizer>,
+}
+
+pub struct Layer {
+    /// Position in the `layers` list; parameter names use it.
+    pub index: usize,
+    pub kind: LayerKind,
+    pub span: Span,
+    pub output: Vec<usize>,
+}
+
+impl Model {
+    pub fn output(&self) -> &[usize] {
+        self.layers.last().map_or(&self.input, |l| &l.output)
+    }
+}
+
+/// `784`, `3x28x28`: a shape as messages show it.
+pub fn show_shape(dims: &[usize]) -> String {
+    let parts: Vec<String> = dims.iter().map(ToString::to_string).collect();
+    parts.join("x")
+}

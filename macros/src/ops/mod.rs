@@ -1,0 +1,112 @@
+//! IR operations. Each file holds one family: the builder that computes the
+//! output shape, the local derivative (`vjp`: given the gradient of the
+//! output, build the gradient of each operand as new graph nodes), and the
+//! code emitted for it. Reverse-mode differentiation only ever calls `vjp`;
+//! no layer has a hand-written backward pass.
+//!
+//! The rules, read together:
+//!
+//! | op | forward | gradient of operands, from upstream `g` |
+//! |----|---------|------------------------------------------|
+//! | `Linear(x, W)` | `x W^T` | `dx = g W`, `dW = g^T x` |
+//! | `Map(f)(a, b..)` | `f(a, b..)` elementwise | `da = g * df/da`, summed over broadcast dims |
+//! | `SumBatch(x)` | sum over samples | `g` copied to every sample |
+//! | `SumAll(x)` | sum of everything | `g` copied to every element |
+//! | `Softmax(x)` | `p = softmax(x)` | `p * (g - sum(g p))` |
+//! | `CrossEntropy(p, t)` | `-mean ln p[t]` | `-g / (batch p[t])` at `t`, else 0 |
+//! | `SoftmaxCrossEntropy(z, t)` | fused, stable | `g (p - onehot t) / batch` |
+
+pub mod cross_entropy;
+pub mod linear;
+pub mod map;
+pub mod reduce;
+pub mod softmax;
+
+use crate::emit::body::Ctx;
+use crate::ir::expr::Expr;
+use crate::ir::{Graph, NodeId};
+use proc_macro2::TokenStream;
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// The network input (batched).
+    Input,
+    /// Training targets (class indices or values, see `Lowered::target`).
+    Target,
+    /// Parameter tensor `k` of the flat buffer.
+    Param(usize),
+    Linear,
+    LinearBackData,
+    LinearBackWeight,
+    Map(Expr),
+    SumBatch,
+    SumAll,
+    Softmax,
+    SoftmaxBack,
+    CrossEntropy,
+    CrossEntropyBack,
+    SoftmaxCrossEntropy,
+    SoftmaxCrossEntropyBack,
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Input => "input",
+            Op::Target => "target",
+            Op::Param(_) => "param",
+            Op::Linear => "linear",
+            Op::LinearBackData => "linear_back_data",
+            Op::LinearBackWeight => "linear_back_weight",
+            Op::Map(_) => "map",
+            Op::SumBatch => "sum_batch",
+            Op::SumAll => "sum_all",
+            Op::Softmax => "softmax",
+            Op::SoftmaxBack => "softmax_back",
+            Op::CrossEntropy => "cross_entropy",
+            Op::CrossEntropyBack => "cross_entropy_back",
+            Op::SoftmaxCrossEntropy => "softmax_cross_entropy",
+            Op::SoftmaxCrossEntropyBack => "softmax_cross_entropy_back",
+        }
+    }
+}
+
+/// Gradient of each operand of node `id` given the gradient `upstream` of its
+/// output; `wants[i]` says whether operand `i` needs one. An operation that
+/// only appears in backward graphs has no derivative: asking is a bug.
+pub fn vjp(
+    g: &mut Graph,
+    id: NodeId,
+    upstream: NodeId,
+    wants: &[bool],
+) -> Result<Vec<Option<NodeId>>, String> {
+    Ok(match g.node(id).op {
+        Op::Input | Op::Target | Op::Param(_) => vec![],
+        Op::Linear => linear::vjp(g, id, upstream, wants),
+        Op::Map(_) => map::vjp(g, id, upstream, wants),
+        Op::SumBatch | Op::SumAll => reduce::vjp(g, id, upstream),
+        Op::Softmax => softmax::vjp(g, id, upstream),
+        Op::CrossEntropy | Op::SoftmaxCrossEntropy => cross_entropy::vjp(g, id, upstream),
+        ref op => {
+            return Err(format!(
+                "`{}` has no derivative; higher-order gradients are not supported",
+                op.name()
+            ));
+        }
+    })
+}
+
+/// The statements computing node `id`; leaves emit nothing.
+pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+    match &g.node(id).op {
+        Op::Input | Op::Target | Op::Param(_) => TokenStream::new(),
+        Op::Linear | Op::LinearBackData | Op::LinearBackWeight => linear::emit(ctx, g, id),
+        Op::Map(_) => map::emit(ctx, g, id),
+        Op::SumBatch | Op::SumAll => reduce::emit(ctx, g, id),
+        Op::Softmax | Op::SoftmaxBack => softmax::emit(ctx, g, id),
+        Op::CrossEntropy
+        | Op::CrossEntropyBack
+        | Op::SoftmaxCrossEntropy
+        | Op::SoftmaxCrossEntropyBack => cross_entropy::emit(ctx, g, id),
+    }
+}

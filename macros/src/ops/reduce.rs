@@ -1,0 +1,44 @@
+//! Sums: `SumBatch` adds the samples of a batched value (the gradient of a
+//! value broadcast to every sample, such as a bias); `SumAll` adds every
+//! element into a scalar (losses, regularizers). The derivative of a sum
+//! copies the upstream gradient back to every summed element.
+
+use super::Op;
+use crate::emit::body::{Ctx, rt};
+use crate::ir::expr::var;
+use crate::ir::{Graph, NodeId, Shape};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub fn sum_batch(g: &mut Graph, x: NodeId) -> NodeId {
+    let dims = g.shape(x).dims.clone();
+    g.push(Op::SumBatch, vec![x], Shape::fixed(&dims))
+}
+
+pub fn sum_all(g: &mut Graph, x: NodeId) -> NodeId {
+    g.push(Op::SumAll, vec![x], Shape::scalar())
+}
+
+pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId) -> Vec<Option<NodeId>> {
+    let x = g.node(id).inputs[0];
+    let shape = g.shape(x).clone();
+    vec![Some(super::map::map(g, var(0), vec![upstream], shape))]
+}
+
+pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+    let node = g.node(id);
+    let rt = rt();
+    let x = node.inputs[0];
+    let src = ctx.read(x);
+    match node.op {
+        Op::SumBatch => {
+            let n = node.shape.len();
+            let (rows, dst) = (ctx.rows(), ctx.write(id));
+            quote!(#rt::kernels::sum_batch(#rows, #n, #src, #dst);)
+        }
+        _ => {
+            let (name, s) = (ctx.name(id), ctx.scalar);
+            quote!(let #name: #s = #rt::kernels::sum_all(#src);)
+        }
+    }
+}

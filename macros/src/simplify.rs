@@ -1,0 +1,167 @@
+//! Stage 5: rewrites that make the graph cheaper without changing values.
+//!
+//! Each rule replaces a node in place with operands that precede it, so
+//! node order stays topological and node ids stay valid for the caller's
+//! roots. Nodes left without users are dropped when the function is
+//! emitted, which only visits what its roots reach. The rules run until none
+//! applies:
+//!
+//! - softmax followed by cross-entropy becomes the fused, stable
+//!   `SoftmaxCrossEntropy`, and the chain of their two backward nodes becomes
+//!   `(p - onehot t) * g / batch`;
+//! - an elementwise `Map` read by exactly one other `Map` (or reading no
+//!   operand at all, such as the constant seed of the backward pass) is
+//!   inlined into it, so an activation, its bias addition and the pieces of
+//!   a derivative run as one loop.
+
+use crate::ir::expr::var;
+use crate::ir::{Graph, NodeId};
+use crate::ops::Op;
+use crate::ops::map::normalize;
+
+pub fn simplify(g: &mut Graph, roots: &[NodeId]) {
+    while fuse_softmax_cross_entropy(g, roots) || fuse_one_map(g, roots) {}
+}
+
+fn fuse_softmax_cross_entropy(g: &mut Graph, roots: &[NodeId]) -> bool {
+    let mut changed = false;
+    for id in g.live(roots) {
+        let inputs = g.node(id).inputs.clone();
+        match g.node(id).op {
+            Op::CrossEntropy if matches!(g.node(inputs[0]).op, Op::Softmax) => {
+                let logits = g.node(inputs[0]).inputs[0];
+                g.nodes[id].op = Op::SoftmaxCrossEntropy;
+                g.nodes[id].inputs = vec![logits, inputs[1]];
+                changed = true;
+            }
+            Op::SoftmaxBack => {
+                let (p, upstream) = (inputs[0], inputs[1]);
+                let ce = g.node(upstream);
+                if matches!(ce.op, Op::CrossEntropyBack)
+                    && ce.inputs[0] == p
+                    && matches!(g.node(p).op, Op::Softmax)
+                {
+                    let (t, seed) = (ce.inputs[1], ce.inputs[2]);
+                    g.nodes[id].op = Op::SoftmaxCrossEntropyBack;
+                    g.nodes[id].inputs = vec![p, t, seed];
+                    changed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    changed
+}
+
+/// Inlines one producer `Map` into its consumer `Map`; true if it did.
+fn fuse_one_map(g: &mut Graph, roots: &[NodeId]) -> bool {
+    let uses = g.use_counts(roots);
+    for id in g.live(roots) {
+        let Op::Map(consumer) = &g.node(id).op else {
+            continue;
+        };
+        for (slot, &producer) in g.node(id).inputs.iter().enumerate() {
+            let Op::Map(inner) = &g.node(producer).op else {
+                continue;
+            };
+            let p = g.node(producer);
+            let fits = p.shape == g.node(id).shape || p.shape.is_scalar();
+            let cheap = uses[producer] == 1 || p.inputs.is_empty();
+            if !fits || !cheap || roots.contains(&producer) {
+                continue;
+            }
+            let base = g.node(id).inputs.len();
+            let inner = inner.substitute(&|i| var(base + i));
+            let fused = consumer.substitute(&|i| if i == slot { inner.clone() } else { var(i) });
+            let mut operands = g.node(id).inputs.clone();
+            operands.extend(&p.inputs);
+            let (expr, operands) = normalize(&fused, &operands);
+            g.nodes[id].op = Op::Map(expr);
+            g.nodes[id].inputs = operands;
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autodiff::differentiate;
+    use crate::ir::expr::{Unary, add, unary};
+    use crate::ir::{Init, Role, Shape};
+    use crate::ops;
+    use proc_macro2::Span;
+
+    fn classifier() -> (Graph, NodeId, NodeId) {
+        let mut g = Graph::default();
+        let x = g.push(Op::Input, vec![], Shape::batched(&[4]));
+        let w = g.param(
+            "w".into(),
+            &[3, 4],
+            Role::Weight,
+            Init::Zeros,
+            Span::call_site(),
+        );
+        let b = g.param("b".into(), &[3], Role::Bias, Init::Zeros, Span::call_site());
+        let z = ops::linear::linear(&mut g, x, w);
+        let zb = ops::map::map(
+            &mut g,
+            add(var(0), var(1)),
+            vec![z, b],
+            Shape::batched(&[3]),
+        );
+        let h = ops::map::map(
+            &mut g,
+            unary(Unary::Tanh, var(0)),
+            vec![zb],
+            Shape::batched(&[3]),
+        );
+        let t = g.push(Op::Target, vec![], Shape::batched(&[]));
+        let p = ops::softmax::softmax(&mut g, h);
+        let loss = ops::cross_entropy::cross_entropy(&mut g, p, t);
+        (g, h, loss)
+    }
+
+    fn ops_of(g: &Graph, roots: &[NodeId]) -> Vec<&'static str> {
+        g.live(roots)
+            .into_iter()
+            .map(|id| g.node(id).op.name())
+            .collect()
+    }
+
+    #[test]
+    fn softmax_then_cross_entropy_fuses_forward() {
+        let (mut g, _, loss) = classifier();
+        simplify(&mut g, &[loss]);
+        let live = ops_of(&g, &[loss]);
+        assert!(live.contains(&"softmax_cross_entropy"));
+        assert!(
+            !live.contains(&"softmax"),
+            "the loss no longer needs probabilities: {live:?}"
+        );
+    }
+
+    #[test]
+    fn backward_becomes_p_minus_onehot() {
+        let (mut g, _, loss) = classifier();
+        let grads = differentiate(&mut g, loss).unwrap();
+        let mut roots = vec![loss];
+        roots.extend(grads.iter().map(|&(_, n)| n));
+        simplify(&mut g, &roots);
+        let live = ops_of(&g, &roots);
+        assert!(live.contains(&"softmax_cross_entropy_back"), "{live:?}");
+        assert!(
+            !live.contains(&"softmax_back") && !live.contains(&"cross_entropy_back"),
+            "{live:?}"
+        );
+    }
+
+    #[test]
+    fn bias_and_activation_fuse_into_one_loop() {
+        let (mut g, h, _) = classifier();
+        simplify(&mut g, &[h]);
+        let live = ops_of(&g, &[h]);
+        assert_eq!(live.iter().filter(|&&o| o == "map").count(), 1, "{live:?}");
+    }
+}

@@ -1,0 +1,217 @@
+//! Datasets in memory and the loaders that fill them.
+//!
+//! A [`Dataset`] pairs fixed-size input arrays with targets. Loaders check
+//! everything they read (column counts, numbers, finiteness, labels) and
+//! report the file and line of the first problem instead of panicking.
+
+use crate::{Error, Result, Scalar};
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::SliceRandom;
+use std::io::Read;
+use std::path::Path;
+
+/// Samples and their targets, index by index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset<X, Y> {
+    inputs: Vec<X>,
+    targets: Vec<Y>,
+}
+
+impl<X: Copy, Y: Copy> Dataset<X, Y> {
+    /// Pairs inputs with targets; fails if their counts differ.
+    ///
+    /// # Example
+    /// ```
+    /// let d = chainrule::Dataset::new(vec![[0.0f32; 2]; 3], vec![0usize, 1, 0]).unwrap();
+    /// assert_eq!(d.len(), 3);
+    /// assert!(chainrule::Dataset::new(vec![[0.0f32; 2]; 3], vec![0usize]).is_err());
+    /// ```
+    pub fn new(inputs: Vec<X>, targets: Vec<Y>) -> Result<Self> {
+        if inputs.len() != targets.len() {
+            return Err(Error::BatchMismatch {
+                inputs: inputs.len(),
+                other: targets.len(),
+                what: "targets",
+            });
+        }
+        Ok(Self { inputs, targets })
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// True when there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    /// All inputs.
+    pub fn inputs(&self) -> &[X] {
+        &self.inputs
+    }
+
+    /// All targets.
+    pub fn targets(&self) -> &[Y] {
+        &self.targets
+    }
+
+    /// Shuffles with `seed`, then puts the first `round(fraction * len)`
+    /// samples in the first part and the rest in the second. Use it for
+    /// train / validation / test splits.
+    ///
+    /// # Example
+    /// ```
+    /// let d = chainrule::Dataset::new((0..10).map(|i| [i as f32]).collect(), vec![0usize; 10]).unwrap();
+    /// let (train, test) = d.split(0.8, 1).unwrap();
+    /// assert_eq!((train.len(), test.len()), (8, 2));
+    /// ```
+    pub fn split(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::Dataset(format!(
+                "split fraction {fraction} is not within [0, 1]"
+            )));
+        }
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+        let cut = (fraction * self.len() as f64).round() as usize;
+        Ok((self.subset(&order[..cut]), self.subset(&order[cut..])))
+    }
+
+    /// The samples at `indices`, in that order.
+    ///
+    /// # Panics
+    /// If an index is out of range.
+    pub fn subset(&self, indices: &[usize]) -> Self {
+        Self {
+            inputs: indices.iter().map(|&i| self.inputs[i]).collect(),
+            targets: indices.iter().map(|&i| self.targets[i]).collect(),
+        }
+    }
+
+    /// Applies `f` to every input, for normalization.
+    pub fn map_inputs(&mut self, mut f: impl FnMut(&mut X)) {
+        self.inputs.iter_mut().for_each(&mut f);
+    }
+}
+
+/// A numeric table read from CSV: `rows x columns` values, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Values per row.
+    pub columns: usize,
+    /// All values, row after row.
+    pub values: Vec<f64>,
+}
+
+impl Table {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.values.len().checked_div(self.columns).unwrap_or(0)
+    }
+
+    /// Splits each row into `N` features (all but the last column) and a
+    /// class label (the last column, a non-negative integer).
+    ///
+    /// # Example
+    /// ```
+    /// let t = chainrule::data::Table { columns: 3, values: vec![0.5, 1.0, 2.0, 0.0, 0.0, 0.0] };
+    /// let d = t.classification::<f32, 2>().unwrap();
+    /// assert_eq!(d.targets(), &[2, 0]);
+    /// assert!(t.classification::<f32, 3>().is_err());
+    /// ```
+    pub fn classification<S: Scalar, const N: usize>(&self) -> Result<Dataset<[S; N], usize>> {
+        if self.columns != N + 1 {
+            return Err(Error::Dataset(format!(
+                "the table has {} columns but {N} features and one label make {}",
+                self.columns,
+                N + 1
+            )));
+        }
+        let mut inputs = Vec::with_capacity(self.rows());
+        let mut targets = Vec::with_capacity(self.rows());
+        for (i, row) in self.values.chunks_exact(self.columns).enumerate() {
+            let label = row[N];
+            if label < 0.0 || label.fract() != 0.0 || label > u32::MAX as f64 {
+                return Err(Error::Dataset(format!(
+                    "row {}: label {label} is not a class index",
+                    i + 1
+                )));
+            }
+            inputs.push(core::array::from_fn(|j| S::of_f64(row[j])));
+            targets.push(label as usize);
+        }
+        Dataset::new(inputs, targets)
+    }
+}
+
+/// Reads a file whole, decompressing it when it starts with the gzip magic.
+pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let raw = std::fs::read(path).map_err(io)?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(io)?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Reads a CSV of numbers (plain or gzip), skipping `header_lines` first
+/// lines. Every row must have the same number of columns and every value
+/// must be a finite number.
+pub fn read_csv(path: impl AsRef<Path>, header_lines: usize) -> Result<Table> {
+    let path = path.as_ref();
+    let bytes = read_maybe_gzip(path)?;
+    let malformed = |line: usize, message: String| Error::Malformed {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let text =
+        std::str::from_utf8(&bytes).map_err(|e| malformed(0, format!("not UTF-8 text ({e})")))?;
+    let mut columns = 0;
+    let mut values = Vec::new();
+    for (index, line) in text.lines().enumerate().skip(header_lines) {
+        let line_no = index + 1;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let before = values.len();
+        for field in line.split(',') {
+            let field = field.trim();
+            let v: f64 = field
+                .parse()
+                .map_err(|_| malformed(line_no, format!("`{field}` is not a number")))?;
+            if !v.is_finite() {
+                return Err(malformed(
+                    line_no,
+                    format!("`{field}` is not a finite number"),
+                ));
+            }
+            values.push(v);
+        }
+        let width = values.len() - before;
+        if columns == 0 {
+            columns = width;
+        } else if width != columns {
+            return Err(malformed(
+                line_no,
+                format!("{width} columns, expected {columns}"),
+            ));
+        }
+    }
+    if columns == 0 {
+        return Err(malformed(0, "no data rows".into()));
+    }
+    Ok(Table { columns, values })
+}

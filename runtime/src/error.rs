@@ -1,0 +1,90 @@
+//! The one error type of the runtime. Every fallible operation (a batch that
+//! does not fit the network, a damaged data file, a diverging loss) returns
+//! it; nothing in the runtime panics on bad input.
+
+use std::path::PathBuf;
+
+/// What went wrong, in terms of the caller's data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A batch with no samples: a mean over it would be 0/0.
+    #[error("the batch is empty")]
+    EmptyBatch,
+
+    /// Inputs and targets (or outputs) of one batch differ in length.
+    #[error("the batch has {inputs} inputs but {other} {what}")]
+    BatchMismatch {
+        /// Number of input samples.
+        inputs: usize,
+        /// Number of targets or output slots.
+        other: usize,
+        /// `"targets"` or `"outputs"`.
+        what: &'static str,
+    },
+
+    /// A class-index target that the network's output cannot represent.
+    #[error(
+        "target {class} of sample {sample} is not a class of this network (it has {classes} outputs)"
+    )]
+    ClassOutOfRange {
+        /// Position of the sample in its batch.
+        sample: usize,
+        /// The offending class index.
+        class: usize,
+        /// Width of the network's output.
+        classes: usize,
+    },
+
+    /// A flat buffer (parameters or gradients) of the wrong length.
+    #[error("the {what} buffer has {found} elements but the network has {expected} parameters")]
+    ParamLength {
+        /// `"parameter"` or `"gradient"`.
+        what: &'static str,
+        /// Length the network needs.
+        expected: usize,
+        /// Length that was passed.
+        found: usize,
+    },
+
+    /// Training produced a NaN or infinite loss.
+    #[error(
+        "the loss became {loss} in epoch {epoch} at batch {batch}; training stopped with the weights before that batch"
+    )]
+    NonFiniteLoss {
+        /// The offending loss value.
+        loss: f64,
+        /// 1-based epoch.
+        epoch: usize,
+        /// 0-based batch within the epoch.
+        batch: usize,
+    },
+
+    /// Reading a file failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A data file whose content is malformed.
+    #[error("{path}:{line}: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 when the problem is not tied to a line).
+        line: usize,
+        /// What is wrong, in words.
+        message: String,
+    },
+
+    /// A dataset that does not fit the network or the request.
+    #[error("invalid dataset: {0}")]
+    Dataset(String),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,21 @@
+//! Kernels: the numeric work that generated code calls with concrete sizes.
+//!
+//! Row-major throughout. A batched value of `m` samples with `n` features is
+//! an `m x n` matrix stored sample after sample, which is also how
+//! `&[[S; n]]` lies in memory. Every kernel validates the lengths it relies on
+//! with assertions: generated code computes them from sizes fixed at compile
+//! time, so a failing assertion is a bug in the compiler, never bad input.
+
+mod gemm;
+mod linear;
+mod loss;
+mod reduce;
+mod softmax;
+
+pub use gemm::gemm;
+pub use linear::{linear, linear_1, linear_back_data, linear_back_weight};
+pub use loss::{
+    cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back,
+};
+pub use reduce::{sum_all, sum_batch};
+pub use softmax::{softmax, softmax_back};

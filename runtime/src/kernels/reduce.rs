@@ -1,0 +1,32 @@
+//! Reductions: the backward pass of a broadcast is a sum.
+
+use crate::Scalar;
+
+/// `out[j] = sum over samples r of g[r, j]`, for `g` of `m x n`.
+/// It is the gradient of a bias added to every sample.
+///
+/// # Example
+/// ```
+/// let mut out = [0.0f32; 2];
+/// chainrule::kernels::sum_batch(3, 2, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut out);
+/// assert_eq!(out, [9.0, 12.0]);
+/// ```
+pub fn sum_batch<S: Scalar>(m: usize, n: usize, g: &[S], out: &mut [S]) {
+    let out = &mut out[..n];
+    out.fill(S::ZERO);
+    for row in g[..m * n].chunks_exact(n) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o += v;
+        }
+    }
+}
+
+/// Sum of every element.
+///
+/// # Example
+/// ```
+/// assert_eq!(chainrule::kernels::sum_all(&[1.0f64, 2.0, 3.5]), 6.5);
+/// ```
+pub fn sum_all<S: Scalar>(x: &[S]) -> S {
+    x.iter().fold(S::ZERO, |acc, &v| acc + v)
+}

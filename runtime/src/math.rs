@@ -1,0 +1,76 @@
+//! Elementwise functions called by generated code.
+//!
+//! Generated code reaches every transcendental function through here, so the
+//! implementation behind one name (a faster approximation, `libm` for targets
+//! without `std`) changes in one place.
+
+use crate::Scalar;
+
+/// `e^x`.
+#[inline(always)]
+pub fn exp<S: Scalar>(x: S) -> S {
+    x.exp()
+}
+
+/// Natural logarithm.
+#[inline(always)]
+pub fn ln<S: Scalar>(x: S) -> S {
+    x.ln()
+}
+
+/// Hyperbolic tangent.
+#[inline(always)]
+pub fn tanh<S: Scalar>(x: S) -> S {
+    x.tanh()
+}
+
+/// Logistic sigmoid `1 / (1 + e^-x)`; saturates to exactly 0 or 1 without NaN.
+///
+/// # Example
+/// ```
+/// use chainrule::math::sigmoid;
+/// assert_eq!(sigmoid(0.0f32), 0.5);
+/// assert_eq!(sigmoid(-1000.0f32), 0.0);
+/// assert_eq!(sigmoid(1000.0f32), 1.0);
+/// ```
+#[inline(always)]
+pub fn sigmoid<S: Scalar>(x: S) -> S {
+    S::ONE / (S::ONE + (-x).exp())
+}
+
+/// Square root.
+#[inline(always)]
+pub fn sqrt<S: Scalar>(x: S) -> S {
+    x.sqrt()
+}
+
+/// Absolute value.
+#[inline(always)]
+pub fn abs<S: Scalar>(x: S) -> S {
+    x.abs()
+}
+
+/// Integer power.
+#[inline(always)]
+pub fn powi<S: Scalar>(x: S, n: i32) -> S {
+    x.powi(n)
+}
+
+/// The larger of two values.
+#[inline(always)]
+pub fn max<S: Scalar>(a: S, b: S) -> S {
+    if a >= b { a } else { b }
+}
+
+/// The smaller of two values.
+#[inline(always)]
+pub fn min<S: Scalar>(a: S, b: S) -> S {
+    if a <= b { a } else { b }
+}
+
+/// `1` where `x > 0`, else `0`: the derivative of `max(x, 0)` (zero at 0, as
+/// PyTorch's ReLU).
+#[inline(always)]
+pub fn step<S: Scalar>(x: S) -> S {
+    if x > S::ZERO { S::ONE } else { S::ZERO }
+}

@@ -1,0 +1,158 @@
+//! The contract between generated networks and the rest of the runtime.
+//!
+//! `network!` emits a struct and implements [`Network`] for it with every
+//! size fixed at compile time. Optimizers, the trainer and the metrics only
+//! see this trait and flat slices, never a particular network.
+
+use crate::{Result, Scalar, Workspace};
+
+/// What a parameter tensor is for. Regularizers apply to weights only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A weight matrix (`[out, in]` for a dense layer).
+    Weight,
+    /// A bias vector.
+    Bias,
+}
+
+/// How a parameter tensor starts before training.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    /// All zeros (biases).
+    Zeros,
+    /// Xavier/Glorot uniform: `U(-a, a)` with `a = sqrt(6 / (fan_in + fan_out))`.
+    GlorotUniform {
+        /// Inputs of one output unit.
+        fan_in: usize,
+        /// Outputs fed by one input unit.
+        fan_out: usize,
+    },
+}
+
+/// One parameter tensor inside a network's flat parameter buffer. The whole
+/// table is computed by the macro at compile time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamSpec {
+    /// PyTorch-style name: `layers.<index in the layer list>.weight` or `.bias`.
+    pub name: &'static str,
+    /// First element in the flat buffer.
+    pub offset: usize,
+    /// Dimensions, row-major; a dense weight is `[out, in]`.
+    pub shape: &'static [usize],
+    /// Weight or bias.
+    pub role: Role,
+    /// Initialization used by the generated `new`.
+    pub init: Init,
+}
+
+impl ParamSpec {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for a tensor without elements (never produced by the macro).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements of this tensor inside a flat buffer.
+    pub fn slice<'a, T>(&self, flat: &'a [T]) -> &'a [T] {
+        &flat[self.offset..self.offset + self.len()]
+    }
+}
+
+/// A network compiled by `network!`.
+///
+/// Batched calls take samples as fixed-size arrays (`&[[f32; 784]]`), so a
+/// sample can never have the wrong width; the number of samples is free.
+/// They reuse a [`Workspace`] and allocate nothing once it has grown to the
+/// batch size. Training calls also take a flat gradient buffer with the same
+/// layout as [`Network::params`].
+///
+/// # Example
+/// ```
+/// use chainrule::{Network, Workspace};
+///
+/// chainrule::network! {
+///     /// y = 2x, learned.
+///     struct Doubler {
+///         input: [1],
+///         layers: [dense(1)],
+///         loss: mse,
+///     }
+/// }
+///
+/// let mut net = Doubler::new(7);
+/// let mut grad = vec![0.0f32; Doubler::PARAM_LEN];
+/// let mut ws = Workspace::new();
+/// let xs = [[1.0f32], [2.0], [-1.0]];
+/// let ts = [[2.0f32], [4.0], [-2.0]];
+/// for _ in 0..200 {
+///     net.loss_and_grad(&xs, &ts, &mut grad, &mut ws).unwrap();
+///     for (p, g) in net.params_mut().iter_mut().zip(&grad) {
+///         *p -= 0.1 * g;
+///     }
+/// }
+/// assert!((net.predict(&[3.0])[0] - 6.0).abs() < 1e-3);
+/// ```
+pub trait Network {
+    /// Element type, `f32` or `f64`.
+    type Scalar: Scalar;
+    /// One input sample: `[Scalar; INPUT_LEN]`.
+    type Input: Copy + AsRef<[Self::Scalar]>;
+    /// One output sample: `[Scalar; OUTPUT_LEN]`.
+    type Output: Copy + AsRef<[Self::Scalar]> + AsMut<[Self::Scalar]>;
+    /// One target: a class index (`usize`) or a vector like the output.
+    type Target: Copy;
+
+    /// Number of input features.
+    const INPUT_LEN: usize;
+    /// Number of output features.
+    const OUTPUT_LEN: usize;
+    /// Number of trainable parameters (length of the flat buffer).
+    const PARAM_LEN: usize;
+    /// Where each parameter tensor lives in the flat buffer.
+    const LAYOUT: &'static [ParamSpec];
+
+    /// The flat parameter buffer.
+    fn params(&self) -> &[Self::Scalar];
+
+    /// The flat parameter buffer, for optimizers and weight loading.
+    fn params_mut(&mut self) -> &mut [Self::Scalar];
+
+    /// An output filled with zeros, to size buffers for [`Network::predict_batch`].
+    fn zero_output() -> Self::Output;
+
+    /// Batch-1 inference on fixed-size arrays: no allocation, no workspace.
+    fn predict(&self, input: &Self::Input) -> Self::Output;
+
+    /// Inference on a batch; `outputs` must have one slot per input.
+    fn predict_batch(
+        &self,
+        inputs: &[Self::Input],
+        outputs: &mut [Self::Output],
+        ws: &mut Workspace<Self::Scalar>,
+    ) -> Result<()>;
+
+    /// Mean loss of a batch (plus the regularizer), without gradients.
+    fn loss(
+        &self,
+        inputs: &[Self::Input],
+        targets: &[Self::Target],
+        ws: &mut Workspace<Self::Scalar>,
+    ) -> Result<Self::Scalar>;
+
+    /// Mean loss of a batch (plus the regularizer) and its gradient with
+    /// respect to every parameter, written (not added) into `grad`.
+    ///
+    /// Takes `&mut self` because training-mode layers may update state that
+    /// is not a parameter (running statistics, random masks).
+    fn loss_and_grad(
+        &mut self,
+        inputs: &[Self::Input],
+        targets: &[Self::Target],
+        grad: &mut [Self::Scalar],
+        ws: &mut Workspace<Self::Scalar>,
+    ) -> Result<Self::Scalar>;
+}

@@ -56,16 +56,36 @@ pub fn powi<S: Scalar>(x: S, n: i32) -> S {
     x.powi(n)
 }
 
-/// The larger of two values.
+/// The larger of two values; NaN if either is NaN, as `torch.maximum`, so
+/// `relu` never hides a NaN from the user.
+///
+/// # Example
+/// ```
+/// use chainrule::math::max;
+/// assert_eq!(max(-1.0f32, 0.0), 0.0);
+/// assert!(max(f32::NAN, 0.0).is_nan() && max(0.0, f32::NAN).is_nan());
+/// ```
 #[inline(always)]
 pub fn max<S: Scalar>(a: S, b: S) -> S {
-    if a >= b { a } else { b }
+    if a >= b {
+        a
+    } else if b >= a {
+        b
+    } else {
+        a + b // unordered: one of them is NaN
+    }
 }
 
-/// The smaller of two values.
+/// The smaller of two values; NaN if either is NaN.
 #[inline(always)]
 pub fn min<S: Scalar>(a: S, b: S) -> S {
-    if a <= b { a } else { b }
+    if a <= b {
+        a
+    } else if b <= a {
+        b
+    } else {
+        a + b
+    }
 }
 
 /// `1` where `x > 0`, else `0`: the derivative of `max(x, 0)` (zero at 0, as

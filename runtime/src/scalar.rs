@@ -4,8 +4,8 @@
 /// A floating-point element type of a network.
 ///
 /// Everything nalgebra needs comes from [`nalgebra::RealField`]; this trait
-/// adds conversions under names that cannot collide with the supertraits'
-/// methods, and the entry point to a real GEMM for batched products.
+/// adds constants and conversions under names that cannot collide with the
+/// supertraits' methods, and the entry point to the GEMM kernel.
 pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'static {
     /// Additive identity.
     const ZERO: Self;
@@ -21,106 +21,35 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// Converts to `f64` without loss.
     fn as_f64(self) -> f64;
 
-    /// `C = alpha * A * B + beta * C` on strided raw storage, as the
-    /// `matrixmultiply` crate defines it. When `beta` is zero, `C` is not read.
-    ///
-    /// # Safety
-    /// Every index `i * rs + j * cs` within the stated dimensions must lie
-    /// inside the allocation behind the matching pointer; `c` must not alias
-    /// `a` or `b`. [`crate::kernels::gemm`] checks this for slices.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    );
+    /// The multiply behind [`crate::kernels::gemm`], on validated arguments.
+    #[doc(hidden)]
+    fn gemm(problem: &crate::kernels::gemm::Problem<'_, Self>);
 }
 
-impl Scalar for f32 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
+macro_rules! impl_scalar {
+    ($t:ty) => {
+        impl Scalar for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
 
-    fn finite(self) -> bool {
-        self.is_finite()
-    }
+            fn finite(self) -> bool {
+                self.is_finite()
+            }
 
-    fn of_f64(value: f64) -> Self {
-        value as f32
-    }
+            fn of_f64(value: f64) -> Self {
+                value as $t
+            }
 
-    fn as_f64(self) -> f64 {
-        f64::from(self)
-    }
+            fn as_f64(self) -> f64 {
+                self.into()
+            }
 
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: forwarded contract, see the trait method.
-        unsafe {
-            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+            fn gemm(problem: &crate::kernels::gemm::Problem<'_, Self>) {
+                <Self as crate::kernels::gemm::GemmScalar>::dispatch(problem);
+            }
         }
-    }
+    };
 }
 
-impl Scalar for f64 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-
-    fn finite(self) -> bool {
-        self.is_finite()
-    }
-
-    fn of_f64(value: f64) -> Self {
-        value
-    }
-
-    fn as_f64(self) -> f64 {
-        self
-    }
-
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: forwarded contract, see the trait method.
-        unsafe {
-            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
-        }
-    }
-}
+impl_scalar!(f32);
+impl_scalar!(f64);

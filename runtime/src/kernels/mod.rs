@@ -6,13 +6,13 @@
 //! with assertions: generated code computes them from sizes fixed at compile
 //! time, so a failing assertion is a bug in the compiler, never bad input.
 
-mod gemm;
+pub(crate) mod gemm;
 mod linear;
 mod loss;
 mod reduce;
 mod softmax;
 
-pub use gemm::gemm;
+pub use gemm::{fast_path_available, gemm};
 pub use linear::{linear, linear_1, linear_back_data, linear_back_weight};
 pub use loss::{
     cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back,

@@ -1,0 +1,183 @@
+//! The generated API: both inference paths agree, the layout is what the
+//! docs say, and bad calls are errors rather than panics.
+
+use chainrule::{Error, Network, Role, Workspace};
+use chainrule_suite::samples;
+
+chainrule::network! {
+    /// A classifier with every kind of layer.
+    #[derive(Clone)]
+    pub struct Classifier {
+        input: [6],
+        layers: [dense(9), relu, dense(7), tanh, dense(5), sigmoid, dense(4)],
+        loss: softmax_cross_entropy,
+    }
+}
+
+chainrule::network! {
+    pub struct Classifier64 {
+        input: [6],
+        layers: [dense(9), relu, dense(7), tanh, dense(5), sigmoid, dense(4)],
+        loss: softmax_cross_entropy,
+        scalar: f64,
+    }
+}
+
+chainrule::network! {
+    struct Regressor { input: [2], layers: [dense(3), tanh, dense(2)], loss: mse }
+}
+
+fn f32_samples(count: usize) -> Vec<[f32; 6]> {
+    samples::<6>(3, count, 2.0)
+        .iter()
+        .map(|s| s.map(|v| v as f32))
+        .collect()
+}
+
+#[test]
+fn batch_one_and_batched_inference_agree() {
+    let net = Classifier::new(42);
+    let inputs = f32_samples(37);
+    let mut outputs = vec![Classifier::zero_output(); inputs.len()];
+    net.predict_batch(&inputs, &mut outputs, &mut Workspace::new())
+        .unwrap();
+    for (x, batched) in inputs.iter().zip(&outputs) {
+        let single = net.predict(x);
+        for (a, b) in single.iter().zip(batched) {
+            assert!(
+                (a - b).abs() <= 1e-5 * a.abs().max(1.0),
+                "{single:?} vs {batched:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_weights_in_f32_and_f64() {
+    let (a, b) = (Classifier::new(5), Classifier64::new(5));
+    assert_eq!(a.params(), Classifier::new(5).params());
+    assert_ne!(a.params(), Classifier::new(6).params());
+    for (x, y) in a.params().iter().zip(b.params()) {
+        assert_eq!(*x, *y as f32);
+    }
+}
+
+#[test]
+fn layout_follows_pytorch_names_and_shapes() {
+    let names: Vec<&str> = Classifier::LAYOUT.iter().map(|p| p.name).collect();
+    assert_eq!(
+        names,
+        [
+            "layers.0.weight",
+            "layers.0.bias",
+            "layers.2.weight",
+            "layers.2.bias",
+            "layers.4.weight",
+            "layers.4.bias",
+            "layers.6.weight",
+            "layers.6.bias"
+        ]
+    );
+    assert_eq!(Classifier::LAYOUT[0].shape, &[9, 6]);
+    assert_eq!(Classifier::LAYOUT[0].role, Role::Weight);
+    assert_eq!(Classifier::LAYOUT[7].role, Role::Bias);
+    let end = Classifier::LAYOUT
+        .last()
+        .map(|p| p.offset + p.len())
+        .unwrap();
+    assert_eq!(end, Classifier::PARAM_LEN);
+    assert_eq!(
+        Classifier::PARAM_LEN,
+        9 * 6 + 9 + 7 * 9 + 7 + 5 * 7 + 5 + 4 * 5 + 4
+    );
+    assert!(Classifier::LAYOUT.iter().all(|p| {
+        p.role == Role::Weight
+            || p.slice(Classifier::new(1).params())
+                .iter()
+                .all(|&b| b == 0.0)
+    }));
+}
+
+#[test]
+fn loss_is_the_mean_over_the_batch() {
+    let net = Classifier::new(1);
+    let inputs = f32_samples(4);
+    let targets = [0usize, 3, 2, 1];
+    let mut ws = Workspace::new();
+    let whole = net.loss(&inputs, &targets, &mut ws).unwrap();
+    let mean: f32 = (0..4)
+        .map(|i| net.loss(&inputs[i..=i], &targets[i..=i], &mut ws).unwrap())
+        .sum::<f32>()
+        / 4.0;
+    assert!((whole - mean).abs() < 1e-5, "{whole} vs {mean}");
+    let _copy = net.clone();
+}
+
+#[test]
+fn mse_matches_its_definition() {
+    let net = Regressor::new(3);
+    let (x, t) = ([[0.5f32, -1.0]], [[0.25f32, 2.0]]);
+    let y = net.predict(&x[0]);
+    let expected = ((y[0] - t[0][0]).powi(2) + (y[1] - t[0][1]).powi(2)) / 2.0;
+    let loss = net.loss(&x, &t, &mut Workspace::new()).unwrap();
+    assert!((loss - expected).abs() < 1e-6, "{loss} vs {expected}");
+}
+
+#[test]
+fn bad_calls_are_errors() {
+    let mut net = Classifier::new(1);
+    let mut ws = Workspace::new();
+    let inputs = f32_samples(3);
+    let mut grad = vec![0.0; Classifier::PARAM_LEN];
+    let err = net.loss(&inputs, &[0, 1], &mut ws).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::BatchMismatch {
+                inputs: 3,
+                other: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = net
+        .loss_and_grad(&inputs, &[0, 4, 1], &mut grad, &mut ws)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ClassOutOfRange {
+                sample: 1,
+                class: 4,
+                classes: 4
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "target 4 of sample 1 is not a class of this network (it has 4 outputs)"
+    );
+    let err = net
+        .loss_and_grad(&inputs, &[0, 1, 1], &mut grad[1..], &mut ws)
+        .unwrap_err();
+    assert!(matches!(err, Error::ParamLength { .. }), "{err}");
+    assert!(matches!(
+        net.loss(&[], &[], &mut ws),
+        Err(Error::EmptyBatch)
+    ));
+    let mut outputs = vec![Classifier::zero_output(); 2];
+    assert!(net.predict_batch(&inputs, &mut outputs, &mut ws).is_err());
+    assert!(Classifier::from_params(&[0.0; 3]).is_err());
+}
+
+#[test]
+fn non_finite_inputs_give_non_finite_outputs_not_panics() {
+    let net = Classifier::new(1);
+    let mut x = [0.0f32; 6];
+    x[2] = f32::NAN;
+    assert!(net.predict(&x).iter().any(|v| v.is_nan()));
+    x[2] = f32::INFINITY;
+    let _ = net.predict(&x);
+}

@@ -1,0 +1,116 @@
+//! A steady-state training step and every inference call allocate nothing.
+//! A counting global allocator proves it: it counts the allocations made by
+//! the current thread, so other test threads cannot disturb the count.
+
+use chainrule::optim::Sgd;
+use chainrule::{Dataset, Network, Trainer, Workspace};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; counting touches only a
+// thread-local `Cell` initialized without allocating.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+chainrule::network! {
+    struct Mlp {
+        input: [64],
+        layers: [dense(32), tanh, dense(16), relu, dense(10)],
+        loss: softmax_cross_entropy,
+        regularizer: l2(1e-4),
+    }
+}
+
+chainrule::network! {
+    struct Reg { input: [4], layers: [dense(8), sigmoid, dense(2)], loss: mse }
+}
+
+#[test]
+fn steady_state_training_and_inference_do_not_allocate() {
+    let inputs: Vec<[f32; 64]> = (0..96).map(|i| [i as f32 / 96.0; 64]).collect();
+    let targets: Vec<usize> = (0..96).map(|i| i % 10).collect();
+    let data = Dataset::new(inputs.clone(), targets.clone()).unwrap();
+    let mut net = Mlp::new(1);
+    let mut trainer = Trainer::new(Sgd::new(0.01), 32, 7);
+    trainer.train_epoch(&mut net, &data).unwrap(); // warm-up: buffers grow here
+
+    assert_eq!(
+        allocations_during(|| {
+            black_box(trainer.train_epoch(&mut net, &data).unwrap());
+        }),
+        0,
+        "epoch"
+    );
+    let step = allocations_during(|| {
+        for _ in 0..5 {
+            trainer
+                .step(&mut net, &inputs[..32], &targets[..32])
+                .unwrap();
+        }
+    });
+    assert_eq!(step, 0, "training step");
+
+    let mut ws = Workspace::new();
+    let mut outputs = vec![Mlp::zero_output(); 32];
+    net.predict_batch(&inputs[..32], &mut outputs, &mut ws)
+        .unwrap();
+    assert_eq!(
+        allocations_during(|| {
+            black_box(net.predict(&inputs[0]));
+        }),
+        0,
+        "batch-1 inference"
+    );
+    let batched = allocations_during(|| {
+        net.predict_batch(&inputs[..32], &mut outputs, &mut ws)
+            .unwrap()
+    });
+    assert_eq!(batched, 0, "batched inference");
+    assert_eq!(
+        allocations_during(|| {
+            black_box(net.loss(&inputs[..32], &targets[..32], &mut ws).unwrap());
+        }),
+        0
+    );
+
+    let mut reg = Reg::new(2);
+    let mut grad = vec![0.0; Reg::PARAM_LEN];
+    let (x, t) = ([[0.1f32; 4]; 8], [[0.5f32; 2]; 8]);
+    reg.loss_and_grad(&x, &t, &mut grad, &mut ws).unwrap();
+    assert_eq!(
+        allocations_during(|| {
+            black_box(reg.loss_and_grad(&x, &t, &mut grad, &mut ws).unwrap());
+        }),
+        0
+    );
+
+    // The counter works: a real allocation is seen.
+    assert_eq!(allocations_during(|| drop(black_box(vec![1u8; 10]))), 1);
+}

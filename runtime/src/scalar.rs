@@ -15,6 +15,11 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// True unless NaN or infinite.
     fn finite(self) -> bool;
 
+    /// `self * a + b` with one rounding. Inside code compiled for FMA it is
+    /// one instruction; elsewhere a (slow) exact software routine, so hot
+    /// loops without FMA use `mul` and `add` instead.
+    fn fused_mul_add(self, a: Self, b: Self) -> Self;
+
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn of_f64(value: f64) -> Self;
 
@@ -34,6 +39,11 @@ macro_rules! impl_scalar {
 
             fn finite(self) -> bool {
                 self.is_finite()
+            }
+
+            #[inline(always)]
+            fn fused_mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
             }
 
             fn of_f64(value: f64) -> Self {

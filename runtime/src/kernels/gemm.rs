@@ -87,12 +87,7 @@ impl GemmScalar for f32 {
     }
 
     fn dispatch(p: &Problem<'_, Self>) {
-        #[cfg(target_arch = "x86_64")]
-        if fast_path_available() {
-            // SAFETY: the CPU supports the features `run_avx2` is compiled for.
-            return unsafe { run_avx2::<f32, 6, 16>(p) };
-        }
-        run::<f32, 6, 16, false>(p);
+        with_tile::<f32, 6, 16>(p);
     }
 }
 
@@ -102,12 +97,7 @@ impl GemmScalar for f64 {
     }
 
     fn dispatch(p: &Problem<'_, Self>) {
-        #[cfg(target_arch = "x86_64")]
-        if fast_path_available() {
-            // SAFETY: as for f32.
-            return unsafe { run_avx2::<f64, 6, 8>(p) };
-        }
-        run::<f64, 6, 8, false>(p);
+        with_tile::<f64, 6, 8>(p);
     }
 }
 
@@ -124,10 +114,29 @@ pub fn fast_path_available() -> bool {
     }
 }
 
+/// Takes the packing buffer, then runs the loops compiled for this CPU.
+/// The loops must not sit inside the closure: a closure does not inherit
+/// `#[target_feature]`, so they would be compiled for the baseline.
+fn with_tile<S: GemmScalar, const MR: usize, const NR: usize>(p: &Problem<'_, S>) {
+    let kc = p.k.min(KC);
+    let len = kc * (p.n.min(NC).next_multiple_of(NR) + p.m.min(MC).next_multiple_of(MR));
+    S::with_pack(len, |pack| {
+        #[cfg(target_arch = "x86_64")]
+        if fast_path_available() {
+            // SAFETY: the CPU supports the features `run_avx2` is compiled for.
+            return unsafe { run_avx2::<S, MR, NR>(p, pack) };
+        }
+        run::<S, MR, NR, false>(p, pack);
+    });
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<S: GemmScalar, const MR: usize, const NR: usize>(p: &Problem<'_, S>) {
-    run::<S, MR, NR, true>(p);
+unsafe fn run_avx2<S: GemmScalar, const MR: usize, const NR: usize>(
+    p: &Problem<'_, S>,
+    pack: &mut [S],
+) {
+    run::<S, MR, NR, true>(p, pack);
 }
 
 fn last_index(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
@@ -203,36 +212,35 @@ pub fn gemm<S: Scalar>(
 /// The blocked loops. `#[inline(always)]` so that each caller (the AVX2
 /// entry or the baseline one) compiles its own copy for its features.
 #[inline(always)]
-fn run<S: GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(p: &Problem<'_, S>) {
+fn run<S: GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(
+    p: &Problem<'_, S>,
+    pack: &mut [S],
+) {
     let b_cols = p.n.min(NC).next_multiple_of(NR);
-    let a_rows = p.m.min(MC).next_multiple_of(MR);
-    let kc_max = p.k.min(KC);
-    S::with_pack(kc_max * (b_cols + a_rows), |pack| {
-        let (pb, pa) = pack.split_at_mut(kc_max * b_cols);
-        for jc in (0..p.n).step_by(NC) {
-            let nc = (p.n - jc).min(NC);
-            for pc in (0..p.k).step_by(KC) {
-                let kc = (p.k - pc).min(KC);
-                // Later depth blocks add to what the first one wrote.
-                let beta = if pc == 0 { p.beta } else { S::ONE };
-                pack_b::<S, NR>(&p.b, pc, kc, jc, nc, pb);
-                for ic in (0..p.m).step_by(MC) {
-                    let mc = (p.m - ic).min(MC);
-                    pack_a::<S, MR>(&p.a, ic, mc, pc, kc, pa);
-                    for jr in (0..nc).step_by(NR) {
-                        let panel_b = &pb[jr * kc..(jr + NR) * kc];
-                        for ir in (0..mc).step_by(MR) {
-                            let panel_a = &pa[ir * kc..(ir + MR) * kc];
-                            let acc = microkernel::<S, MR, NR, FMA>(kc, panel_a, panel_b);
-                            let rows = (mc - ir).min(MR);
-                            let cols = (nc - jr).min(NR);
-                            store(p, &acc, ic + ir, jc + jr, rows, cols, beta);
-                        }
+    let (pb, pa) = pack.split_at_mut(p.k.min(KC) * b_cols);
+    for jc in (0..p.n).step_by(NC) {
+        let nc = (p.n - jc).min(NC);
+        for pc in (0..p.k).step_by(KC) {
+            let kc = (p.k - pc).min(KC);
+            // Later depth blocks add to what the first one wrote.
+            let beta = if pc == 0 { p.beta } else { S::ONE };
+            pack_b::<S, NR>(&p.b, pc, kc, jc, nc, pb);
+            for ic in (0..p.m).step_by(MC) {
+                let mc = (p.m - ic).min(MC);
+                pack_a::<S, MR>(&p.a, ic, mc, pc, kc, pa);
+                for jr in (0..nc).step_by(NR) {
+                    let panel_b = &pb[jr * kc..(jr + NR) * kc];
+                    for ir in (0..mc).step_by(MR) {
+                        let panel_a = &pa[ir * kc..(ir + MR) * kc];
+                        let acc = microkernel::<S, MR, NR, FMA>(kc, panel_a, panel_b);
+                        let rows = (mc - ir).min(MR);
+                        let cols = (nc - jr).min(NR);
+                        store(p, &acc, ic + ir, jc + jr, rows, cols, beta);
                     }
                 }
             }
         }
-    });
+    }
 }
 
 /// `KC x NR` panels of `B`: element `(p, j)` of panel `q` at `q*NR*kc + p*NR + j`.
@@ -299,7 +307,7 @@ fn microkernel<S: Scalar, const MR: usize, const NR: usize, const FMA: bool>(
         for i in 0..MR {
             for j in 0..NR {
                 acc[i][j] = if FMA {
-                    a[i].mul_add(b[j], acc[i][j])
+                    a[i].fused_mul_add(b[j], acc[i][j])
                 } else {
                     acc[i][j] + a[i] * b[j]
                 };
@@ -421,6 +429,48 @@ mod tests {
         );
         for (x, y) in c.iter().zip(&expected) {
             assert!((f64::from(*x) - y).abs() < 1e-4, "{x} vs {y}");
+        }
+    }
+
+    /// The baseline microkernel is what machines without AVX2 + FMA run; it
+    /// must agree with the fast one (which `gemm` picks on this machine).
+    #[test]
+    fn baseline_and_fast_paths_agree() {
+        let (m, k, n) = (13, 300, 21);
+        let (a, b) = (values(m * k, 5), values(k * n, 6));
+        let run_with = |fma: bool| {
+            let mut c = vec![0.0f64; m * n];
+            let p = Problem {
+                m,
+                k,
+                n,
+                alpha: 1.0,
+                a: Operand {
+                    data: &a,
+                    rs: k,
+                    cs: 1,
+                },
+                b: Operand {
+                    data: &b,
+                    rs: n,
+                    cs: 1,
+                },
+                beta: 0.0,
+                c: c.as_mut_ptr(),
+                rsc: n,
+                csc: 1,
+            };
+            f64::with_pack(KC * (NC + MC), |pack| match fma {
+                true => run::<f64, 6, 8, true>(&p, pack),
+                false => run::<f64, 6, 8, false>(&p, pack),
+            });
+            c
+        };
+        let expected = naive(m, k, n, (&a, k, 1), (&b, n, 1));
+        for c in [run_with(false), run_with(true)] {
+            for (x, y) in c.iter().zip(&expected) {
+                assert!((x - y).abs() < 1e-12 * k as f64, "{x} vs {y}");
+            }
         }
     }
 

@@ -20,7 +20,7 @@ pub fn positional<'a>(
             .map(ToString::to_string)
             .unwrap_or_default();
         errors.push(
-            named.span(),
+            named.site(),
             format!("`{}` has no parameter `{name}`; write `{usage}`", call.name),
         );
         return None;
@@ -29,8 +29,8 @@ pub fn positional<'a>(
         return Some(&call.args);
     }
     let span = match call.args.get(count) {
-        Some(extra) => extra.span(),
-        None => call.span(),
+        Some(extra) => extra.site(),
+        None => call.site(),
     };
     let message = match count {
         0 => format!("`{}` takes no arguments", call.name),

@@ -164,7 +164,7 @@ fn layer_chain(
                     layers.push(Layer {
                         index,
                         kind,
-                        span: call.span(),
+                        span: call.name.span(),
                         output: out.clone(),
                     });
                 }

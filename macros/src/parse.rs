@@ -17,10 +17,11 @@
 //! the keywords and numbers make sense is the checker's business, which
 //! reports every problem at once.
 
+use crate::errors::Site;
 use proc_macro2::Span;
+use proc_macro2::extra::DelimSpan;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, bracketed, parenthesized};
 
 /// The keys a network body accepts, in the order the docs list them.
@@ -53,7 +54,7 @@ pub struct Call {
     pub name: Ident,
     pub args: Vec<Arg>,
     /// Span of the parenthesized argument list, if there is one.
-    pub paren: Option<Span>,
+    pub paren: Option<DelimSpan>,
 }
 
 /// A positional (`64`) or named (`kernel = 3`) argument.
@@ -83,11 +84,11 @@ impl Call {
         format!("{}({})", self.name, args.join(", "))
     }
 
-    /// The span covering the whole call.
-    pub fn span(&self) -> Span {
-        match self.paren {
-            Some(p) => self.name.span().join(p).unwrap_or(self.name.span()),
-            None => self.name.span(),
+    /// From the keyword to the closing parenthesis.
+    pub fn site(&self) -> Site {
+        Site {
+            start: self.name.span(),
+            end: self.paren.map_or(self.name.span(), |p| p.close()),
         }
     }
 }
@@ -164,7 +165,7 @@ impl Parse for Call {
         Ok(Self {
             name,
             args: args.into_iter().collect(),
-            paren: Some(paren.span.join()),
+            paren: Some(paren.span),
         })
     }
 }
@@ -187,10 +188,12 @@ impl Parse for Arg {
 }
 
 impl Arg {
-    pub fn span(&self) -> Span {
-        match &self.name {
-            Some(n) => n.span().join(self.value.span()).unwrap_or(n.span()),
-            None => self.value.span(),
+    /// From the name (if any) to the last token of the value.
+    pub fn site(&self) -> Site {
+        let value = Site::of(&self.value);
+        Site {
+            start: self.name.as_ref().map_or(value.start, Ident::span),
+            end: value.end,
         }
     }
 }

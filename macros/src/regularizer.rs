@@ -31,13 +31,13 @@ pub fn resolve(call: &Call, errors: &mut Errors) -> Option<Regularizer> {
         Ok(v) if v.is_finite() && v >= 0.0 => Some(Regularizer { l2: v }),
         Ok(v) => {
             errors.push(
-                arg.span(),
+                arg.site(),
                 format!("`l2` strength must be a finite number of at least 0, found {v}"),
             );
             None
         }
         Err(message) => {
-            errors.push(arg.span(), message);
+            errors.push(arg.site(), message);
             None
         }
     }

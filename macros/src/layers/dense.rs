@@ -30,12 +30,12 @@ pub fn resolve(
     };
     let units = match args::whole(&arg.value) {
         Ok(0) => {
-            errors.push(arg.span(), "`dense` needs at least 1 output unit, found 0");
+            errors.push(arg.site(), "`dense` needs at least 1 output unit, found 0");
             return None;
         }
         Ok(n) => n as usize,
         Err(message) => {
-            errors.push(arg.span(), message);
+            errors.push(arg.site(), message);
             return None;
         }
     };
@@ -43,7 +43,7 @@ pub fn resolve(
         && dims.len() != 1
     {
         errors.push(
-            call.span(),
+            call.site(),
             format!(
                 "`{}` expects a flat input but receives {}",
                 call.display(),

@@ -1,0 +1,8 @@
+chainrule::network! {
+    struct Net {
+        input: [4],
+        layers: [dense(2)],
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+chainrule::network! {
+    struct Net {
+        input: [4],
+        layers: [],
+        loss: mse,
+    }
+}
+
+fn main() {}

@@ -64,10 +64,7 @@ pub mod __private {
     /// Splits `buf` into consecutive disjoint slices of the given lengths,
     /// so generated code can hold every activation slot mutably at once.
     #[inline]
-    pub fn carve<'a, T, const N: usize>(
-        mut buf: &'a mut [T],
-        lens: [usize; N],
-    ) -> [&'a mut [T]; N] {
+    pub fn carve<T, const N: usize>(mut buf: &mut [T], lens: [usize; N]) -> [&mut [T]; N] {
         lens.map(|len| {
             let (head, tail) = core::mem::take(&mut buf).split_at_mut(len);
             buf = tail;
@@ -77,7 +74,7 @@ pub mod __private {
 
     /// Immutable counterpart of [`carve`], for the parameter buffer.
     #[inline]
-    pub fn carve_ref<'a, T, const N: usize>(mut buf: &'a [T], lens: [usize; N]) -> [&'a [T]; N] {
+    pub fn carve_ref<T, const N: usize>(mut buf: &[T], lens: [usize; N]) -> [&[T]; N] {
         lens.map(|len| {
             let (head, tail) = buf.split_at(len);
             buf = tail;

@@ -1,4 +1,8 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests. The README's example is
+//! compiled and run as a doctest of this crate, so it cannot go stale.
+
+#[doc = include_str!("../../README.md")]
+pub mod readme {}
 
 use chainrule::{Network, Workspace};
 
@@ -22,7 +26,7 @@ pub fn check_gradients<N: Network<Scalar = f64>>(
         "training and evaluation losses differ"
     );
     let eps = 1e-6;
-    for i in 0..N::PARAM_LEN {
+    for (i, &analytic) in grad.iter().enumerate() {
         let original = net.params()[i];
         net.params_mut()[i] = original + eps;
         let up = net.loss(inputs, targets, &mut ws).unwrap();
@@ -36,9 +40,9 @@ pub fn check_gradients<N: Network<Scalar = f64>>(
             .find(|p| p.offset <= i)
             .map_or("?", |p| p.name);
         assert!(
-            (numeric - grad[i]).abs() <= 1e-5 + 1e-3 * numeric.abs(),
+            (numeric - analytic).abs() <= 1e-5 + 1e-3 * numeric.abs(),
             "parameter {i} ({name}): finite difference {numeric}, gradient {}",
-            grad[i]
+            analytic
         );
     }
 }

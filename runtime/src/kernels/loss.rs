@@ -82,3 +82,67 @@ pub fn softmax_cross_entropy_back<S: Scalar>(
         d[c] -= scale;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::{softmax, softmax_back};
+
+    const LOGITS: [f64; 8] = [0.3, -1.2, 2.0, 0.1, -0.5, 0.7, 1.5, -2.0];
+    const TARGETS: [usize; 2] = [2, 0];
+
+    /// The unfused chain, softmax then cross-entropy, as a function of logits.
+    fn unfused_loss(z: &[f64]) -> f64 {
+        let mut p = [0.0; 8];
+        softmax(2, 4, z, &mut p);
+        cross_entropy(2, 4, &p, &TARGETS)
+    }
+
+    fn finite_difference(f: impl Fn(&[f64]) -> f64, at: &[f64]) -> Vec<f64> {
+        (0..at.len())
+            .map(|i| {
+                let (mut up, mut down) = (at.to_vec(), at.to_vec());
+                up[i] += 1e-6;
+                down[i] -= 1e-6;
+                (f(&up) - f(&down)) / 2e-6
+            })
+            .collect()
+    }
+
+    fn assert_close(a: &[f64], b: &[f64]) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-7 + 1e-5 * y.abs(), "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn softmax_and_cross_entropy_backward_match_finite_differences() {
+        let mut p = [0.0; 8];
+        softmax(2, 4, &LOGITS, &mut p);
+        let (mut dp, mut dz) = ([0.0; 8], [0.0; 8]);
+        cross_entropy_back(2, 4, &p, &TARGETS, 1.0, &mut dp);
+        softmax_back(2, 4, &p, &dp, &mut dz);
+        assert_close(&dz, &finite_difference(unfused_loss, &LOGITS));
+    }
+
+    #[test]
+    fn fused_and_unfused_agree() {
+        let fused = softmax_cross_entropy(2, 4, &LOGITS, &TARGETS);
+        assert!((fused - unfused_loss(&LOGITS)).abs() < 1e-12);
+        let mut p = [0.0; 8];
+        softmax(2, 4, &LOGITS, &mut p);
+        let mut dz = [0.0; 8];
+        softmax_cross_entropy_back(2, 4, &p, &TARGETS, 1.0, &mut dz);
+        let numeric = finite_difference(|z| softmax_cross_entropy(2, 4, z, &TARGETS), &LOGITS);
+        assert_close(&dz, &numeric);
+    }
+
+    #[test]
+    fn fused_loss_is_finite_where_the_unfused_one_is_not() {
+        // exp(-800) underflows f64, so the unfused loss takes ln(0).
+        let z = [800.0, -800.0, 0.0, 1.0];
+        assert!(unfused_loss(&[z, z].concat()).is_infinite());
+        let fused = softmax_cross_entropy(1, 4, &z, &[1]);
+        assert!((fused - 1600.0).abs() < 1e-9, "{fused}");
+    }
+}

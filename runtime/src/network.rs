@@ -57,6 +57,9 @@ impl ParamSpec {
     }
 
     /// The elements of this tensor inside a flat buffer.
+    ///
+    /// # Panics
+    /// If `flat` is shorter than the network's parameter count.
     pub fn slice<'a, T>(&self, flat: &'a [T]) -> &'a [T] {
         &flat[self.offset..self.offset + self.len()]
     }

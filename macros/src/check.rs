@@ -49,7 +49,7 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
         }
     };
     let regularizer = match find("regularizer") {
-        Some(Value::Regularizer(call)) => regularizer::resolve(call, &mut errors),
+        Some(Value::Regularizer(terms)) => regularizer::resolve(terms, &mut errors),
         _ => None,
     };
     errors.finish()?;
@@ -258,6 +258,22 @@ mod tests {
         check_errors(
             quote!(struct N { input: [4], layers: [dense(2)], loss: mse, regularizer: l2(-1e-3) }),
             &["`l2` strength must be a finite number of at least 0, found -0.001"],
+        );
+    }
+
+    #[test]
+    fn regularizer_terms_combine_once_each() {
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(2)], loss: mse, regularizer: l1(1e-3) + l2(1e-2, biases = true) }),
+            &[],
+        );
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(2)], loss: mse, regularizer: l2(1e-3) + l2(1e-2) }),
+            &["`l2` is given twice"],
+        );
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(2)], loss: mse, regularizer: l1(1e-3, biases = 1) }),
+            &["`biases` takes `true` or `false`"],
         );
     }
 }

@@ -1,24 +1,49 @@
 //! Loss keywords: which outputs and targets each accepts, and the graph it
-//! lowers to. Every loss is a mean over the batch, as PyTorch's default.
+//! lowers to. Every loss is a mean, as PyTorch's default reduction.
 //!
-//! - `mse`: `mean((y - t)^2)` over all output elements; targets are vectors
-//!   shaped like the output.
-//! - `softmax_cross_entropy`: `-mean(ln softmax(y)[t])`; targets are class
-//!   indices. Lowered as softmax followed by cross-entropy; the simplifier
-//!   fuses the pair into a stable log-sum-exp with gradient `(p - y) / batch`.
+//! Elementwise losses compare each output element `y` with a target value
+//! `t` (targets are arrays shaped like the output) and average over all
+//! elements:
+//!
+//! | keyword | per element | PyTorch |
+//! |---------|-------------|---------|
+//! | `mse` | `(y - t)^2` | `MSELoss` |
+//! | `mae` | `abs(y - t)` | `L1Loss` |
+//! | `huber(delta = 1)` | `(y - t)^2 / 2` if `abs(y - t) < delta`, else `delta (abs(y - t) - delta / 2)` | `HuberLoss` |
+//! | `binary_cross_entropy` | `-(t ln y + (1 - t) ln(1 - y))`, logs clamped at -100, `y` a probability | `BCELoss` |
+//! | `binary_cross_entropy_with_logits` | the same on `sigmoid(y)`, computed as `softplus(y) - t y` | `BCEWithLogitsLoss` |
+//! | `hinge` | `max(0, 1 - t y)` for `t` in {-1, +1} | |
+//!
+//! `softmax_cross_entropy` takes class-index targets: `-mean ln softmax(y)[t]`.
+//! It is lowered as softmax followed by cross-entropy; the simplifier fuses
+//! the pair into a stable log-sum-exp with gradient `(p - onehot(t)) / batch`.
 
+use crate::args;
 use crate::errors::Errors;
-use crate::ir::expr::{Expr, div, mul, powi, sub, var};
+use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, neg, powi, sub, unary, var};
 use crate::ir::{Graph, NodeId, Shape, TargetKind};
 use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
 
-pub const KEYWORDS: [&str; 2] = ["mse", "softmax_cross_entropy"];
+pub const KEYWORDS: [&str; 7] = [
+    "mse",
+    "mae",
+    "huber",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "hinge",
+    "softmax_cross_entropy",
+];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LossKind {
     Mse,
+    Mae,
+    Huber { delta: f64 },
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
+    Hinge,
     SoftmaxCrossEntropy,
 }
 
@@ -37,6 +62,15 @@ pub fn resolve(
     let name = call.name.to_string();
     let kind = match name.as_str() {
         "mse" => LossKind::Mse,
+        "mae" => LossKind::Mae,
+        "huber" => {
+            return huber(call, errors).map(|delta| Loss {
+                kind: LossKind::Huber { delta },
+            });
+        }
+        "binary_cross_entropy" => LossKind::BinaryCrossEntropy,
+        "binary_cross_entropy_with_logits" => LossKind::BinaryCrossEntropyWithLogits,
+        "hinge" => LossKind::Hinge,
         "softmax_cross_entropy" => LossKind::SoftmaxCrossEntropy,
         _ => {
             errors.push(
@@ -47,7 +81,7 @@ pub fn resolve(
         }
     };
     if call.paren.is_some() {
-        crate::args::positional(call, 0, &name, errors)?;
+        args::positional(call, 0, &name, errors)?;
     }
     if let (LossKind::SoftmaxCrossEntropy, Some(out)) = (kind, output) {
         if out.len() != 1 {
@@ -71,28 +105,82 @@ pub fn resolve(
     Some(Loss { kind })
 }
 
+/// `huber` or `huber(delta)` with a positive, finite delta (default 1, as PyTorch).
+fn huber(call: &Call, errors: &mut Errors) -> Option<f64> {
+    if call.paren.is_none() {
+        return Some(1.0);
+    }
+    let [arg] = args::positional(call, 1, "huber(1.0)", errors)? else {
+        return None;
+    };
+    match args::real(&arg.value) {
+        Ok(d) if d.is_finite() && d > 0.0 => Some(d),
+        Ok(d) => {
+            errors.push(
+                arg.site(),
+                format!("`huber` delta must be a finite number above 0, found {d}"),
+            );
+            None
+        }
+        Err(message) => {
+            errors.push(arg.site(), message);
+            None
+        }
+    }
+}
+
+impl LossKind {
+    /// The per-element loss of output `Var(0)` against target `Var(1)`, for
+    /// the elementwise losses.
+    fn elementwise(self) -> Option<Expr> {
+        let (y, t) = (var(0), var(1));
+        let ln_clamped = |e: Expr| binary(Binary::Max, unary(Unary::Ln, e), c(-100.0));
+        Some(match self {
+            LossKind::Mse => powi(sub(y, t), 2),
+            LossKind::Mae => unary(Unary::Abs, sub(y, t)),
+            // With m = min(|d|, delta): m^2 / 2 + delta (|d| - m) is the
+            // quadratic inside the band and the linear part outside it.
+            LossKind::Huber { delta } => {
+                let d = unary(Unary::Abs, sub(y, t));
+                let m = binary(Binary::Min, d.clone(), c(delta));
+                add(mul(c(0.5), powi(m.clone(), 2)), mul(c(delta), sub(d, m)))
+            }
+            LossKind::BinaryCrossEntropy => {
+                let positive = mul(t.clone(), ln_clamped(y.clone()));
+                let negative = mul(sub(c(1.0), t), ln_clamped(sub(c(1.0), y)));
+                neg(add(positive, negative))
+            }
+            LossKind::BinaryCrossEntropyWithLogits => {
+                sub(unary(Unary::Softplus, y.clone()), mul(t, y))
+            }
+            LossKind::Hinge => binary(Binary::Max, c(0.0), sub(c(1.0), mul(t, y))),
+            LossKind::SoftmaxCrossEntropy => return None,
+        })
+    }
+}
+
 impl Loss {
     pub fn target(&self, output: &[usize]) -> TargetKind {
         match self.kind {
-            LossKind::Mse => TargetKind::Values,
             LossKind::SoftmaxCrossEntropy => TargetKind::Class {
                 classes: output.iter().product(),
             },
+            _ => TargetKind::Values,
         }
     }
 
     /// Appends the loss of output `y` against target `t`; returns the scalar.
     pub fn lower(&self, g: &mut Graph, y: NodeId, t: NodeId) -> NodeId {
-        match self.kind {
-            LossKind::Mse => {
+        match self.kind.elementwise() {
+            Some(per_element) => {
                 let shape = g.shape(y).clone();
                 let n = shape.len() as f64;
-                let squared = ops::map::map(g, powi(sub(var(0), var(1)), 2), vec![y, t], shape);
-                let total = ops::reduce::sum_all(g, squared);
-                let mean = div(var(0), mul(Expr::Batch, crate::ir::expr::c(n)));
+                let losses = ops::map::map(g, per_element, vec![y, t], shape);
+                let total = ops::reduce::sum_all(g, losses);
+                let mean = div(var(0), mul(Expr::Batch, c(n)));
                 ops::map::map(g, mean, vec![total], Shape::scalar())
             }
-            LossKind::SoftmaxCrossEntropy => {
+            None => {
                 let p = ops::softmax::softmax(g, y);
                 ops::cross_entropy::cross_entropy(g, p, t)
             }

@@ -7,7 +7,7 @@
 //! field   := "input" ":" "[" INT ("," INT)* ","? "]"
 //!          | "layers" ":" "[" (call ("," call)* ","?)? "]"
 //!          | "loss" ":" call
-//!          | "regularizer" ":" call
+//!          | "regularizer" ":" call ("+" call)*
 //!          | "scalar" ":" IDENT
 //! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")?
 //! arg     := (IDENT "=")? EXPR
@@ -45,7 +45,7 @@ pub enum Value {
     Input { dims: Vec<LitInt>, span: Span },
     Layers { calls: Vec<Call>, span: Span },
     Loss(Call),
-    Regularizer(Call),
+    Regularizer(Vec<Call>),
     Scalar(Ident),
 }
 
@@ -138,7 +138,14 @@ impl Parse for Field {
                 }
             }
             "loss" => Value::Loss(input.parse()?),
-            "regularizer" => Value::Regularizer(input.parse()?),
+            "regularizer" => {
+                let mut terms = vec![input.parse()?];
+                while input.peek(Token![+]) {
+                    input.parse::<Token![+]>()?;
+                    terms.push(input.parse()?);
+                }
+                Value::Regularizer(terms)
+            }
             "scalar" => Value::Scalar(input.parse()?),
             other => {
                 let message = crate::suggest::unknown("key", other, KEYS);

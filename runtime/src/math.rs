@@ -38,6 +38,33 @@ pub fn sigmoid<S: Scalar>(x: S) -> S {
     S::ONE / (S::ONE + (-x).exp())
 }
 
+/// `ln(1 + e^x)`, computed as `max(x, 0) + ln(1 + e^-|x|)` so that it
+/// neither overflows for large `x` nor loses all precision for very negative `x`.
+///
+/// # Example
+/// ```
+/// use chainrule::math::softplus;
+/// assert_eq!(softplus(1000.0f32), 1000.0);
+/// assert!((softplus(0.0f64) - 2f64.ln()).abs() < 1e-15);
+/// assert!(softplus(-1000.0f64) == 0.0);
+/// ```
+#[inline(always)]
+pub fn softplus<S: Scalar>(x: S) -> S {
+    let positive = if x > S::ZERO { x } else { S::ZERO };
+    positive + (-x.abs()).exp().ln_1p()
+}
+
+/// The error function.
+///
+/// # Example
+/// ```
+/// assert!((chainrule::math::erf(0.5f64) - 0.520_499_877_813_046_5).abs() < 1e-15);
+/// ```
+#[inline(always)]
+pub fn erf<S: Scalar>(x: S) -> S {
+    S::erf(x)
+}
+
 /// Square root.
 #[inline(always)]
 pub fn sqrt<S: Scalar>(x: S) -> S {

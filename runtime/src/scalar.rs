@@ -20,6 +20,9 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// loops without FMA use `mul` and `add` instead.
     fn fused_mul_add(self, a: Self, b: Self) -> Self;
 
+    /// The error function (through `libm`; `std` has none).
+    fn erf(self) -> Self;
+
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn of_f64(value: f64) -> Self;
 
@@ -32,7 +35,7 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
 }
 
 macro_rules! impl_scalar {
-    ($t:ty) => {
+    ($t:ty, $erf:path) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -44,6 +47,10 @@ macro_rules! impl_scalar {
             #[inline(always)]
             fn fused_mul_add(self, a: Self, b: Self) -> Self {
                 <$t>::mul_add(self, a, b)
+            }
+
+            fn erf(self) -> Self {
+                $erf(self)
             }
 
             fn of_f64(value: f64) -> Self {
@@ -61,5 +68,5 @@ macro_rules! impl_scalar {
     };
 }
 
-impl_scalar!(f32);
-impl_scalar!(f64);
+impl_scalar!(f32, libm::erff);
+impl_scalar!(f64, libm::erf);

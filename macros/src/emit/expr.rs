@@ -67,6 +67,8 @@ impl Writer<'_> {
                     Unary::Sqrt => quote!(#rt::math::sqrt(#a)),
                     Unary::Abs => quote!(#rt::math::abs(#a)),
                     Unary::Step => quote!(#rt::math::step(#a)),
+                    Unary::Softplus => quote!(#rt::math::softplus(#a)),
+                    Unary::Erf => quote!(#rt::math::erf(#a)),
                     Unary::Powi(2) => quote!(#a * #a),
                     Unary::Powi(n) => quote!(#rt::math::powi(#a, #n)),
                 }

@@ -42,6 +42,9 @@ pub enum Unary {
     Abs,
     /// `1` where the argument is positive, else `0`.
     Step,
+    /// `ln(1 + e^x)`, evaluated stably.
+    Softplus,
+    Erf,
     Powi(i32),
 }
 
@@ -165,6 +168,8 @@ fn eval_unary(op: Unary, x: f64) -> f64 {
         Unary::Sqrt => x.sqrt(),
         Unary::Abs => x.abs(),
         Unary::Step => f64::from(u8::from(x > 0.0)),
+        Unary::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+        Unary::Erf => libm::erf(x),
         Unary::Powi(n) => x.powi(n),
     }
 }
@@ -226,6 +231,11 @@ impl Expr {
                     // sign(a); zero at 0 as PyTorch's subgradient.
                     Unary::Abs => sub(step(a.clone()), step(neg(a))),
                     Unary::Step => c(0.0),
+                    Unary::Softplus => unary(Unary::Sigmoid, a),
+                    Unary::Erf => mul(
+                        c(std::f64::consts::FRAC_2_SQRT_PI),
+                        unary(Unary::Exp, neg(powi(a, 2))),
+                    ),
                     Unary::Powi(n) => mul(c(f64::from(*n)), powi(a, n - 1)),
                 };
                 mul(local, da)
@@ -338,6 +348,8 @@ mod tests {
             unary(Unary::Abs, sub(x.clone(), y.clone())),
             div(powi(sub(x.clone(), y.clone()), 3), Expr::Batch),
             mul(x.clone(), sigmoid(x.clone())),
+            unary(Unary::Softplus, mul(x.clone(), y.clone())),
+            mul(x.clone(), unary(Unary::Erf, div(x.clone(), c(2f64.sqrt())))),
         ];
         for e in &cases {
             for at in [[0.3, -0.7], [-1.5, 0.2], [2.0, 1.0]] {

@@ -4,6 +4,7 @@
 
 mod activation;
 mod dense;
+mod softmax;
 
 pub use activation::Activation;
 pub use dense::Dense;
@@ -16,11 +17,12 @@ use proc_macro2::Span;
 pub enum LayerKind {
     Dense(Dense),
     Activation(Activation),
+    Softmax,
 }
 
 /// Every layer keyword, for suggestions.
 pub fn keywords() -> Vec<&'static str> {
-    let mut all = vec![dense::KEYWORD];
+    let mut all = vec![dense::KEYWORD, softmax::KEYWORD];
     all.extend(activation::KEYWORDS);
     all
 }
@@ -38,6 +40,10 @@ pub fn resolve(
         return dense::resolve(call, input, errors)
             .map(|(d, out)| (LayerKind::Dense(d), Some(out)));
     }
+    if name == softmax::KEYWORD {
+        return softmax::resolve(call, input, errors)
+            .map(|()| (LayerKind::Softmax, input.map(<[usize]>::to_vec)));
+    }
     if let Some(act) = activation::resolve(call, errors) {
         return act.map(|a| (LayerKind::Activation(a), input.map(<[usize]>::to_vec)));
     }
@@ -54,6 +60,7 @@ impl LayerKind {
         match self {
             LayerKind::Dense(d) => d.lower(g, x, index, span),
             LayerKind::Activation(a) => a.lower(g, x),
+            LayerKind::Softmax => softmax::lower(g, x),
         }
     }
 }

@@ -1,0 +1,165 @@
+//! Finite-difference checks (f64) for every activation, elementwise loss and
+//! regularizer of the dense toolbox, at ordinary and extreme inputs.
+
+use chainrule::Network;
+use chainrule_suite::{check_gradients, samples};
+
+macro_rules! activation_net {
+    ($name:ident, $($act:tt)+) => {
+        chainrule::network! {
+            struct $name { input: [3], layers: [dense(5), $($act)+, dense(2)], loss: mse, scalar: f64 }
+        }
+    };
+}
+
+activation_net!(LeakyRelu, leaky_relu(0.1));
+activation_net!(LeakyReluDefault, leaky_relu);
+activation_net!(Elu, elu(1.5));
+activation_net!(Softplus, softplus);
+activation_net!(Gelu, gelu);
+activation_net!(GeluTanh, gelu(tanh));
+activation_net!(Swish, swish);
+activation_net!(Silu, silu);
+
+chainrule::network! {
+    struct SoftmaxLayer { input: [3], layers: [dense(4), softmax], loss: mse, scalar: f64 }
+}
+
+macro_rules! loss_net {
+    ($name:ident, $last:ident, $($loss:tt)+) => {
+        chainrule::network! {
+            struct $name { input: [3], layers: [dense(4), tanh, dense(2), $last], loss: $($loss)+, scalar: f64 }
+        }
+    };
+}
+
+loss_net!(Mae, identity, mae);
+loss_net!(Huber, identity, huber(0.3));
+loss_net!(HuberDefault, identity, huber);
+loss_net!(Bce, sigmoid, binary_cross_entropy);
+loss_net!(BceLogits, identity, binary_cross_entropy_with_logits);
+loss_net!(Hinge, identity, hinge);
+
+chainrule::network! {
+    struct ElasticNet {
+        input: [3],
+        layers: [dense(4), tanh, dense(2)],
+        loss: mse,
+        regularizer: l1(0.05) + l2(0.1),
+        scalar: f64,
+    }
+}
+chainrule::network! {
+    struct WithBiases {
+        input: [3],
+        layers: [dense(4), tanh, dense(2)],
+        loss: mse,
+        regularizer: l2(0.1, biases = true),
+        scalar: f64,
+    }
+}
+
+fn inputs(seed: u64, scale: f64) -> Vec<[f64; 3]> {
+    samples::<3>(seed, 5, scale)
+}
+
+fn targets(seed: u64) -> Vec<[f64; 2]> {
+    samples::<2>(seed, 5, 1.0)
+}
+
+#[test]
+fn activations() {
+    check_gradients(&mut LeakyRelu::new(1), &inputs(1, 1.0), &targets(2));
+    check_gradients(&mut LeakyReluDefault::new(1), &inputs(1, 1.0), &targets(2));
+    check_gradients(&mut Elu::new(2), &inputs(3, 1.0), &targets(4));
+    check_gradients(&mut Softplus::new(3), &inputs(5, 1.0), &targets(6));
+    check_gradients(&mut Gelu::new(4), &inputs(7, 1.0), &targets(8));
+    check_gradients(&mut GeluTanh::new(5), &inputs(9, 1.0), &targets(10));
+    check_gradients(&mut Swish::new(6), &inputs(11, 1.0), &targets(12));
+    check_gradients(&mut Silu::new(6), &inputs(11, 1.0), &targets(12));
+    check_gradients(
+        &mut SoftmaxLayer::new(7),
+        &inputs(13, 1.0),
+        &samples::<4>(14, 5, 1.0),
+    );
+}
+
+/// Large inputs drive every activation into its tails (exp overflow for
+/// elu and softplus if written naively; saturation for the rest).
+#[test]
+fn activations_at_extreme_inputs() {
+    check_gradients(&mut Elu::new(2), &inputs(15, 40.0), &targets(16));
+    check_gradients(&mut Softplus::new(3), &inputs(17, 40.0), &targets(18));
+    check_gradients(&mut Gelu::new(4), &inputs(19, 40.0), &targets(20));
+    check_gradients(&mut Swish::new(6), &inputs(21, 40.0), &targets(22));
+    check_gradients(
+        &mut SoftmaxLayer::new(7),
+        &inputs(23, 60.0),
+        &samples::<4>(24, 5, 1.0),
+    );
+}
+
+#[test]
+fn elementwise_losses() {
+    check_gradients(&mut Mae::new(1), &inputs(25, 1.0), &targets(26));
+    check_gradients(
+        &mut Huber::new(2),
+        &inputs(27, 2.0),
+        &samples::<2>(28, 5, 2.0),
+    );
+    check_gradients(
+        &mut HuberDefault::new(2),
+        &inputs(27, 2.0),
+        &samples::<2>(28, 5, 3.0),
+    );
+    let probabilities: Vec<[f64; 2]> = samples::<2>(29, 5, 0.5)
+        .iter()
+        .map(|t| t.map(|v| v + 0.5))
+        .collect();
+    check_gradients(&mut Bce::new(3), &inputs(30, 1.0), &probabilities);
+    check_gradients(&mut BceLogits::new(4), &inputs(31, 1.0), &probabilities);
+    let signs: Vec<[f64; 2]> = samples::<2>(32, 5, 1.0)
+        .iter()
+        .map(|t| t.map(f64::signum))
+        .collect();
+    check_gradients(&mut Hinge::new(5), &inputs(33, 1.0), &signs);
+}
+
+#[test]
+fn binary_cross_entropy_with_logits_is_finite_for_huge_logits() {
+    let mut net = BceLogits::new(4);
+    for w in &mut net.params_mut()[BceLogits::LAYOUT[2].offset..] {
+        *w *= 500.0;
+    }
+    check_gradients(&mut net, &inputs(34, 3.0), &[[1.0, 0.0]; 5]);
+}
+
+#[test]
+fn regularizers() {
+    check_gradients(&mut ElasticNet::new(8), &inputs(35, 1.0), &targets(36));
+    check_gradients(&mut WithBiases::new(9), &inputs(37, 1.0), &targets(38));
+}
+
+#[test]
+fn biases_are_penalized_only_on_request() {
+    use chainrule::Workspace;
+    // All-zero weights and data: the data loss is 0 and its gradient too,
+    // so what remains is the penalty alone.
+    let mut params = vec![0.0; WithBiases::PARAM_LEN];
+    let bias = WithBiases::LAYOUT[1];
+    params[bias.offset] = 2.0;
+    let mut net = WithBiases::from_params(&params).unwrap();
+    let mut grad = vec![0.0; WithBiases::PARAM_LEN];
+    let loss = net
+        .loss_and_grad(&[[0.0; 3]], &[[0.0, 0.0]], &mut grad, &mut Workspace::new())
+        .unwrap();
+    // tanh(2) reaches the output only through zero weights; the penalty is
+    // 0.1 / 2 * 2^2 and its gradient 0.1 * 2.
+    assert!((loss - 0.2).abs() < 1e-12, "{loss}");
+    assert!((grad[bias.offset] - 0.2).abs() < 1e-12);
+    let mut plain = ElasticNet::from_params(&params).unwrap();
+    let loss = plain
+        .loss_and_grad(&[[0.0; 3]], &[[0.0, 0.0]], &mut grad, &mut Workspace::new())
+        .unwrap();
+    assert_eq!(loss, 0.0, "biases are not penalized by default");
+}

@@ -1,0 +1,250 @@
+//! Generated networks against PyTorch: the same parameters and inputs give
+//! the same outputs, loss and gradients. The reference values come from
+//! `tests/fixtures/make_fixtures.py` (see its header to regenerate them).
+//!
+//! Tolerance: both sides compute in f64, but in different orders and with
+//! different formulas for some functions (PyTorch's softplus switches to `x`
+//! above 20, its GELU uses its own erf), so values agree to about 1e-12;
+//! the test allows 1e-9 relative to the larger of the value and 1.
+
+use chainrule::{Network, Workspace};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Fixtures {
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    param_names: Vec<String>,
+    params: Vec<f64>,
+    inputs: Vec<Vec<f64>>,
+    targets: Value,
+    outputs: Vec<Vec<f64>>,
+    loss: f64,
+    grad: Vec<f64>,
+}
+
+fn fixtures() -> Vec<Case> {
+    let text = include_str!("fixtures/toolbox.json");
+    serde_json::from_str::<Fixtures>(text).unwrap().cases
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Targets of a case as the network's target type.
+trait FromJson: Sized {
+    fn from_json(v: &Value) -> Self;
+}
+
+impl<const N: usize> FromJson for [f64; N] {
+    fn from_json(v: &Value) -> Self {
+        let values: Vec<f64> = serde_json::from_value(v.clone()).unwrap();
+        values.try_into().unwrap()
+    }
+}
+
+impl FromJson for usize {
+    fn from_json(v: &Value) -> Self {
+        v.as_u64().unwrap() as usize
+    }
+}
+
+fn check<N>(case: &Case)
+where
+    N: Network<Scalar = f64, Input = [f64; 3]>,
+    N::Target: FromJson,
+    N: FromParams,
+{
+    let names: Vec<String> = N::LAYOUT.iter().map(|p| p.name.to_string()).collect();
+    let torch_names: Vec<String> = case
+        .param_names
+        .iter()
+        .map(|n| format!("layers.{n}"))
+        .collect();
+    assert_eq!(names, torch_names, "{}: parameter names", case.name);
+    let mut net = N::build(&case.params);
+    let inputs: Vec<[f64; 3]> = case
+        .inputs
+        .iter()
+        .map(|x| x.clone().try_into().unwrap())
+        .collect();
+    let targets: Vec<N::Target> = case
+        .targets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(N::Target::from_json)
+        .collect();
+    let mut ws = Workspace::new();
+    let mut outputs = vec![N::zero_output(); inputs.len()];
+    net.predict_batch(&inputs, &mut outputs, &mut ws).unwrap();
+    for (ours, theirs) in outputs.iter().zip(&case.outputs) {
+        for (a, b) in ours.as_ref().iter().zip(theirs) {
+            assert!(close(*a, *b), "{}: output {a} vs PyTorch {b}", case.name);
+        }
+    }
+    for (x, theirs) in inputs.iter().zip(&case.outputs) {
+        for (a, b) in net.predict(x).as_ref().iter().zip(theirs) {
+            assert!(
+                close(*a, *b),
+                "{}: batch-1 output {a} vs PyTorch {b}",
+                case.name
+            );
+        }
+    }
+    let mut grad = vec![0.0; N::PARAM_LEN];
+    let loss = net
+        .loss_and_grad(&inputs, &targets, &mut grad, &mut ws)
+        .unwrap();
+    assert!(
+        close(loss, case.loss),
+        "{}: loss {loss} vs PyTorch {}",
+        case.name,
+        case.loss
+    );
+    for (i, (a, b)) in grad.iter().zip(&case.grad).enumerate() {
+        assert!(
+            close(*a, *b),
+            "{}: gradient {i} is {a}, PyTorch says {b}",
+            case.name
+        );
+    }
+}
+
+/// `from_params` is generated per network; this gives tests one name for it.
+trait FromParams {
+    fn build(params: &[f64]) -> Self;
+}
+
+macro_rules! reference {
+    ($name:ident { $($body:tt)* }) => {
+        chainrule::network! {
+            struct $name { input: [3], $($body)*, scalar: f64 }
+        }
+        impl FromParams for $name {
+            fn build(params: &[f64]) -> Self {
+                Self::from_params(params).unwrap()
+            }
+        }
+    };
+}
+
+reference!(Sigmoid {
+    layers: [dense(5), sigmoid, dense(2)],
+    loss: mse
+});
+reference!(Tanh {
+    layers: [dense(5), tanh, dense(2)],
+    loss: mse
+});
+reference!(Relu {
+    layers: [dense(5), relu, dense(2)],
+    loss: mse
+});
+reference!(LeakyRelu {
+    layers: [dense(5), leaky_relu(0.1), dense(2)],
+    loss: mse
+});
+reference!(Elu {
+    layers: [dense(5), elu(1.5), dense(2)],
+    loss: mse
+});
+reference!(Softplus {
+    layers: [dense(5), softplus, dense(2)],
+    loss: mse
+});
+reference!(Gelu {
+    layers: [dense(5), gelu, dense(2)],
+    loss: mse
+});
+reference!(GeluTanh {
+    layers: [dense(5), gelu(tanh), dense(2)],
+    loss: mse
+});
+reference!(Swish {
+    layers: [dense(5), swish, dense(2)],
+    loss: mse
+});
+reference!(Identity {
+    layers: [dense(5), identity, dense(2)],
+    loss: mse
+});
+reference!(SoftmaxLayer {
+    layers: [dense(4), softmax],
+    loss: mse
+});
+reference!(Mse {
+    layers: [dense(4), tanh, dense(2), identity],
+    loss: mse
+});
+reference!(Mae {
+    layers: [dense(4), tanh, dense(2), identity],
+    loss: mae
+});
+reference!(Huber {
+    layers: [dense(4), tanh, dense(2), identity],
+    loss: huber(0.3)
+});
+reference!(Bce {
+    layers: [dense(4), tanh, dense(2), sigmoid],
+    loss: binary_cross_entropy
+});
+reference!(BceLogits {
+    layers: [dense(4), tanh, dense(2), identity],
+    loss: binary_cross_entropy_with_logits
+});
+reference!(Hinge {
+    layers: [dense(4), tanh, dense(2)],
+    loss: hinge
+});
+reference!(SoftmaxCe {
+    layers: [dense(6), relu, dense(4)],
+    loss: softmax_cross_entropy
+});
+reference!(L1L2 {
+    layers: [dense(4), tanh, dense(2)],
+    loss: mse,
+    regularizer: l1(0.05) + l2(0.1)
+});
+reference!(L2Biases {
+    layers: [dense(4), tanh, dense(2)],
+    loss: mse,
+    regularizer: l2(0.1, biases = true)
+});
+
+#[test]
+fn every_case_matches_pytorch() {
+    let cases = fixtures();
+    assert_eq!(cases.len(), 20);
+    for case in &cases {
+        match case.name.as_str() {
+            "sigmoid" => check::<Sigmoid>(case),
+            "tanh" => check::<Tanh>(case),
+            "relu" => check::<Relu>(case),
+            "leaky_relu" => check::<LeakyRelu>(case),
+            "elu" => check::<Elu>(case),
+            "softplus" => check::<Softplus>(case),
+            "gelu" => check::<Gelu>(case),
+            "gelu_tanh" => check::<GeluTanh>(case),
+            "swish" => check::<Swish>(case),
+            "identity" => check::<Identity>(case),
+            "softmax_layer" => check::<SoftmaxLayer>(case),
+            "mse" => check::<Mse>(case),
+            "mae" => check::<Mae>(case),
+            "huber" => check::<Huber>(case),
+            "binary_cross_entropy" => check::<Bce>(case),
+            "binary_cross_entropy_with_logits" => check::<BceLogits>(case),
+            "hinge" => check::<Hinge>(case),
+            "softmax_cross_entropy" => check::<SoftmaxCe>(case),
+            "l1_l2" => check::<L1L2>(case),
+            "l2_biases" => check::<L2Biases>(case),
+            other => panic!("no network for fixture case `{other}`"),
+        }
+    }
+}

@@ -31,9 +31,7 @@ const EPOCHS: usize = 40;
 
 fn main() -> Result<(), chainrule::Error> {
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits/digits.csv.gz");
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| default.to_string());
+    let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
 
     let mut all = data::read_csv(&path, 0)?.classification::<f32, 64>()?;
     all.map_inputs(|pixels| pixels.iter_mut().for_each(|p| *p /= 16.0));
@@ -53,9 +51,7 @@ fn main() -> Result<(), chainrule::Error> {
     for epoch in 1..=EPOCHS {
         let loss = trainer.train_epoch(&mut net, &train)?;
         let accuracy = metrics::accuracy(&net, &validation);
-        println!(
-            "epoch {epoch:>2}/{EPOCHS}  training loss {loss:.4}  validation accuracy {accuracy:.4}"
-        );
+        println!("epoch {epoch:>2}/{EPOCHS}  training loss {loss:.4}  validation accuracy {accuracy:.4}");
     }
     println!("trained in {:.2?}", start.elapsed());
     println!("test accuracy: {:.4}", metrics::accuracy(&net, &test));

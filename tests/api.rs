@@ -28,10 +28,7 @@ chainrule::network! {
 }
 
 fn f32_samples(count: usize) -> Vec<[f32; 6]> {
-    samples::<6>(3, count, 2.0)
-        .iter()
-        .map(|s| s.map(|v| v as f32))
-        .collect()
+    samples::<6>(3, count, 2.0).iter().map(|s| s.map(|v| v as f32)).collect()
 }
 
 #[test]
@@ -39,15 +36,11 @@ fn batch_one_and_batched_inference_agree() {
     let net = Classifier::new(42);
     let inputs = f32_samples(37);
     let mut outputs = vec![Classifier::zero_output(); inputs.len()];
-    net.predict_batch(&inputs, &mut outputs, &mut Workspace::new())
-        .unwrap();
+    net.predict_batch(&inputs, &mut outputs, &mut Workspace::new()).unwrap();
     for (x, batched) in inputs.iter().zip(&outputs) {
         let single = net.predict(x);
         for (a, b) in single.iter().zip(batched) {
-            assert!(
-                (a - b).abs() <= 1e-5 * a.abs().max(1.0),
-                "{single:?} vs {batched:?}"
-            );
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{single:?} vs {batched:?}");
         }
     }
 }
@@ -81,20 +74,11 @@ fn layout_follows_pytorch_names_and_shapes() {
     assert_eq!(Classifier::LAYOUT[0].shape, &[9, 6]);
     assert_eq!(Classifier::LAYOUT[0].role, Role::Weight);
     assert_eq!(Classifier::LAYOUT[7].role, Role::Bias);
-    let end = Classifier::LAYOUT
-        .last()
-        .map(|p| p.offset + p.len())
-        .unwrap();
+    let end = Classifier::LAYOUT.last().map(|p| p.offset + p.len()).unwrap();
     assert_eq!(end, Classifier::PARAM_LEN);
-    assert_eq!(
-        Classifier::PARAM_LEN,
-        9 * 6 + 9 + 7 * 9 + 7 + 5 * 7 + 5 + 4 * 5 + 4
-    );
+    assert_eq!(Classifier::PARAM_LEN, 9 * 6 + 9 + 7 * 9 + 7 + 5 * 7 + 5 + 4 * 5 + 4);
     assert!(Classifier::LAYOUT.iter().all(|p| {
-        p.role == Role::Weight
-            || p.slice(Classifier::new(1).params())
-                .iter()
-                .all(|&b| b == 0.0)
+        p.role == Role::Weight || p.slice(Classifier::new(1).params()).iter().all(|&b| b == 0.0)
     }));
 }
 
@@ -105,10 +89,8 @@ fn loss_is_the_mean_over_the_batch() {
     let targets = [0usize, 3, 2, 1];
     let mut ws = Workspace::new();
     let whole = net.loss(&inputs, &targets, &mut ws).unwrap();
-    let mean: f32 = (0..4)
-        .map(|i| net.loss(&inputs[i..=i], &targets[i..=i], &mut ws).unwrap())
-        .sum::<f32>()
-        / 4.0;
+    let mean: f32 =
+        (0..4).map(|i| net.loss(&inputs[i..=i], &targets[i..=i], &mut ws).unwrap()).sum::<f32>() / 4.0;
     assert!((whole - mean).abs() < 1e-5, "{whole} vs {mean}");
     let _copy = net.clone();
 }
@@ -130,43 +112,13 @@ fn bad_calls_are_errors() {
     let inputs = f32_samples(3);
     let mut grad = vec![0.0; Classifier::PARAM_LEN];
     let err = net.loss(&inputs, &[0, 1], &mut ws).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::BatchMismatch {
-                inputs: 3,
-                other: 2,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    let err = net
-        .loss_and_grad(&inputs, &[0, 4, 1], &mut grad, &mut ws)
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::ClassOutOfRange {
-                sample: 1,
-                class: 4,
-                classes: 4
-            }
-        ),
-        "{err}"
-    );
-    assert_eq!(
-        err.to_string(),
-        "target 4 of sample 1 is not a class of this network (it has 4 outputs)"
-    );
-    let err = net
-        .loss_and_grad(&inputs, &[0, 1, 1], &mut grad[1..], &mut ws)
-        .unwrap_err();
+    assert!(matches!(err, Error::BatchMismatch { inputs: 3, other: 2, .. }), "{err}");
+    let err = net.loss_and_grad(&inputs, &[0, 4, 1], &mut grad, &mut ws).unwrap_err();
+    assert!(matches!(err, Error::ClassOutOfRange { sample: 1, class: 4, classes: 4 }), "{err}");
+    assert_eq!(err.to_string(), "target 4 of sample 1 is not a class of this network (it has 4 outputs)");
+    let err = net.loss_and_grad(&inputs, &[0, 1, 1], &mut grad[1..], &mut ws).unwrap_err();
     assert!(matches!(err, Error::ParamLength { .. }), "{err}");
-    assert!(matches!(
-        net.loss(&[], &[], &mut ws),
-        Err(Error::EmptyBatch)
-    ));
+    assert!(matches!(net.loss(&[], &[], &mut ws), Err(Error::EmptyBatch)));
     let mut outputs = vec![Classifier::zero_output(); 2];
     assert!(net.predict_batch(&inputs, &mut outputs, &mut ws).is_err());
     assert!(Classifier::from_params(&[0.0; 3]).is_err());
@@ -180,4 +132,36 @@ fn non_finite_inputs_give_non_finite_outputs_not_panics() {
     assert!(net.predict(&x).iter().any(|v| v.is_nan()));
     x[2] = f32::INFINITY;
     let _ = net.predict(&x);
+}
+
+chainrule::network! {
+    struct Inits {
+        input: [100],
+        layers: [dense(50, init = he_normal), relu, dense(10, init = uniform), dense(5)],
+        loss: mse,
+        init: xavier_normal,
+    }
+}
+
+#[test]
+fn initialization_is_chosen_per_network_and_per_layer() {
+    use chainrule::Init;
+    let inits: Vec<Init> = Inits::LAYOUT.iter().map(|p| p.init).collect();
+    assert_eq!(
+        inits,
+        [
+            Init::HeNormal { fan_in: 100 },
+            Init::Zeros,
+            Init::Uniform,
+            Init::Zeros,
+            Init::GlorotNormal { fan_in: 10, fan_out: 5 },
+            Init::Zeros
+        ]
+    );
+    let net = Inits::new(9);
+    let uniform = Inits::LAYOUT[2].slice(net.params());
+    assert!(uniform.iter().all(|w| w.abs() <= 1.0) && uniform.iter().any(|w| w.abs() > 0.9));
+    let he = Inits::LAYOUT[0].slice(net.params());
+    let variance = he.iter().map(|w| w * w).sum::<f32>() / he.len() as f32;
+    assert!((variance - 0.02).abs() < 0.003, "He normal variance 2/100, got {variance}");
 }

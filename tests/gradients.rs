@@ -43,66 +43,38 @@ chainrule::network! {
 
 #[test]
 fn sigmoid_and_mse() {
-    check_gradients(
-        &mut SigmoidMse::new(1),
-        &samples::<3>(1, 5, 1.0),
-        &samples::<2>(2, 5, 1.0),
-    );
+    check_gradients(&mut SigmoidMse::new(1), &samples::<3>(1, 5, 1.0), &samples::<2>(2, 5, 1.0));
 }
 
 #[test]
 fn tanh_twice_and_mse() {
-    check_gradients(
-        &mut TanhMse::new(2),
-        &samples::<3>(3, 4, 1.0),
-        &samples::<2>(4, 4, 0.9),
-    );
+    check_gradients(&mut TanhMse::new(2), &samples::<3>(3, 4, 1.0), &samples::<2>(4, 4, 0.9));
 }
 
 #[test]
 fn relu_identity_and_mse() {
-    check_gradients(
-        &mut ReluMse::new(3),
-        &samples::<4>(5, 6, 1.0),
-        &samples::<3>(6, 6, 1.0),
-    );
+    check_gradients(&mut ReluMse::new(3), &samples::<4>(5, 6, 1.0), &samples::<3>(6, 6, 1.0));
 }
 
 #[test]
 fn tanh_and_softmax_cross_entropy() {
-    check_gradients(
-        &mut TanhCe::new(4),
-        &samples::<4>(7, 5, 1.0),
-        &[0, 2, 1, 1, 0],
-    );
+    check_gradients(&mut TanhCe::new(4), &samples::<4>(7, 5, 1.0), &[0, 2, 1, 1, 0]);
 }
 
 #[test]
 fn deep_mixed_network_and_softmax_cross_entropy() {
-    check_gradients(
-        &mut DeepReluCe::new(5),
-        &samples::<5>(8, 7, 2.0),
-        &[3, 0, 1, 2, 3, 3, 0],
-    );
+    check_gradients(&mut DeepReluCe::new(5), &samples::<5>(8, 7, 2.0), &[3, 0, 1, 2, 3, 3, 0]);
 }
 
 #[test]
 fn l2_regularizer_with_cross_entropy_and_mse() {
     check_gradients(&mut L2Ce::new(6), &samples::<4>(9, 3, 1.0), &[2, 0, 1]);
-    check_gradients(
-        &mut L2Mse::new(7),
-        &samples::<2>(10, 3, 1.0),
-        &samples::<2>(11, 3, 1.0),
-    );
+    check_gradients(&mut L2Mse::new(7), &samples::<2>(10, 3, 1.0), &samples::<2>(11, 3, 1.0));
 }
 
 #[test]
 fn single_dense_layer() {
-    check_gradients(
-        &mut Linear::new(8),
-        &samples::<3>(12, 4, 1.0),
-        &samples::<2>(13, 4, 1.0),
-    );
+    check_gradients(&mut Linear::new(8), &samples::<3>(12, 4, 1.0), &samples::<2>(13, 4, 1.0));
 }
 
 #[test]
@@ -115,11 +87,7 @@ fn a_batch_of_one() {
 #[test]
 fn saturated_tanh() {
     let mut net = TanhMse::new(10);
-    check_gradients(
-        &mut net,
-        &samples::<3>(15, 3, 30.0),
-        &samples::<2>(16, 3, 0.5),
-    );
+    check_gradients(&mut net, &samples::<3>(15, 3, 30.0), &samples::<2>(16, 3, 0.5));
 }
 
 /// Logits around +-100 overflow a naive softmax; the fused loss and its
@@ -134,8 +102,7 @@ fn softmax_cross_entropy_at_huge_logits() {
     }
     let inputs = samples::<4>(17, 4, 3.0);
     let mut out = [TanhCe::zero_output(); 4];
-    net.predict_batch(&inputs, &mut out, &mut Workspace::new())
-        .unwrap();
+    net.predict_batch(&inputs, &mut out, &mut Workspace::new()).unwrap();
     let largest = out.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(largest > 50.0, "logits should be large, got {largest}");
     check_gradients(&mut net, &inputs, &[0, 1, 2, 0]);
@@ -147,24 +114,12 @@ fn softmax_cross_entropy_at_huge_logits() {
 fn relu_at_zero_passes_no_gradient() {
     let mut net = ReluMse::from_params(&vec![0.0; ReluMse::PARAM_LEN]).unwrap();
     let mut grad = vec![1.0; ReluMse::PARAM_LEN];
-    net.loss_and_grad(
-        &samples::<4>(18, 3, 1.0),
-        &samples::<3>(19, 3, 1.0),
-        &mut grad,
-        &mut Workspace::new(),
-    )
-    .unwrap();
+    net.loss_and_grad(&samples::<4>(18, 3, 1.0), &samples::<3>(19, 3, 1.0), &mut grad, &mut Workspace::new())
+        .unwrap();
     let first = &ReluMse::LAYOUT[..2];
     for spec in first {
-        assert!(
-            spec.slice(&grad).iter().all(|&g| g == 0.0),
-            "{} got gradient",
-            spec.name
-        );
+        assert!(spec.slice(&grad).iter().all(|&g| g == 0.0), "{} got gradient", spec.name);
     }
     let last_bias = ReluMse::LAYOUT[3];
-    assert!(
-        last_bias.slice(&grad).iter().any(|&g| g != 0.0),
-        "the output bias still learns"
-    );
+    assert!(last_bias.slice(&grad).iter().any(|&g| g != 0.0), "the output bias still learns");
 }

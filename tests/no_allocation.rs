@@ -70,9 +70,7 @@ fn steady_state_training_and_inference_do_not_allocate() {
     );
     let step = allocations_during(|| {
         for _ in 0..5 {
-            trainer
-                .step(&mut net, &inputs[..32], &targets[..32])
-                .unwrap();
+            trainer.step(&mut net, &inputs[..32], &targets[..32]).unwrap();
         }
     });
     assert_eq!(step, 0, "training step");
@@ -80,8 +78,7 @@ fn steady_state_training_and_inference_do_not_allocate() {
     let mut ws = Workspace::new();
     let mut outputs = vec![Mlp::zero_output(); 32];
     // Warm-up: the workspace grows to what the largest call needs.
-    net.predict_batch(&inputs[..32], &mut outputs, &mut ws)
-        .unwrap();
+    net.predict_batch(&inputs[..32], &mut outputs, &mut ws).unwrap();
     net.loss(&inputs[..32], &targets[..32], &mut ws).unwrap();
     assert_eq!(
         allocations_during(|| {
@@ -90,10 +87,7 @@ fn steady_state_training_and_inference_do_not_allocate() {
         0,
         "batch-1 inference"
     );
-    let batched = allocations_during(|| {
-        net.predict_batch(&inputs[..32], &mut outputs, &mut ws)
-            .unwrap()
-    });
+    let batched = allocations_during(|| net.predict_batch(&inputs[..32], &mut outputs, &mut ws).unwrap());
     assert_eq!(batched, 0, "batched inference");
     assert_eq!(
         allocations_during(|| {

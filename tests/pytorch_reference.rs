@@ -62,25 +62,11 @@ where
     N: FromParams,
 {
     let names: Vec<String> = N::LAYOUT.iter().map(|p| p.name.to_string()).collect();
-    let torch_names: Vec<String> = case
-        .param_names
-        .iter()
-        .map(|n| format!("layers.{n}"))
-        .collect();
+    let torch_names: Vec<String> = case.param_names.iter().map(|n| format!("layers.{n}")).collect();
     assert_eq!(names, torch_names, "{}: parameter names", case.name);
     let mut net = N::build(&case.params);
-    let inputs: Vec<[f64; 3]> = case
-        .inputs
-        .iter()
-        .map(|x| x.clone().try_into().unwrap())
-        .collect();
-    let targets: Vec<N::Target> = case
-        .targets
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(N::Target::from_json)
-        .collect();
+    let inputs: Vec<[f64; 3]> = case.inputs.iter().map(|x| x.clone().try_into().unwrap()).collect();
+    let targets: Vec<N::Target> = case.targets.as_array().unwrap().iter().map(N::Target::from_json).collect();
     let mut ws = Workspace::new();
     let mut outputs = vec![N::zero_output(); inputs.len()];
     net.predict_batch(&inputs, &mut outputs, &mut ws).unwrap();
@@ -91,29 +77,14 @@ where
     }
     for (x, theirs) in inputs.iter().zip(&case.outputs) {
         for (a, b) in net.predict(x).as_ref().iter().zip(theirs) {
-            assert!(
-                close(*a, *b),
-                "{}: batch-1 output {a} vs PyTorch {b}",
-                case.name
-            );
+            assert!(close(*a, *b), "{}: batch-1 output {a} vs PyTorch {b}", case.name);
         }
     }
     let mut grad = vec![0.0; N::PARAM_LEN];
-    let loss = net
-        .loss_and_grad(&inputs, &targets, &mut grad, &mut ws)
-        .unwrap();
-    assert!(
-        close(loss, case.loss),
-        "{}: loss {loss} vs PyTorch {}",
-        case.name,
-        case.loss
-    );
+    let loss = net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
+    assert!(close(loss, case.loss), "{}: loss {loss} vs PyTorch {}", case.name, case.loss);
     for (i, (a, b)) in grad.iter().zip(&case.grad).enumerate() {
-        assert!(
-            close(*a, *b),
-            "{}: gradient {i} is {a}, PyTorch says {b}",
-            case.name
-        );
+        assert!(close(*a, *b), "{}: gradient {i} is {a}, PyTorch says {b}", case.name);
     }
 }
 
@@ -135,88 +106,29 @@ macro_rules! reference {
     };
 }
 
-reference!(Sigmoid {
-    layers: [dense(5), sigmoid, dense(2)],
-    loss: mse
-});
-reference!(Tanh {
-    layers: [dense(5), tanh, dense(2)],
-    loss: mse
-});
-reference!(Relu {
-    layers: [dense(5), relu, dense(2)],
-    loss: mse
-});
-reference!(LeakyRelu {
-    layers: [dense(5), leaky_relu(0.1), dense(2)],
-    loss: mse
-});
-reference!(Elu {
-    layers: [dense(5), elu(1.5), dense(2)],
-    loss: mse
-});
-reference!(Softplus {
-    layers: [dense(5), softplus, dense(2)],
-    loss: mse
-});
-reference!(Gelu {
-    layers: [dense(5), gelu, dense(2)],
-    loss: mse
-});
-reference!(GeluTanh {
-    layers: [dense(5), gelu(tanh), dense(2)],
-    loss: mse
-});
-reference!(Swish {
-    layers: [dense(5), swish, dense(2)],
-    loss: mse
-});
-reference!(Identity {
-    layers: [dense(5), identity, dense(2)],
-    loss: mse
-});
-reference!(SoftmaxLayer {
-    layers: [dense(4), softmax],
-    loss: mse
-});
-reference!(Mse {
-    layers: [dense(4), tanh, dense(2), identity],
-    loss: mse
-});
-reference!(Mae {
-    layers: [dense(4), tanh, dense(2), identity],
-    loss: mae
-});
-reference!(Huber {
-    layers: [dense(4), tanh, dense(2), identity],
-    loss: huber(0.3)
-});
-reference!(Bce {
-    layers: [dense(4), tanh, dense(2), sigmoid],
-    loss: binary_cross_entropy
-});
+reference!(Sigmoid { layers: [dense(5), sigmoid, dense(2)], loss: mse });
+reference!(Tanh { layers: [dense(5), tanh, dense(2)], loss: mse });
+reference!(Relu { layers: [dense(5), relu, dense(2)], loss: mse });
+reference!(LeakyRelu { layers: [dense(5), leaky_relu(0.1), dense(2)], loss: mse });
+reference!(Elu { layers: [dense(5), elu(1.5), dense(2)], loss: mse });
+reference!(Softplus { layers: [dense(5), softplus, dense(2)], loss: mse });
+reference!(Gelu { layers: [dense(5), gelu, dense(2)], loss: mse });
+reference!(GeluTanh { layers: [dense(5), gelu(tanh), dense(2)], loss: mse });
+reference!(Swish { layers: [dense(5), swish, dense(2)], loss: mse });
+reference!(Identity { layers: [dense(5), identity, dense(2)], loss: mse });
+reference!(SoftmaxLayer { layers: [dense(4), softmax], loss: mse });
+reference!(Mse { layers: [dense(4), tanh, dense(2), identity], loss: mse });
+reference!(Mae { layers: [dense(4), tanh, dense(2), identity], loss: mae });
+reference!(Huber { layers: [dense(4), tanh, dense(2), identity], loss: huber(0.3) });
+reference!(Bce { layers: [dense(4), tanh, dense(2), sigmoid], loss: binary_cross_entropy });
 reference!(BceLogits {
     layers: [dense(4), tanh, dense(2), identity],
     loss: binary_cross_entropy_with_logits
 });
-reference!(Hinge {
-    layers: [dense(4), tanh, dense(2)],
-    loss: hinge
-});
-reference!(SoftmaxCe {
-    layers: [dense(6), relu, dense(4)],
-    loss: softmax_cross_entropy
-});
-reference!(L1L2 {
-    layers: [dense(4), tanh, dense(2)],
-    loss: mse,
-    regularizer: l1(0.05) + l2(0.1)
-});
-reference!(L2Biases {
-    layers: [dense(4), tanh, dense(2)],
-    loss: mse,
-    regularizer: l2(0.1, biases = true)
-});
+reference!(Hinge { layers: [dense(4), tanh, dense(2)], loss: hinge });
+reference!(SoftmaxCe { layers: [dense(6), relu, dense(4)], loss: softmax_cross_entropy });
+reference!(L1L2 { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer: l1(0.05) + l2(0.1) });
+reference!(L2Biases { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer: l2(0.1, biases = true) });
 
 #[test]
 fn every_case_matches_pytorch() {

@@ -77,11 +77,7 @@ fn activations() {
     check_gradients(&mut GeluTanh::new(5), &inputs(9, 1.0), &targets(10));
     check_gradients(&mut Swish::new(6), &inputs(11, 1.0), &targets(12));
     check_gradients(&mut Silu::new(6), &inputs(11, 1.0), &targets(12));
-    check_gradients(
-        &mut SoftmaxLayer::new(7),
-        &inputs(13, 1.0),
-        &samples::<4>(14, 5, 1.0),
-    );
+    check_gradients(&mut SoftmaxLayer::new(7), &inputs(13, 1.0), &samples::<4>(14, 5, 1.0));
 }
 
 /// Large inputs drive every activation into its tails (exp overflow for
@@ -92,36 +88,18 @@ fn activations_at_extreme_inputs() {
     check_gradients(&mut Softplus::new(3), &inputs(17, 40.0), &targets(18));
     check_gradients(&mut Gelu::new(4), &inputs(19, 40.0), &targets(20));
     check_gradients(&mut Swish::new(6), &inputs(21, 40.0), &targets(22));
-    check_gradients(
-        &mut SoftmaxLayer::new(7),
-        &inputs(23, 60.0),
-        &samples::<4>(24, 5, 1.0),
-    );
+    check_gradients(&mut SoftmaxLayer::new(7), &inputs(23, 60.0), &samples::<4>(24, 5, 1.0));
 }
 
 #[test]
 fn elementwise_losses() {
     check_gradients(&mut Mae::new(1), &inputs(25, 1.0), &targets(26));
-    check_gradients(
-        &mut Huber::new(2),
-        &inputs(27, 2.0),
-        &samples::<2>(28, 5, 2.0),
-    );
-    check_gradients(
-        &mut HuberDefault::new(2),
-        &inputs(27, 2.0),
-        &samples::<2>(28, 5, 3.0),
-    );
-    let probabilities: Vec<[f64; 2]> = samples::<2>(29, 5, 0.5)
-        .iter()
-        .map(|t| t.map(|v| v + 0.5))
-        .collect();
+    check_gradients(&mut Huber::new(2), &inputs(27, 2.0), &samples::<2>(28, 5, 2.0));
+    check_gradients(&mut HuberDefault::new(2), &inputs(27, 2.0), &samples::<2>(28, 5, 3.0));
+    let probabilities: Vec<[f64; 2]> = samples::<2>(29, 5, 0.5).iter().map(|t| t.map(|v| v + 0.5)).collect();
     check_gradients(&mut Bce::new(3), &inputs(30, 1.0), &probabilities);
     check_gradients(&mut BceLogits::new(4), &inputs(31, 1.0), &probabilities);
-    let signs: Vec<[f64; 2]> = samples::<2>(32, 5, 1.0)
-        .iter()
-        .map(|t| t.map(f64::signum))
-        .collect();
+    let signs: Vec<[f64; 2]> = samples::<2>(32, 5, 1.0).iter().map(|t| t.map(f64::signum)).collect();
     check_gradients(&mut Hinge::new(5), &inputs(33, 1.0), &signs);
 }
 
@@ -150,16 +128,12 @@ fn biases_are_penalized_only_on_request() {
     params[bias.offset] = 2.0;
     let mut net = WithBiases::from_params(&params).unwrap();
     let mut grad = vec![0.0; WithBiases::PARAM_LEN];
-    let loss = net
-        .loss_and_grad(&[[0.0; 3]], &[[0.0, 0.0]], &mut grad, &mut Workspace::new())
-        .unwrap();
+    let loss = net.loss_and_grad(&[[0.0; 3]], &[[0.0, 0.0]], &mut grad, &mut Workspace::new()).unwrap();
     // tanh(2) reaches the output only through zero weights; the penalty is
     // 0.1 / 2 * 2^2 and its gradient 0.1 * 2.
     assert!((loss - 0.2).abs() < 1e-12, "{loss}");
     assert!((grad[bias.offset] - 0.2).abs() < 1e-12);
     let mut plain = ElasticNet::from_params(&params).unwrap();
-    let loss = plain
-        .loss_and_grad(&[[0.0; 3]], &[[0.0, 0.0]], &mut grad, &mut Workspace::new())
-        .unwrap();
+    let loss = plain.loss_and_grad(&[[0.0; 3]], &[[0.0, 0.0]], &mut grad, &mut Workspace::new()).unwrap();
     assert_eq!(loss, 0.0, "biases are not penalized by default");
 }

@@ -22,8 +22,6 @@ fn a_wide_layer_runs_in_debug_builds() {
     let mut ws = Workspace::new();
     let mut grad = vec![0.0; Wide::PARAM_LEN];
     let inputs = vec![x; 4];
-    let loss = net
-        .loss_and_grad(&inputs, &[1, 2, 3, 4], &mut grad, &mut ws)
-        .unwrap();
+    let loss = net.loss_and_grad(&inputs, &[1, 2, 3, 4], &mut grad, &mut ws).unwrap();
     assert!(loss.is_finite() && grad.iter().any(|&g| g != 0.0));
 }

@@ -7,22 +7,10 @@ use syn::{Expr, Lit, UnOp};
 
 /// The positional arguments of `call` if there are exactly `count` of them
 /// and no named ones; otherwise an error showing `usage`.
-pub fn positional<'a>(
-    call: &'a Call,
-    count: usize,
-    usage: &str,
-    errors: &mut Errors,
-) -> Option<&'a [Arg]> {
+pub fn positional<'a>(call: &'a Call, count: usize, usage: &str, errors: &mut Errors) -> Option<&'a [Arg]> {
     if let Some(named) = call.args.iter().find(|a| a.name.is_some()) {
-        let name = named
-            .name
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        errors.push(
-            named.site(),
-            format!("`{}` has no parameter `{name}`; write `{usage}`", call.name),
-        );
+        let name = named.name.as_ref().map(ToString::to_string).unwrap_or_default();
+        errors.push(named.site(), format!("`{}` has no parameter `{name}`; write `{usage}`", call.name));
         return None;
     }
     if call.args.len() == count {
@@ -71,9 +59,7 @@ pub fn real(expr: &Expr) -> Result<f64, String> {
 }
 
 fn show(expr: &Expr) -> String {
-    quote::ToTokens::to_token_stream(expr)
-        .to_string()
-        .replace(' ', "")
+    quote::ToTokens::to_token_stream(expr).to_string().replace(' ', "")
 }
 
 #[cfg(test)]

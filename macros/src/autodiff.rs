@@ -69,23 +69,14 @@ mod tests {
     fn a_value_read_twice_sums_its_gradients() {
         let mut g = Graph::default();
         let x = g.push(Op::Input, vec![], Shape::fixed(&[3]));
-        let w = g.param(
-            "w".into(),
-            &[3],
-            Role::Weight,
-            Init::Zeros,
-            Span::call_site(),
-        );
+        let w = g.param("w".into(), &[3], Role::Weight, Init::Zeros, Span::call_site());
         let xw = ops::map::map(&mut g, mul(var(0), var(1)), vec![x, w], Shape::fixed(&[3]));
         let xww = ops::map::map(&mut g, mul(var(0), var(1)), vec![xw, w], Shape::fixed(&[3]));
         let loss = ops::reduce::sum_all(&mut g, xww);
         let grads = differentiate(&mut g, loss).unwrap();
         assert_eq!(grads.len(), 1);
         let node = g.node(grads[0].1);
-        assert!(
-            matches!(node.op, Op::Map(_)),
-            "contributions are added by a map"
-        );
+        assert!(matches!(node.op, Op::Map(_)), "contributions are added by a map");
         assert_eq!(node.inputs.len(), 2, "two contributions");
     }
 
@@ -93,13 +84,7 @@ mod tests {
     fn the_input_gets_no_gradient() {
         let mut g = Graph::default();
         let x = g.push(Op::Input, vec![], Shape::batched(&[4]));
-        let w = g.param(
-            "w".into(),
-            &[2, 4],
-            Role::Weight,
-            Init::Zeros,
-            Span::call_site(),
-        );
+        let w = g.param("w".into(), &[2, 4], Role::Weight, Init::Zeros, Span::call_site());
         let y = ops::linear::linear(&mut g, x, w);
         let loss = ops::reduce::sum_all(&mut g, y);
         differentiate(&mut g, loss).unwrap();

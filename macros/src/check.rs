@@ -8,6 +8,7 @@
 //! and never causes follow-up errors.
 
 use crate::errors::Errors;
+use crate::init::Scheme;
 use crate::layers;
 use crate::losses;
 use crate::model::{Layer, Model};
@@ -30,9 +31,7 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
         }
     };
     let (layers, output) = match find("layers") {
-        Some(Value::Layers { calls, span }) => {
-            layer_chain(calls, *span, input.as_deref(), &mut errors)
-        }
+        Some(Value::Layers { calls, span }) => layer_chain(calls, *span, input.as_deref(), &mut errors),
         _ => {
             missing(&decl.name, "layers", "layers: [dense(10)]", &mut errors);
             (Vec::new(), None)
@@ -52,6 +51,10 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
         Some(Value::Regularizer(terms)) => regularizer::resolve(terms, &mut errors),
         _ => None,
     };
+    let init = match find("init") {
+        Some(Value::Init(name)) => crate::init::resolve(name, &mut errors).unwrap_or(Scheme::GlorotUniform),
+        _ => Scheme::GlorotUniform,
+    };
     errors.finish()?;
     match (input, loss) {
         (Some(input), Some(loss)) => Ok(Model {
@@ -63,13 +66,11 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
             layers,
             loss,
             regularizer,
+            init,
         }),
         // Every path to `None` above records an error, so this is not reached;
         // should it be, the user still gets a message rather than a panic.
-        _ => Err(syn::Error::new(
-            decl.name.span(),
-            "the network declaration is incomplete",
-        )),
+        _ => Err(syn::Error::new(decl.name.span(), "the network declaration is incomplete")),
     }
 }
 
@@ -79,10 +80,7 @@ fn unique_fields<'a>(fields: &'a [Field], errors: &mut Errors) -> Vec<&'a Field>
     let mut seen: Vec<&Field> = Vec::new();
     for field in fields {
         if seen.iter().any(|f| f.key == field.key) {
-            errors.push(
-                field.key.span(),
-                format!("duplicate key `{}`; each key may appear once", field.key),
-            );
+            errors.push(field.key.span(), format!("duplicate key `{}`; each key may appear once", field.key));
         } else {
             seen.push(field);
         }
@@ -94,10 +92,7 @@ fn unique_fields<'a>(fields: &'a [Field], errors: &mut Errors) -> Vec<&'a Field>
 /// to compile. Reported at the network's name, where the key belongs.
 fn missing(name: &Ident, key: &str, example: &str, errors: &mut Errors) {
     debug_assert!(KEYS.contains(&key));
-    errors.push(
-        name.span(),
-        format!("network `{name}` has no `{key}`; add one, for example `{example}`"),
-    );
+    errors.push(name.span(), format!("network `{name}` has no `{key}`; add one, for example `{example}`"));
 }
 
 /// `scalar: f32 | f64`, default `f32`. Other types are rejected because the
@@ -106,10 +101,7 @@ fn scalar_type(value: Option<&Value>, name: &Ident, errors: &mut Errors) -> Iden
     match value {
         Some(Value::Scalar(ty)) if ty == "f32" || ty == "f64" => ty.clone(),
         Some(Value::Scalar(ty)) => {
-            errors.push(
-                ty.span(),
-                format!("`scalar` must be `f32` or `f64`, found `{ty}`"),
-            );
+            errors.push(ty.span(), format!("`scalar` must be `f32` or `f64`, found `{ty}`"));
             Ident::new("f32", ty.span())
         }
         _ => Ident::new("f32", name.span()),
@@ -120,10 +112,7 @@ fn scalar_type(value: Option<&Value>, name: &Ident, errors: &mut Errors) -> Iden
 /// input has nothing to learn from. `input: []` is rejected likewise.
 fn input_shape(dims: &[LitInt], span: Span, errors: &mut Errors) -> Option<Vec<usize>> {
     if dims.is_empty() {
-        errors.push(
-            span,
-            "`input` needs at least one dimension, as in `input: [784]`",
-        );
+        errors.push(span, "`input` needs at least one dimension, as in `input: [784]`");
         return None;
     }
     let mut shape = Vec::new();
@@ -148,10 +137,8 @@ fn layer_chain(
     errors: &mut Errors,
 ) -> (Vec<Layer>, Option<Vec<usize>>) {
     if calls.is_empty() {
-        errors.push(
-            span,
-            "`layers` is empty; a network needs at least one layer, as in `layers: [dense(10)]`",
-        );
+        errors
+            .push(span, "`layers` is empty; a network needs at least one layer, as in `layers: [dense(10)]`");
         return (Vec::new(), None);
     }
     let mut shape = input.map(<[usize]>::to_vec);
@@ -161,12 +148,7 @@ fn layer_chain(
             Some((kind, output)) => {
                 shape = output;
                 if let Some(out) = &shape {
-                    layers.push(Layer {
-                        index,
-                        kind,
-                        span: call.name.span(),
-                        output: out.clone(),
-                    });
+                    layers.push(Layer { index, kind, span: call.name.span(), output: out.clone() });
                 }
             }
             None => shape = None,
@@ -258,6 +240,22 @@ mod tests {
         check_errors(
             quote!(struct N { input: [4], layers: [dense(2)], loss: mse, regularizer: l2(-1e-3) }),
             &["`l2` strength must be a finite number of at least 0, found -0.001"],
+        );
+    }
+
+    #[test]
+    fn initialization_names_are_checked() {
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(2, init = he_normal)], loss: mse, init: glorot_uniform }),
+            &[],
+        );
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(2, init = he_norml), dense(2, bias = false)], loss: mse, init: kaiming }),
+            &[
+                "unknown initialization `he_norml`, did you mean `he_normal`?",
+                "`dense` has no parameter `bias`",
+                "unknown initialization `kaiming`",
+            ],
         );
     }
 

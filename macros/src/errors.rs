@@ -13,10 +13,7 @@ pub struct Site {
 
 impl From<Span> for Site {
     fn from(span: Span) -> Self {
-        Self {
-            start: span,
-            end: span,
-        }
+        Self { start: span, end: span }
     }
 }
 

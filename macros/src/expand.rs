@@ -55,28 +55,18 @@ mod tests {
         }
         assert!(matches!(&file.items[0], syn::Item::Struct(s) if s.ident == "Net"));
         assert!(text.contains("impl :: chainrule :: __private :: Network for Net"));
-        assert!(
-            text.contains("kernels :: softmax_cross_entropy_back"),
-            "fused gradient"
-        );
-        assert!(
-            !text.contains("kernels :: softmax_back"),
-            "unfused gradient left over"
-        );
+        assert!(text.contains("kernels :: softmax_cross_entropy_back"), "fused gradient");
+        assert!(!text.contains("kernels :: softmax_back"), "unfused gradient left over");
         assert!(
             text.contains("kernels :: linear_1 :: < f32 , 4usize , 8usize >"),
             "batch-1 path is fixed-size"
         );
-        assert!(
-            !text.contains("linear_back_data (batch , 4usize"),
-            "no gradient for the input"
-        );
+        assert!(!text.contains("linear_back_data (batch , 4usize"), "no gradient for the input");
     }
 
     #[test]
     fn errors_come_with_the_struct() {
-        let out = expand(quote!(pub struct Net { input: [4], layers: [dense(0)], loss: mse }))
-            .to_string();
+        let out = expand(quote!(pub struct Net { input: [4], layers: [dense(0)], loss: mse })).to_string();
         assert!(out.contains("pub struct Net"));
         assert!(out.contains("compile_error"));
     }

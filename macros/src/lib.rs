@@ -13,6 +13,7 @@ mod check;
 mod emit;
 mod errors;
 mod expand;
+mod init;
 mod ir;
 mod layers;
 mod losses;

@@ -53,30 +53,20 @@ pub struct Loss {
 
 /// Resolves the `loss:` call against the network output. `last` names the
 /// layer producing the output, for messages.
-pub fn resolve(
-    call: &Call,
-    output: Option<&[usize]>,
-    last: &str,
-    errors: &mut Errors,
-) -> Option<Loss> {
+pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut Errors) -> Option<Loss> {
     let name = call.name.to_string();
     let kind = match name.as_str() {
         "mse" => LossKind::Mse,
         "mae" => LossKind::Mae,
         "huber" => {
-            return huber(call, errors).map(|delta| Loss {
-                kind: LossKind::Huber { delta },
-            });
+            return huber(call, errors).map(|delta| Loss { kind: LossKind::Huber { delta } });
         }
         "binary_cross_entropy" => LossKind::BinaryCrossEntropy,
         "binary_cross_entropy_with_logits" => LossKind::BinaryCrossEntropyWithLogits,
         "hinge" => LossKind::Hinge,
         "softmax_cross_entropy" => LossKind::SoftmaxCrossEntropy,
         _ => {
-            errors.push(
-                call.name.span(),
-                crate::suggest::unknown("loss", &name, &KEYWORDS),
-            );
+            errors.push(call.name.span(), crate::suggest::unknown("loss", &name, &KEYWORDS));
             return None;
         }
     };
@@ -95,10 +85,7 @@ pub fn resolve(
         } else if out[0] < 2 {
             errors.push(
                 call.name.span(),
-                format!(
-                    "`{name}` needs at least 2 classes but {last} produces {} value",
-                    out[0]
-                ),
+                format!("`{name}` needs at least 2 classes but {last} produces {} value", out[0]),
             );
         }
     }
@@ -116,10 +103,7 @@ fn huber(call: &Call, errors: &mut Errors) -> Option<f64> {
     match args::real(&arg.value) {
         Ok(d) if d.is_finite() && d > 0.0 => Some(d),
         Ok(d) => {
-            errors.push(
-                arg.site(),
-                format!("`huber` delta must be a finite number above 0, found {d}"),
-            );
+            errors.push(arg.site(), format!("`huber` delta must be a finite number above 0, found {d}"));
             None
         }
         Err(message) => {
@@ -150,9 +134,7 @@ impl LossKind {
                 let negative = mul(sub(c(1.0), t), ln_clamped(sub(c(1.0), y)));
                 neg(add(positive, negative))
             }
-            LossKind::BinaryCrossEntropyWithLogits => {
-                sub(unary(Unary::Softplus, y.clone()), mul(t, y))
-            }
+            LossKind::BinaryCrossEntropyWithLogits => sub(unary(Unary::Softplus, y.clone()), mul(t, y)),
             LossKind::Hinge => binary(Binary::Max, c(0.0), sub(c(1.0), mul(t, y))),
             LossKind::SoftmaxCrossEntropy => return None,
         })
@@ -162,9 +144,7 @@ impl LossKind {
 impl Loss {
     pub fn target(&self, output: &[usize]) -> TargetKind {
         match self.kind {
-            LossKind::SoftmaxCrossEntropy => TargetKind::Class {
-                classes: output.iter().product(),
-            },
+            LossKind::SoftmaxCrossEntropy => TargetKind::Class { classes: output.iter().product() },
             _ => TargetKind::Values,
         }
     }

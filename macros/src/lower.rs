@@ -17,7 +17,7 @@ pub fn lower(model: &Model) -> Lowered {
     let mut g = Graph::default();
     let mut x = g.push(Op::Input, vec![], Shape::batched(&model.input));
     for layer in &model.layers {
-        x = layer.kind.lower(&mut g, x, layer.index, layer.span);
+        x = layer.kind.lower(&mut g, x, layer.index, layer.span, model.init);
     }
     let output = x;
     let target = model.loss.target(model.output());
@@ -30,10 +30,5 @@ pub fn lower(model: &Model) -> Lowered {
     if let Some(reg) = &model.regularizer {
         loss = reg.lower(&mut g, loss);
     }
-    Lowered {
-        graph: g,
-        output,
-        loss,
-        target,
-    }
+    Lowered { graph: g, output, loss, target }
 }

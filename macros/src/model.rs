@@ -1,6 +1,7 @@
 //! The checked network: every keyword resolved, every shape known. Later
 //! stages read this, never syn's syntax tree, except for the spans it keeps.
 
+use crate::init::Scheme;
 use crate::layers::LayerKind;
 use crate::losses::Loss;
 use crate::regularizer::Regularizer;
@@ -17,6 +18,8 @@ pub struct Model {
     pub layers: Vec<Layer>,
     pub loss: Loss,
     pub regularizer: Option<Regularizer>,
+    /// Weight initialization of layers that do not choose their own.
+    pub init: Scheme,
 }
 
 pub struct Layer {

@@ -8,6 +8,7 @@
 //!          | "layers" ":" "[" (call ("," call)* ","?)? "]"
 //!          | "loss" ":" call
 //!          | "regularizer" ":" call ("+" call)*
+//!          | "init" ":" IDENT
 //!          | "scalar" ":" IDENT
 //! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")?
 //! arg     := (IDENT "=")? EXPR
@@ -25,7 +26,7 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, bracketed, parenthesized};
 
 /// The keys a network body accepts, in the order the docs list them.
-pub const KEYS: &[&str] = &["input", "layers", "loss", "regularizer", "scalar"];
+pub const KEYS: &[&str] = &["input", "layers", "loss", "regularizer", "init", "scalar"];
 
 /// A parsed `network! { ... }` invocation.
 pub struct Declaration {
@@ -46,6 +47,7 @@ pub enum Value {
     Layers { calls: Vec<Call>, span: Span },
     Loss(Call),
     Regularizer(Vec<Call>),
+    Init(Ident),
     Scalar(Ident),
 }
 
@@ -86,10 +88,7 @@ impl Call {
 
     /// From the keyword to the closing parenthesis.
     pub fn site(&self) -> Site {
-        Site {
-            start: self.name.span(),
-            end: self.paren.map_or(self.name.span(), |p| p.close()),
-        }
+        Site { start: self.name.span(), end: self.paren.map_or(self.name.span(), |p| p.close()) }
     }
 }
 
@@ -105,12 +104,7 @@ impl Parse for Declaration {
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the network declaration"));
         }
-        Ok(Self {
-            attrs,
-            vis,
-            name,
-            fields: fields.into_iter().collect(),
-        })
+        Ok(Self { attrs, vis, name, fields: fields.into_iter().collect() })
     }
 }
 
@@ -123,19 +117,13 @@ impl Parse for Field {
                 let content;
                 let bracket = bracketed!(content in input);
                 let dims = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
-                Value::Input {
-                    dims: dims.into_iter().collect(),
-                    span: bracket.span.join(),
-                }
+                Value::Input { dims: dims.into_iter().collect(), span: bracket.span.join() }
             }
             "layers" => {
                 let content;
                 let bracket = bracketed!(content in input);
                 let calls = Punctuated::<Call, Token![,]>::parse_terminated(&content)?;
-                Value::Layers {
-                    calls: calls.into_iter().collect(),
-                    span: bracket.span.join(),
-                }
+                Value::Layers { calls: calls.into_iter().collect(), span: bracket.span.join() }
             }
             "loss" => Value::Loss(input.parse()?),
             "regularizer" => {
@@ -146,6 +134,7 @@ impl Parse for Field {
                 }
                 Value::Regularizer(terms)
             }
+            "init" => Value::Init(input.parse()?),
             "scalar" => Value::Scalar(input.parse()?),
             other => {
                 let message = crate::suggest::unknown("key", other, KEYS);
@@ -160,20 +149,12 @@ impl Parse for Call {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let name: Ident = input.parse()?;
         if !input.peek(syn::token::Paren) {
-            return Ok(Self {
-                name,
-                args: Vec::new(),
-                paren: None,
-            });
+            return Ok(Self { name, args: Vec::new(), paren: None });
         }
         let content;
         let paren = parenthesized!(content in input);
         let args = Punctuated::<Arg, Token![,]>::parse_terminated(&content)?;
-        Ok(Self {
-            name,
-            args: args.into_iter().collect(),
-            paren: Some(paren.span),
-        })
+        Ok(Self { name, args: args.into_iter().collect(), paren: Some(paren.span) })
     }
 }
 
@@ -182,15 +163,9 @@ impl Parse for Arg {
         if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
             let name = input.parse()?;
             input.parse::<Token![=]>()?;
-            return Ok(Self {
-                name: Some(name),
-                value: input.parse()?,
-            });
+            return Ok(Self { name: Some(name), value: input.parse()? });
         }
-        Ok(Self {
-            name: None,
-            value: input.parse()?,
-        })
+        Ok(Self { name: None, value: input.parse()? })
     }
 }
 
@@ -198,10 +173,7 @@ impl Arg {
     /// From the name (if any) to the last token of the value.
     pub fn site(&self) -> Site {
         let value = Site::of(&self.value);
-        Site {
-            start: self.name.as_ref().map_or(value.start, Ident::span),
-            end: value.end,
-        }
+        Site { start: self.name.as_ref().map_or(value.start, Ident::span), end: value.end }
     }
 }
 
@@ -231,9 +203,7 @@ mod tests {
         assert_eq!(d.name, "Net");
         assert_eq!(d.attrs.len(), 2);
         assert_eq!(d.fields.len(), 5);
-        let Value::Layers { calls, .. } = &d.fields[1].value else {
-            panic!("layers")
-        };
+        let Value::Layers { calls, .. } = &d.fields[1].value else { panic!("layers") };
         let shown: Vec<String> = calls.iter().map(Call::display).collect();
         assert_eq!(shown, ["dense(128)", "relu", "dense(10)"]);
     }

@@ -38,18 +38,12 @@ pub fn resolve(terms: &[Call], errors: &mut Errors) -> Option<Regularizer> {
             "l1" => &mut reg.l1,
             "l2" => &mut reg.l2,
             _ => {
-                errors.push(
-                    call.name.span(),
-                    crate::suggest::unknown("regularizer", &name, &KEYWORDS),
-                );
+                errors.push(call.name.span(), crate::suggest::unknown("regularizer", &name, &KEYWORDS));
                 continue;
             }
         };
         if slot.is_some() {
-            errors.push(
-                call.name.span(),
-                format!("`{name}` is given twice; give each penalty once"),
-            );
+            errors.push(call.name.span(), format!("`{name}` is given twice; give each penalty once"));
             continue;
         }
         *slot = penalty(call, errors);
@@ -63,19 +57,9 @@ fn penalty(call: &Call, errors: &mut Errors) -> Option<Penalty> {
     let (positional, named): (Vec<_>, Vec<_>) = call.args.iter().partition(|a| a.name.is_none());
     let mut biases = false;
     for arg in named {
-        let name = arg
-            .name
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let name = arg.name.as_ref().map(ToString::to_string).unwrap_or_default();
         if name != "biases" {
-            errors.push(
-                arg.site(),
-                format!(
-                    "`{}` has no parameter `{name}`; it takes `biases`",
-                    call.name
-                ),
-            );
+            errors.push(arg.site(), format!("`{}` has no parameter `{name}`; it takes `biases`", call.name));
             return None;
         }
         match &arg.value {
@@ -89,10 +73,7 @@ fn penalty(call: &Call, errors: &mut Errors) -> Option<Penalty> {
         }
     }
     let [arg] = positional.as_slice() else {
-        errors.push(
-            call.site(),
-            format!("`{}` takes its strength, as in `{usage}`", call.name),
-        );
+        errors.push(call.site(), format!("`{}` takes its strength, as in `{usage}`", call.name));
         return None;
     };
     match args::real(&arg.value) {
@@ -100,10 +81,7 @@ fn penalty(call: &Call, errors: &mut Errors) -> Option<Penalty> {
         Ok(v) => {
             errors.push(
                 arg.site(),
-                format!(
-                    "`{}` strength must be a finite number of at least 0, found {v}",
-                    call.name
-                ),
+                format!("`{}` strength must be a finite number of at least 0, found {v}", call.name),
             );
             None
         }
@@ -136,12 +114,7 @@ impl Regularizer {
                 continue;
             }
             let sum: Expr = (1..sums.len()).fold(var(0), |acc, i| add(acc, var(i)));
-            let term = ops::map::map(
-                g,
-                mul(c(penalty.lambda * factor), sum),
-                sums,
-                Shape::scalar(),
-            );
+            let term = ops::map::map(g, mul(c(penalty.lambda * factor), sum), sums, Shape::scalar());
             total = ops::map::map(g, add(var(0), var(1)), vec![total, term], Shape::scalar());
         }
         total

@@ -96,27 +96,11 @@ mod tests {
     fn classifier() -> (Graph, NodeId, NodeId) {
         let mut g = Graph::default();
         let x = g.push(Op::Input, vec![], Shape::batched(&[4]));
-        let w = g.param(
-            "w".into(),
-            &[3, 4],
-            Role::Weight,
-            Init::Zeros,
-            Span::call_site(),
-        );
+        let w = g.param("w".into(), &[3, 4], Role::Weight, Init::Zeros, Span::call_site());
         let b = g.param("b".into(), &[3], Role::Bias, Init::Zeros, Span::call_site());
         let z = ops::linear::linear(&mut g, x, w);
-        let zb = ops::map::map(
-            &mut g,
-            add(var(0), var(1)),
-            vec![z, b],
-            Shape::batched(&[3]),
-        );
-        let h = ops::map::map(
-            &mut g,
-            unary(Unary::Tanh, var(0)),
-            vec![zb],
-            Shape::batched(&[3]),
-        );
+        let zb = ops::map::map(&mut g, add(var(0), var(1)), vec![z, b], Shape::batched(&[3]));
+        let h = ops::map::map(&mut g, unary(Unary::Tanh, var(0)), vec![zb], Shape::batched(&[3]));
         let t = g.push(Op::Target, vec![], Shape::batched(&[]));
         let p = ops::softmax::softmax(&mut g, h);
         let loss = ops::cross_entropy::cross_entropy(&mut g, p, t);
@@ -124,10 +108,7 @@ mod tests {
     }
 
     fn ops_of(g: &Graph, roots: &[NodeId]) -> Vec<&'static str> {
-        g.live(roots)
-            .into_iter()
-            .map(|id| g.node(id).op.name())
-            .collect()
+        g.live(roots).into_iter().map(|id| g.node(id).op.name()).collect()
     }
 
     #[test]
@@ -136,10 +117,7 @@ mod tests {
         simplify(&mut g, &[loss]);
         let live = ops_of(&g, &[loss]);
         assert!(live.contains(&"softmax_cross_entropy"));
-        assert!(
-            !live.contains(&"softmax"),
-            "the loss no longer needs probabilities: {live:?}"
-        );
+        assert!(!live.contains(&"softmax"), "the loss no longer needs probabilities: {live:?}");
     }
 
     #[test]
@@ -151,10 +129,7 @@ mod tests {
         simplify(&mut g, &roots);
         let live = ops_of(&g, &roots);
         assert!(live.contains(&"softmax_cross_entropy_back"), "{live:?}");
-        assert!(
-            !live.contains(&"softmax_back") && !live.contains(&"cross_entropy_back"),
-            "{live:?}"
-        );
+        assert!(!live.contains(&"softmax_back") && !live.contains(&"cross_entropy_back"), "{live:?}");
     }
 
     #[test]

@@ -38,20 +38,11 @@ mod tests {
 
     #[test]
     fn suggests_close_words_only() {
-        assert_eq!(
-            did_you_mean("dens", ["dense", "relu"]),
-            ", did you mean `dense`?"
-        );
-        assert_eq!(
-            did_you_mean("rleu", ["dense", "relu"]),
-            ", did you mean `relu`?"
-        );
+        assert_eq!(did_you_mean("dens", ["dense", "relu"]), ", did you mean `dense`?");
+        assert_eq!(did_you_mean("rleu", ["dense", "relu"]), ", did you mean `relu`?");
         assert_eq!(did_you_mean("conv9000", ["dense", "relu"]), "");
         assert_eq!(list(&["a", "b", "c"]), "`a`, `b` or `c`");
-        assert_eq!(
-            unknown("loss", "mes", &["mse", "hinge"]),
-            "unknown loss `mes`, did you mean `mse`?"
-        );
+        assert_eq!(unknown("loss", "mes", &["mse", "hinge"]), "unknown loss `mes`, did you mean `mse`?");
         assert_eq!(
             unknown("loss", "zzz", &["mse", "hinge"]),
             "unknown loss `zzz`; expected `mse` or `hinge`"

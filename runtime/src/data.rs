@@ -29,11 +29,7 @@ impl<X: Copy, Y: Copy> Dataset<X, Y> {
     /// ```
     pub fn new(inputs: Vec<X>, targets: Vec<Y>) -> Result<Self> {
         if inputs.len() != targets.len() {
-            return Err(Error::BatchMismatch {
-                inputs: inputs.len(),
-                other: targets.len(),
-                what: "targets",
-            });
+            return Err(Error::BatchMismatch { inputs: inputs.len(), other: targets.len(), what: "targets" });
         }
         Ok(Self { inputs, targets })
     }
@@ -70,9 +66,7 @@ impl<X: Copy, Y: Copy> Dataset<X, Y> {
     /// ```
     pub fn split(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
         if !(0.0..=1.0).contains(&fraction) {
-            return Err(Error::Dataset(format!(
-                "split fraction {fraction} is not within [0, 1]"
-            )));
+            return Err(Error::Dataset(format!("split fraction {fraction} is not within [0, 1]")));
         }
         let mut order: Vec<usize> = (0..self.len()).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
@@ -135,10 +129,7 @@ impl Table {
         for (i, row) in self.values.chunks_exact(self.columns).enumerate() {
             let label = row[N];
             if label < 0.0 || label.fract() != 0.0 || label > u32::MAX as f64 {
-                return Err(Error::Dataset(format!(
-                    "row {}: label {label} is not a class index",
-                    i + 1
-                )));
+                return Err(Error::Dataset(format!("row {}: label {label} is not a class index", i + 1)));
             }
             inputs.push(core::array::from_fn(|j| S::of_f64(row[j])));
             targets.push(label as usize);
@@ -149,16 +140,11 @@ impl Table {
 
 /// Reads a file whole, decompressing it when it starts with the gzip magic.
 pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
+    let io = |source| Error::Io { path: path.to_owned(), source };
     let raw = std::fs::read(path).map_err(io)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(io)?;
+        flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(io)?;
         Ok(out)
     } else {
         Ok(raw)
@@ -171,13 +157,8 @@ pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
 pub fn read_csv(path: impl AsRef<Path>, header_lines: usize) -> Result<Table> {
     let path = path.as_ref();
     let bytes = read_maybe_gzip(path)?;
-    let malformed = |line: usize, message: String| Error::Malformed {
-        path: path.to_owned(),
-        line,
-        message,
-    };
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| malformed(0, format!("not UTF-8 text ({e})")))?;
+    let malformed = |line: usize, message: String| Error::Malformed { path: path.to_owned(), line, message };
+    let text = std::str::from_utf8(&bytes).map_err(|e| malformed(0, format!("not UTF-8 text ({e})")))?;
     let mut columns = 0;
     let mut values = Vec::new();
     for (index, line) in text.lines().enumerate().skip(header_lines) {
@@ -189,14 +170,10 @@ pub fn read_csv(path: impl AsRef<Path>, header_lines: usize) -> Result<Table> {
         let before = values.len();
         for field in line.split(',') {
             let field = field.trim();
-            let v: f64 = field
-                .parse()
-                .map_err(|_| malformed(line_no, format!("`{field}` is not a number")))?;
+            let v: f64 =
+                field.parse().map_err(|_| malformed(line_no, format!("`{field}` is not a number")))?;
             if !v.is_finite() {
-                return Err(malformed(
-                    line_no,
-                    format!("`{field}` is not a finite number"),
-                ));
+                return Err(malformed(line_no, format!("`{field}` is not a finite number")));
             }
             values.push(v);
         }
@@ -204,10 +181,7 @@ pub fn read_csv(path: impl AsRef<Path>, header_lines: usize) -> Result<Table> {
         if columns == 0 {
             columns = width;
         } else if width != columns {
-            return Err(malformed(
-                line_no,
-                format!("{width} columns, expected {columns}"),
-            ));
+            return Err(malformed(line_no, format!("{width} columns, expected {columns}")));
         }
     }
     if columns == 0 {

@@ -24,9 +24,7 @@ pub enum Error {
     },
 
     /// A class-index target that the network's output cannot represent.
-    #[error(
-        "target {class} of sample {sample} is not a class of this network (it has {classes} outputs)"
-    )]
+    #[error("target {class} of sample {sample} is not a class of this network (it has {classes} outputs)")]
     ClassOutOfRange {
         /// Position of the sample in its batch.
         sample: usize,

@@ -56,9 +56,7 @@ pub use workspace::Workspace;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::init::init_params;
-    pub use crate::{
-        Error, Init, Network, ParamSpec, Result, Role, Scalar, Workspace, kernels, math,
-    };
+    pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Scalar, Workspace, kernels, math};
     pub use core::result::Result::{Err, Ok};
 
     /// Splits `buf` into consecutive disjoint slices of the given lengths,
@@ -95,11 +93,7 @@ pub mod __private {
     /// Copies a caller's parameters into a fresh buffer after checking the length.
     pub fn params_from_slice<S: Scalar, const P: usize>(values: &[S]) -> Result<Box<[S; P]>> {
         if values.len() != P {
-            return Err(Error::ParamLength {
-                what: "parameter",
-                expected: P,
-                found: values.len(),
-            });
+            return Err(Error::ParamLength { what: "parameter", expected: P, found: values.len() });
         }
         let mut params = zeroed_params::<S, P>();
         params.copy_from_slice(values);
@@ -114,11 +108,7 @@ pub mod __private {
             return Err(Error::EmptyBatch);
         }
         if inputs.len() != other.len() {
-            return Err(Error::BatchMismatch {
-                inputs: inputs.len(),
-                other: other.len(),
-                what,
-            });
+            return Err(Error::BatchMismatch { inputs: inputs.len(), other: other.len(), what });
         }
         Ok(inputs.len())
     }
@@ -128,11 +118,7 @@ pub mod __private {
     pub fn check_classes(targets: &[usize], classes: usize) -> Result<()> {
         match targets.iter().position(|&c| c >= classes) {
             None => Ok(()),
-            Some(sample) => Err(Error::ClassOutOfRange {
-                sample,
-                class: targets[sample],
-                classes,
-            }),
+            Some(sample) => Err(Error::ClassOutOfRange { sample, class: targets[sample], classes }),
         }
     }
 
@@ -142,11 +128,7 @@ pub mod __private {
         if grad.len() == expected {
             Ok(())
         } else {
-            Err(Error::ParamLength {
-                what: "gradient",
-                expected,
-                found: grad.len(),
-            })
+            Err(Error::ParamLength { what: "gradient", expected, found: grad.len() })
         }
     }
 }

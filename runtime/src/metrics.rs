@@ -44,11 +44,7 @@ pub fn mean_loss<N: Network>(
         return Err(Error::EmptyBatch);
     }
     let mut total = 0.0;
-    for (xs, ts) in data
-        .inputs()
-        .chunks(batch_size)
-        .zip(data.targets().chunks(batch_size))
-    {
+    for (xs, ts) in data.inputs().chunks(batch_size).zip(data.targets().chunks(batch_size)) {
         total += net.loss(xs, ts, ws)?.as_f64() * xs.len() as f64;
     }
     Ok(total / data.len() as f64)

@@ -15,17 +15,38 @@ pub enum Role {
     Bias,
 }
 
-/// How a parameter tensor starts before training.
+/// How a parameter tensor starts before training. `fan_in` is the number of
+/// inputs of one output unit, `fan_out` the number of outputs one input
+/// feeds. The formulas are those of PyTorch's `torch.nn.init`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Init {
     /// All zeros (biases).
     Zeros,
+    /// `U(-1, 1)`, as in the classic perceptron lessons.
+    Uniform,
     /// Xavier/Glorot uniform: `U(-a, a)` with `a = sqrt(6 / (fan_in + fan_out))`.
     GlorotUniform {
-        /// Inputs of one output unit.
+        /// Inputs of one unit.
         fan_in: usize,
-        /// Outputs fed by one input unit.
+        /// Outputs of one input.
         fan_out: usize,
+    },
+    /// Xavier/Glorot normal: `N(0, 2 / (fan_in + fan_out))`.
+    GlorotNormal {
+        /// Inputs of one unit.
+        fan_in: usize,
+        /// Outputs of one input.
+        fan_out: usize,
+    },
+    /// He/Kaiming uniform for ReLU: `U(-a, a)` with `a = sqrt(6 / fan_in)`.
+    HeUniform {
+        /// Inputs of one unit.
+        fan_in: usize,
+    },
+    /// He/Kaiming normal for ReLU: `N(0, 2 / fan_in)`.
+    HeNormal {
+        /// Inputs of one unit.
+        fan_in: usize,
     },
 }
 

@@ -66,22 +66,9 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
 
     /// One optimizer step on one mini-batch; returns its loss. A loss that is
     /// not finite leaves the parameters untouched and is an error.
-    pub fn step(
-        &mut self,
-        net: &mut N,
-        inputs: &[N::Input],
-        targets: &[N::Target],
-    ) -> Result<N::Scalar> {
+    pub fn step(&mut self, net: &mut N, inputs: &[N::Input], targets: &[N::Target]) -> Result<N::Scalar> {
         let at = (self.epoch + 1, 0);
-        descend(
-            net,
-            &mut self.optimizer,
-            &mut self.grad,
-            &mut self.ws,
-            inputs,
-            targets,
-            at,
-        )
+        descend(net, &mut self.optimizer, &mut self.grad, &mut self.ws, inputs, targets, at)
     }
 
     /// One pass over `data` in a fresh seeded order; returns the mean
@@ -97,10 +84,8 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         for (batch, chunk) in self.order.chunks(self.batch_size).enumerate() {
             self.batch_inputs.clear();
             self.batch_targets.clear();
-            self.batch_inputs
-                .extend(chunk.iter().map(|&i| data.inputs()[i]));
-            self.batch_targets
-                .extend(chunk.iter().map(|&i| data.targets()[i]));
+            self.batch_inputs.extend(chunk.iter().map(|&i| data.inputs()[i]));
+            self.batch_targets.extend(chunk.iter().map(|&i| data.targets()[i]));
             let loss = descend(
                 net,
                 &mut self.optimizer,
@@ -132,11 +117,7 @@ fn descend<N: Network, O: Optimizer<N::Scalar>>(
     let loss = net.loss_and_grad(inputs, targets, grad, ws)?;
     if !loss.finite() {
         let (epoch, batch) = at;
-        return Err(Error::NonFiniteLoss {
-            loss: loss.as_f64(),
-            epoch,
-            batch,
-        });
+        return Err(Error::NonFiniteLoss { loss: loss.as_f64(), epoch, batch });
     }
     optimizer.step(net.params_mut(), grad)?;
     Ok(loss)

@@ -10,16 +10,10 @@ use chainrule::{Network, Workspace};
 /// differences of `loss` (step 1e-6), parameter by parameter, with the
 /// tolerance of `torch.autograd.gradcheck`: |numeric - analytic| <= 1e-5 +
 /// 1e-3 |numeric|. Panics naming the first parameter that disagrees.
-pub fn check_gradients<N: Network<Scalar = f64>>(
-    net: &mut N,
-    inputs: &[N::Input],
-    targets: &[N::Target],
-) {
+pub fn check_gradients<N: Network<Scalar = f64>>(net: &mut N, inputs: &[N::Input], targets: &[N::Target]) {
     let mut ws = Workspace::new();
     let mut grad = vec![0.0; N::PARAM_LEN];
-    let loss = net
-        .loss_and_grad(inputs, targets, &mut grad, &mut ws)
-        .unwrap();
+    let loss = net.loss_and_grad(inputs, targets, &mut grad, &mut ws).unwrap();
     let reference = net.loss(inputs, targets, &mut ws).unwrap();
     assert!(
         (loss - reference).abs() <= 1e-12 * reference.abs().max(1.0),
@@ -34,11 +28,7 @@ pub fn check_gradients<N: Network<Scalar = f64>>(
         let down = net.loss(inputs, targets, &mut ws).unwrap();
         net.params_mut()[i] = original;
         let numeric = (up - down) / (2.0 * eps);
-        let name = N::LAYOUT
-            .iter()
-            .rev()
-            .find(|p| p.offset <= i)
-            .map_or("?", |p| p.name);
+        let name = N::LAYOUT.iter().rev().find(|p| p.offset <= i).map_or("?", |p| p.name);
         assert!(
             (numeric - analytic).abs() <= 1e-5 + 1e-3 * numeric.abs(),
             "parameter {i} ({name}): finite difference {numeric}, gradient {}",
@@ -49,14 +39,10 @@ pub fn check_gradients<N: Network<Scalar = f64>>(
 
 /// Deterministic pseudo-random values in [-scale, scale], for test inputs.
 pub fn values(seed: u64, count: usize, scale: f64) -> Vec<f64> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (0..count)
         .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
             (2.0 * unit - 1.0) * scale
         })
@@ -65,8 +51,5 @@ pub fn values(seed: u64, count: usize, scale: f64) -> Vec<f64> {
 
 /// `count` samples of `N` values each from [`values`].
 pub fn samples<const N: usize>(seed: u64, count: usize, scale: f64) -> Vec<[f64; N]> {
-    values(seed, count * N, scale)
-        .chunks_exact(N)
-        .map(|c| c.try_into().unwrap())
-        .collect()
+    values(seed, count * N, scale).chunks_exact(N).map(|c| c.try_into().unwrap()).collect()
 }

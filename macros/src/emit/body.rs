@@ -66,9 +66,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn place(&self, id: NodeId) -> &Place {
-        self.places[id]
-            .as_ref()
-            .expect("every live node has a place")
+        self.places[id].as_ref().expect("every live node has a place")
     }
 
     /// An expression reading the value: a slice for tensors, the value for scalars.
@@ -132,20 +130,15 @@ pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenS
     let mut copies = Vec::new();
 
     // Parameters: one immutable slice each.
-    let param_names: Vec<Ident> = (0..g.params.len())
-        .map(|k| format_ident!("__p{k}"))
-        .collect();
+    let param_names: Vec<Ident> = (0..g.params.len()).map(|k| format_ident!("__p{k}")).collect();
     let param_lens: Vec<usize> = g.params.iter().map(|p| p.len()).collect();
     if !g.params.is_empty() {
-        prologue
-            .push(quote!(let [#(#param_names),*] = #rt::carve_ref(__params, [#(#param_lens),*]);));
+        prologue.push(quote!(let [#(#param_names),*] = #rt::carve_ref(__params, [#(#param_lens),*]);));
     }
     // Gradients: one mutable slice each, for every parameter.
     let grads: &[(usize, NodeId)] = sinks.grads.as_deref().unwrap_or_default();
     if sinks.grads.is_some() && !g.params.is_empty() {
-        let names: Vec<Ident> = (0..g.params.len())
-            .map(|k| format_ident!("__g{k}"))
-            .collect();
+        let names: Vec<Ident> = (0..g.params.len()).map(|k| format_ident!("__g{k}")).collect();
         prologue.push(quote!(let [#(#names),*] = #rt::carve(__grad, [#(#param_lens),*]);));
     }
 
@@ -164,8 +157,7 @@ pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenS
     }
     // Sinks take over storage where the node computes into fresh memory;
     // a node that is already stored elsewhere is copied at the end.
-    let mut sink_of = |id: NodeId, target: Ident, places: &mut Vec<Option<Place>>| match &places[id]
-    {
+    let mut sink_of = |id: NodeId, target: Ident, places: &mut Vec<Option<Place>>| match &places[id] {
         None => places[id] = Some(Place::Buffer(target)),
         Some(_) => copies.push((id, target)),
     };
@@ -211,11 +203,7 @@ pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenS
         });
     }
 
-    let ctx = Ctx {
-        mode,
-        scalar,
-        places,
-    };
+    let ctx = Ctx { mode, scalar, places };
     let steps: Vec<TokenStream> = live.iter().map(|&id| ops::emit(&ctx, g, id)).collect();
 
     let mut epilogue = Vec::new();

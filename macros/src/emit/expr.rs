@@ -9,12 +9,7 @@ use std::collections::HashMap;
 /// A block evaluating `e`, where `Var(i)` reads `vars[i]`. Each distinct
 /// compound subexpression is bound once to a local and reused.
 pub fn emit_expr(e: &Expr, vars: &[TokenStream], ctx: &Ctx) -> TokenStream {
-    let mut w = Writer {
-        vars,
-        ctx,
-        memo: HashMap::new(),
-        lets: Vec::new(),
-    };
+    let mut w = Writer { vars, ctx, memo: HashMap::new(), lets: Vec::new() };
     let result = w.atom(e);
     let lets = w.lets;
     quote!({ #(#lets)* #result })
@@ -97,20 +92,8 @@ pub fn literal(v: f64, ctx: &Ctx) -> TokenStream {
         return quote!(#s::NAN);
     }
     if v.is_infinite() {
-        return if v > 0.0 {
-            quote!(#s::INFINITY)
-        } else {
-            quote!(#s::NEG_INFINITY)
-        };
+        return if v > 0.0 { quote!(#s::INFINITY) } else { quote!(#s::NEG_INFINITY) };
     }
-    let lit = if f64_type {
-        Literal::f64_suffixed(v.abs())
-    } else {
-        Literal::f32_suffixed(v.abs() as f32)
-    };
-    if v.is_sign_negative() {
-        quote!((-#lit))
-    } else {
-        quote!(#lit)
-    }
+    let lit = if f64_type { Literal::f64_suffixed(v.abs()) } else { Literal::f32_suffixed(v.abs() as f32) };
+    if v.is_sign_negative() { quote!((-#lit)) } else { quote!(#lit) }
 }

@@ -24,48 +24,18 @@ fn function(graph: &Graph, mode: Mode, scalar: &proc_macro2::Ident, sinks: &Sink
 }
 
 pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream> {
-    let Model {
-        attrs,
-        vis,
-        name,
-        scalar: s,
-        ..
-    } = model;
+    let Model { attrs, vis, name, scalar: s, .. } = model;
     let rt = rt();
     let graph = &lowered.graph;
-    let (input_len, output_len) = (
-        model.input.iter().product::<usize>(),
-        model.output().iter().product::<usize>(),
-    );
+    let (input_len, output_len) =
+        (model.input.iter().product::<usize>(), model.output().iter().product::<usize>());
     let param_len = graph.param_len();
 
-    let predict = function(
-        graph,
-        Mode::Single,
-        s,
-        &Sinks {
-            output: Some(lowered.output),
-            ..Sinks::default()
-        },
-    );
-    let predict_batch = function(
-        graph,
-        Mode::Batched,
-        s,
-        &Sinks {
-            output: Some(lowered.output),
-            ..Sinks::default()
-        },
-    );
-    let loss = function(
-        graph,
-        Mode::Batched,
-        s,
-        &Sinks {
-            loss: Some(lowered.loss),
-            ..Sinks::default()
-        },
-    );
+    let predict =
+        function(graph, Mode::Single, s, &Sinks { output: Some(lowered.output), ..Sinks::default() });
+    let predict_batch =
+        function(graph, Mode::Batched, s, &Sinks { output: Some(lowered.output), ..Sinks::default() });
+    let loss = function(graph, Mode::Batched, s, &Sinks { loss: Some(lowered.loss), ..Sinks::default() });
     let mut backward = graph.clone();
     let grads: Vec<(usize, NodeId)> =
         differentiate(&mut backward, lowered.loss).map_err(|e| syn::Error::new(name.span(), e))?;
@@ -73,11 +43,7 @@ pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream
         &backward,
         Mode::Batched,
         s,
-        &Sinks {
-            loss: Some(lowered.loss),
-            grads: Some(grads),
-            output: None,
-        },
+        &Sinks { loss: Some(lowered.loss), grads: Some(grads), output: None },
     );
 
     let (target_ty, bind_targets) = match lowered.target {
@@ -88,10 +54,9 @@ pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream
                 let __targets: &[usize] = targets;
             },
         ),
-        TargetKind::Values => (
-            quote!([#s; #output_len]),
-            quote!(let __targets: &[#s] = targets.as_flattened();),
-        ),
+        TargetKind::Values => {
+            (quote!([#s; #output_len]), quote!(let __targets: &[#s] = targets.as_flattened();))
+        }
     };
     let layout = layout(graph);
     let doc_new = format!("A `{name}` with weights drawn from `seed` (biases zero).");
@@ -207,9 +172,15 @@ fn layout(g: &Graph) -> Vec<TokenStream> {
             };
             let init = match p.init {
                 Init::Zeros => quote!(#rt::Init::Zeros),
+                Init::Uniform => quote!(#rt::Init::Uniform),
                 Init::GlorotUniform { fan_in, fan_out } => {
                     quote!(#rt::Init::GlorotUniform { fan_in: #fan_in, fan_out: #fan_out })
                 }
+                Init::GlorotNormal { fan_in, fan_out } => {
+                    quote!(#rt::Init::GlorotNormal { fan_in: #fan_in, fan_out: #fan_out })
+                }
+                Init::HeUniform { fan_in } => quote!(#rt::Init::HeUniform { fan_in: #fan_in }),
+                Init::HeNormal { fan_in } => quote!(#rt::Init::HeNormal { fan_in: #fan_in }),
             };
             quote!(#rt::ParamSpec { name: #name, offset: #offset, shape: &[#(#dims),*], role: #role, init: #init })
         })

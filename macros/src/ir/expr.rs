@@ -232,10 +232,9 @@ impl Expr {
                     Unary::Abs => sub(step(a.clone()), step(neg(a))),
                     Unary::Step => c(0.0),
                     Unary::Softplus => unary(Unary::Sigmoid, a),
-                    Unary::Erf => mul(
-                        c(std::f64::consts::FRAC_2_SQRT_PI),
-                        unary(Unary::Exp, neg(powi(a, 2))),
-                    ),
+                    Unary::Erf => {
+                        mul(c(std::f64::consts::FRAC_2_SQRT_PI), unary(Unary::Exp, neg(powi(a, 2))))
+                    }
                     Unary::Powi(n) => mul(c(f64::from(*n)), powi(a, n - 1)),
                 };
                 mul(local, da)

@@ -24,17 +24,11 @@ pub struct Shape {
 
 impl Shape {
     pub fn batched(dims: &[usize]) -> Self {
-        Self {
-            batched: true,
-            dims: dims.to_vec(),
-        }
+        Self { batched: true, dims: dims.to_vec() }
     }
 
     pub fn fixed(dims: &[usize]) -> Self {
-        Self {
-            batched: false,
-            dims: dims.to_vec(),
-        }
+        Self { batched: false, dims: dims.to_vec() }
     }
 
     pub fn scalar() -> Self {
@@ -62,7 +56,11 @@ pub enum Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Init {
     Zeros,
+    Uniform,
     GlorotUniform { fan_in: usize, fan_out: usize },
+    GlorotNormal { fan_in: usize, fan_out: usize },
+    HeUniform { fan_in: usize },
+    HeNormal { fan_in: usize },
 }
 
 /// A trainable tensor inside the flat parameter buffer.
@@ -122,22 +120,9 @@ impl Graph {
     }
 
     /// Adds a parameter tensor at the end of the flat buffer and its node.
-    pub fn param(
-        &mut self,
-        name: String,
-        dims: &[usize],
-        role: Role,
-        init: Init,
-        span: Span,
-    ) -> NodeId {
+    pub fn param(&mut self, name: String, dims: &[usize], role: Role, init: Init, span: Span) -> NodeId {
         let offset = self.params.last().map_or(0, |p| p.offset + p.len());
-        self.params.push(Param {
-            name,
-            offset,
-            dims: dims.to_vec(),
-            role,
-            init,
-        });
+        self.params.push(Param { name, offset, dims: dims.to_vec(), role, init });
         self.param_spans.push(span);
         self.push(Op::Param(self.params.len() - 1), vec![], Shape::fixed(dims))
     }

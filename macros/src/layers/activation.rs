@@ -25,18 +25,8 @@ use crate::ir::{Graph, NodeId};
 use crate::ops;
 use crate::parse::Call;
 
-pub const KEYWORDS: [&str; 10] = [
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "gelu",
-    "swish",
-    "silu",
-    "identity",
-];
+pub const KEYWORDS: [&str; 10] =
+    ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "swish", "silu", "identity"];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
@@ -62,11 +52,10 @@ pub fn resolve(call: &Call, errors: &mut Errors) -> Option<Option<Activation>> {
         "softplus" => no_args(call, Activation::Softplus, errors),
         "swish" | "silu" => no_args(call, Activation::Swish, errors),
         "identity" => no_args(call, Activation::Identity, errors),
-        "leaky_relu" => optional_real(call, 0.01, "leaky_relu(0.01)", errors)
-            .map(|slope| Activation::LeakyRelu { slope }),
-        "elu" => {
-            optional_real(call, 1.0, "elu(1.0)", errors).map(|alpha| Activation::Elu { alpha })
+        "leaky_relu" => {
+            optional_real(call, 0.01, "leaky_relu(0.01)", errors).map(|slope| Activation::LeakyRelu { slope })
         }
+        "elu" => optional_real(call, 1.0, "elu(1.0)", errors).map(|alpha| Activation::Elu { alpha }),
         "gelu" => gelu(call, errors),
         _ => return None,
     };
@@ -91,10 +80,7 @@ fn optional_real(call: &Call, default: f64, usage: &str, errors: &mut Errors) ->
     match args::real(&arg.value) {
         Ok(v) if v.is_finite() => Some(v),
         Ok(v) => {
-            errors.push(
-                arg.site(),
-                format!("`{}` needs a finite number, found {v}", call.name),
-            );
+            errors.push(arg.site(), format!("`{}` needs a finite number, found {v}", call.name));
             None
         }
         Err(message) => {
@@ -141,18 +127,12 @@ impl Activation {
             // max(x, 0) + alpha (e^min(x, 0) - 1): exp never sees a large
             // positive argument, so no inf * 0 appears on either branch.
             Activation::Elu { alpha } => {
-                let negative = sub(
-                    unary(Unary::Exp, binary(Binary::Min, x.clone(), c(0.0))),
-                    c(1.0),
-                );
+                let negative = sub(unary(Unary::Exp, binary(Binary::Min, x.clone(), c(0.0))), c(1.0));
                 add(binary(Binary::Max, x, c(0.0)), mul(c(alpha), negative))
             }
             Activation::Softplus => unary(Unary::Softplus, x),
             Activation::Gelu => {
-                let cdf = mul(
-                    c(0.5),
-                    add(c(1.0), unary(Unary::Erf, div(x.clone(), c(2f64.sqrt())))),
-                );
+                let cdf = mul(c(0.5), add(c(1.0), unary(Unary::Erf, div(x.clone(), c(2f64.sqrt())))));
                 mul(x, cdf)
             }
             Activation::GeluTanh => {
@@ -182,9 +162,7 @@ mod tests {
         assert_eq!(at(Activation::LeakyRelu { slope: 0.1 }, -2.0), -0.2);
         assert_eq!(at(Activation::LeakyRelu { slope: 3.0 }, -2.0), -6.0);
         assert_eq!(at(Activation::LeakyRelu { slope: 0.1 }, 2.0), 2.0);
-        assert!(
-            (at(Activation::Elu { alpha: 2.0 }, -1.0) - 2.0 * ((-1f64).exp() - 1.0)).abs() < 1e-15
-        );
+        assert!((at(Activation::Elu { alpha: 2.0 }, -1.0) - 2.0 * ((-1f64).exp() - 1.0)).abs() < 1e-15);
         assert_eq!(at(Activation::Elu { alpha: 2.0 }, 1000.0), 1000.0);
         assert!((at(Activation::Gelu, 1.0) - 0.841_344_746_068_542_9).abs() < 1e-12);
         assert!((at(Activation::GeluTanh, 1.0) - 0.841_191_990_607_402_3).abs() < 1e-12);

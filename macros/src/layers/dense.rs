@@ -1,4 +1,5 @@
-//! `dense(units)`: a fully connected layer, `y = x W^T + b`.
+//! `dense(units)` or `dense(units, init = scheme)`: a fully connected
+//! layer, `y = x W^T + b`.
 //!
 //! Shape rule: a flat input of `k` features becomes `units` features.
 //! Parameters: `layers.<i>.weight` of `[units, k]` (PyTorch's `Linear`
@@ -7,6 +8,7 @@
 
 use crate::args;
 use crate::errors::Errors;
+use crate::init::Scheme;
 use crate::ir::expr::{add, var};
 use crate::ir::{Graph, Init, NodeId, Role};
 use crate::model::show_shape;
@@ -18,14 +20,16 @@ pub const KEYWORD: &str = "dense";
 
 pub struct Dense {
     pub units: usize,
+    /// The layer's own initialization, if it names one.
+    pub init: Option<Scheme>,
 }
 
-pub fn resolve(
-    call: &Call,
-    input: Option<&[usize]>,
-    errors: &mut Errors,
-) -> Option<(Dense, Vec<usize>)> {
-    let [arg] = args::positional(call, 1, "dense(64)", errors)? else {
+pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<(Dense, Vec<usize>)> {
+    let init = named_init(call, errors);
+    let positional: Vec<_> = call.args.iter().filter(|a| a.name.is_none()).collect();
+    let [arg] = positional.as_slice() else {
+        let at = positional.get(1).map_or(call.site(), |a| a.site());
+        errors.push(at, "`dense` takes the number of output units, as in `dense(64)`");
         return None;
     };
     let units = match args::whole(&arg.value) {
@@ -44,37 +48,38 @@ pub fn resolve(
     {
         errors.push(
             call.site(),
-            format!(
-                "`{}` expects a flat input but receives {}",
-                call.display(),
-                show_shape(dims)
-            ),
+            format!("`{}` expects a flat input but receives {}", call.display(), show_shape(dims)),
         );
     }
-    Some((Dense { units }, vec![units]))
+    Some((Dense { units, init }, vec![units]))
+}
+
+/// The optional `init = scheme` argument; any other named argument is an error.
+fn named_init(call: &Call, errors: &mut Errors) -> Option<Scheme> {
+    let mut init = None;
+    for arg in call.args.iter() {
+        let Some(name) = &arg.name else { continue };
+        let scheme = match &arg.value {
+            syn::Expr::Path(p) => p.path.get_ident(),
+            _ => None,
+        };
+        match (name.to_string().as_str(), scheme) {
+            ("init", Some(scheme)) => init = crate::init::resolve(scheme, errors),
+            ("init", None) => errors.push(arg.site(), "`init` takes a scheme name, as in `init = he_normal`"),
+            (other, _) => {
+                errors.push(arg.site(), format!("`dense` has no parameter `{other}`; it takes `init`"))
+            }
+        }
+    }
+    init
 }
 
 impl Dense {
-    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span) -> NodeId {
+    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span, default: Scheme) -> NodeId {
         let fan_in = g.shape(x).len();
-        let init = Init::GlorotUniform {
-            fan_in,
-            fan_out: self.units,
-        };
-        let w = g.param(
-            format!("layers.{index}.weight"),
-            &[self.units, fan_in],
-            Role::Weight,
-            init,
-            span,
-        );
-        let b = g.param(
-            format!("layers.{index}.bias"),
-            &[self.units],
-            Role::Bias,
-            Init::Zeros,
-            span,
-        );
+        let init = self.init.unwrap_or(default).init(fan_in, self.units);
+        let w = g.param(format!("layers.{index}.weight"), &[self.units, fan_in], Role::Weight, init, span);
+        let b = g.param(format!("layers.{index}.bias"), &[self.units], Role::Bias, Init::Zeros, span);
         let z = ops::linear::linear(g, x, w);
         let shape = g.shape(z).clone();
         ops::map::map(g, add(var(0), var(1)), vec![z, b], shape)

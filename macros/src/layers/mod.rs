@@ -10,6 +10,7 @@ pub use activation::Activation;
 pub use dense::Dense;
 
 use crate::errors::Errors;
+use crate::init::Scheme;
 use crate::ir::{Graph, NodeId};
 use crate::parse::Call;
 use proc_macro2::Span;
@@ -37,8 +38,7 @@ pub fn resolve(
 ) -> Option<(LayerKind, Option<Vec<usize>>)> {
     let name = call.name.to_string();
     if name == dense::KEYWORD {
-        return dense::resolve(call, input, errors)
-            .map(|(d, out)| (LayerKind::Dense(d), Some(out)));
+        return dense::resolve(call, input, errors).map(|(d, out)| (LayerKind::Dense(d), Some(out)));
     }
     if name == softmax::KEYWORD {
         return softmax::resolve(call, input, errors)
@@ -47,18 +47,16 @@ pub fn resolve(
     if let Some(act) = activation::resolve(call, errors) {
         return act.map(|a| (LayerKind::Activation(a), input.map(<[usize]>::to_vec)));
     }
-    errors.push(
-        call.name.span(),
-        crate::suggest::unknown("layer", &name, &keywords()),
-    );
+    errors.push(call.name.span(), crate::suggest::unknown("layer", &name, &keywords()));
     None
 }
 
 impl LayerKind {
-    /// Appends the layer's operations to `g`, reading `x`.
-    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span) -> NodeId {
+    /// Appends the layer's operations to `g`, reading `x`; `init` is the
+    /// network's weight initialization, for layers that do not pick one.
+    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span, init: Scheme) -> NodeId {
         match self {
-            LayerKind::Dense(d) => d.lower(g, x, index, span),
+            LayerKind::Dense(d) => d.lower(g, x, index, span, init),
             LayerKind::Activation(a) => a.lower(g, x),
             LayerKind::Softmax => softmax::lower(g, x),
         }

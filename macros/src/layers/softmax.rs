@@ -20,13 +20,7 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Opt
     if let Some(dims) = input
         && dims.len() != 1
     {
-        errors.push(
-            call.site(),
-            format!(
-                "`softmax` expects a flat input but receives {}",
-                show_shape(dims)
-            ),
-        );
+        errors.push(call.site(), format!("`softmax` expects a flat input but receives {}", show_shape(dims)));
     }
     Some(())
 }

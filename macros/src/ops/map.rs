@@ -47,9 +47,7 @@ pub fn normalize(expr: &Expr, inputs: &[NodeId]) -> (Expr, Vec<NodeId>) {
 }
 
 pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Option<NodeId>> {
-    let Op::Map(f) = g.node(id).op.clone() else {
-        unreachable!("map::vjp on a map")
-    };
+    let Op::Map(f) = g.node(id).op.clone() else { unreachable!("map::vjp on a map") };
     let inputs = g.node(id).inputs.clone();
     let out_shape = g.shape(id).clone();
     let (out, up) = (var(inputs.len()), var(inputs.len() + 1));
@@ -65,12 +63,7 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<O
             if reuses_output {
                 local = local.replace(&f, &out);
             }
-            let grad = map(
-                g,
-                mul(up.clone(), local),
-                operands.clone(),
-                out_shape.clone(),
-            );
+            let grad = map(g, mul(up.clone(), local), operands.clone(), out_shape.clone());
             Some(unbroadcast(g, grad, &g.shape(inputs[i]).clone()))
         })
         .collect()
@@ -101,9 +94,7 @@ enum Access {
 
 pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
-    let Op::Map(f) = &node.op else {
-        unreachable!("map::emit on a map")
-    };
+    let Op::Map(f) = &node.op else { unreachable!("map::emit on a map") };
     let s = ctx.scalar;
     if node.shape.is_scalar() {
         let vars: Vec<TokenStream> = node.inputs.iter().map(|&i| ctx.read(i)).collect();
@@ -112,11 +103,7 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     }
     let n = node.shape.len();
     let batched = ctx.mode == Mode::Batched && node.shape.batched;
-    let total = if batched {
-        quote!(batch * #n)
-    } else {
-        quote!(#n)
-    };
+    let total = if batched { quote!(batch * #n) } else { quote!(#n) };
     let mut binds = Vec::new();
     let mut vars = Vec::new();
     let mut loads = Vec::new();
@@ -130,11 +117,7 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         } else {
             Access::Same
         };
-        let (src, a, x) = (
-            ctx.read(input),
-            format_ident!("__a{j}"),
-            format_ident!("__x{j}"),
-        );
+        let (src, a, x) = (ctx.read(input), format_ident!("__a{j}"), format_ident!("__x{j}"));
         match access {
             Access::Scalar => vars.push(src),
             Access::Same => {

@@ -104,9 +104,8 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         Op::Map(_) => map::emit(ctx, g, id),
         Op::SumBatch | Op::SumAll => reduce::emit(ctx, g, id),
         Op::Softmax | Op::SoftmaxBack => softmax::emit(ctx, g, id),
-        Op::CrossEntropy
-        | Op::CrossEntropyBack
-        | Op::SoftmaxCrossEntropy
-        | Op::SoftmaxCrossEntropyBack => cross_entropy::emit(ctx, g, id),
+        Op::CrossEntropy | Op::CrossEntropyBack | Op::SoftmaxCrossEntropy | Op::SoftmaxCrossEntropyBack => {
+            cross_entropy::emit(ctx, g, id)
+        }
     }
 }

@@ -132,10 +132,7 @@ fn with_tile<S: GemmScalar, const MR: usize, const NR: usize>(p: &Problem<'_, S>
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<S: GemmScalar, const MR: usize, const NR: usize>(
-    p: &Problem<'_, S>,
-    pack: &mut [S],
-) {
+unsafe fn run_avx2<S: GemmScalar, const MR: usize, const NR: usize>(p: &Problem<'_, S>, pack: &mut [S]) {
     run::<S, MR, NR, true>(p, pack);
 }
 
@@ -191,16 +188,8 @@ pub fn gemm<S: Scalar>(
         k,
         n,
         alpha,
-        a: Operand {
-            data: a.0,
-            rs: a.1,
-            cs: a.2,
-        },
-        b: Operand {
-            data: b.0,
-            rs: b.1,
-            cs: b.2,
-        },
+        a: Operand { data: a.0, rs: a.1, cs: a.2 },
+        b: Operand { data: b.0, rs: b.1, cs: b.2 },
         beta,
         c: c.as_mut_ptr(),
         rsc,
@@ -212,10 +201,7 @@ pub fn gemm<S: Scalar>(
 /// The blocked loops. `#[inline(always)]` so that each caller (the AVX2
 /// entry or the baseline one) compiles its own copy for its features.
 #[inline(always)]
-fn run<S: GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(
-    p: &Problem<'_, S>,
-    pack: &mut [S],
-) {
+fn run<S: GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(p: &Problem<'_, S>, pack: &mut [S]) {
     let b_cols = p.n.min(NC).next_multiple_of(NR);
     let (pb, pa) = pack.split_at_mut(p.k.min(KC) * b_cols);
     for jc in (0..p.n).step_by(NC) {
@@ -259,11 +245,7 @@ fn pack_b<S: Scalar, const NR: usize>(
         for p in 0..kc {
             let row = &mut panel[p * NR..(p + 1) * NR];
             for (j, v) in row.iter_mut().enumerate() {
-                *v = if j < cols {
-                    b.at(pc + p, jc + j0 + j)
-                } else {
-                    S::ZERO
-                };
+                *v = if j < cols { b.at(pc + p, jc + j0 + j) } else { S::ZERO };
             }
         }
     }
@@ -285,11 +267,7 @@ fn pack_a<S: Scalar, const MR: usize>(
         for p in 0..kc {
             let col = &mut panel[p * MR..(p + 1) * MR];
             for (i, v) in col.iter_mut().enumerate() {
-                *v = if i < rows {
-                    a.at(ic + i0 + i, pc + p)
-                } else {
-                    S::ZERO
-                };
+                *v = if i < rows { a.at(ic + i0 + i, pc + p) } else { S::ZERO };
             }
         }
     }
@@ -306,11 +284,7 @@ fn microkernel<S: Scalar, const MR: usize, const NR: usize, const FMA: bool>(
     for (a, b) in pa.chunks_exact(MR).zip(pb.chunks_exact(NR)).take(kc) {
         for i in 0..MR {
             for j in 0..NR {
-                acc[i][j] = if FMA {
-                    a[i].fused_mul_add(b[j], acc[i][j])
-                } else {
-                    acc[i][j] + a[i] * b[j]
-                };
+                acc[i][j] = if FMA { a[i].fused_mul_add(b[j], acc[i][j]) } else { acc[i][j] + a[i] * b[j] };
             }
         }
     }
@@ -336,11 +310,7 @@ fn store<S: Scalar, const MR: usize, const NR: usize>(
             // holds that slice mutably borrowed for the whole call.
             unsafe {
                 let c = p.c.add(offset);
-                *c = if beta == S::ZERO {
-                    p.alpha * v
-                } else {
-                    p.alpha * v + beta * *c
-                };
+                *c = if beta == S::ZERO { p.alpha * v } else { p.alpha * v + beta * *c };
             }
         }
     }
@@ -350,40 +320,23 @@ fn store<S: Scalar, const MR: usize, const NR: usize>(
 mod tests {
     use super::*;
 
-    fn naive(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: (&[f64], usize, usize),
-        b: (&[f64], usize, usize),
-    ) -> Vec<f64> {
+    fn naive(m: usize, k: usize, n: usize, a: (&[f64], usize, usize), b: (&[f64], usize, usize)) -> Vec<f64> {
         let mut c = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
-                c[i * n + j] = (0..k)
-                    .map(|p| a.0[i * a.1 + p * a.2] * b.0[p * b.1 + j * b.2])
-                    .sum();
+                c[i * n + j] = (0..k).map(|p| a.0[i * a.1 + p * a.2] * b.0[p * b.1 + j * b.2]).sum();
             }
         }
         c
     }
 
     fn values(len: usize, seed: usize) -> Vec<f64> {
-        (0..len)
-            .map(|i| (((i * 7919 + seed * 104729) % 1000) as f64) / 500.0 - 1.0)
-            .collect()
+        (0..len).map(|i| (((i * 7919 + seed * 104729) % 1000) as f64) / 500.0 - 1.0).collect()
     }
 
     #[test]
     fn matches_the_definition_for_awkward_sizes_and_strides() {
-        for &(m, k, n) in &[
-            (1, 1, 1),
-            (7, 3, 5),
-            (6, 16, 16),
-            (33, 300, 17),
-            (100, 9, 130),
-            (2, 520, 3),
-        ] {
+        for &(m, k, n) in &[(1, 1, 1), (7, 3, 5), (6, 16, 16), (33, 300, 17), (100, 9, 130), (2, 520, 3)] {
             let (a, b) = (values(m * k, 1), values(k * n, 2));
             // Row-major A, and B given transposed (column-major) as `linear` does.
             let bt: Vec<f64> = (0..n * k).map(|idx| b[(idx % k) * n + idx / k]).collect();
@@ -394,9 +347,7 @@ mod tests {
                 assert!((x - y).abs() < 1e-12 * k as f64, "{m}x{k}x{n}: {x} vs {y}");
             }
             // Accumulate with beta = 1 into a transposed (column-major) C.
-            let mut ct: Vec<f64> = (0..m * n)
-                .map(|idx| expected[(idx % m) * n + idx / m])
-                .collect();
+            let mut ct: Vec<f64> = (0..m * n).map(|idx| expected[(idx % m) * n + idx / m]).collect();
             gemm(m, k, n, 2.0, (&a, k, 1), (&b, n, 1), 1.0, (&mut ct, 1, m));
             for i in 0..m {
                 for j in 0..n {
@@ -411,22 +362,11 @@ mod tests {
     fn f32_agrees_with_f64() {
         let (m, k, n) = (19, 70, 23);
         let (a, b) = (values(m * k, 3), values(k * n, 4));
-        let (a32, b32): (Vec<f32>, Vec<f32>) = (
-            a.iter().map(|&v| v as f32).collect(),
-            b.iter().map(|&v| v as f32).collect(),
-        );
+        let (a32, b32): (Vec<f32>, Vec<f32>) =
+            (a.iter().map(|&v| v as f32).collect(), b.iter().map(|&v| v as f32).collect());
         let expected = naive(m, k, n, (&a, k, 1), (&b, n, 1));
         let mut c = vec![0.0f32; m * n];
-        gemm(
-            m,
-            k,
-            n,
-            1.0,
-            (&a32, k, 1),
-            (&b32, n, 1),
-            0.0,
-            (&mut c, n, 1),
-        );
+        gemm(m, k, n, 1.0, (&a32, k, 1), (&b32, n, 1), 0.0, (&mut c, n, 1));
         for (x, y) in c.iter().zip(&expected) {
             assert!((f64::from(*x) - y).abs() < 1e-4, "{x} vs {y}");
         }
@@ -445,16 +385,8 @@ mod tests {
                 k,
                 n,
                 alpha: 1.0,
-                a: Operand {
-                    data: &a,
-                    rs: k,
-                    cs: 1,
-                },
-                b: Operand {
-                    data: &b,
-                    rs: n,
-                    cs: 1,
-                },
+                a: Operand { data: &a, rs: k, cs: 1 },
+                b: Operand { data: &b, rs: n, cs: 1 },
                 beta: 0.0,
                 c: c.as_mut_ptr(),
                 rsc: n,

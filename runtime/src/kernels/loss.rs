@@ -19,21 +19,14 @@ use crate::Scalar;
 /// assert!((loss - -(0.75f64.ln())).abs() < 1e-15);
 /// ```
 pub fn cross_entropy<S: Scalar>(m: usize, n: usize, p: &[S], t: &[usize]) -> S {
-    let total = p[..m * n]
-        .chunks_exact(n)
-        .zip(t)
-        .fold(S::ZERO, |acc, (row, &c)| acc - row[c].ln());
+    let total = p[..m * n].chunks_exact(n).zip(t).fold(S::ZERO, |acc, (row, &c)| acc - row[c].ln());
     total / S::of_f64(m as f64)
 }
 
 /// Gradient of [`cross_entropy`] with respect to `p`, scaled by the upstream `g`.
 pub fn cross_entropy_back<S: Scalar>(m: usize, n: usize, p: &[S], t: &[usize], g: S, dp: &mut [S]) {
     let scale = g / S::of_f64(m as f64);
-    for ((row, d), &c) in p[..m * n]
-        .chunks_exact(n)
-        .zip(dp[..m * n].chunks_exact_mut(n))
-        .zip(t)
-    {
+    for ((row, d), &c) in p[..m * n].chunks_exact(n).zip(dp[..m * n].chunks_exact_mut(n)).zip(t) {
         d.fill(S::ZERO);
         d[c] = -scale / row[c];
     }
@@ -49,33 +42,19 @@ pub fn cross_entropy_back<S: Scalar>(m: usize, n: usize, p: &[S], t: &[usize], g
 /// assert_eq!(loss, 1000.0);
 /// ```
 pub fn softmax_cross_entropy<S: Scalar>(m: usize, n: usize, z: &[S], t: &[usize]) -> S {
-    let total = z[..m * n]
-        .chunks_exact(n)
-        .zip(t)
-        .fold(S::ZERO, |acc, (row, &c)| {
-            let max = row.iter().skip(1).fold(row[0], |a, &b| a.max(b));
-            let sum = row.iter().fold(S::ZERO, |a, &v| a + (v - max).exp());
-            acc + (max + sum.ln() - row[c])
-        });
+    let total = z[..m * n].chunks_exact(n).zip(t).fold(S::ZERO, |acc, (row, &c)| {
+        let max = row.iter().skip(1).fold(row[0], |a, &b| a.max(b));
+        let sum = row.iter().fold(S::ZERO, |a, &v| a + (v - max).exp());
+        acc + (max + sum.ln() - row[c])
+    });
     total / S::of_f64(m as f64)
 }
 
 /// Gradient of [`softmax_cross_entropy`] given the softmax `p` of the logits:
 /// `dz = g * (p - onehot(t)) / m`.
-pub fn softmax_cross_entropy_back<S: Scalar>(
-    m: usize,
-    n: usize,
-    p: &[S],
-    t: &[usize],
-    g: S,
-    dz: &mut [S],
-) {
+pub fn softmax_cross_entropy_back<S: Scalar>(m: usize, n: usize, p: &[S], t: &[usize], g: S, dz: &mut [S]) {
     let scale = g / S::of_f64(m as f64);
-    for ((row, d), &c) in p[..m * n]
-        .chunks_exact(n)
-        .zip(dz[..m * n].chunks_exact_mut(n))
-        .zip(t)
-    {
+    for ((row, d), &c) in p[..m * n].chunks_exact(n).zip(dz[..m * n].chunks_exact_mut(n)).zip(t) {
         for (di, &pi) in d.iter_mut().zip(row) {
             *di = scale * pi;
         }

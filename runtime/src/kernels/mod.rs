@@ -14,8 +14,6 @@ mod softmax;
 
 pub use gemm::{fast_path_available, gemm};
 pub use linear::{linear, linear_1, linear_back_data, linear_back_weight};
-pub use loss::{
-    cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back,
-};
+pub use loss::{cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back};
 pub use reduce::{sum_all, sum_batch};
 pub use softmax::{softmax, softmax_back};

@@ -15,10 +15,7 @@ use crate::Scalar;
 /// assert_eq!(p, [0.5, 0.5]);
 /// ```
 pub fn softmax<S: Scalar>(m: usize, n: usize, x: &[S], p: &mut [S]) {
-    for (xr, pr) in x[..m * n]
-        .chunks_exact(n)
-        .zip(p[..m * n].chunks_exact_mut(n))
-    {
+    for (xr, pr) in x[..m * n].chunks_exact(n).zip(p[..m * n].chunks_exact_mut(n)) {
         let max = xr.iter().skip(1).fold(xr[0], |a, &b| a.max(b));
         let mut sum = S::ZERO;
         for (pi, &xi) in pr.iter_mut().zip(xr) {

@@ -18,10 +18,6 @@ pub(crate) fn check_lengths<S>(params: &[S], grads: &[S]) -> Result<()> {
     if params.len() == grads.len() {
         Ok(())
     } else {
-        Err(Error::ParamLength {
-            what: "gradient",
-            expected: params.len(),
-            found: grads.len(),
-        })
+        Err(Error::ParamLength { what: "gradient", expected: params.len(), found: grads.len() })
     }
 }

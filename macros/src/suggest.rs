@@ -1,17 +1,21 @@
 //! "Did you mean" for misspelled keywords.
 
-/// `"; did you mean `x`?"` when one candidate is close to `word`, else `""`.
-/// Close means a Damerau-Levenshtein distance of at most a third of the
-/// word's length (at least 1), so only plausible typos get a hint.
+/// `", did you mean `x`?"` when exactly one candidate is closest to `word`
+/// and close enough, else `""`. Close enough means a Damerau-Levenshtein
+/// distance of at most a third of the word's length (at least 1), so only
+/// plausible typos get a hint.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|&(d, _)| d <= limit)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| format!(", did you mean `{c}`?"))
-        .unwrap_or_default()
+    let scored: Vec<(usize, &str)> =
+        candidates.into_iter().map(|c| (strsim::damerau_levenshtein(word, c), c)).collect();
+    let Some(best) = scored.iter().map(|&(d, _)| d).min().filter(|&d| d <= limit) else {
+        return String::new();
+    };
+    // Two equally close candidates: guessing one could mislead.
+    match scored.iter().filter(|&&(d, _)| d == best).collect::<Vec<_>>().as_slice() {
+        [(_, only)] => format!(", did you mean `{only}`?"),
+        _ => String::new(),
+    }
 }
 
 /// The message for a word that is not one of `candidates`: with a
@@ -41,6 +45,7 @@ mod tests {
         assert_eq!(did_you_mean("dens", ["dense", "relu"]), ", did you mean `dense`?");
         assert_eq!(did_you_mean("rleu", ["dense", "relu"]), ", did you mean `relu`?");
         assert_eq!(did_you_mean("conv9000", ["dense", "relu"]), "");
+        assert_eq!(did_you_mean("l3", ["l1", "l2"]), "", "a tie gives no hint");
         assert_eq!(list(&["a", "b", "c"]), "`a`, `b` or `c`");
         assert_eq!(unknown("loss", "mes", &["mse", "hinge"]), "unknown loss `mes`, did you mean `mse`?");
         assert_eq!(

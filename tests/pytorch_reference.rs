@@ -128,12 +128,20 @@ reference!(BceLogits {
 reference!(Hinge { layers: [dense(4), tanh, dense(2)], loss: hinge });
 reference!(SoftmaxCe { layers: [dense(6), relu, dense(4)], loss: softmax_cross_entropy });
 reference!(L1L2 { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer: l1(0.05) + l2(0.1) });
+reference!(CustomActivation {
+    layers: [dense(5), activation(|x| x * sigmoid(x) + 0.1 * x.powi(3) - min(x, 0.2)), dense(2)],
+    loss: mse
+});
+reference!(CustomLoss {
+    layers: [dense(4), tanh, dense(2)],
+    loss: |y, t| (y - t).abs() + 0.5 * (y - t).powi(2) + sigmoid(y) * t
+});
 reference!(L2Biases { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer: l2(0.1, biases = true) });
 
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 20);
+    assert_eq!(cases.len(), 22);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid>(case),
@@ -156,6 +164,8 @@ fn every_case_matches_pytorch() {
             "softmax_cross_entropy" => check::<SoftmaxCe>(case),
             "l1_l2" => check::<L1L2>(case),
             "l2_biases" => check::<L2Biases>(case),
+            "custom_activation" => check::<CustomActivation>(case),
+            "custom_loss" => check::<CustomLoss>(case),
             other => panic!("no network for fixture case `{other}`"),
         }
     }

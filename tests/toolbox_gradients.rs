@@ -21,6 +21,12 @@ activation_net!(GeluTanh, gelu(tanh));
 activation_net!(Swish, swish);
 activation_net!(Silu, silu);
 
+activation_net!(CustomSwish, activation(|x| x * sigmoid(x)));
+activation_net!(
+    CustomMix,
+    activation(|x| exp(-x.powi(2)) + max(x, 0.3) * tanh(x) - x.abs().sqrt() / (1.0 + x * x))
+);
+
 chainrule::network! {
     struct SoftmaxLayer { input: [3], layers: [dense(4), softmax], loss: mse, scalar: f64 }
 }
@@ -39,6 +45,7 @@ loss_net!(HuberDefault, identity, huber);
 loss_net!(Bce, sigmoid, binary_cross_entropy);
 loss_net!(BceLogits, identity, binary_cross_entropy_with_logits);
 loss_net!(Hinge, identity, hinge);
+loss_net!(CustomLoss, sigmoid, |y, t| -(t * ln(y) + (1.0 - t) * (1.0 - y).ln()) + min(y, t).powi(2));
 
 chainrule::network! {
     struct ElasticNet {
@@ -78,6 +85,24 @@ fn activations() {
     check_gradients(&mut Swish::new(6), &inputs(11, 1.0), &targets(12));
     check_gradients(&mut Silu::new(6), &inputs(11, 1.0), &targets(12));
     check_gradients(&mut SoftmaxLayer::new(7), &inputs(13, 1.0), &samples::<4>(14, 5, 1.0));
+}
+
+#[test]
+fn user_defined_functions() {
+    check_gradients(&mut CustomSwish::new(1), &inputs(40, 1.0), &targets(41));
+    check_gradients(&mut CustomMix::new(2), &inputs(42, 1.0), &targets(43));
+    let probabilities: Vec<[f64; 2]> = samples::<2>(44, 5, 0.4).iter().map(|t| t.map(|v| v + 0.5)).collect();
+    check_gradients(&mut CustomLoss::new(3), &inputs(45, 1.0), &probabilities);
+}
+
+/// A user-defined swish is the built-in one, to the last bit of the loss.
+#[test]
+fn a_user_defined_swish_equals_the_builtin() {
+    let (x, t) = (inputs(46, 1.0), targets(47));
+    let mut ws = chainrule::Workspace::new();
+    let builtin = Swish::new(5).loss(&x, &t, &mut ws).unwrap();
+    let custom = CustomSwish::new(5).loss(&x, &t, &mut ws).unwrap();
+    assert_eq!(builtin, custom);
 }
 
 /// Large inputs drive every activation into its tails (exp overflow for

@@ -38,6 +38,7 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
         }
     };
     let loss = match find("loss") {
+        Some(Value::LossClosure(closure)) => losses::resolve_closure(closure, &mut errors),
         Some(Value::Loss(call)) => {
             let last = describe_last(find("layers"));
             losses::resolve(call, output.as_deref(), &last, &mut errors)

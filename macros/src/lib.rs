@@ -24,6 +24,7 @@ mod parse;
 mod regularizer;
 mod simplify;
 mod suggest;
+mod user_expr;
 
 use proc_macro::TokenStream;
 

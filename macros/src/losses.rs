@@ -13,6 +13,7 @@
 //! | `binary_cross_entropy` | `-(t ln y + (1 - t) ln(1 - y))`, logs clamped at -100, `y` a probability | `BCELoss` |
 //! | `binary_cross_entropy_with_logits` | the same on `sigmoid(y)`, computed as `softplus(y) - t y` | `BCEWithLogitsLoss` |
 //! | `hinge` | `max(0, 1 - t y)` for `t` in {-1, +1} | |
+//! | `\|y, t\| expr` | the closure, differentiated symbolically (see `user_expr`) | |
 //!
 //! `softmax_cross_entropy` takes class-index targets: `-mean ln softmax(y)[t]`.
 //! It is lowered as softmax followed by cross-entropy; the simplifier fuses
@@ -36,15 +37,19 @@ pub const KEYWORDS: [&str; 7] = [
     "softmax_cross_entropy",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum LossKind {
     Mse,
     Mae,
-    Huber { delta: f64 },
+    Huber {
+        delta: f64,
+    },
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
     Hinge,
     SoftmaxCrossEntropy,
+    /// A user-defined elementwise loss of `Var(0)` (output) and `Var(1)` (target).
+    Custom(Expr),
 }
 
 pub struct Loss {
@@ -73,7 +78,7 @@ pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut E
     if call.paren.is_some() {
         args::positional(call, 0, &name, errors)?;
     }
-    if let (LossKind::SoftmaxCrossEntropy, Some(out)) = (kind, output) {
+    if let (LossKind::SoftmaxCrossEntropy, Some(out)) = (&kind, output) {
         if out.len() != 1 {
             errors.push(
                 call.name.span(),
@@ -90,6 +95,12 @@ pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut E
         }
     }
     Some(Loss { kind })
+}
+
+/// `loss: |y, t| ...`: an elementwise loss averaged over all output elements.
+pub fn resolve_closure(closure: &syn::ExprClosure, errors: &mut Errors) -> Option<Loss> {
+    let expr = crate::user_expr::translate(closure, &["y", "t"], errors)?;
+    Some(Loss { kind: LossKind::Custom(expr) })
 }
 
 /// `huber` or `huber(delta)` with a positive, finite delta (default 1, as PyTorch).
@@ -116,7 +127,7 @@ fn huber(call: &Call, errors: &mut Errors) -> Option<f64> {
 impl LossKind {
     /// The per-element loss of output `Var(0)` against target `Var(1)`, for
     /// the elementwise losses.
-    fn elementwise(self) -> Option<Expr> {
+    fn elementwise(&self) -> Option<Expr> {
         let (y, t) = (var(0), var(1));
         let ln_clamped = |e: Expr| binary(Binary::Max, unary(Unary::Ln, e), c(-100.0));
         Some(match self {
@@ -125,6 +136,7 @@ impl LossKind {
             // With m = min(|d|, delta): m^2 / 2 + delta (|d| - m) is the
             // quadratic inside the band and the linear part outside it.
             LossKind::Huber { delta } => {
+                let delta = *delta;
                 let d = unary(Unary::Abs, sub(y, t));
                 let m = binary(Binary::Min, d.clone(), c(delta));
                 add(mul(c(0.5), powi(m.clone(), 2)), mul(c(delta), sub(d, m)))
@@ -136,6 +148,7 @@ impl LossKind {
             }
             LossKind::BinaryCrossEntropyWithLogits => sub(unary(Unary::Softplus, y.clone()), mul(t, y)),
             LossKind::Hinge => binary(Binary::Max, c(0.0), sub(c(1.0), mul(t, y))),
+            LossKind::Custom(e) => e.clone(),
             LossKind::SoftmaxCrossEntropy => return None,
         })
     }

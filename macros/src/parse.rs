@@ -6,7 +6,7 @@
 //! network := attribute* visibility "struct" IDENT "{" field ("," field)* ","? "}"
 //! field   := "input" ":" "[" INT ("," INT)* ","? "]"
 //!          | "layers" ":" "[" (call ("," call)* ","?)? "]"
-//!          | "loss" ":" call
+//!          | "loss" ":" (call | closure)
 //!          | "regularizer" ":" call ("+" call)*
 //!          | "init" ":" IDENT
 //!          | "scalar" ":" IDENT
@@ -43,9 +43,17 @@ pub struct Field {
 }
 
 pub enum Value {
-    Input { dims: Vec<LitInt>, span: Span },
-    Layers { calls: Vec<Call>, span: Span },
+    Input {
+        dims: Vec<LitInt>,
+        span: Span,
+    },
+    Layers {
+        calls: Vec<Call>,
+        span: Span,
+    },
     Loss(Call),
+    /// `loss: |y, t| ...`, a user-defined elementwise loss.
+    LossClosure(syn::ExprClosure),
     Regularizer(Vec<Call>),
     Init(Ident),
     Scalar(Ident),
@@ -125,6 +133,7 @@ impl Parse for Field {
                 let calls = Punctuated::<Call, Token![,]>::parse_terminated(&content)?;
                 Value::Layers { calls: calls.into_iter().collect(), span: bracket.span.join() }
             }
+            "loss" if input.peek(Token![|]) => Value::LossClosure(input.parse()?),
             "loss" => Value::Loss(input.parse()?),
             "regularizer" => {
                 let mut terms = vec![input.parse()?];

@@ -17,6 +17,7 @@
 //! | `gelu(tanh)` | `x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2` |
 //! | `swish`, `silu` | `x sigmoid(x)` |
 //! | `identity` | `x` |
+//! | `activation(\|x\| expr)` | the closure, differentiated symbolically (see `user_expr`) |
 
 use crate::args;
 use crate::errors::Errors;
@@ -28,18 +29,24 @@ use crate::parse::Call;
 pub const KEYWORDS: [&str; 10] =
     ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "swish", "silu", "identity"];
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Activation {
     Sigmoid,
     Tanh,
     Relu,
-    LeakyRelu { slope: f64 },
-    Elu { alpha: f64 },
+    LeakyRelu {
+        slope: f64,
+    },
+    Elu {
+        alpha: f64,
+    },
     Softplus,
     Gelu,
     GeluTanh,
     Swish,
     Identity,
+    /// `activation(|x| ...)`: a user-defined function of `Var(0)`.
+    Custom(Expr),
 }
 
 /// `None` if `call` is not an elementwise activation; `Some(None)` if it is
@@ -57,6 +64,7 @@ pub fn resolve(call: &Call, errors: &mut Errors) -> Option<Option<Activation>> {
         }
         "elu" => optional_real(call, 1.0, "elu(1.0)", errors).map(|alpha| Activation::Elu { alpha }),
         "gelu" => gelu(call, errors),
+        "activation" => custom(call, errors),
         _ => return None,
     };
     Some(act)
@@ -90,6 +98,20 @@ fn optional_real(call: &Call, default: f64, usage: &str, errors: &mut Errors) ->
     }
 }
 
+/// `activation(|x| ...)`: one closure of one parameter.
+fn custom(call: &Call, errors: &mut Errors) -> Option<Activation> {
+    let [arg] = args::positional(call, 1, "activation(|x| x * sigmoid(x))", errors)? else { return None };
+    match &arg.value {
+        syn::Expr::Closure(closure) => {
+            crate::user_expr::translate(closure, &["x"], errors).map(Activation::Custom)
+        }
+        _ => {
+            errors.push(arg.site(), "`activation` takes a closure, as in `activation(|x| x * sigmoid(x))`");
+            None
+        }
+    }
+}
+
 /// `gelu` is exact; `gelu(tanh)` is the tanh approximation.
 fn gelu(call: &Call, errors: &mut Errors) -> Option<Activation> {
     if call.paren.is_none() {
@@ -112,7 +134,7 @@ fn gelu(call: &Call, errors: &mut Errors) -> Option<Activation> {
 
 impl Activation {
     /// The activation as an expression of its input `Var(0)`.
-    pub fn expr(self) -> Expr {
+    pub fn expr(&self) -> Expr {
         let x = var(0);
         match self {
             Activation::Sigmoid => unary(Unary::Sigmoid, x),
@@ -121,12 +143,14 @@ impl Activation {
             // x (step + slope (1 - step)): a product, not a max, so any
             // slope works, and the derivative at 0 is the slope, as PyTorch's.
             Activation::LeakyRelu { slope } => {
+                let slope = *slope;
                 let s = step(x.clone());
                 mul(x, add(s.clone(), mul(c(slope), sub(c(1.0), s))))
             }
             // max(x, 0) + alpha (e^min(x, 0) - 1): exp never sees a large
             // positive argument, so no inf * 0 appears on either branch.
             Activation::Elu { alpha } => {
+                let alpha = *alpha;
                 let negative = sub(unary(Unary::Exp, binary(Binary::Min, x.clone(), c(0.0))), c(1.0));
                 add(binary(Binary::Max, x, c(0.0)), mul(c(alpha), negative))
             }
@@ -142,10 +166,11 @@ impl Activation {
             }
             Activation::Swish => mul(x.clone(), unary(Unary::Sigmoid, x)),
             Activation::Identity => x,
+            Activation::Custom(e) => e.clone(),
         }
     }
 
-    pub fn lower(self, g: &mut Graph, x: NodeId) -> NodeId {
+    pub fn lower(&self, g: &mut Graph, x: NodeId) -> NodeId {
         let shape = g.shape(x).clone();
         ops::map::map(g, self.expr(), vec![x], shape)
     }

@@ -1,0 +1,9 @@
+chainrule::network! {
+    struct Net {
+        input: [4],
+        layers: [dense(8), activation(|x, y| x * y), dense(2)],
+        loss: mse,
+    }
+}
+
+fn main() {}

@@ -136,12 +136,19 @@ reference!(CustomLoss {
     layers: [dense(4), tanh, dense(2)],
     loss: |y, t| (y - t).abs() + 0.5 * (y - t).powi(2) + sigmoid(y) * t
 });
+reference!(LogSoftmaxLayer { layers: [dense(4), log_softmax], loss: mse });
+reference!(Nll { layers: [dense(6), tanh, dense(4), log_softmax], loss: nll });
+reference!(MulticlassHinge { layers: [dense(6), tanh, dense(4)], loss: multiclass_hinge });
+reference!(SoftmaxCeProbabilities {
+    layers: [dense(6), relu, dense(4)],
+    loss: softmax_cross_entropy(probabilities)
+});
 reference!(L2Biases { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer: l2(0.1, biases = true) });
 
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 22);
+    assert_eq!(cases.len(), 26);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid>(case),
@@ -166,6 +173,10 @@ fn every_case_matches_pytorch() {
             "l2_biases" => check::<L2Biases>(case),
             "custom_activation" => check::<CustomActivation>(case),
             "custom_loss" => check::<CustomLoss>(case),
+            "log_softmax_layer" => check::<LogSoftmaxLayer>(case),
+            "nll" => check::<Nll>(case),
+            "multiclass_hinge" => check::<MulticlassHinge>(case),
+            "softmax_cross_entropy_probabilities" => check::<SoftmaxCeProbabilities>(case),
             other => panic!("no network for fixture case `{other}`"),
         }
     }

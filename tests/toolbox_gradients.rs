@@ -137,6 +137,56 @@ fn binary_cross_entropy_with_logits_is_finite_for_huge_logits() {
     check_gradients(&mut net, &inputs(34, 3.0), &[[1.0, 0.0]; 5]);
 }
 
+chainrule::network! {
+    struct LogSoftmaxNll { input: [3], layers: [dense(5), tanh, dense(4), log_softmax], loss: nll, scalar: f64 }
+}
+chainrule::network! {
+    struct SvmHinge { input: [3], layers: [dense(5), tanh, dense(4)], loss: multiclass_hinge, scalar: f64 }
+}
+chainrule::network! {
+    struct SoftTargets {
+        input: [3],
+        layers: [dense(5), relu, dense(4)],
+        loss: softmax_cross_entropy(probabilities),
+        scalar: f64,
+    }
+}
+chainrule::network! {
+    struct OneHot { input: [3], layers: [dense(5), relu, dense(4)], loss: softmax_cross_entropy, scalar: f64 }
+}
+
+#[test]
+fn class_losses() {
+    let classes = [3, 0, 1, 2, 2];
+    check_gradients(&mut LogSoftmaxNll::new(1), &inputs(50, 1.0), &classes);
+    check_gradients(&mut SvmHinge::new(2), &inputs(51, 1.0), &classes);
+    let soft: Vec<[f64; 4]> = samples::<4>(52, 5, 1.0)
+        .iter()
+        .map(|v| {
+            let e = v.map(f64::exp);
+            let total: f64 = e.iter().sum();
+            e.map(|x| x / total)
+        })
+        .collect();
+    check_gradients(&mut SoftTargets::new(3), &inputs(53, 1.0), &soft);
+    check_gradients(&mut SoftTargets::new(3), &inputs(54, 60.0), &soft);
+}
+
+/// One-hot probability targets give exactly the class-index loss.
+#[test]
+fn one_hot_targets_match_class_indices() {
+    let mut params = vec![0.0; OneHot::PARAM_LEN];
+    params.copy_from_slice(OneHot::new(4).params());
+    let (hard, soft) = (OneHot::from_params(&params).unwrap(), SoftTargets::from_params(&params).unwrap());
+    let classes = [3usize, 0, 1, 2, 2];
+    let one_hot: Vec<[f64; 4]> =
+        classes.iter().map(|&c| std::array::from_fn(|j| f64::from(u8::from(j == c)))).collect();
+    let mut ws = chainrule::Workspace::new();
+    let x = inputs(55, 1.0);
+    let (a, b) = (hard.loss(&x, &classes, &mut ws).unwrap(), soft.loss(&x, &one_hot, &mut ws).unwrap());
+    assert!((a - b).abs() < 1e-14, "{a} vs {b}");
+}
+
 #[test]
 fn regularizers() {
     check_gradients(&mut ElasticNet::new(8), &inputs(35, 1.0), &targets(36));

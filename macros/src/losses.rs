@@ -15,9 +15,20 @@
 //! | `hinge` | `max(0, 1 - t y)` for `t` in {-1, +1} | |
 //! | `\|y, t\| expr` | the closure, differentiated symbolically (see `user_expr`) | |
 //!
-//! `softmax_cross_entropy` takes class-index targets: `-mean ln softmax(y)[t]`.
-//! It is lowered as softmax followed by cross-entropy; the simplifier fuses
-//! the pair into a stable log-sum-exp with gradient `(p - onehot(t)) / batch`.
+//! Class losses need a flat output of at least 2 class scores and, unless
+//! stated, take one class index (`usize`) per sample:
+//!
+//! | keyword | per sample | PyTorch |
+//! |---------|------------|---------|
+//! | `softmax_cross_entropy` | `-ln softmax(y)[t]` | `CrossEntropyLoss` |
+//! | `softmax_cross_entropy(probabilities)` | `-sum_j t_j ln softmax(y)_j`, `t` a one-hot or probability vector | `CrossEntropyLoss` with probability targets |
+//! | `nll` | `-y[t]`, `y` log-probabilities (end the layers with `log_softmax`) | `NLLLoss` |
+//! | `multiclass_hinge` | `sum_{j != t} max(0, y_j - y_t + 1)`, the linear-classifier SVM loss | `MultiMarginLoss` times the class count |
+//!
+//! `softmax_cross_entropy` is lowered as softmax followed by cross-entropy;
+//! the simplifier fuses the pair into a stable log-sum-exp with gradient
+//! `(p - onehot(t)) / batch`. With probability targets it is lowered on
+//! `log_softmax`, which is stable by itself.
 
 use crate::args;
 use crate::errors::Errors;
@@ -27,7 +38,7 @@ use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
 
-pub const KEYWORDS: [&str; 7] = [
+pub const KEYWORDS: [&str; 9] = [
     "mse",
     "mae",
     "huber",
@@ -35,6 +46,8 @@ pub const KEYWORDS: [&str; 7] = [
     "binary_cross_entropy_with_logits",
     "hinge",
     "softmax_cross_entropy",
+    "nll",
+    "multiclass_hinge",
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +61,10 @@ pub enum LossKind {
     BinaryCrossEntropyWithLogits,
     Hinge,
     SoftmaxCrossEntropy,
+    /// Softmax cross-entropy against probability (or one-hot) vectors.
+    SoftmaxCrossEntropyProbabilities,
+    Nll,
+    MulticlassHinge,
     /// A user-defined elementwise loss of `Var(0)` (output) and `Var(1)` (target).
     Custom(Expr),
 }
@@ -69,7 +86,14 @@ pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut E
         "binary_cross_entropy" => LossKind::BinaryCrossEntropy,
         "binary_cross_entropy_with_logits" => LossKind::BinaryCrossEntropyWithLogits,
         "hinge" => LossKind::Hinge,
+        "softmax_cross_entropy" if call.paren.is_some() => {
+            let kind = probabilities(call, errors)?;
+            check_classes(call, &name, output, last, errors);
+            return Some(Loss { kind });
+        }
         "softmax_cross_entropy" => LossKind::SoftmaxCrossEntropy,
+        "nll" => LossKind::Nll,
+        "multiclass_hinge" => LossKind::MulticlassHinge,
         _ => {
             errors.push(call.name.span(), crate::suggest::unknown("loss", &name, &KEYWORDS));
             return None;
@@ -78,23 +102,45 @@ pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut E
     if call.paren.is_some() {
         args::positional(call, 0, &name, errors)?;
     }
-    if let (LossKind::SoftmaxCrossEntropy, Some(out)) = (&kind, output) {
-        if out.len() != 1 {
-            errors.push(
-                call.name.span(),
-                format!(
-                    "`{name}` needs a flat output of class scores but {last} produces {}",
-                    show_shape(out)
-                ),
-            );
-        } else if out[0] < 2 {
-            errors.push(
-                call.name.span(),
-                format!("`{name}` needs at least 2 classes but {last} produces {} value", out[0]),
-            );
-        }
+    if matches!(kind, LossKind::SoftmaxCrossEntropy | LossKind::Nll | LossKind::MulticlassHinge) {
+        check_classes(call, &name, output, last, errors);
     }
     Some(Loss { kind })
+}
+
+/// Class losses read a flat output of at least two class scores: with one
+/// output there is nothing to choose between (use a binary loss instead).
+fn check_classes(call: &Call, name: &str, output: Option<&[usize]>, last: &str, errors: &mut Errors) {
+    let Some(out) = output else { return };
+    if out.len() != 1 {
+        errors.push(
+            call.name.span(),
+            format!("`{name}` needs a flat output of class scores but {last} produces {}", show_shape(out)),
+        );
+    } else if out[0] < 2 {
+        errors.push(
+            call.name.span(),
+            format!("`{name}` needs at least 2 classes but {last} produces {} value", out[0]),
+        );
+    }
+}
+
+/// `softmax_cross_entropy(probabilities)`; nothing else goes in the parentheses.
+fn probabilities(call: &Call, errors: &mut Errors) -> Option<LossKind> {
+    let usage = "softmax_cross_entropy(probabilities)";
+    let [arg] = args::positional(call, 1, usage, errors)? else { return None };
+    match &arg.value {
+        syn::Expr::Path(p) if p.path.is_ident("probabilities") => {
+            Some(LossKind::SoftmaxCrossEntropyProbabilities)
+        }
+        _ => {
+            errors.push(
+                arg.site(),
+                format!("expected `probabilities`, as in `{usage}`, or no parentheses for class indices"),
+            );
+            None
+        }
+    }
 }
 
 /// `loss: |y, t| ...`: an elementwise loss averaged over all output elements.
@@ -149,7 +195,10 @@ impl LossKind {
             LossKind::BinaryCrossEntropyWithLogits => sub(unary(Unary::Softplus, y.clone()), mul(t, y)),
             LossKind::Hinge => binary(Binary::Max, c(0.0), sub(c(1.0), mul(t, y))),
             LossKind::Custom(e) => e.clone(),
-            LossKind::SoftmaxCrossEntropy => return None,
+            LossKind::SoftmaxCrossEntropy
+            | LossKind::SoftmaxCrossEntropyProbabilities
+            | LossKind::Nll
+            | LossKind::MulticlassHinge => return None,
         })
     }
 }
@@ -157,7 +206,9 @@ impl LossKind {
 impl Loss {
     pub fn target(&self, output: &[usize]) -> TargetKind {
         match self.kind {
-            LossKind::SoftmaxCrossEntropy => TargetKind::Class { classes: output.iter().product() },
+            LossKind::SoftmaxCrossEntropy | LossKind::Nll | LossKind::MulticlassHinge => {
+                TargetKind::Class { classes: output.iter().product() }
+            }
             _ => TargetKind::Values,
         }
     }
@@ -173,7 +224,40 @@ impl Loss {
                 let mean = div(var(0), mul(Expr::Batch, c(n)));
                 ops::map::map(g, mean, vec![total], Shape::scalar())
             }
-            None => {
+            None => self.lower_classes(g, y, t),
+        }
+    }
+}
+
+impl Loss {
+    /// The class losses; each returns the batch mean.
+    fn lower_classes(&self, g: &mut Graph, y: NodeId, t: NodeId) -> NodeId {
+        let negative_mean = |g: &mut Graph, per_sample: NodeId| {
+            let total = ops::reduce::sum_all(g, per_sample);
+            ops::map::map(g, neg(div(var(0), Expr::Batch)), vec![total], Shape::scalar())
+        };
+        match self.kind {
+            LossKind::Nll => {
+                let picked = ops::pick::pick(g, y, t);
+                negative_mean(g, picked)
+            }
+            LossKind::SoftmaxCrossEntropyProbabilities => {
+                let log_p = ops::log_softmax::log_softmax(g, y);
+                let shape = g.shape(y).clone();
+                let weighted = ops::map::map(g, mul(var(0), var(1)), vec![log_p, t], shape);
+                negative_mean(g, weighted)
+            }
+            // Summing max(0, y_j - y_t + 1) over all j includes j = t, which
+            // adds exactly 1 per sample; the mean subtracts it back out.
+            LossKind::MulticlassHinge => {
+                let target_score = ops::pick::pick(g, y, t);
+                let shape = g.shape(y).clone();
+                let margin = binary(Binary::Max, c(0.0), add(sub(var(0), var(1)), c(1.0)));
+                let margins = ops::map::map(g, margin, vec![y, target_score], shape);
+                let total = ops::reduce::sum_all(g, margins);
+                ops::map::map(g, sub(div(var(0), Expr::Batch), c(1.0)), vec![total], Shape::scalar())
+            }
+            _ => {
                 let p = ops::softmax::softmax(g, y);
                 ops::cross_entropy::cross_entropy(g, p, t)
             }

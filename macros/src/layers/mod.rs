@@ -18,12 +18,16 @@ use proc_macro2::Span;
 pub enum LayerKind {
     Dense(Dense),
     Activation(Activation),
-    Softmax,
+    /// `softmax`, or `log_softmax` when `log` is true.
+    Softmax {
+        log: bool,
+    },
 }
 
 /// Every layer keyword, for suggestions.
 pub fn keywords() -> Vec<&'static str> {
-    let mut all = vec![dense::KEYWORD, softmax::KEYWORD];
+    let mut all = vec![dense::KEYWORD];
+    all.extend(softmax::KEYWORDS);
     all.extend(activation::KEYWORDS);
     all
 }
@@ -40,9 +44,8 @@ pub fn resolve(
     if name == dense::KEYWORD {
         return dense::resolve(call, input, errors).map(|(d, out)| (LayerKind::Dense(d), Some(out)));
     }
-    if name == softmax::KEYWORD {
-        return softmax::resolve(call, input, errors)
-            .map(|()| (LayerKind::Softmax, input.map(<[usize]>::to_vec)));
+    if let Some(log) = softmax::resolve(call, input, errors) {
+        return log.map(|log| (LayerKind::Softmax { log }, input.map(<[usize]>::to_vec)));
     }
     if let Some(act) = activation::resolve(call, errors) {
         return act.map(|a| (LayerKind::Activation(a), input.map(<[usize]>::to_vec)));
@@ -58,7 +61,7 @@ impl LayerKind {
         match self {
             LayerKind::Dense(d) => d.lower(g, x, index, span, init),
             LayerKind::Activation(a) => a.lower(g, x),
-            LayerKind::Softmax => softmax::lower(g, x),
+            LayerKind::Softmax { log } => softmax::lower(g, x, *log),
         }
     }
 }

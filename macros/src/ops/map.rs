@@ -2,7 +2,8 @@
 //!
 //! Every operand either has the output's shape, or is a scalar, or (for a
 //! batched output) is unbatched with the same per-sample shape and is read
-//! by every sample: broadcasting. Activations, bias additions, elementwise
+//! by every sample, or is one value per sample read by all of that
+//! sample's features: broadcasting. Activations, bias additions, elementwise
 //! parts of losses and all their gradients are `Map`s, which lets the
 //! simplifier fuse chains of them into one loop.
 //!
@@ -76,6 +77,8 @@ fn unbroadcast(g: &mut Graph, grad: NodeId, to: &Shape) -> NodeId {
         grad
     } else if to.is_scalar() {
         super::reduce::sum_all(g, grad)
+    } else if to.batched && to.dims.is_empty() {
+        super::reduce::sum_features(g, grad)
     } else {
         debug_assert!(from.batched && !to.batched && from.dims == to.dims);
         super::reduce::sum_batch(g, grad)
@@ -88,6 +91,8 @@ enum Access {
     Same,
     /// One element per feature, shared by every sample.
     PerFeature,
+    /// One value per sample, shared by its features.
+    PerSample,
     /// One value for the whole loop.
     Scalar,
 }
@@ -107,13 +112,15 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let mut binds = Vec::new();
     let mut vars = Vec::new();
     let mut loads = Vec::new();
-    let mut per_feature = false;
+    let mut nested = false;
     for (j, &input) in node.inputs.iter().enumerate() {
         let shape = g.shape(input);
         let access = if shape.is_scalar() {
             Access::Scalar
         } else if batched && !shape.batched {
             Access::PerFeature
+        } else if shape.batched && shape.dims.is_empty() && !node.shape.dims.is_empty() {
+            Access::PerSample
         } else {
             Access::Same
         };
@@ -126,9 +133,16 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
                 vars.push(quote!(#x));
             }
             Access::PerFeature => {
-                per_feature = true;
+                nested = true;
                 binds.push(quote!(let #a = &(#src)[..#n];));
                 loads.push(quote!(let #x = #a[__c];));
+                vars.push(quote!(#x));
+            }
+            Access::PerSample => {
+                nested = true;
+                let rows = ctx.rows();
+                binds.push(quote!(let #a = &(#src)[..#rows];));
+                loads.push(quote!(let #x = #a[__r];));
                 vars.push(quote!(#x));
             }
         }
@@ -136,9 +150,10 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let dst = ctx.write(id);
     let value = emit_expr(f, &vars, ctx);
     let body = quote!(#(#loads)* __o[__i] = #value;);
-    let lp = if per_feature {
+    let rows = ctx.rows();
+    let lp = if nested {
         quote! {
-            for __r in 0..batch {
+            for __r in 0..#rows {
                 for __c in 0..#n {
                     let __i = __r * #n + __c;
                     #body

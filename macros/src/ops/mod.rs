@@ -11,14 +11,19 @@
 //! | `Linear(x, W)` | `x W^T` | `dx = g W`, `dW = g^T x` |
 //! | `Map(f)(a, b..)` | `f(a, b..)` elementwise | `da = g * df/da`, summed over broadcast dims |
 //! | `SumBatch(x)` | sum over samples | `g` copied to every sample |
+//! | `SumFeatures(x)` | sum over each sample's features | `g` copied to every feature |
 //! | `SumAll(x)` | sum of everything | `g` copied to every element |
+//! | `Pick(y, t)` | `y[t]` per sample | `Scatter`: `g` at `t`, 0 elsewhere |
+//! | `LogSoftmax(x)` | `ls = x - logsumexp(x)` | `g - exp(ls) sum(g)` |
 //! | `Softmax(x)` | `p = softmax(x)` | `p * (g - sum(g p))` |
 //! | `CrossEntropy(p, t)` | `-mean ln p[t]` | `-g / (batch p[t])` at `t`, else 0 |
 //! | `SoftmaxCrossEntropy(z, t)` | fused, stable | `g (p - onehot t) / batch` |
 
 pub mod cross_entropy;
 pub mod linear;
+pub mod log_softmax;
 pub mod map;
+pub mod pick;
 pub mod reduce;
 pub mod softmax;
 
@@ -40,7 +45,12 @@ pub enum Op {
     LinearBackWeight,
     Map(Expr),
     SumBatch,
+    SumFeatures,
     SumAll,
+    Pick,
+    Scatter,
+    LogSoftmax,
+    LogSoftmaxBack,
     Softmax,
     SoftmaxBack,
     CrossEntropy,
@@ -60,7 +70,12 @@ impl Op {
             Op::LinearBackWeight => "linear_back_weight",
             Op::Map(_) => "map",
             Op::SumBatch => "sum_batch",
+            Op::SumFeatures => "sum_features",
             Op::SumAll => "sum_all",
+            Op::Pick => "pick",
+            Op::Scatter => "scatter",
+            Op::LogSoftmax => "log_softmax",
+            Op::LogSoftmaxBack => "log_softmax_back",
             Op::Softmax => "softmax",
             Op::SoftmaxBack => "softmax_back",
             Op::CrossEntropy => "cross_entropy",
@@ -84,7 +99,9 @@ pub fn vjp(
         Op::Input | Op::Target | Op::Param(_) => vec![],
         Op::Linear => linear::vjp(g, id, upstream, wants),
         Op::Map(_) => map::vjp(g, id, upstream, wants),
-        Op::SumBatch | Op::SumAll => reduce::vjp(g, id, upstream),
+        Op::SumBatch | Op::SumFeatures | Op::SumAll => reduce::vjp(g, id, upstream),
+        Op::Pick => pick::vjp(g, id, upstream),
+        Op::LogSoftmax => log_softmax::vjp(g, id, upstream),
         Op::Softmax => softmax::vjp(g, id, upstream),
         Op::CrossEntropy | Op::SoftmaxCrossEntropy => cross_entropy::vjp(g, id, upstream),
         ref op => {
@@ -102,7 +119,9 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         Op::Input | Op::Target | Op::Param(_) => TokenStream::new(),
         Op::Linear | Op::LinearBackData | Op::LinearBackWeight => linear::emit(ctx, g, id),
         Op::Map(_) => map::emit(ctx, g, id),
-        Op::SumBatch | Op::SumAll => reduce::emit(ctx, g, id),
+        Op::SumBatch | Op::SumFeatures | Op::SumAll => reduce::emit(ctx, g, id),
+        Op::Pick | Op::Scatter => pick::emit(ctx, g, id),
+        Op::LogSoftmax | Op::LogSoftmaxBack => log_softmax::emit(ctx, g, id),
         Op::Softmax | Op::SoftmaxBack => softmax::emit(ctx, g, id),
         Op::CrossEntropy | Op::CrossEntropyBack | Op::SoftmaxCrossEntropy | Op::SoftmaxCrossEntropyBack => {
             cross_entropy::emit(ctx, g, id)

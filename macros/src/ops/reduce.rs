@@ -1,5 +1,7 @@
 //! Sums: `SumBatch` adds the samples of a batched value (the gradient of a
-//! value broadcast to every sample, such as a bias); `SumAll` adds every
+//! value broadcast to every sample, such as a bias); `SumFeatures` adds the
+//! features of each sample (the gradient of a per-sample value broadcast
+//! over its features); `SumAll` adds every
 //! element into a scalar (losses, regularizers). The derivative of a sum
 //! copies the upstream gradient back to every summed element.
 
@@ -13,6 +15,10 @@ use quote::quote;
 pub fn sum_batch(g: &mut Graph, x: NodeId) -> NodeId {
     let dims = g.shape(x).dims.clone();
     g.push(Op::SumBatch, vec![x], Shape::fixed(&dims))
+}
+
+pub fn sum_features(g: &mut Graph, x: NodeId) -> NodeId {
+    g.push(Op::SumFeatures, vec![x], Shape::batched(&[]))
 }
 
 pub fn sum_all(g: &mut Graph, x: NodeId) -> NodeId {
@@ -35,6 +41,11 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
             let n = node.shape.len();
             let (rows, dst) = (ctx.rows(), ctx.write(id));
             quote!(#rt::kernels::sum_batch(#rows, #n, #src, #dst);)
+        }
+        Op::SumFeatures => {
+            let n = g.shape(x).len();
+            let (rows, dst) = (ctx.rows(), ctx.write(id));
+            quote!(#rt::kernels::sum_features(#rows, #n, #src, #dst);)
         }
         _ => {
             let (name, s) = (ctx.name(id), ctx.scalar);

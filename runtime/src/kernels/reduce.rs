@@ -21,6 +21,21 @@ pub fn sum_batch<S: Scalar>(m: usize, n: usize, g: &[S], out: &mut [S]) {
     }
 }
 
+/// `out[r] = sum over features j of x[r, j]`, for `x` of `m x n`: the
+/// gradient of a per-sample value broadcast over that sample's features.
+///
+/// # Example
+/// ```
+/// let mut out = [0.0f32; 2];
+/// chainrule::kernels::sum_features(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut out);
+/// assert_eq!(out, [6.0, 15.0]);
+/// ```
+pub fn sum_features<S: Scalar>(m: usize, n: usize, x: &[S], out: &mut [S]) {
+    for (row, o) in x[..m * n].chunks_exact(n).zip(&mut out[..m]) {
+        *o = row.iter().fold(S::ZERO, |a, &v| a + v);
+    }
+}
+
 /// Sum of every element.
 ///
 /// # Example

@@ -95,6 +95,17 @@ fn loss_is_the_mean_over_the_batch() {
     let _copy = net.clone();
 }
 
+/// Without dropout, training and evaluation compute the same loss.
+#[test]
+fn training_and_evaluation_losses_agree() {
+    let mut net = Classifier::new(2);
+    let (inputs, targets) = (f32_samples(9), [0usize, 1, 2, 3, 0, 1, 2, 3, 0]);
+    let mut ws = Workspace::new();
+    let mut grad = vec![0.0; Classifier::PARAM_LEN];
+    let trained = net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
+    assert_eq!(trained, net.loss(&inputs, &targets, &mut ws).unwrap());
+}
+
 #[test]
 fn mse_matches_its_definition() {
     let net = Regressor::new(3);

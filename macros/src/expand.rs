@@ -5,7 +5,6 @@
 
 use crate::check::check;
 use crate::emit::emit_network;
-use crate::lower::lower;
 use crate::parse::Declaration;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -16,7 +15,7 @@ pub fn expand(tokens: TokenStream) -> TokenStream {
         Err(e) => return e.to_compile_error(),
     };
     let stub = stub(&decl);
-    match check(decl).and_then(|model| emit_network(&model, &lower(&model))) {
+    match check(decl).and_then(|model| emit_network(&model)) {
         Ok(code) => code,
         Err(e) => {
             let errors = e.to_compile_error();

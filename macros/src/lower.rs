@@ -3,6 +3,7 @@
 //! append theirs; the result names the output and the loss.
 
 use crate::ir::{Graph, NodeId, Shape, TargetKind};
+use crate::layers::LowerCtx;
 use crate::model::Model;
 use crate::ops::Op;
 
@@ -13,11 +14,14 @@ pub struct Lowered {
     pub target: TargetKind,
 }
 
-pub fn lower(model: &Model) -> Lowered {
+/// The graph of `model`; `training` selects training behaviour (dropout
+/// masks) over inference behaviour.
+pub fn lower(model: &Model, training: bool) -> Lowered {
+    let ctx = LowerCtx { init: model.init, training };
     let mut g = Graph::default();
     let mut x = g.push(Op::Input, vec![], Shape::batched(&model.input));
     for layer in &model.layers {
-        x = layer.kind.lower(&mut g, x, layer.index, layer.span, model.init);
+        x = layer.kind.lower(&mut g, x, layer.index, layer.span, ctx);
     }
     let output = x;
     let target = model.loss.target(model.output());

@@ -90,6 +90,13 @@ pub mod __private {
         }
     }
 
+    /// The first state of a network's random stream, derived from its seed
+    /// so that it differs from the stream that drew the weights.
+    pub fn stream_from_seed(seed: u64) -> u64 {
+        let mut state = seed ^ 0x6a09_e667_f3bc_c909;
+        crate::kernels::next_u64(&mut state)
+    }
+
     /// Copies a caller's parameters into a fresh buffer after checking the length.
     pub fn params_from_slice<S: Scalar, const P: usize>(values: &[S]) -> Result<Box<[S; P]>> {
         if values.len() != P {

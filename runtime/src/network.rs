@@ -145,6 +145,13 @@ pub trait Network {
     /// The flat parameter buffer, for optimizers and weight loading.
     fn params_mut(&mut self) -> &mut [Self::Scalar];
 
+    /// The state of the network's random stream (dropout masks). Training
+    /// advances it; saving and restoring it makes runs resumable.
+    fn rng_state(&self) -> u64;
+
+    /// Sets the state of the random stream.
+    fn set_rng_state(&mut self, state: u64);
+
     /// An output filled with zeros, to size buffers for [`Network::predict_batch`].
     fn zero_output() -> Self::Output;
 

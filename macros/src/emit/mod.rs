@@ -9,7 +9,7 @@ pub mod expr;
 
 use crate::autodiff::differentiate;
 use crate::ir::{Graph, Init, NodeId, Role, TargetKind};
-use crate::lower::Lowered;
+use crate::lower::lower;
 use crate::model::Model;
 use crate::simplify::simplify;
 use body::{Mode, Sinks, emit_body, rt};
@@ -23,9 +23,13 @@ fn function(graph: &Graph, mode: Mode, scalar: &proc_macro2::Ident, sinks: &Sink
     emit_body(&g, mode, scalar, sinks)
 }
 
-pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream> {
+pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
     let Model { attrs, vis, name, scalar: s, .. } = model;
     let rt = rt();
+    // Inference and training differ (dropout); both have the same
+    // parameters, so one layout serves the two.
+    let lowered = lower(model, false);
+    let training = lower(model, true);
     let graph = &lowered.graph;
     let (input_len, output_len) =
         (model.input.iter().product::<usize>(), model.output().iter().product::<usize>());
@@ -36,14 +40,14 @@ pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream
     let predict_batch =
         function(graph, Mode::Batched, s, &Sinks { output: Some(lowered.output), ..Sinks::default() });
     let loss = function(graph, Mode::Batched, s, &Sinks { loss: Some(lowered.loss), ..Sinks::default() });
-    let mut backward = graph.clone();
+    let mut backward = training.graph.clone();
     let grads: Vec<(usize, NodeId)> =
-        differentiate(&mut backward, lowered.loss).map_err(|e| syn::Error::new(name.span(), e))?;
+        differentiate(&mut backward, training.loss).map_err(|e| syn::Error::new(name.span(), e))?;
     let loss_and_grad = function(
         &backward,
         Mode::Batched,
         s,
-        &Sinks { loss: Some(lowered.loss), grads: Some(grads), output: None },
+        &Sinks { loss: Some(training.loss), grads: Some(grads), output: None },
     );
 
     let (target_ty, bind_targets) = match lowered.target {
@@ -65,6 +69,7 @@ pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream
         #(#attrs)*
         #vis struct #name {
             params: ::std::boxed::Box<[#s; #param_len]>,
+            rng: u64,
         }
 
         const _: () = {
@@ -73,12 +78,13 @@ pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream
                 #vis fn new(seed: u64) -> Self {
                     let mut params = #rt::zeroed_params::<#s, #param_len>();
                     #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
-                    Self { params }
+                    Self { params, rng: #rt::stream_from_seed(seed) }
                 }
 
-                /// A network with the given flat parameters, laid out as `LAYOUT` says.
+                /// A network with the given flat parameters, laid out as `LAYOUT`
+                /// says; its random stream (dropout) starts at state 0.
                 #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
-                    #rt::params_from_slice::<#s, #param_len>(values).map(|params| Self { params })
+                    #rt::params_from_slice::<#s, #param_len>(values).map(|params| Self { params, rng: 0 })
                 }
             }
 
@@ -100,6 +106,14 @@ pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream
 
                 fn params_mut(&mut self) -> &mut [#s] {
                     &mut self.params[..]
+                }
+
+                fn rng_state(&self) -> u64 {
+                    self.rng
+                }
+
+                fn set_rng_state(&mut self, state: u64) {
+                    self.rng = state;
                 }
 
                 fn zero_output() -> [#s; #output_len] {
@@ -150,6 +164,7 @@ pub fn emit_network(model: &Model, lowered: &Lowered) -> syn::Result<TokenStream
                     #bind_targets
                     #rt::check_grad_len(grad, #param_len)?;
                     let __grad: &mut [#s] = grad;
+                    let __rng: &mut u64 = &mut self.rng;
                     let __params: &[#s] = &self.params[..];
                     let __inputs: &[#s] = inputs.as_flattened();
                     #rt::Ok({ #loss_and_grad })

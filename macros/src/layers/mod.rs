@@ -4,6 +4,7 @@
 
 mod activation;
 mod dense;
+mod dropout;
 mod softmax;
 
 pub use activation::Activation;
@@ -22,11 +23,23 @@ pub enum LayerKind {
     Softmax {
         log: bool,
     },
+    Dropout {
+        p: f64,
+    },
+}
+
+/// What lowering needs besides the layer itself.
+#[derive(Clone, Copy)]
+pub struct LowerCtx {
+    /// Weight initialization for layers that do not pick their own.
+    pub init: Scheme,
+    /// Building the training graph (dropout active, batch statistics).
+    pub training: bool,
 }
 
 /// Every layer keyword, for suggestions.
 pub fn keywords() -> Vec<&'static str> {
-    let mut all = vec![dense::KEYWORD];
+    let mut all = vec![dense::KEYWORD, dropout::KEYWORD];
     all.extend(softmax::KEYWORDS);
     all.extend(activation::KEYWORDS);
     all
@@ -44,6 +57,10 @@ pub fn resolve(
     if name == dense::KEYWORD {
         return dense::resolve(call, input, errors).map(|(d, out)| (LayerKind::Dense(d), Some(out)));
     }
+    if name == dropout::KEYWORD {
+        return dropout::resolve(call, errors)
+            .map(|p| (LayerKind::Dropout { p }, input.map(<[usize]>::to_vec)));
+    }
     if let Some(log) = softmax::resolve(call, input, errors) {
         return log.map(|log| (LayerKind::Softmax { log }, input.map(<[usize]>::to_vec)));
     }
@@ -55,13 +72,13 @@ pub fn resolve(
 }
 
 impl LayerKind {
-    /// Appends the layer's operations to `g`, reading `x`; `init` is the
-    /// network's weight initialization, for layers that do not pick one.
-    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span, init: Scheme) -> NodeId {
+    /// Appends the layer's operations to `g`, reading `x`.
+    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span, ctx: LowerCtx) -> NodeId {
         match self {
-            LayerKind::Dense(d) => d.lower(g, x, index, span, init),
+            LayerKind::Dense(d) => d.lower(g, x, index, span, ctx.init),
             LayerKind::Activation(a) => a.lower(g, x),
             LayerKind::Softmax { log } => softmax::lower(g, x, *log),
+            LayerKind::Dropout { p } => dropout::lower(g, x, *p, ctx.training),
         }
     }
 }

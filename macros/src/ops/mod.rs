@@ -20,6 +20,7 @@
 //! | `SoftmaxCrossEntropy(z, t)` | fused, stable | `g (p - onehot t) / batch` |
 
 pub mod cross_entropy;
+pub mod dropout;
 pub mod linear;
 pub mod log_softmax;
 pub mod map;
@@ -51,6 +52,8 @@ pub enum Op {
     Scatter,
     LogSoftmax,
     LogSoftmaxBack,
+    /// A random dropout mask with drop probability `p` (training only).
+    DropoutMask(f64),
     Softmax,
     SoftmaxBack,
     CrossEntropy,
@@ -76,6 +79,7 @@ impl Op {
             Op::Scatter => "scatter",
             Op::LogSoftmax => "log_softmax",
             Op::LogSoftmaxBack => "log_softmax_back",
+            Op::DropoutMask(_) => "dropout_mask",
             Op::Softmax => "softmax",
             Op::SoftmaxBack => "softmax_back",
             Op::CrossEntropy => "cross_entropy",
@@ -96,7 +100,7 @@ pub fn vjp(
     wants: &[bool],
 ) -> Result<Vec<Option<NodeId>>, String> {
     Ok(match g.node(id).op {
-        Op::Input | Op::Target | Op::Param(_) => vec![],
+        Op::Input | Op::Target | Op::Param(_) | Op::DropoutMask(_) => vec![],
         Op::Linear => linear::vjp(g, id, upstream, wants),
         Op::Map(_) => map::vjp(g, id, upstream, wants),
         Op::SumBatch | Op::SumFeatures | Op::SumAll => reduce::vjp(g, id, upstream),
@@ -122,6 +126,7 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         Op::SumBatch | Op::SumFeatures | Op::SumAll => reduce::emit(ctx, g, id),
         Op::Pick | Op::Scatter => pick::emit(ctx, g, id),
         Op::LogSoftmax | Op::LogSoftmaxBack => log_softmax::emit(ctx, g, id),
+        Op::DropoutMask(_) => dropout::emit(ctx, g, id),
         Op::Softmax | Op::SoftmaxBack => softmax::emit(ctx, g, id),
         Op::CrossEntropy | Op::CrossEntropyBack | Op::SoftmaxCrossEntropy | Op::SoftmaxCrossEntropyBack => {
             cross_entropy::emit(ctx, g, id)

@@ -6,6 +6,7 @@
 //! with assertions: generated code computes them from sizes fixed at compile
 //! time, so a failing assertion is a bug in the compiler, never bad input.
 
+mod dropout;
 pub(crate) mod gemm;
 mod linear;
 mod log_softmax;
@@ -14,6 +15,7 @@ mod pick;
 mod reduce;
 mod softmax;
 
+pub use dropout::{dropout_mask, next_u64};
 pub use gemm::{fast_path_available, gemm};
 pub use linear::{linear, linear_1, linear_back_data, linear_back_weight};
 pub use log_softmax::{log_softmax, log_softmax_back};

@@ -1,0 +1,41 @@
+//! `dropout(p)`: inverted dropout. In training each element is zeroed with
+//! probability `p` and the rest scaled by `1 / (1 - p)`; in inference the
+//! layer is absent. Shape rule: unchanged. No parameters.
+//!
+//! Lowering in training draws a mask (a stored value) and multiplies by it;
+//! the product's derivative multiplies the upstream gradient by the same
+//! mask, so the backward pass reuses it without special code.
+
+use crate::args;
+use crate::errors::Errors;
+use crate::ir::expr::{mul, var};
+use crate::ir::{Graph, NodeId};
+use crate::ops;
+use crate::parse::Call;
+
+pub const KEYWORD: &str = "dropout";
+
+/// The drop probability, which must lie in [0, 1): at 1 nothing would pass.
+pub fn resolve(call: &Call, errors: &mut Errors) -> Option<f64> {
+    let [arg] = args::positional(call, 1, "dropout(0.2)", errors)? else { return None };
+    match args::real(&arg.value) {
+        Ok(p) if (0.0..1.0).contains(&p) => Some(p),
+        Ok(p) => {
+            errors.push(arg.site(), format!("`dropout` probability must be in [0, 1), found {p}"));
+            None
+        }
+        Err(message) => {
+            errors.push(arg.site(), message);
+            None
+        }
+    }
+}
+
+pub fn lower(g: &mut Graph, x: NodeId, p: f64, training: bool) -> NodeId {
+    if !training || p == 0.0 {
+        return x;
+    }
+    let mask = ops::dropout::mask(g, x, p);
+    let shape = g.shape(x).clone();
+    ops::map::map(g, mul(var(0), var(1)), vec![x, mask], shape)
+}

@@ -42,7 +42,7 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 chainrule::network! {
     struct Mlp {
         input: [64],
-        layers: [dense(32), tanh, dropout(0.2), dense(16), relu, dense(10)],
+        layers: [dense(32), tanh, dropout(0.2), dense(16), batch_norm, relu, dense(10)],
         loss: softmax_cross_entropy,
         regularizer: l2(1e-4),
     }

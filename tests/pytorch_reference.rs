@@ -21,6 +21,8 @@ struct Case {
     name: String,
     param_names: Vec<String>,
     params: Vec<f64>,
+    state_names: Vec<String>,
+    state: Vec<f64>,
     inputs: Vec<Vec<f64>>,
     targets: Value,
     outputs: Vec<Vec<f64>>,
@@ -68,6 +70,21 @@ where
     let inputs: Vec<[f64; 3]> = case.inputs.iter().map(|x| x.clone().try_into().unwrap()).collect();
     let targets: Vec<N::Target> = case.targets.as_array().unwrap().iter().map(N::Target::from_json).collect();
     let mut ws = Workspace::new();
+    // One training-mode evaluation, as the fixture script does...
+    let mut grad = vec![0.0; N::PARAM_LEN];
+    let loss = net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
+    assert!(close(loss, case.loss), "{}: loss {loss} vs PyTorch {}", case.name, case.loss);
+    for (i, (a, b)) in grad.iter().zip(&case.grad).enumerate() {
+        assert!(close(*a, *b), "{}: gradient {i} is {a}, PyTorch says {b}", case.name);
+    }
+    // ...which moved the running statistics...
+    let state_names: Vec<String> = N::STATE_LAYOUT.iter().map(|p| p.name.to_string()).collect();
+    let torch_state: Vec<String> = case.state_names.iter().map(|n| format!("layers.{n}")).collect();
+    assert_eq!(state_names, torch_state, "{}: state names", case.name);
+    for (a, b) in net.state().iter().zip(&case.state) {
+        assert!(close(*a, *b), "{}: running statistic {a} vs PyTorch {b}", case.name);
+    }
+    // ...and then inference, in both paths.
     let mut outputs = vec![N::zero_output(); inputs.len()];
     net.predict_batch(&inputs, &mut outputs, &mut ws).unwrap();
     for (ours, theirs) in outputs.iter().zip(&case.outputs) {
@@ -79,12 +96,6 @@ where
         for (a, b) in net.predict(x).as_ref().iter().zip(theirs) {
             assert!(close(*a, *b), "{}: batch-1 output {a} vs PyTorch {b}", case.name);
         }
-    }
-    let mut grad = vec![0.0; N::PARAM_LEN];
-    let loss = net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
-    assert!(close(loss, case.loss), "{}: loss {loss} vs PyTorch {}", case.name, case.loss);
-    for (i, (a, b)) in grad.iter().zip(&case.grad).enumerate() {
-        assert!(close(*a, *b), "{}: gradient {i} is {a}, PyTorch says {b}", case.name);
     }
 }
 
@@ -136,6 +147,11 @@ reference!(CustomLoss {
     layers: [dense(4), tanh, dense(2)],
     loss: |y, t| (y - t).abs() + 0.5 * (y - t).powi(2) + sigmoid(y) * t
 });
+reference!(BatchNorm { layers: [dense(5), batch_norm, relu, dense(2)], loss: mse });
+reference!(BatchNormMomentum {
+    layers: [dense(4), tanh, batch_norm(momentum = 0.3, eps = 1e-3), dense(2)],
+    loss: mse
+});
 reference!(LogSoftmaxLayer { layers: [dense(4), log_softmax], loss: mse });
 reference!(Nll { layers: [dense(6), tanh, dense(4), log_softmax], loss: nll });
 reference!(MulticlassHinge { layers: [dense(6), tanh, dense(4)], loss: multiclass_hinge });
@@ -148,7 +164,7 @@ reference!(L2Biases { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 26);
+    assert_eq!(cases.len(), 28);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid>(case),
@@ -174,6 +190,8 @@ fn every_case_matches_pytorch() {
             "custom_activation" => check::<CustomActivation>(case),
             "custom_loss" => check::<CustomLoss>(case),
             "log_softmax_layer" => check::<LogSoftmaxLayer>(case),
+            "batch_norm" => check::<BatchNorm>(case),
+            "batch_norm_momentum" => check::<BatchNormMomentum>(case),
             "nll" => check::<Nll>(case),
             "multiclass_hinge" => check::<MulticlassHinge>(case),
             "softmax_cross_entropy_probabilities" => check::<SoftmaxCeProbabilities>(case),

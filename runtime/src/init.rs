@@ -11,7 +11,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 /// One parameter tensor's distribution: a uniform bound or a deviation.
 enum Draw {
-    Zero,
+    Constant(f64),
     Uniform(f64),
     Normal(f64),
 }
@@ -37,7 +37,8 @@ pub fn init_params<S: Scalar>(params: &mut [S], layout: &[ParamSpec], seed: u64)
     for spec in layout {
         let values = &mut params[spec.offset..spec.offset + spec.len()];
         let draw = match spec.init {
-            Init::Zeros => Draw::Zero,
+            Init::Zeros => Draw::Constant(0.0),
+            Init::Ones => Draw::Constant(1.0),
             Init::Uniform => Draw::Uniform(1.0),
             Init::GlorotUniform { fan_in, fan_out } => {
                 Draw::Uniform((6.0 / (fan_in + fan_out) as f64).sqrt())
@@ -48,7 +49,7 @@ pub fn init_params<S: Scalar>(params: &mut [S], layout: &[ParamSpec], seed: u64)
         };
         for v in values {
             *v = S::of_f64(match draw {
-                Draw::Zero => 0.0,
+                Draw::Constant(value) => value,
                 Draw::Uniform(bound) => rng.random_range(-bound..bound),
                 Draw::Normal(std) => std * Distribution::<f64>::sample(&StandardNormal, &mut rng),
             });

@@ -13,6 +13,11 @@ pub enum Role {
     Weight,
     /// A bias vector.
     Bias,
+    /// The learned scale of a normalization layer.
+    Scale,
+    /// A running statistic: state that training updates but never
+    /// differentiates (batch norm's running mean and variance).
+    Statistic,
 }
 
 /// How a parameter tensor starts before training. `fan_in` is the number of
@@ -20,8 +25,10 @@ pub enum Role {
 /// feeds. The formulas are those of PyTorch's `torch.nn.init`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Init {
-    /// All zeros (biases).
+    /// All zeros (biases, running means).
     Zeros,
+    /// All ones (normalization scales, running variances).
+    Ones,
     /// `U(-1, 1)`, as in the classic perceptron lessons.
     Uniform,
     /// Xavier/Glorot uniform: `U(-a, a)` with `a = sqrt(6 / (fan_in + fan_out))`.
@@ -138,12 +145,24 @@ pub trait Network {
     const PARAM_LEN: usize;
     /// Where each parameter tensor lives in the flat buffer.
     const LAYOUT: &'static [ParamSpec];
+    /// Number of state values that are saved with the network but not
+    /// trained (running statistics).
+    const STATE_LEN: usize;
+    /// Where each state tensor lives in the state buffer.
+    const STATE_LAYOUT: &'static [ParamSpec];
 
     /// The flat parameter buffer.
     fn params(&self) -> &[Self::Scalar];
 
     /// The flat parameter buffer, for optimizers and weight loading.
     fn params_mut(&mut self) -> &mut [Self::Scalar];
+
+    /// The non-trainable state (running statistics): used by inference,
+    /// updated by training, saved with the weights.
+    fn state(&self) -> &[Self::Scalar];
+
+    /// The non-trainable state, for loading saved networks.
+    fn state_mut(&mut self) -> &mut [Self::Scalar];
 
     /// The state of the network's random stream (dropout masks). Training
     /// advances it; saving and restoring it makes runs resumable.

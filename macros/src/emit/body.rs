@@ -47,12 +47,15 @@ pub struct Sinks {
     /// means the whole gradient buffer is written, zeros where a parameter
     /// does not affect the loss.
     pub grads: Option<Vec<(usize, NodeId)>>,
+    /// Side effects to perform (running-statistics updates).
+    pub effects: Vec<NodeId>,
 }
 
 impl Sinks {
     pub fn roots(&self) -> Vec<NodeId> {
         let mut roots: Vec<NodeId> = self.output.iter().chain(&self.loss).copied().collect();
         roots.extend(self.grads.iter().flatten().map(|&(_, n)| n));
+        roots.extend(&self.effects);
         roots
     }
 }
@@ -119,7 +122,7 @@ impl Ctx<'_> {
 }
 
 /// Statements computing `sinks` from the graph. Expects in scope:
-/// `__params: &[S]`; in batched mode `batch: usize`, `__inputs: &[S]`,
+/// `__params: &[S]`, `__state` (`&mut [S]` when there are effects); in batched mode `batch: usize`, `__inputs: &[S]`,
 /// `ws: &mut Workspace<S>`, and as needed `__targets`, `__out`, `__grad`;
 /// in batch-1 mode `__input: &[S; N]`. Ends with the returned value, if any.
 pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenStream {
@@ -134,6 +137,15 @@ pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenS
     let param_lens: Vec<usize> = g.params.iter().map(|p| p.len()).collect();
     if !g.params.is_empty() {
         prologue.push(quote!(let [#(#param_names),*] = #rt::carve_ref(__params, [#(#param_lens),*]);));
+    }
+    // State: one slice each, mutable where the function updates it.
+    let state_names: Vec<Ident> = (0..g.states.len()).map(|k| format_ident!("__st{k}")).collect();
+    let state_lens: Vec<usize> = g.states.iter().map(|p| p.len()).collect();
+    let reads_state = live.iter().any(|&id| matches!(g.node(id).op, Op::State(_)));
+    if reads_state && sinks.effects.is_empty() {
+        prologue.push(quote!(let [#(#state_names),*] = #rt::carve_ref(__state, [#(#state_lens),*]);));
+    } else if reads_state {
+        prologue.push(quote!(let [#(#state_names),*] = #rt::carve(__state, [#(#state_lens),*]);));
     }
     // Gradients: one mutable slice each, for every parameter.
     let grads: &[(usize, NodeId)] = sinks.grads.as_deref().unwrap_or_default();
@@ -151,6 +163,7 @@ pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenS
             })),
             Op::Target => Some(Place::Buffer(format_ident!("__targets"))),
             Op::Param(k) => Some(Place::Buffer(param_names[k].clone())),
+            Op::State(k) => Some(Place::Buffer(state_names[k].clone())),
             _ if node.shape.is_scalar() => Some(Place::Scalar(format_ident!("v{id}"))),
             _ => None,
         };

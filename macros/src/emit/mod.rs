@@ -8,7 +8,7 @@ pub mod body;
 pub mod expr;
 
 use crate::autodiff::differentiate;
-use crate::ir::{Graph, Init, NodeId, Role, TargetKind};
+use crate::ir::{Graph, Init, NodeId, Param, Role, TargetKind};
 use crate::lower::lower;
 use crate::model::Model;
 use crate::simplify::simplify;
@@ -47,7 +47,12 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
         &backward,
         Mode::Batched,
         s,
-        &Sinks { loss: Some(training.loss), grads: Some(grads), output: None },
+        &Sinks {
+            loss: Some(training.loss),
+            grads: Some(grads),
+            effects: training.graph.effects.clone(),
+            output: None,
+        },
     );
 
     let (target_ty, bind_targets) = match lowered.target {
@@ -62,13 +67,15 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
             (quote!([#s; #output_len]), quote!(let __targets: &[#s] = targets.as_flattened();))
         }
     };
-    let layout = layout(graph);
+    let (param_layout, state_layout) = (layout(&graph.params), layout(&graph.states));
+    let state_len = graph.state_len();
     let doc_new = format!("A `{name}` with weights drawn from `seed` (biases zero).");
 
     Ok(quote! {
         #(#attrs)*
         #vis struct #name {
             params: ::std::boxed::Box<[#s; #param_len]>,
+            state: ::std::boxed::Box<[#s; #state_len]>,
             rng: u64,
         }
 
@@ -78,13 +85,20 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 #vis fn new(seed: u64) -> Self {
                     let mut params = #rt::zeroed_params::<#s, #param_len>();
                     #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
-                    Self { params, rng: #rt::stream_from_seed(seed) }
+                    Self { params, state: Self::initial_state(), rng: #rt::stream_from_seed(seed) }
                 }
 
                 /// A network with the given flat parameters, laid out as `LAYOUT`
                 /// says; its random stream (dropout) starts at state 0.
                 #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
-                    #rt::params_from_slice::<#s, #param_len>(values).map(|params| Self { params, rng: 0 })
+                    #rt::params_from_slice::<#s, #param_len>(values)
+                        .map(|params| Self { params, state: Self::initial_state(), rng: 0 })
+                }
+
+                fn initial_state() -> ::std::boxed::Box<[#s; #state_len]> {
+                    let mut state = #rt::zeroed_params::<#s, #state_len>();
+                    #rt::init_params(&mut state[..], <Self as #rt::Network>::STATE_LAYOUT, 0);
+                    state
                 }
             }
 
@@ -98,7 +112,9 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 const INPUT_LEN: usize = #input_len;
                 const OUTPUT_LEN: usize = #output_len;
                 const PARAM_LEN: usize = #param_len;
-                const LAYOUT: &'static [#rt::ParamSpec] = &[#(#layout),*];
+                const LAYOUT: &'static [#rt::ParamSpec] = &[#(#param_layout),*];
+                const STATE_LEN: usize = #state_len;
+                const STATE_LAYOUT: &'static [#rt::ParamSpec] = &[#(#state_layout),*];
 
                 fn params(&self) -> &[#s] {
                     &self.params[..]
@@ -106,6 +122,14 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
 
                 fn params_mut(&mut self) -> &mut [#s] {
                     &mut self.params[..]
+                }
+
+                fn state(&self) -> &[#s] {
+                    &self.state[..]
+                }
+
+                fn state_mut(&mut self) -> &mut [#s] {
+                    &mut self.state[..]
                 }
 
                 fn rng_state(&self) -> u64 {
@@ -123,6 +147,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 #[inline]
                 fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
                     let __params: &[#s] = &self.params[..];
+                    let __state: &[#s] = &self.state[..];
                     #predict
                 }
 
@@ -134,6 +159,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 ) -> #rt::Result<()> {
                     let batch = #rt::batch_len(inputs, outputs, "outputs")?;
                     let __params: &[#s] = &self.params[..];
+                    let __state: &[#s] = &self.state[..];
                     let __inputs: &[#s] = inputs.as_flattened();
                     let __out: &mut [#s] = outputs.as_flattened_mut();
                     #predict_batch;
@@ -149,6 +175,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                     let batch = #rt::batch_len(inputs, targets, "targets")?;
                     #bind_targets
                     let __params: &[#s] = &self.params[..];
+                    let __state: &[#s] = &self.state[..];
                     let __inputs: &[#s] = inputs.as_flattened();
                     #rt::Ok({ #loss })
                 }
@@ -166,6 +193,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                     let __grad: &mut [#s] = grad;
                     let __rng: &mut u64 = &mut self.rng;
                     let __params: &[#s] = &self.params[..];
+                    let __state: &mut [#s] = &mut self.state[..];
                     let __inputs: &[#s] = inputs.as_flattened();
                     #rt::Ok({ #loss_and_grad })
                 }
@@ -174,19 +202,22 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
     })
 }
 
-/// The `ParamSpec` table, one entry per parameter tensor.
-fn layout(g: &Graph) -> Vec<TokenStream> {
+/// The `ParamSpec` table, one entry per tensor of `table`.
+fn layout(table: &[Param]) -> Vec<TokenStream> {
     let rt = rt();
-    g.params
+    table
         .iter()
         .map(|p| {
             let (name, offset, dims) = (&p.name, p.offset, &p.dims);
             let role = match p.role {
                 Role::Weight => quote!(#rt::Role::Weight),
                 Role::Bias => quote!(#rt::Role::Bias),
+                Role::Scale => quote!(#rt::Role::Scale),
+                Role::Statistic => quote!(#rt::Role::Statistic),
             };
             let init = match p.init {
                 Init::Zeros => quote!(#rt::Init::Zeros),
+                Init::Ones => quote!(#rt::Init::Ones),
                 Init::Uniform => quote!(#rt::Init::Uniform),
                 Init::GlorotUniform { fan_in, fan_out } => {
                     quote!(#rt::Init::GlorotUniform { fan_in: #fan_in, fan_out: #fan_out })

@@ -50,12 +50,17 @@ impl Shape {
 pub enum Role {
     Weight,
     Bias,
+    /// A normalization layer's learned scale.
+    Scale,
+    /// A running statistic in the state buffer.
+    Statistic,
 }
 
 /// How the generated constructor fills a parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Init {
     Zeros,
+    Ones,
     Uniform,
     GlorotUniform { fan_in: usize, fan_out: usize },
     GlorotNormal { fan_in: usize, fan_out: usize },
@@ -95,13 +100,17 @@ pub struct Node {
     pub shape: Shape,
 }
 
-/// The graph of one network, plus its parameter table.
+/// The graph of one network, plus its parameter and state tables.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub params: Vec<Param>,
     /// Where the user declared each parameter's layer, for messages.
     pub param_spans: Vec<Span>,
+    /// Non-trainable tensors saved with the network (running statistics).
+    pub states: Vec<Param>,
+    /// Nodes computed for their side effect on the state (training only).
+    pub effects: Vec<NodeId>,
 }
 
 impl Graph {
@@ -129,6 +138,17 @@ impl Graph {
 
     pub fn param_len(&self) -> usize {
         self.params.last().map_or(0, |p| p.offset + p.len())
+    }
+
+    /// Adds a state tensor at the end of the state buffer and its node.
+    pub fn state(&mut self, name: String, dims: &[usize], init: Init) -> NodeId {
+        let offset = self.state_len();
+        self.states.push(Param { name, offset, dims: dims.to_vec(), role: Role::Statistic, init });
+        self.push(Op::State(self.states.len() - 1), vec![], Shape::fixed(dims))
+    }
+
+    pub fn state_len(&self) -> usize {
+        self.states.last().map_or(0, |p| p.offset + p.len())
     }
 
     /// Nodes reachable from `roots`, in topological order.

@@ -3,6 +3,7 @@
 //! from theirs, never from code written for the layer.
 
 mod activation;
+mod batch_norm;
 mod dense;
 mod dropout;
 mod softmax;
@@ -26,6 +27,7 @@ pub enum LayerKind {
     Dropout {
         p: f64,
     },
+    BatchNorm(batch_norm::BatchNorm),
 }
 
 /// What lowering needs besides the layer itself.
@@ -39,7 +41,7 @@ pub struct LowerCtx {
 
 /// Every layer keyword, for suggestions.
 pub fn keywords() -> Vec<&'static str> {
-    let mut all = vec![dense::KEYWORD, dropout::KEYWORD];
+    let mut all = vec![dense::KEYWORD, dropout::KEYWORD, batch_norm::KEYWORD];
     all.extend(softmax::KEYWORDS);
     all.extend(activation::KEYWORDS);
     all
@@ -56,6 +58,10 @@ pub fn resolve(
     let name = call.name.to_string();
     if name == dense::KEYWORD {
         return dense::resolve(call, input, errors).map(|(d, out)| (LayerKind::Dense(d), Some(out)));
+    }
+    if name == batch_norm::KEYWORD {
+        return batch_norm::resolve(call, input, errors)
+            .map(|bn| (LayerKind::BatchNorm(bn), input.map(<[usize]>::to_vec)));
     }
     if name == dropout::KEYWORD {
         return dropout::resolve(call, errors)
@@ -79,6 +85,7 @@ impl LayerKind {
             LayerKind::Activation(a) => a.lower(g, x),
             LayerKind::Softmax { log } => softmax::lower(g, x, *log),
             LayerKind::Dropout { p } => dropout::lower(g, x, *p, ctx.training),
+            LayerKind::BatchNorm(bn) => bn.lower(g, x, index, span, ctx.training),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod log_softmax;
 pub mod map;
 pub mod pick;
 pub mod reduce;
+pub mod running;
 pub mod softmax;
 
 use crate::emit::body::Ctx;
@@ -41,6 +42,13 @@ pub enum Op {
     Target,
     /// Parameter tensor `k` of the flat buffer.
     Param(usize),
+    /// State tensor `k` (running statistics): read, never differentiated.
+    State(usize),
+    /// Moves state operand 0 toward statistic operand 1 (a side effect).
+    UpdateRunning {
+        momentum: f64,
+        unbiased: bool,
+    },
     Linear,
     LinearBackData,
     LinearBackWeight,
@@ -68,6 +76,8 @@ impl Op {
             Op::Input => "input",
             Op::Target => "target",
             Op::Param(_) => "param",
+            Op::State(_) => "state",
+            Op::UpdateRunning { .. } => "update_running",
             Op::Linear => "linear",
             Op::LinearBackData => "linear_back_data",
             Op::LinearBackWeight => "linear_back_weight",
@@ -100,7 +110,7 @@ pub fn vjp(
     wants: &[bool],
 ) -> Result<Vec<Option<NodeId>>, String> {
     Ok(match g.node(id).op {
-        Op::Input | Op::Target | Op::Param(_) | Op::DropoutMask(_) => vec![],
+        Op::Input | Op::Target | Op::Param(_) | Op::State(_) | Op::DropoutMask(_) => vec![],
         Op::Linear => linear::vjp(g, id, upstream, wants),
         Op::Map(_) => map::vjp(g, id, upstream, wants),
         Op::SumBatch | Op::SumFeatures | Op::SumAll => reduce::vjp(g, id, upstream),
@@ -120,7 +130,8 @@ pub fn vjp(
 /// The statements computing node `id`; leaves emit nothing.
 pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     match &g.node(id).op {
-        Op::Input | Op::Target | Op::Param(_) => TokenStream::new(),
+        Op::Input | Op::Target | Op::Param(_) | Op::State(_) => TokenStream::new(),
+        Op::UpdateRunning { .. } => running::emit(ctx, g, id),
         Op::Linear | Op::LinearBackData | Op::LinearBackWeight => linear::emit(ctx, g, id),
         Op::Map(_) => map::emit(ctx, g, id),
         Op::SumBatch | Op::SumFeatures | Op::SumAll => reduce::emit(ctx, g, id),

@@ -21,5 +21,5 @@ pub use linear::{linear, linear_1, linear_back_data, linear_back_weight};
 pub use log_softmax::{log_softmax, log_softmax_back};
 pub use loss::{cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back};
 pub use pick::{pick, scatter};
-pub use reduce::{sum_all, sum_batch, sum_features};
+pub use reduce::{sum_all, sum_batch, sum_features, update_running};
 pub use softmax::{softmax, softmax_back};

@@ -45,3 +45,22 @@ pub fn sum_features<S: Scalar>(m: usize, n: usize, x: &[S], out: &mut [S]) {
 pub fn sum_all<S: Scalar>(x: &[S]) -> S {
     x.iter().fold(S::ZERO, |acc, &v| acc + v)
 }
+
+/// Exponential moving average of a batch statistic, as PyTorch's batch
+/// norm keeps it: `running = (1 - momentum) running + momentum stat`. With
+/// `unbiased`, a variance over `m` samples is first scaled by `m / (m - 1)`
+/// (not for a single sample, where it is 0 anyway).
+///
+/// # Example
+/// ```
+/// let mut running = [1.0f32, 0.0];
+/// chainrule::kernels::update_running(&mut running, &[3.0, 2.0], 0.5, false, 4);
+/// assert_eq!(running, [2.0, 1.0]);
+/// ```
+pub fn update_running<S: Scalar>(running: &mut [S], stat: &[S], momentum: f64, unbiased: bool, m: usize) {
+    let correction = if unbiased && m > 1 { m as f64 / (m - 1) as f64 } else { 1.0 };
+    let (keep, take) = (S::of_f64(1.0 - momentum), S::of_f64(momentum * correction));
+    for (r, &s) in running.iter_mut().zip(stat) {
+        *r = keep * *r + take * s;
+    }
+}

@@ -1,0 +1,104 @@
+//! `batch_norm`, or `batch_norm(momentum = 0.1, eps = 1e-5)`: batch
+//! normalization of dense features, as PyTorch's `BatchNorm1d`.
+//!
+//! Shape rule: a flat input, unchanged. Parameters: `layers.<i>.weight`
+//! (the scale, ones) and `layers.<i>.bias` (the shift, zeros). State, saved
+//! with the weights and never trained: `layers.<i>.running_mean` (zeros) and
+//! `layers.<i>.running_var` (ones).
+//!
+//! Training normalizes with the batch's own statistics,
+//! `(x - mean) / sqrt(var + eps) * weight + bias` with the biased variance,
+//! and moves the running statistics toward the batch's (the variance
+//! unbiased), `running = (1 - momentum) running + momentum batch`.
+//! Because the mean and variance are built from sums and elementwise
+//! operations, reverse mode differentiates through them: the full gradient,
+//! not the one that treats the statistics as constants. Inference
+//! normalizes with the running statistics.
+
+use crate::args;
+use crate::errors::Errors;
+use crate::ir::expr::{Expr, Unary, add, c, div, mul, powi, sub, unary, var};
+use crate::ir::{Graph, Init, NodeId, Role, Shape};
+use crate::model::show_shape;
+use crate::ops;
+use crate::parse::Call;
+use proc_macro2::Span;
+
+pub const KEYWORD: &str = "batch_norm";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNorm {
+    pub momentum: f64,
+    pub eps: f64,
+}
+
+pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<BatchNorm> {
+    let mut bn = BatchNorm { momentum: 0.1, eps: 1e-5 };
+    let mut ok = true;
+    for arg in &call.args {
+        let Some(name) = &arg.name else {
+            errors.push(
+                arg.site(),
+                "`batch_norm` takes named arguments, as in `batch_norm(momentum = 0.1, eps = 1e-5)`",
+            );
+            ok = false;
+            continue;
+        };
+        let value = match args::real(&arg.value) {
+            Ok(v) => v,
+            Err(message) => {
+                errors.push(arg.site(), message);
+                ok = false;
+                continue;
+            }
+        };
+        match name.to_string().as_str() {
+            "momentum" if (0.0..=1.0).contains(&value) => bn.momentum = value,
+            "momentum" => errors.push(arg.site(), format!("`momentum` must be in [0, 1], found {value}")),
+            "eps" if value > 0.0 && value.is_finite() => bn.eps = value,
+            "eps" => errors.push(arg.site(), format!("`eps` must be a finite number above 0, found {value}")),
+            other => errors.push(
+                arg.site(),
+                format!("`batch_norm` has no parameter `{other}`; it takes `momentum` and `eps`"),
+            ),
+        }
+    }
+    if let Some(dims) = input
+        && dims.len() != 1
+    {
+        errors.push(
+            call.site(),
+            format!("`{}` expects a flat input but receives {}", call.display(), show_shape(dims)),
+        );
+    }
+    ok.then_some(bn)
+}
+
+impl BatchNorm {
+    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span, training: bool) -> NodeId {
+        let shape = g.shape(x).clone();
+        let dims = shape.dims.clone();
+        let weight = g.param(format!("layers.{index}.weight"), &dims, Role::Scale, Init::Ones, span);
+        let bias = g.param(format!("layers.{index}.bias"), &dims, Role::Bias, Init::Zeros, span);
+        let running_mean = g.state(format!("layers.{index}.running_mean"), &dims, Init::Zeros);
+        let running_var = g.state(format!("layers.{index}.running_var"), &dims, Init::Ones);
+        // (x - mean) / sqrt(var + eps) * weight + bias, over operands
+        // (x, mean, var, weight, bias).
+        let normalize =
+            add(mul(div(sub(var(0), var(1)), unary(Unary::Sqrt, add(var(2), c(self.eps)))), var(3)), var(4));
+        if !training {
+            return ops::map::map(g, normalize, vec![x, running_mean, running_var, weight, bias], shape);
+        }
+        let per_feature = Shape::fixed(&dims);
+        let batch_mean = |g: &mut Graph, v: NodeId| {
+            let total = ops::reduce::sum_batch(g, v);
+            ops::map::map(g, div(var(0), Expr::Batch), vec![total], per_feature.clone())
+        };
+        let mean = batch_mean(g, x);
+        let squared = ops::map::map(g, powi(sub(var(0), var(1)), 2), vec![x, mean], shape.clone());
+        let variance = batch_mean(g, squared);
+        ops::running::update(g, running_mean, mean, self.momentum, false);
+        ops::running::update(g, running_var, variance, self.momentum, true);
+        ops::map::map(g, normalize, vec![x, mean, variance, weight, bias], shape)
+    }
+}

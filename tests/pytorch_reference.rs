@@ -152,6 +152,16 @@ reference!(BatchNormMomentum {
     layers: [dense(4), tanh, batch_norm(momentum = 0.3, eps = 1e-3), dense(2)],
     loss: mse
 });
+reference!(Residual {
+    layers: [
+        dense(4),
+        tanh,
+        residual[dense(6), relu, dense(4)],
+        residual[dense(4), tanh, residual[dense(4), sigmoid]],
+        dense(2),
+    ],
+    loss: mse
+});
 reference!(LogSoftmaxLayer { layers: [dense(4), log_softmax], loss: mse });
 reference!(Nll { layers: [dense(6), tanh, dense(4), log_softmax], loss: nll });
 reference!(MulticlassHinge { layers: [dense(6), tanh, dense(4)], loss: multiclass_hinge });
@@ -164,7 +174,7 @@ reference!(L2Biases { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 28);
+    assert_eq!(cases.len(), 29);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid>(case),
@@ -190,6 +200,7 @@ fn every_case_matches_pytorch() {
             "custom_activation" => check::<CustomActivation>(case),
             "custom_loss" => check::<CustomLoss>(case),
             "log_softmax_layer" => check::<LogSoftmaxLayer>(case),
+            "residual" => check::<Residual>(case),
             "batch_norm" => check::<BatchNorm>(case),
             "batch_norm_momentum" => check::<BatchNormMomentum>(case),
             "nll" => check::<Nll>(case),

@@ -127,10 +127,9 @@ fn input_shape(dims: &[LitInt], span: Span, errors: &mut Errors) -> Option<Vec<u
     (shape.len() == dims.len()).then_some(shape)
 }
 
-/// Each layer must accept the shape the previous one produces. A layer
-/// with a mistake still passes on its declared output, so the next layers
-/// are checked too; after an unknown layer the shape is unknown and checks
-/// that need it are skipped rather than guessed.
+/// Each layer must accept the shape the previous one produces (see
+/// `layers::chain`); an empty list is a mistake, since a network without
+/// layers has nothing to learn.
 fn layer_chain(
     calls: &[Call],
     span: Span,
@@ -142,20 +141,7 @@ fn layer_chain(
             .push(span, "`layers` is empty; a network needs at least one layer, as in `layers: [dense(10)]`");
         return (Vec::new(), None);
     }
-    let mut shape = input.map(<[usize]>::to_vec);
-    let mut layers = Vec::new();
-    for (index, call) in calls.iter().enumerate() {
-        match layers::resolve(call, shape.as_deref(), errors) {
-            Some((kind, output)) => {
-                shape = output;
-                if let Some(out) = &shape {
-                    layers.push(Layer { index, kind, span: call.name.span(), output: out.clone() });
-                }
-            }
-            None => shape = None,
-        }
-    }
-    (layers, shape)
+    layers::chain(calls, input, "layers", errors)
 }
 
 /// "the last layer `dense(1)`", for loss messages.

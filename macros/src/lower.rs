@@ -21,7 +21,7 @@ pub fn lower(model: &Model, training: bool) -> Lowered {
     let mut g = Graph::default();
     let mut x = g.push(Op::Input, vec![], Shape::batched(&model.input));
     for layer in &model.layers {
-        x = layer.kind.lower(&mut g, x, layer.index, layer.span, ctx);
+        x = layer.kind.lower(&mut g, x, &layer.path, layer.span, ctx);
     }
     let output = x;
     let target = model.loss.target(model.output());

@@ -2,10 +2,9 @@
 //! stages read this, never syn's syntax tree, except for the spans it keeps.
 
 use crate::init::Scheme;
-use crate::layers::LayerKind;
+pub use crate::layers::Layer;
 use crate::losses::Loss;
 use crate::regularizer::Regularizer;
-use proc_macro2::Span;
 use syn::{Attribute, Ident, Visibility};
 
 pub struct Model {
@@ -20,14 +19,6 @@ pub struct Model {
     pub regularizer: Option<Regularizer>,
     /// Weight initialization of layers that do not choose their own.
     pub init: Scheme,
-}
-
-pub struct Layer {
-    /// Position in the `layers` list; parameter names use it.
-    pub index: usize,
-    pub kind: LayerKind,
-    pub span: Span,
-    pub output: Vec<usize>,
 }
 
 impl Model {

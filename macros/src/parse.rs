@@ -10,7 +10,7 @@
 //!          | "regularizer" ":" call ("+" call)*
 //!          | "init" ":" IDENT
 //!          | "scalar" ":" IDENT
-//! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")?
+//! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")? ("[" (call ("," call)* ","?)? "]")?
 //! arg     := (IDENT "=")? EXPR
 //! ```
 //!
@@ -65,6 +65,8 @@ pub struct Call {
     pub args: Vec<Arg>,
     /// Span of the parenthesized argument list, if there is one.
     pub paren: Option<DelimSpan>,
+    /// A bracketed list of layers (`residual[...]`), with its span.
+    pub block: Option<(Vec<Call>, DelimSpan)>,
 }
 
 /// A positional (`64`) or named (`kernel = 3`) argument.
@@ -74,11 +76,13 @@ pub struct Arg {
 }
 
 impl Call {
-    /// The call as the user wrote it, for messages: `dense(10)`.
+    /// The call as the user wrote it, for messages: `dense(10)`; a block
+    /// shows as `[...]`.
     pub fn display(&self) -> String {
         use quote::ToTokens;
+        let block = if self.block.is_some() { "[...]" } else { "" };
         if self.paren.is_none() {
-            return self.name.to_string();
+            return format!("{}{block}", self.name);
         }
         let args: Vec<String> = self
             .args
@@ -91,12 +95,17 @@ impl Call {
                 }
             })
             .collect();
-        format!("{}({})", self.name, args.join(", "))
+        format!("{}({}){block}", self.name, args.join(", "))
     }
 
-    /// From the keyword to the closing parenthesis.
+    /// From the keyword to the closing parenthesis or bracket.
     pub fn site(&self) -> Site {
-        Site { start: self.name.span(), end: self.paren.map_or(self.name.span(), |p| p.close()) }
+        let end = match (&self.block, self.paren) {
+            (Some((_, b)), _) => b.close(),
+            (None, Some(p)) => p.close(),
+            (None, None) => self.name.span(),
+        };
+        Site { start: self.name.span(), end }
     }
 }
 
@@ -157,13 +166,21 @@ impl Parse for Field {
 impl Parse for Call {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let name: Ident = input.parse()?;
-        if !input.peek(syn::token::Paren) {
-            return Ok(Self { name, args: Vec::new(), paren: None });
+        let (mut args, mut paren, mut block) = (Vec::new(), None, None);
+        if input.peek(syn::token::Paren) {
+            let content;
+            paren = Some(parenthesized!(content in input).span);
+            args = Punctuated::<Arg, Token![,]>::parse_terminated(&content)?.into_iter().collect();
         }
-        let content;
-        let paren = parenthesized!(content in input);
-        let args = Punctuated::<Arg, Token![,]>::parse_terminated(&content)?;
-        Ok(Self { name, args: args.into_iter().collect(), paren: Some(paren.span) })
+        if input.peek(syn::token::Bracket) {
+            let content;
+            let span = bracketed!(content in input).span;
+            block = Some((
+                Punctuated::<Call, Token![,]>::parse_terminated(&content)?.into_iter().collect(),
+                span,
+            ));
+        }
+        Ok(Self { name, args, paren, block })
     }
 }
 

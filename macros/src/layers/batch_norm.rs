@@ -1,10 +1,10 @@
 //! `batch_norm`, or `batch_norm(momentum = 0.1, eps = 1e-5)`: batch
 //! normalization of dense features, as PyTorch's `BatchNorm1d`.
 //!
-//! Shape rule: a flat input, unchanged. Parameters: `layers.<i>.weight`
-//! (the scale, ones) and `layers.<i>.bias` (the shift, zeros). State, saved
-//! with the weights and never trained: `layers.<i>.running_mean` (zeros) and
-//! `layers.<i>.running_var` (ones).
+//! Shape rule: a flat input, unchanged. Parameters: `<path>.weight`
+//! (the scale, ones) and `<path>.bias` (the shift, zeros). State, saved
+//! with the weights and never trained: `<path>.running_mean` (zeros) and
+//! `<path>.running_var` (ones).
 //!
 //! Training normalizes with the batch's own statistics,
 //! `(x - mean) / sqrt(var + eps) * weight + bias` with the biased variance,
@@ -75,13 +75,13 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Opt
 }
 
 impl BatchNorm {
-    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span, training: bool) -> NodeId {
+    pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, training: bool) -> NodeId {
         let shape = g.shape(x).clone();
         let dims = shape.dims.clone();
-        let weight = g.param(format!("layers.{index}.weight"), &dims, Role::Scale, Init::Ones, span);
-        let bias = g.param(format!("layers.{index}.bias"), &dims, Role::Bias, Init::Zeros, span);
-        let running_mean = g.state(format!("layers.{index}.running_mean"), &dims, Init::Zeros);
-        let running_var = g.state(format!("layers.{index}.running_var"), &dims, Init::Ones);
+        let weight = g.param(format!("{prefix}.weight"), &dims, Role::Scale, Init::Ones, span);
+        let bias = g.param(format!("{prefix}.bias"), &dims, Role::Bias, Init::Zeros, span);
+        let running_mean = g.state(format!("{prefix}.running_mean"), &dims, Init::Zeros);
+        let running_var = g.state(format!("{prefix}.running_var"), &dims, Init::Ones);
         // (x - mean) / sqrt(var + eps) * weight + bias, over operands
         // (x, mean, var, weight, bias).
         let normalize =

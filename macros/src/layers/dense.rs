@@ -2,8 +2,8 @@
 //! layer, `y = x W^T + b`.
 //!
 //! Shape rule: a flat input of `k` features becomes `units` features.
-//! Parameters: `layers.<i>.weight` of `[units, k]` (PyTorch's `Linear`
-//! layout) and `layers.<i>.bias` of `[units]`. Lowers to a `Linear` product
+//! Parameters: `<path>.weight` of `[units, k]` (PyTorch's `Linear`
+//! layout) and `<path>.bias` of `[units]`. Lowers to a `Linear` product
 //! and a broadcast addition, whose derivatives give the layer's gradient.
 
 use crate::args;
@@ -75,11 +75,11 @@ fn named_init(call: &Call, errors: &mut Errors) -> Option<Scheme> {
 }
 
 impl Dense {
-    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span, default: Scheme) -> NodeId {
+    pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, default: Scheme) -> NodeId {
         let fan_in = g.shape(x).len();
         let init = self.init.unwrap_or(default).init(fan_in, self.units);
-        let w = g.param(format!("layers.{index}.weight"), &[self.units, fan_in], Role::Weight, init, span);
-        let b = g.param(format!("layers.{index}.bias"), &[self.units], Role::Bias, Init::Zeros, span);
+        let w = g.param(format!("{prefix}.weight"), &[self.units, fan_in], Role::Weight, init, span);
+        let b = g.param(format!("{prefix}.bias"), &[self.units], Role::Bias, Init::Zeros, span);
         let z = ops::linear::linear(g, x, w);
         let shape = g.shape(z).clone();
         ops::map::map(g, add(var(0), var(1)), vec![z, b], shape)

@@ -6,6 +6,7 @@ mod activation;
 mod batch_norm;
 mod dense;
 mod dropout;
+mod residual;
 mod softmax;
 
 pub use activation::Activation;
@@ -28,6 +29,44 @@ pub enum LayerKind {
         p: f64,
     },
     BatchNorm(batch_norm::BatchNorm),
+    Residual(Vec<Layer>),
+}
+
+/// A resolved layer with its output shape.
+pub struct Layer {
+    /// Where its parameters are named from: `layers.3`, `layers.2.body.0`.
+    pub path: String,
+    pub kind: LayerKind,
+    pub span: Span,
+    pub output: Vec<usize>,
+}
+
+/// Resolves a list of calls in order, each against the shape the previous
+/// one produces. A layer with a mistake still passes on its declared output,
+/// so the next layers are checked too; after an unknown layer the shape is
+/// unknown and checks that need it are skipped rather than guessed. Returns
+/// the layers that resolved and the final shape, if known.
+pub fn chain(
+    calls: &[Call],
+    input: Option<&[usize]>,
+    prefix: &str,
+    errors: &mut Errors,
+) -> (Vec<Layer>, Option<Vec<usize>>) {
+    let mut shape = input.map(<[usize]>::to_vec);
+    let mut layers = Vec::new();
+    for (index, call) in calls.iter().enumerate() {
+        let path = format!("{prefix}.{index}");
+        match resolve(call, shape.as_deref(), &path, errors) {
+            Some((kind, output)) => {
+                shape = output;
+                if let Some(out) = &shape {
+                    layers.push(Layer { path, kind, span: call.name.span(), output: out.clone() });
+                }
+            }
+            None => shape = None,
+        }
+    }
+    (layers, shape)
 }
 
 /// What lowering needs besides the layer itself.
@@ -41,21 +80,30 @@ pub struct LowerCtx {
 
 /// Every layer keyword, for suggestions.
 pub fn keywords() -> Vec<&'static str> {
-    let mut all = vec![dense::KEYWORD, dropout::KEYWORD, batch_norm::KEYWORD];
+    let mut all = vec![dense::KEYWORD, dropout::KEYWORD, batch_norm::KEYWORD, residual::KEYWORD];
     all.extend(softmax::KEYWORDS);
     all.extend(activation::KEYWORDS);
     all
 }
 
-/// Resolves one call of the `layers` list. `input` is the shape flowing in,
-/// `None` when an earlier mistake left it unknown. Returns the layer and its
-/// output shape (`None` when it cannot be known), or `None` after an error.
-pub fn resolve(
+/// Resolves one call of a layer list. `input` is the shape flowing in,
+/// `None` when an earlier mistake left it unknown; `path` names the layer's
+/// parameters. Returns the layer and its output shape (`None` when it
+/// cannot be known), or `None` after an error.
+fn resolve(
     call: &Call,
     input: Option<&[usize]>,
+    path: &str,
     errors: &mut Errors,
 ) -> Option<(LayerKind, Option<Vec<usize>>)> {
     let name = call.name.to_string();
+    if name == residual::KEYWORD {
+        return residual::resolve(call, input, path, errors)
+            .map(|layers| (LayerKind::Residual(layers), input.map(<[usize]>::to_vec)));
+    }
+    if let Some((_, span)) = &call.block {
+        errors.push(span.join(), format!("`{name}` takes no `[...]` block; only `residual` does"));
+    }
     if name == dense::KEYWORD {
         return dense::resolve(call, input, errors).map(|(d, out)| (LayerKind::Dense(d), Some(out)));
     }
@@ -79,13 +127,14 @@ pub fn resolve(
 
 impl LayerKind {
     /// Appends the layer's operations to `g`, reading `x`.
-    pub fn lower(&self, g: &mut Graph, x: NodeId, index: usize, span: Span, ctx: LowerCtx) -> NodeId {
+    pub fn lower(&self, g: &mut Graph, x: NodeId, path: &str, span: Span, ctx: LowerCtx) -> NodeId {
         match self {
-            LayerKind::Dense(d) => d.lower(g, x, index, span, ctx.init),
+            LayerKind::Dense(d) => d.lower(g, x, path, span, ctx.init),
             LayerKind::Activation(a) => a.lower(g, x),
             LayerKind::Softmax { log } => softmax::lower(g, x, *log),
             LayerKind::Dropout { p } => dropout::lower(g, x, *p, ctx.training),
-            LayerKind::BatchNorm(bn) => bn.lower(g, x, index, span, ctx.training),
+            LayerKind::BatchNorm(bn) => bn.lower(g, x, path, span, ctx.training),
+            LayerKind::Residual(layers) => residual::lower(layers, g, x, ctx),
         }
     }
 }

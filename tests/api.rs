@@ -176,3 +176,28 @@ fn initialization_is_chosen_per_network_and_per_layer() {
     let variance = he.iter().map(|w| w * w).sum::<f32>() / he.len() as f32;
     assert!((variance - 0.02).abs() < 0.003, "He normal variance 2/100, got {variance}");
 }
+
+chainrule::network! {
+    struct Small { input: [3], layers: [dense(4), tanh, dense(2)], loss: softmax_cross_entropy }
+}
+
+#[test]
+fn networks_describe_their_graph_and_derivation() {
+    let text = Small::describe();
+    for line in [
+        "network Small: 26 parameters",
+        "v3 = linear(x, layers.0.weight)   [batch, 4]",
+        "v4 = v3 + layers.0.bias   [batch, 4]",
+        "v5 = tanh(v4)   [batch, 4]",
+        "dL/dv4 = dL/dv5 * (1 - v5^2)   [batch, 4]",
+        "dL/dv3 = dL/dv4   (passed on unchanged)",
+        "dL/dlayers.0.bias = sum_batch(dL/dv4)",
+        "dL/dlayers.0.weight = linear_back_weight(dL/dv4, x)",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in\n{text}");
+    }
+    assert!(!text.contains("dL/dx"), "no gradient for the input");
+    let dot = Small::graph_dot();
+    assert!(dot.starts_with("digraph Small {") && dot.contains("cluster_backward"));
+    assert_eq!(dot.matches('{').count(), dot.matches('}').count());
+}

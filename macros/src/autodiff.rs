@@ -22,7 +22,8 @@ pub fn differentiate(g: &mut Graph, loss: NodeId) -> Result<Vec<(usize, NodeId)>
         needs[id] = matches!(node.op, Op::Param(_)) || node.inputs.iter().any(|&i| needs[i]);
     }
     let mut pending: Vec<Vec<NodeId>> = vec![Vec::new(); forward];
-    pending[loss].push(ops::map::map(g, c(1.0), vec![], Shape::scalar()));
+    let seed = ops::map::map(g, c(1.0), vec![], Shape::scalar());
+    pending[loss].push(seed);
     let mut grads = Vec::new();
     for id in (0..=loss).rev() {
         let contributions = std::mem::take(&mut pending[id]);
@@ -30,6 +31,7 @@ pub fn differentiate(g: &mut Graph, loss: NodeId) -> Result<Vec<(usize, NodeId)>
             continue;
         }
         let grad = sum(g, contributions, g.shape(id).clone());
+        g.gradient_of.push((grad, id));
         if let Op::Param(k) = g.node(id).op {
             grads.push((k, grad));
             continue;

@@ -10,6 +10,7 @@
 mod args;
 mod autodiff;
 mod check;
+mod describe;
 mod emit;
 mod errors;
 mod expand;

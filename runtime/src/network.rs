@@ -157,6 +157,16 @@ pub trait Network {
     /// The flat parameter buffer, for optimizers and weight loading.
     fn params_mut(&mut self) -> &mut [Self::Scalar];
 
+    /// The computational graph as text: the forward pass and loss, then the
+    /// backward equations the compiler derived, each an upstream gradient
+    /// times a local derivative. Shown before fusions, as the chain rule
+    /// produces them.
+    fn describe() -> &'static str;
+
+    /// The same graph in Graphviz DOT (`dot -Tsvg`), forward and backward
+    /// values in two clusters.
+    fn graph_dot() -> &'static str;
+
     /// The non-trainable state (running statistics): used by inference,
     /// updated by training, saved with the weights.
     fn state(&self) -> &[Self::Scalar];

@@ -43,6 +43,9 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
     let mut backward = training.graph.clone();
     let grads: Vec<(usize, NodeId)> =
         differentiate(&mut backward, training.loss).map_err(|e| syn::Error::new(name.span(), e))?;
+    let forward_len = training.graph.nodes.len();
+    let description = crate::describe::text(&name.to_string(), &backward, forward_len, training.loss);
+    let dot = crate::describe::dot(&name.to_string(), &backward, forward_len);
     let loss_and_grad = function(
         &backward,
         Mode::Batched,
@@ -122,6 +125,14 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
 
                 fn params_mut(&mut self) -> &mut [#s] {
                     &mut self.params[..]
+                }
+
+                fn describe() -> &'static str {
+                    #description
+                }
+
+                fn graph_dot() -> &'static str {
+                    #dot
                 }
 
                 fn state(&self) -> &[#s] {

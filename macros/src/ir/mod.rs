@@ -111,6 +111,9 @@ pub struct Graph {
     pub states: Vec<Param>,
     /// Nodes computed for their side effect on the state (training only).
     pub effects: Vec<NodeId>,
+    /// `(gradient node, forward node)`: set by differentiation, for the
+    /// human-readable description.
+    pub gradient_of: Vec<(NodeId, NodeId)>,
 }
 
 impl Graph {

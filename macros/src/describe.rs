@@ -1,0 +1,191 @@
+//! A network's graph as text and as Graphviz DOT, built at compile time.
+//!
+//! Both show the training graph right after differentiation, before the
+//! simplifier fuses anything, so every backward line reads as the chain
+//! rule is taught: the gradient of a value is the upstream gradient times
+//! the local derivative (`dL/dv4 = dL/dv5 * (1 - v5^2)` for a tanh), and a
+//! value used twice gets the sum of its gradients.
+
+use crate::ir::expr::{Binary, Expr, Unary};
+use crate::ir::{Graph, NodeId};
+use crate::ops::Op;
+use std::fmt::Write;
+
+/// One readable name per node: the input `x`, targets `t`, parameters by
+/// their names, gradients `dL/d<name>`, other values `v<id>`. A gradient
+/// that serves several values (an addition passes its gradient on
+/// unchanged) is named after the first, nearest the loss; the others are
+/// returned as `(gradient node, value)` aliases.
+fn names(g: &Graph) -> (Vec<String>, Vec<(NodeId, NodeId)>) {
+    let mut names: Vec<String> = g
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(id, n)| match n.op {
+            Op::Input => "x".to_string(),
+            Op::Target => "t".to_string(),
+            Op::Param(k) => g.params[k].name.clone(),
+            Op::State(k) => g.states[k].name.clone(),
+            _ => format!("v{id}"),
+        })
+        .collect();
+    let mut named = vec![false; g.nodes.len()];
+    let mut aliases = Vec::new();
+    for &(grad, of) in &g.gradient_of {
+        if std::mem::replace(&mut named[grad], true) {
+            aliases.push((grad, of));
+        } else {
+            names[grad] = format!("dL/d{}", names[of]);
+        }
+    }
+    (names, aliases)
+}
+
+fn shape_text(g: &Graph, id: NodeId) -> String {
+    let s = g.shape(id);
+    let dims: Vec<String> = s.dims.iter().map(ToString::to_string).collect();
+    match (s.batched, dims.is_empty()) {
+        (true, true) => "[batch]".into(),
+        (true, false) => format!("[batch, {}]", dims.join(", ")),
+        (false, true) => "scalar".into(),
+        (false, false) => format!("[{}]", dims.join(", ")),
+    }
+}
+
+/// An expression with its operands' names, fully parenthesized where needed.
+fn expr_text(e: &Expr, operands: &[String]) -> String {
+    match e {
+        Expr::Const(n) => format!("{}", n.0),
+        Expr::Var(i) => operands[*i].clone(),
+        Expr::Batch => "batch".into(),
+        Expr::Unary(Unary::Neg, a) => format!("-{}", atom(a, operands)),
+        Expr::Unary(Unary::Powi(n), a) => format!("{}^{n}", atom(a, operands)),
+        Expr::Unary(op, a) => {
+            let f = format!("{op:?}").to_lowercase();
+            format!("{f}({})", expr_text(a, operands))
+        }
+        Expr::Binary(op, a, b) => {
+            let (a, b) = (atom(a, operands), atom(b, operands));
+            match op {
+                Binary::Add => format!("{a} + {b}"),
+                Binary::Sub => format!("{a} - {b}"),
+                Binary::Mul => format!("{a} * {b}"),
+                Binary::Div => format!("{a} / {b}"),
+                Binary::Max => format!("max({a}, {b})"),
+                Binary::Min => format!("min({a}, {b})"),
+            }
+        }
+    }
+}
+
+fn atom(e: &Expr, operands: &[String]) -> String {
+    match e {
+        Expr::Binary(Binary::Add | Binary::Sub | Binary::Mul | Binary::Div, ..) => {
+            format!("({})", expr_text(e, operands))
+        }
+        _ => expr_text(e, operands),
+    }
+}
+
+fn right_side(g: &Graph, id: NodeId, names: &[String]) -> String {
+    let node = g.node(id);
+    let operands: Vec<String> = node.inputs.iter().map(|&i| names[i].clone()).collect();
+    match &node.op {
+        Op::Map(e) => expr_text(e, &operands),
+        Op::Input | Op::Target => "given".into(),
+        Op::Param(_) => "parameter".into(),
+        Op::State(_) => "running statistic".into(),
+        op => format!("{}({})", op.name(), operands.join(", ")),
+    }
+}
+
+/// The forward pass, the loss and the backward equations, one per line.
+pub fn text(name: &str, g: &Graph, forward_len: usize, loss: NodeId) -> String {
+    let (names, aliases) = names(g);
+    let mut out = String::new();
+    let _ = writeln!(out, "network {name}: {} parameters", g.param_len());
+    let _ = writeln!(out, "forward and loss:");
+    for id in 0..forward_len {
+        if matches!(g.node(id).op, Op::Param(_) | Op::State(_) | Op::Target) {
+            continue;
+        }
+        let mark = if id == loss { "  (loss L)" } else { "" };
+        let _ =
+            writeln!(out, "  {} = {}   {}{mark}", names[id], right_side(g, id, &names), shape_text(g, id));
+    }
+    let _ =
+        writeln!(out, "backward (each gradient = upstream gradient x local derivative, summed over uses):");
+    for id in forward_len..g.nodes.len() {
+        let _ = writeln!(out, "  {} = {}   {}", names[id], right_side(g, id, &names), shape_text(g, id));
+        for &(_, of) in aliases.iter().filter(|&&(grad, _)| grad == id) {
+            let _ = writeln!(out, "  dL/d{} = {}   (passed on unchanged)", names[of], names[id]);
+        }
+    }
+    out
+}
+
+/// Graphviz DOT: forward values in one cluster, backward in another.
+pub fn dot(name: &str, g: &Graph, forward_len: usize) -> String {
+    let (names, _) = names(g);
+    let mut out = format!("digraph {name} {{\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n");
+    for (cluster, range, color) in
+        [("forward", 0..forward_len, "lightblue"), ("backward", forward_len..g.nodes.len(), "mistyrose")]
+    {
+        let _ = writeln!(out, "  subgraph cluster_{cluster} {{\n    label=\"{cluster}\";");
+        for id in range {
+            let what = match g.node(id).op {
+                Op::Map(_) => right_side(g, id, &names),
+                ref op => op.name().to_string(),
+            };
+            let label = format!("{}\\n{}\\n{}", names[id], what, shape_text(g, id));
+            let _ = writeln!(
+                out,
+                "    n{id} [label=\"{}\", style=filled, fillcolor={color}];",
+                label.replace('"', "'")
+            );
+        }
+        let _ = writeln!(out, "  }}");
+    }
+    for (id, node) in g.nodes.iter().enumerate() {
+        for &input in &node.inputs {
+            let _ = writeln!(out, "  n{input} -> n{id};");
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autodiff::differentiate;
+    use crate::ir::Shape;
+    use crate::ir::expr::{unary, var};
+    use crate::ops;
+
+    #[test]
+    fn backward_lines_read_as_the_chain_rule() {
+        let mut g = Graph::default();
+        let x = g.push(Op::Input, vec![], Shape::batched(&[3]));
+        let w = g.param(
+            "w".into(),
+            &[2, 3],
+            crate::ir::Role::Weight,
+            crate::ir::Init::Zeros,
+            proc_macro2::Span::call_site(),
+        );
+        let z = ops::linear::linear(&mut g, x, w);
+        let h = ops::map::map(&mut g, unary(Unary::Tanh, var(0)), vec![z], Shape::batched(&[2]));
+        let loss = ops::reduce::sum_all(&mut g, h);
+        let forward = g.nodes.len();
+        differentiate(&mut g, loss).unwrap();
+        let text = text("Net", &g, forward, loss);
+        assert!(text.contains("v3 = tanh(v2)"), "{text}");
+        assert!(text.contains("dL/dv2 = dL/dv3 * (1 - v3^2)"), "{text}");
+        assert!(text.contains("dL/dw = linear_back_weight(dL/dv2, x)"), "{text}");
+        let dot = dot("Net", &g, forward);
+        assert!(
+            dot.starts_with("digraph Net {") && dot.contains("n2 -> n3;") && dot.trim_end().ends_with('}')
+        );
+    }
+}

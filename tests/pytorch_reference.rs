@@ -1,5 +1,6 @@
 //! Generated networks against PyTorch: the same parameters and inputs give
-//! the same outputs, loss and gradients. The reference values come from
+//! the same outputs, loss and gradients. For dropout, the fixture script
+//! draws chainrule's mask stream in Python, so both sides drop the same units. The reference values come from
 //! `tests/fixtures/make_fixtures.py` (see its header to regenerate them).
 //!
 //! Tolerance: both sides compute in f64, but in different orders and with
@@ -162,6 +163,7 @@ reference!(Residual {
     ],
     loss: mse
 });
+reference!(Dropout { layers: [dense(6), tanh, dropout(0.4), dense(2)], loss: mse });
 reference!(LogSoftmaxLayer { layers: [dense(4), log_softmax], loss: mse });
 reference!(Nll { layers: [dense(6), tanh, dense(4), log_softmax], loss: nll });
 reference!(MulticlassHinge { layers: [dense(6), tanh, dense(4)], loss: multiclass_hinge });
@@ -174,7 +176,7 @@ reference!(L2Biases { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 29);
+    assert_eq!(cases.len(), 30);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid>(case),
@@ -201,6 +203,7 @@ fn every_case_matches_pytorch() {
             "custom_loss" => check::<CustomLoss>(case),
             "log_softmax_layer" => check::<LogSoftmaxLayer>(case),
             "residual" => check::<Residual>(case),
+            "dropout" => check::<Dropout>(case),
             "batch_norm" => check::<BatchNorm>(case),
             "batch_norm_momentum" => check::<BatchNormMomentum>(case),
             "nll" => check::<Nll>(case),

@@ -39,47 +39,91 @@ use proc_macro::TokenStream;
 ///         input: [features],
 ///         layers: [layer, layer, ...],
 ///         loss: loss,
-///         regularizer: l2(lambda),   // optional
-///         scalar: f32,               // optional: f32 (default) or f64
+///         regularizer: l1(a) + l2(b),   // optional, either term alone too
+///         init: he_normal,             // optional, default glorot_uniform
+///         scalar: f64,                 // optional, default f32
 ///     }
 /// }
 /// ```
 ///
 /// # Layers
 ///
-/// | keyword | shape rule | parameters |
-/// |---------|------------|------------|
-/// | `dense(n)` | `[k]` to `[n]` | `layers.<i>.weight` `[n, k]` (Glorot uniform), `layers.<i>.bias` `[n]` (zeros) |
-/// | `sigmoid` | unchanged | none |
-/// | `tanh` | unchanged | none |
-/// | `relu` | unchanged | none |
-/// | `identity` | unchanged | none |
+/// `<path>` names a layer's tensors: `layers.<i>` for the `i`-th entry of
+/// the list (activations count, as PyTorch numbers the modules of an
+/// `nn.Sequential`), `<path>.body.<j>` inside a residual block.
 ///
-/// `<i>` is the layer's position in the list, counting activations, as
-/// PyTorch numbers the modules of an `nn.Sequential`.
+/// | keyword | shape rule | parameters and state |
+/// |---------|------------|----------------------|
+/// | `dense(n)`, `dense(n, init = scheme)` | `[k]` to `[n]` | `<path>.weight` `[n, k]`, `<path>.bias` `[n]` (zeros) |
+/// | `sigmoid`, `tanh`, `relu`, `identity` | unchanged | none |
+/// | `leaky_relu`, `leaky_relu(slope)` | unchanged; slope 0.01 by default | none |
+/// | `elu`, `elu(alpha)` | unchanged; alpha 1 by default | none |
+/// | `softplus` | unchanged | none |
+/// | `gelu` (exact), `gelu(tanh)` (tanh approximation) | unchanged | none |
+/// | `swish`, `silu` | unchanged: `x sigmoid(x)` | none |
+/// | `activation(\|x\| expr)` | unchanged: a user-defined function | none |
+/// | `softmax`, `log_softmax` | `[n]` to `[n]`, over each sample's features | none |
+/// | `dropout(p)` | unchanged; `0 <= p < 1`; training only (inverted) | none |
+/// | `batch_norm`, `batch_norm(momentum = 0.1, eps = 1e-5)` | `[n]` to `[n]` | `<path>.weight`, `<path>.bias` `[n]`; state `<path>.running_mean`, `<path>.running_var` `[n]` |
+/// | `residual[layer, ...]` | `y = x + layers(x)`; the layers must give back the input's shape | those of its layers |
 ///
 /// # Losses
 ///
-/// All are means over the batch.
+/// All are means, as PyTorch's default reduction. Elementwise losses average
+/// over every output element and take targets shaped like the output
+/// (`[S; OUTPUT_LEN]` per sample):
 ///
-/// | keyword | output | target per sample |
-/// |---------|--------|-------------------|
-/// | `mse` | any | `[S; OUTPUT_LEN]`, mean over all elements of `(y - t)^2` |
-/// | `softmax_cross_entropy` | `[n]`, `n >= 2`, raw scores (logits) | `usize` class index |
+/// | keyword | per element |
+/// |---------|-------------|
+/// | `mse` | `(y - t)^2` |
+/// | `mae` | `abs(y - t)` |
+/// | `huber`, `huber(delta)` | quadratic below `delta` (default 1), linear above |
+/// | `binary_cross_entropy` | `-(t ln y + (1 - t) ln(1 - y))`, `y` a probability |
+/// | `binary_cross_entropy_with_logits` | the same on `sigmoid(y)`, stable |
+/// | `hinge` | `max(0, 1 - t y)`, `t` in {-1, +1} |
+/// | `\|y, t\| expr` | a user-defined loss |
 ///
-/// # Regularizer
+/// Class losses need a flat output of at least 2 scores and take one class
+/// index (`usize`) per sample, except where stated:
 ///
-/// `l2(lambda)` adds `lambda / 2 * sum(w^2)` over weights (not biases), whose
-/// gradient `lambda * w` equals PyTorch SGD's `weight_decay = lambda`.
+/// | keyword | per sample |
+/// |---------|------------|
+/// | `softmax_cross_entropy` | `-ln softmax(y)[t]`, from raw scores |
+/// | `softmax_cross_entropy(probabilities)` | `-sum_j t_j ln softmax(y)_j`, `t` a probability or one-hot vector |
+/// | `nll` | `-y[t]`, `y` log-probabilities (end with `log_softmax`) |
+/// | `multiclass_hinge` | `sum_{j != t} max(0, y_j - y_t + 1)` |
+///
+/// # User-defined functions
+///
+/// `activation(|x| ...)` and `loss: |y, t| ...` take a closure over `+ - *
+/// /`, unary `-`, numbers, and `exp`, `ln`, `sqrt`, `abs`, `sigmoid`,
+/// `tanh`, `powi(x, n)`, `max(a, b)`, `min(a, b)` (as functions or methods:
+/// `x.exp()`). The macro differentiates it symbolically and simplifies the
+/// result; anything else is a compile error at that sub-expression.
+///
+/// # Regularizer and initialization
+///
+/// `l2(lambda)` adds `lambda / 2 * sum(w^2)` (gradient `lambda * w`, PyTorch
+/// SGD's `weight_decay`); `l1(lambda)` adds `lambda * sum(abs(w))`; `l1(a) +
+/// l2(b)` both. They apply to dense weights only; `l2(lambda, biases =
+/// true)` applies to every parameter.
+///
+/// `init:` and `dense(n, init = ...)` take `uniform` (`U(-1, 1)`),
+/// `glorot_uniform` / `xavier_uniform` (default), `glorot_normal` /
+/// `xavier_normal`, `he_uniform` / `kaiming_uniform`, `he_normal` /
+/// `kaiming_normal`. Biases start at zero; batch-norm scales at one.
 ///
 /// # What is generated
 ///
-/// A struct owning one heap buffer of parameters, with `new(seed)` and
-/// `from_params(&[S])`, implementing `chainrule::Network`: batch-1
-/// `predict` on fixed-size arrays, and batched `predict_batch`, `loss` and
-/// `loss_and_grad` that use a `chainrule::Workspace` and allocate nothing
-/// once it has grown. The backward pass is derived from the forward graph by
-/// reverse-mode differentiation at compile time.
+/// A struct owning one heap buffer of parameters and one of state, with
+/// `new(seed)` and `from_params(&[S])`, implementing `chainrule::Network`:
+/// batch-1 `predict` on fixed-size arrays; batched `predict_batch`, `loss`
+/// and `loss_and_grad` that use a `chainrule::Workspace` and allocate
+/// nothing once it has grown; `LAYOUT` and `STATE_LAYOUT`; `describe()` and
+/// `graph_dot()`, the graph and the derived backward equations. The
+/// backward pass is derived from the forward graph by reverse-mode
+/// differentiation at compile time. Inference runs without dropout and with
+/// running statistics; `loss_and_grad` runs in training mode.
 ///
 /// Every shape is checked at compile time; mistakes are compile errors at
 /// the offending token, all reported at once.

@@ -1,9 +1,18 @@
-//! Plain stochastic gradient descent: `w <- w - lr * g`.
+//! Stochastic gradient descent, with optional momentum (heavy ball or
+//! Nesterov), dampening and coupled weight decay, as `torch.optim.SGD`:
+//!
+//! ```text
+//! g = grad + weight_decay * w
+//! b = g                                  (first step)
+//! b = momentum * b + (1 - dampening) * g (later steps)
+//! g = g + momentum * b   (Nesterov)   or   g = b   (heavy ball)
+//! w = w - lr * g
+//! ```
 
-use super::{Optimizer, check_lengths};
+use super::{Optimizer, buffer, check_lengths, invalid, restore};
 use crate::{Result, Scalar};
 
-/// Plain SGD with a fixed learning rate.
+/// SGD; defaults: no momentum, no dampening, no weight decay.
 ///
 /// # Example
 /// ```
@@ -11,27 +20,115 @@ use crate::{Result, Scalar};
 /// let mut w = [1.0f32, 2.0];
 /// Sgd::new(0.5).step(&mut w, &[2.0, -2.0]).unwrap();
 /// assert_eq!(w, [0.0, 3.0]);
+///
+/// let mut sgd = Sgd::new(0.1).momentum(0.9).nesterov(true).weight_decay(1e-4);
+/// sgd.step(&mut w, &[1.0, 1.0]).unwrap();
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub struct Sgd {
+#[derive(Debug, Clone)]
+pub struct Sgd<S = f32> {
     /// Learning rate.
     pub lr: f64,
+    /// Momentum factor (0 turns momentum off).
+    pub momentum: f64,
+    /// Dampening of the gradient's contribution to the momentum buffer.
+    pub dampening: f64,
+    /// Nesterov momentum (needs `momentum > 0` and `dampening == 0`).
+    pub nesterov: bool,
+    /// Coupled weight decay: `weight_decay * w` is added to the gradient.
+    pub weight_decay: f64,
+    steps: u64,
+    velocity: Vec<S>,
 }
 
-impl Sgd {
-    /// SGD with learning rate `lr`.
+impl<S: Scalar> Sgd<S> {
+    /// Plain SGD with learning rate `lr`.
     pub fn new(lr: f64) -> Self {
-        Self { lr }
+        Self {
+            lr,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+            steps: 0,
+            velocity: Vec::new(),
+        }
+    }
+
+    /// Sets the momentum factor.
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Sets the dampening.
+    pub fn dampening(mut self, dampening: f64) -> Self {
+        self.dampening = dampening;
+        self
+    }
+
+    /// Turns Nesterov momentum on or off.
+    pub fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+
+    /// Sets the coupled weight decay.
+    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
     }
 }
 
-impl<S: Scalar> Optimizer<S> for Sgd {
+impl<S: Scalar> Optimizer<S> for Sgd<S> {
     fn step(&mut self, params: &mut [S], grads: &[S]) -> Result<()> {
         check_lengths(params, grads)?;
-        let lr = S::of_f64(self.lr);
-        for (p, &g) in params.iter_mut().zip(grads) {
-            *p -= lr * g;
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(invalid("Nesterov momentum needs momentum > 0 and no dampening".into()));
         }
+        let (lr, wd) = (S::of_f64(self.lr), S::of_f64(self.weight_decay));
+        if self.momentum == 0.0 {
+            for (p, &g) in params.iter_mut().zip(grads) {
+                *p -= lr * (g + wd * *p);
+            }
+            self.steps += 1;
+            return Ok(());
+        }
+        buffer(&mut self.velocity, params.len(), S::ZERO)?;
+        let (mu, keep) = (S::of_f64(self.momentum), S::of_f64(1.0 - self.dampening));
+        let first = self.steps == 0;
+        for ((p, &g), b) in params.iter_mut().zip(grads).zip(&mut self.velocity) {
+            let g = g + wd * *p;
+            *b = if first { g } else { mu * *b + keep * g };
+            let update = if self.nesterov { g + mu * *b } else { *b };
+            *p -= lr * update;
+        }
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn state(&self) -> (u64, Vec<&[S]>) {
+        (self.steps, if self.velocity.is_empty() { vec![] } else { vec![&self.velocity] })
+    }
+
+    fn set_state(&mut self, steps: u64, buffers: &[&[S]]) -> Result<()> {
+        if buffers.is_empty() {
+            self.velocity.clear();
+        } else {
+            restore(&mut [&mut self.velocity], buffers)?;
+        }
+        self.steps = steps;
         Ok(())
     }
 }

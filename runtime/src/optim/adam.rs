@@ -1,0 +1,140 @@
+//! Adam and AdamW, as `torch.optim.Adam` and `torch.optim.AdamW`:
+//!
+//! ```text
+//! w = w * (1 - lr * weight_decay)            (AdamW: decoupled decay)
+//! g = grad + weight_decay * w                (Adam: coupled decay)
+//! m = beta1 * m + (1 - beta1) * g
+//! v = beta2 * v + (1 - beta2) * g^2
+//! w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+//! ```
+
+use super::{Optimizer, buffer, check_lengths, restore};
+use crate::{Result, Scalar};
+
+/// Adam (coupled weight decay) or AdamW (decoupled). Defaults as PyTorch:
+/// `lr = 1e-3`, `beta1 = 0.9`, `beta2 = 0.999`, `eps = 1e-8`; weight decay 0
+/// for [`Adam::new`], 0.01 for [`Adam::adamw`].
+///
+/// # Example
+/// ```
+/// use chainrule::optim::{Adam, Optimizer};
+/// let mut w = [1.0f64, -1.0];
+/// Adam::new(0.1).step(&mut w, &[3.0, -0.5]).unwrap();
+/// // The first step moves every weight by about lr, whatever its gradient.
+/// assert!((w[0] - 0.9).abs() < 1e-6 && (w[1] + 0.9).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Adam<S = f32> {
+    /// Learning rate.
+    pub lr: f64,
+    /// Decay of the first-moment estimate.
+    pub beta1: f64,
+    /// Decay of the second-moment estimate.
+    pub beta2: f64,
+    /// Added to the denominator for stability.
+    pub eps: f64,
+    /// Weight decay: added to the gradient (Adam) or applied directly to
+    /// the weights (AdamW).
+    pub weight_decay: f64,
+    /// Decoupled weight decay (AdamW).
+    pub decoupled: bool,
+    steps: u64,
+    m: Vec<S>,
+    v: Vec<S>,
+}
+
+impl<S: Scalar> Default for Adam<S> {
+    fn default() -> Self {
+        Self::new(1e-3)
+    }
+}
+
+impl<S: Scalar> Adam<S> {
+    /// Adam with learning rate `lr` and no weight decay.
+    pub fn new(lr: f64) -> Self {
+        Self {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled: false,
+            steps: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+        }
+    }
+
+    /// AdamW with learning rate `lr` and decoupled weight decay 0.01.
+    pub fn adamw(lr: f64) -> Self {
+        Self { weight_decay: 0.01, decoupled: true, ..Self::new(lr) }
+    }
+
+    /// Sets both moment decays.
+    pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
+        (self.beta1, self.beta2) = (beta1, beta2);
+        self
+    }
+
+    /// Sets eps.
+    pub fn eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Sets the weight decay (coupled for Adam, decoupled for AdamW).
+    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+}
+
+impl<S: Scalar> Optimizer<S> for Adam<S> {
+    fn step(&mut self, params: &mut [S], grads: &[S]) -> Result<()> {
+        check_lengths(params, grads)?;
+        buffer(&mut self.m, params.len(), S::ZERO)?;
+        buffer(&mut self.v, params.len(), S::ZERO)?;
+        self.steps += 1;
+        let t = self.steps as i32;
+        let (bc1, bc2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));
+        let step_size = S::of_f64(self.lr / bc1);
+        let inv_sqrt_bc2 = S::of_f64(1.0 / bc2.sqrt());
+        let (b1, b2) = (S::of_f64(self.beta1), S::of_f64(self.beta2));
+        let (r1, r2, eps) = (S::of_f64(1.0 - self.beta1), S::of_f64(1.0 - self.beta2), S::of_f64(self.eps));
+        let (coupled, shrink) = if self.decoupled {
+            (S::ZERO, S::of_f64(1.0 - self.lr * self.weight_decay))
+        } else {
+            (S::of_f64(self.weight_decay), S::ONE)
+        };
+        for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
+            *p *= shrink;
+            let g = g + coupled * *p;
+            *m = b1 * *m + r1 * g;
+            *v = b2 * *v + r2 * g * g;
+            *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
+        }
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn state(&self) -> (u64, Vec<&[S]>) {
+        (self.steps, vec![&self.m, &self.v])
+    }
+
+    fn set_state(&mut self, steps: u64, buffers: &[&[S]]) -> Result<()> {
+        restore(&mut [&mut self.m, &mut self.v], buffers)?;
+        self.steps = steps;
+        Ok(())
+    }
+}

@@ -3,12 +3,27 @@
 //! `tests/fixtures/make_optimizer_fixtures.py`. Both sides compute in f64;
 //! they agree to rounding (1e-12 relative allowed).
 
-use chainrule::optim::{AdaGrad, Adam, Optimizer, RmsProp, Sgd};
+use chainrule::optim::{AdaGrad, Adam, Optimizer, RmsProp, Schedule, Sgd, clip_grad_norm};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
 struct Fixtures {
     cases: Vec<Case>,
+    schedules: BTreeMap<String, Vec<f64>>,
+    clipping: Vec<Clip>,
+}
+
+#[derive(Deserialize)]
+struct Clip {
+    max_norm: f64,
+    grad: Vec<f64>,
+    norm: f64,
+    clipped: Vec<f64>,
+}
+
+fn fixtures() -> Fixtures {
+    serde_json::from_str(include_str!("fixtures/optimizers.json")).unwrap()
 }
 
 #[derive(Deserialize)]
@@ -43,7 +58,7 @@ fn optimizer(name: &str) -> Box<dyn Optimizer<f64>> {
 
 #[test]
 fn trajectories_match_pytorch() {
-    let fixtures: Fixtures = serde_json::from_str(include_str!("fixtures/optimizers.json")).unwrap();
+    let fixtures = fixtures();
     assert_eq!(fixtures.cases.len(), 12);
     for case in &fixtures.cases {
         let mut opt = optimizer(&case.name);
@@ -97,4 +112,35 @@ fn invalid_settings_and_lengths_are_errors() {
     adam.step(&mut w, &[0.0; 3]).unwrap();
     assert!(adam.step(&mut w[..2], &[0.0; 2]).is_err(), "state sized for 3 parameters");
     assert!(adam.set_state(1, &[&[0.0; 3]]).is_err(), "Adam keeps two buffers");
+}
+
+#[test]
+fn schedules_match_pytorch() {
+    let fixtures = fixtures();
+    let ours = [
+        ("step", Schedule::Step { every: 3, gamma: 0.5 }),
+        ("exponential", Schedule::Exponential { gamma: 0.9 }),
+        ("cosine", Schedule::Cosine { epochs: 10, min_lr: 0.001 }),
+        ("warmup", Schedule::warmup(4, 0.1, Schedule::Constant)),
+        ("warmup_cosine", Schedule::warmup(3, 0.2, Schedule::Cosine { epochs: 8, min_lr: 0.0 })),
+    ];
+    assert_eq!(fixtures.schedules.len(), ours.len());
+    for (name, schedule) in ours {
+        for (epoch, &expected) in fixtures.schedules[name].iter().enumerate() {
+            let lr = schedule.lr(0.1, epoch);
+            assert!((lr - expected).abs() < 1e-12, "{name} epoch {epoch}: {lr} vs PyTorch {expected}");
+        }
+    }
+}
+
+#[test]
+fn clipping_matches_pytorch() {
+    for case in fixtures().clipping {
+        let mut g = case.grad.clone();
+        let norm = clip_grad_norm(&mut g, case.max_norm);
+        assert!((norm - case.norm).abs() < 1e-12 * case.norm);
+        for (a, b) in g.iter().zip(&case.clipped) {
+            assert!((a - b).abs() < 1e-12 * b.abs().max(1.0), "{a} vs {b}");
+        }
+    }
 }

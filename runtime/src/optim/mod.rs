@@ -9,11 +9,13 @@
 mod adagrad;
 mod adam;
 mod rmsprop;
+mod schedule;
 mod sgd;
 
 pub use adagrad::AdaGrad;
 pub use adam::Adam;
 pub use rmsprop::RmsProp;
+pub use schedule::{Schedule, clip_grad_norm};
 pub use sgd::Sgd;
 
 use crate::{Error, Result, Scalar};

@@ -4,6 +4,12 @@
 //! everything they read (column counts, numbers, finiteness, labels) and
 //! report the file and line of the first problem instead of panicking.
 
+mod idx;
+mod normalize;
+
+pub use idx::{Idx, Split, mnist, parse_idx, read_idx, read_idx_dataset};
+pub use normalize::Standardizer;
+
 use crate::{Error, Result, Scalar};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;

@@ -58,6 +58,37 @@ pub enum Error {
         batch: usize,
     },
 
+    /// Training produced a NaN or infinite gradient (seen when clipping).
+    #[error(
+        "the gradient norm became {norm} in epoch {epoch} at batch {batch}; training stopped and the best weights so far were restored"
+    )]
+    NonFiniteGradient {
+        /// The offending norm.
+        norm: f64,
+        /// 1-based epoch.
+        epoch: usize,
+        /// 0-based batch within the epoch.
+        batch: usize,
+    },
+
+    /// A checkpoint that cannot be written, read or applied.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, in words.
+        message: String,
+    },
+
+    /// An output file (history, picture) that cannot be written.
+    #[error("cannot write {path}: {message}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
     /// Reading a file failed.
     #[error("cannot read {path}: {source}")]
     Io {

@@ -41,13 +41,13 @@ pub mod metrics;
 mod network;
 pub mod optim;
 mod scalar;
-mod train;
+pub mod train;
 mod workspace;
 
 pub use chainrule_macros::network;
 pub use data::Dataset;
 pub use error::{Error, Result};
-pub use network::{Init, Network, ParamSpec, Role};
+pub use network::{Init, Network, ParamSpec, Role, Target};
 pub use scalar::Scalar;
 pub use train::Trainer;
 pub use workspace::Workspace;

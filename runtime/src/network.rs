@@ -93,6 +93,23 @@ impl ParamSpec {
     }
 }
 
+/// What a loss compares an output with: a class index or a vector of values.
+/// Generic code (accuracy in the trainer) asks it for a class.
+pub trait Target: Copy {
+    /// The class index, for classification targets.
+    fn class(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl Target for usize {
+    fn class(&self) -> Option<usize> {
+        Some(*self)
+    }
+}
+
+impl<S: Scalar, const N: usize> Target for [S; N] {}
+
 /// A network compiled by `network!`.
 ///
 /// Batched calls take samples as fixed-size arrays (`&[[f32; 784]]`), so a
@@ -135,7 +152,7 @@ pub trait Network {
     /// One output sample: `[Scalar; OUTPUT_LEN]`.
     type Output: Copy + AsRef<[Self::Scalar]> + AsMut<[Self::Scalar]>;
     /// One target: a class index (`usize`) or a vector like the output.
-    type Target: Copy;
+    type Target: Target;
 
     /// Number of input features.
     const INPUT_LEN: usize;

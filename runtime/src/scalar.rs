@@ -23,6 +23,16 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// The error function (through `libm`; `std` has none).
     fn erf(self) -> Self;
 
+    /// Name of the type in safetensors files: `"F32"` or `"F64"`.
+    const DTYPE: &'static str;
+
+    /// Appends the little-endian bytes of `values` to `out`.
+    fn extend_le(values: &[Self], out: &mut Vec<u8>);
+
+    /// Reads little-endian values; `None` if the length is not a multiple
+    /// of the type's size.
+    fn from_le(bytes: &[u8]) -> Option<Vec<Self>>;
+
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn of_f64(value: f64) -> Self;
 
@@ -35,10 +45,21 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
 }
 
 macro_rules! impl_scalar {
-    ($t:ty, $erf:path) => {
+    ($t:ty, $erf:path, $dtype:literal) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
+            const DTYPE: &'static str = $dtype;
+
+            fn extend_le(values: &[Self], out: &mut Vec<u8>) {
+                out.reserve(values.len() * size_of::<$t>());
+                values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            }
+
+            fn from_le(bytes: &[u8]) -> Option<Vec<Self>> {
+                let (chunks, rest) = bytes.as_chunks::<{ size_of::<$t>() }>();
+                rest.is_empty().then(|| chunks.iter().map(|c| <$t>::from_le_bytes(*c)).collect())
+            }
 
             fn finite(self) -> bool {
                 self.is_finite()
@@ -68,5 +89,5 @@ macro_rules! impl_scalar {
     };
 }
 
-impl_scalar!(f32, libm::erff);
-impl_scalar!(f64, libm::erf);
+impl_scalar!(f32, libm::erff, "F32");
+impl_scalar!(f64, libm::erf, "F64");

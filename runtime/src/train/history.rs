@@ -1,0 +1,197 @@
+//! What happened in each epoch, as a table (CSV) and as a picture (SVG).
+
+use crate::{Error, Result};
+use plotters::prelude::*;
+use std::fmt;
+use std::path::Path;
+
+/// One epoch's numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Mean training loss over the epoch (training mode).
+    pub train_loss: f64,
+    /// Validation loss after the epoch (inference mode).
+    pub validation_loss: Option<f64>,
+    /// Validation accuracy after the epoch, for class targets.
+    pub validation_accuracy: Option<f64>,
+    /// Wall time of the epoch, evaluation included.
+    pub seconds: f64,
+}
+
+impl fmt::Display for EpochRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "epoch {:>3}  lr {:.3e}  train loss {:.4}",
+            self.epoch, self.learning_rate, self.train_loss
+        )?;
+        if let Some(l) = self.validation_loss {
+            write!(f, "  validation loss {l:.4}")?;
+        }
+        if let Some(a) = self.validation_accuracy {
+            write!(f, "  validation accuracy {a:.4}")?;
+        }
+        write!(f, "  ({:.2} s)", self.seconds)
+    }
+}
+
+/// Every epoch of a training run, and how it ended.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// One record per completed epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// The epoch whose weights were best by the monitored quantity.
+    pub best_epoch: Option<usize>,
+    /// True when early stopping ended the run.
+    pub stopped_early: bool,
+}
+
+const HEADER: &str = "epoch,learning_rate,train_loss,validation_loss,validation_accuracy,seconds";
+
+fn optional(v: Option<f64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl History {
+    /// The records as CSV with a header line; empty cells where a value
+    /// does not apply. Numbers are written exactly (shortest round trip).
+    pub fn to_csv(&self) -> String {
+        let mut out = format!("{HEADER}\n");
+        for r in &self.epochs {
+            out += &format!(
+                "{},{},{},{},{},{}\n",
+                r.epoch,
+                r.learning_rate,
+                r.train_loss,
+                optional(r.validation_loss),
+                optional(r.validation_accuracy),
+                r.seconds
+            );
+        }
+        out
+    }
+
+    /// Parses what [`History::to_csv`] wrote.
+    pub fn records_from_csv(text: &str) -> Option<Vec<EpochRecord>> {
+        let mut lines = text.lines();
+        if lines.next()? != HEADER {
+            return None;
+        }
+        lines
+            .map(|line| {
+                let f: Vec<&str> = line.split(',').collect();
+                let opt = |s: &str| if s.is_empty() { Some(None) } else { s.parse().ok().map(Some) };
+                match f.as_slice() {
+                    [e, lr, t, vl, va, s] => Some(EpochRecord {
+                        epoch: e.parse().ok()?,
+                        learning_rate: lr.parse().ok()?,
+                        train_loss: t.parse().ok()?,
+                        validation_loss: opt(vl)?,
+                        validation_accuracy: opt(va)?,
+                        seconds: s.parse().ok()?,
+                    }),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// Writes [`History::to_csv`] to `path`.
+    pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_csv())
+            .map_err(|e| Error::Write { path: path.into(), message: e.to_string() })
+    }
+
+    /// Draws the loss curves (training and validation) and, when there is
+    /// one, the validation accuracy curve, side by side, as an SVG file.
+    pub fn plot(&self, path: impl AsRef<Path>, title: &str) -> Result<()> {
+        let path = path.as_ref();
+        draw(self, path, title).map_err(|e| Error::Write { path: path.into(), message: e.to_string() })
+    }
+}
+
+type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
+
+fn draw(history: &History, path: &Path, title: &str) -> Drawn {
+    let accuracy: Vec<(f64, f64)> =
+        history.epochs.iter().filter_map(|r| r.validation_accuracy.map(|a| (r.epoch as f64, a))).collect();
+    let width = if accuracy.is_empty() { 560 } else { 1120 };
+    let root = SVGBackend::new(path, (width, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(title, ("sans-serif", 22))?;
+    let panels = if accuracy.is_empty() { vec![root] } else { root.split_evenly((1, 2)) };
+    let last = history.epochs.len().max(2) as f64;
+    let train: Vec<(f64, f64)> = history.epochs.iter().map(|r| (r.epoch as f64, r.train_loss)).collect();
+    let validation: Vec<(f64, f64)> =
+        history.epochs.iter().filter_map(|r| r.validation_loss.map(|l| (r.epoch as f64, l))).collect();
+    let top = train.iter().chain(&validation).map(|p| p.1).filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+    let mut loss = ChartBuilder::on(&panels[0])
+        .caption("loss", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(1.0..last, 0.0..top * 1.05 + 1e-12)?;
+    loss.configure_mesh().x_desc("epoch").draw()?;
+    loss.draw_series(LineSeries::new(train, BLUE.stroke_width(2)))?
+        .label("training")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(2)));
+    if !validation.is_empty() {
+        loss.draw_series(LineSeries::new(validation, RED.stroke_width(2)))?
+            .label("validation")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
+    }
+    loss.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    if let Some(panel) = panels.get(1) {
+        let low = accuracy.iter().map(|p| p.1).fold(1.0f64, f64::min);
+        let mut acc = ChartBuilder::on(panel)
+            .caption("validation accuracy", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(1.0..last, (low - 0.02).max(0.0)..1.0)?;
+        acc.configure_mesh().x_desc("epoch").draw()?;
+        acc.draw_series(LineSeries::new(accuracy, RED.stroke_width(2)))?;
+    }
+    panels[0].present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_round_trips_exactly() {
+        let history = History {
+            epochs: vec![
+                EpochRecord {
+                    epoch: 1,
+                    learning_rate: 1e-3,
+                    train_loss: 0.1 + 0.2,
+                    validation_loss: Some(1.0 / 3.0),
+                    validation_accuracy: None,
+                    seconds: 0.5,
+                },
+                EpochRecord {
+                    epoch: 2,
+                    learning_rate: 5e-4,
+                    train_loss: 0.25,
+                    validation_loss: None,
+                    validation_accuracy: Some(0.875),
+                    seconds: 0.25,
+                },
+            ],
+            ..History::default()
+        };
+        let csv = history.to_csv();
+        assert!(csv.starts_with("epoch,learning_rate,train_loss"));
+        assert_eq!(History::records_from_csv(&csv).unwrap(), history.epochs);
+        assert!(History::records_from_csv("nonsense").is_none());
+        assert!(History::records_from_csv(&csv.replace("0.875", "x")).is_none());
+    }
+}

@@ -1,0 +1,309 @@
+//! Training: single steps, epochs, and [`Trainer::fit`], which adds
+//! validation, schedules, clipping, early stopping with the best weights
+//! restored, a history, progress reporting and checkpoints.
+//!
+//! Every source of randomness is derived from the trainer's seed and the
+//! epoch number (the shuffle) or lives in the network (dropout), so the same
+//! seed gives bitwise the same weights, and a run resumed from a checkpoint
+//! continues exactly as if it had never stopped.
+
+mod checkpoint;
+mod config;
+mod history;
+mod progress;
+
+pub use config::{EarlyStopping, FitConfig, Monitor, Progress};
+pub use history::{EpochRecord, History};
+
+use crate::metrics::{Evaluation, evaluate};
+use crate::optim::{Optimizer, clip_grad_norm};
+use crate::{Dataset, Error, Network, Result, Scalar, Workspace};
+use progress::Reporter;
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::SliceRandom;
+use std::time::Instant;
+
+/// The weights of the best epoch so far, by the monitored quantity.
+#[derive(Debug, Clone)]
+struct Best<S> {
+    epoch: usize,
+    value: f64,
+    params: Vec<S>,
+    state: Vec<S>,
+}
+
+/// Trains a network of type `N` with an optimizer `O`: seeded shuffling,
+/// mini-batches, and every buffer a step needs kept between steps, so that
+/// after the first epoch a step allocates nothing.
+///
+/// # Example
+/// ```
+/// use chainrule::{Dataset, Trainer, optim::Sgd};
+/// chainrule::network! {
+///     struct Line { input: [1], layers: [dense(1)], loss: mse }
+/// }
+/// let data = Dataset::new(vec![[0.0f32], [1.0], [2.0]], vec![[1.0f32], [3.0], [5.0]]).unwrap();
+/// let mut net = Line::new(0);
+/// let mut trainer = Trainer::new(Sgd::new(0.1), 3, 0);
+/// let first = trainer.train_epoch(&mut net, &data).unwrap();
+/// for _ in 0..300 {
+///     trainer.train_epoch(&mut net, &data).unwrap();
+/// }
+/// assert!(trainer.train_epoch(&mut net, &data).unwrap() < first / 100.0);
+/// ```
+pub struct Trainer<N: Network, O> {
+    /// The update rule.
+    pub optimizer: O,
+    batch_size: usize,
+    seed: u64,
+    epoch: usize,
+    base_lr: Option<f64>,
+    history: History,
+    best: Option<Best<N::Scalar>>,
+    bad_epochs: usize,
+    grad: Vec<N::Scalar>,
+    ws: Workspace<N::Scalar>,
+    order: Vec<usize>,
+    batch_inputs: Vec<N::Input>,
+    batch_targets: Vec<N::Target>,
+    outputs: Vec<N::Output>,
+}
+
+impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
+    /// A trainer taking `batch_size` samples per step, shuffling with `seed`.
+    pub fn new(optimizer: O, batch_size: usize, seed: u64) -> Self {
+        Self {
+            optimizer,
+            batch_size,
+            seed,
+            epoch: 0,
+            base_lr: None,
+            history: History::default(),
+            best: None,
+            bad_epochs: 0,
+            grad: vec![N::Scalar::ZERO; N::PARAM_LEN],
+            ws: Workspace::new(),
+            order: Vec::new(),
+            batch_inputs: Vec::with_capacity(batch_size),
+            batch_targets: Vec::with_capacity(batch_size),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Epochs completed so far.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// What [`Trainer::fit`] recorded so far.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The workspace, to reuse for evaluation between epochs.
+    pub fn workspace(&mut self) -> &mut Workspace<N::Scalar> {
+        &mut self.ws
+    }
+
+    /// One optimizer step on one mini-batch; returns its loss. A loss that is
+    /// not finite leaves the parameters untouched and is an error.
+    pub fn step(&mut self, net: &mut N, inputs: &[N::Input], targets: &[N::Target]) -> Result<N::Scalar> {
+        let at = (self.epoch + 1, 0);
+        descend(net, &mut self.optimizer, &mut self.grad, &mut self.ws, inputs, targets, None, at)
+    }
+
+    /// One pass over `data` in this epoch's seeded order; returns the mean
+    /// training loss (each batch weighted by its size).
+    pub fn train_epoch(&mut self, net: &mut N, data: &Dataset<N::Input, N::Target>) -> Result<f64> {
+        self.run_epoch(net, data, None, &Reporter::silent(), 1)
+    }
+
+    fn run_epoch(
+        &mut self,
+        net: &mut N,
+        data: &Dataset<N::Input, N::Target>,
+        clip: Option<f64>,
+        progress: &Reporter,
+        epochs: usize,
+    ) -> Result<f64> {
+        if data.is_empty() || self.batch_size == 0 {
+            return Err(Error::EmptyBatch);
+        }
+        self.order.clear();
+        self.order.extend(0..data.len());
+        self.order.shuffle(&mut shuffle_rng(self.seed, self.epoch));
+        progress.start_epoch(
+            self.epoch + 1,
+            epochs.max(self.epoch + 1),
+            data.len().div_ceil(self.batch_size),
+        );
+        let mut total = 0.0;
+        for (batch, chunk) in self.order.chunks(self.batch_size).enumerate() {
+            self.batch_inputs.clear();
+            self.batch_targets.clear();
+            self.batch_inputs.extend(chunk.iter().map(|&i| data.inputs()[i]));
+            self.batch_targets.extend(chunk.iter().map(|&i| data.targets()[i]));
+            let loss = descend(
+                net,
+                &mut self.optimizer,
+                &mut self.grad,
+                &mut self.ws,
+                &self.batch_inputs,
+                &self.batch_targets,
+                clip,
+                (self.epoch + 1, batch),
+            )?;
+            total += loss.as_f64() * chunk.len() as f64;
+            progress.batch(loss.as_f64());
+        }
+        self.epoch += 1;
+        Ok(total / data.len() as f64)
+    }
+
+    /// Trains until `config.epochs` epochs are complete (continuing from
+    /// where a resumed trainer stopped), evaluating on `validation` after
+    /// each epoch. A NaN or infinite loss or gradient stops training with an
+    /// error after putting back the best weights so far.
+    pub fn fit(
+        &mut self,
+        net: &mut N,
+        train: &Dataset<N::Input, N::Target>,
+        validation: Option<&Dataset<N::Input, N::Target>>,
+        config: &FitConfig,
+    ) -> Result<&History> {
+        let base = *self.base_lr.get_or_insert(self.optimizer.learning_rate());
+        let worst = if config.monitor == Monitor::Accuracy { f64::NEG_INFINITY } else { f64::INFINITY };
+        if self.best.is_none() {
+            self.best = Some(Best {
+                epoch: 0,
+                value: worst,
+                params: net.params().to_vec(),
+                state: net.state().to_vec(),
+            });
+        }
+        let progress = Reporter::new(config.progress);
+        while self.epoch < config.epochs {
+            let started = Instant::now();
+            let lr = config.schedule.lr(base, self.epoch);
+            self.optimizer.set_learning_rate(lr);
+            let train_loss = match self.run_epoch(net, train, config.clip_norm, &progress, config.epochs) {
+                Ok(loss) => loss,
+                Err(e) => {
+                    progress.finish();
+                    self.restore_best(net);
+                    return Err(e);
+                }
+            };
+            let evaluation = match validation {
+                Some(v) => Some(evaluate(net, v, config.eval_batch_size, &mut self.ws, &mut self.outputs)?),
+                None => None,
+            };
+            let record = EpochRecord {
+                epoch: self.epoch,
+                learning_rate: lr,
+                train_loss,
+                validation_loss: evaluation.map(|e| e.loss),
+                validation_accuracy: evaluation.and_then(|e| e.accuracy),
+                seconds: started.elapsed().as_secs_f64(),
+            };
+            progress.end_epoch(&record, config.epochs);
+            self.history.epochs.push(record);
+            self.track_best(net, train_loss, evaluation, config)?;
+            if let Some(path) = &config.checkpoint {
+                self.save_checkpoint(net, path)?;
+            }
+            if config.early_stopping.is_some_and(|e| self.bad_epochs >= e.patience.max(1)) {
+                self.history.stopped_early = true;
+                break;
+            }
+        }
+        progress.finish();
+        if config.restore_best {
+            self.restore_best(net);
+        }
+        Ok(&self.history)
+    }
+
+    /// Updates the best epoch from this epoch's monitored value.
+    fn track_best(
+        &mut self,
+        net: &N,
+        train_loss: f64,
+        evaluation: Option<Evaluation>,
+        config: &FitConfig,
+    ) -> Result<()> {
+        let value = match (config.monitor, evaluation) {
+            (Monitor::Loss, Some(e)) => e.loss,
+            (Monitor::Loss, None) => train_loss,
+            (Monitor::Accuracy, Some(Evaluation { accuracy: Some(a), .. })) => a,
+            (Monitor::Accuracy, _) => {
+                return Err(Error::Dataset(
+                    "monitoring accuracy needs validation data with class targets".into(),
+                ));
+            }
+        };
+        let min_delta = config.early_stopping.map_or(0.0, |e| e.min_delta);
+        let best = self.best.as_ref().map_or(f64::NAN, |b| b.value);
+        let improved = match config.monitor {
+            Monitor::Loss => value < best - min_delta,
+            Monitor::Accuracy => value > best + min_delta,
+        };
+        if improved || !best.is_finite() {
+            self.best = Some(Best {
+                epoch: self.epoch,
+                value,
+                params: net.params().to_vec(),
+                state: net.state().to_vec(),
+            });
+            self.history.best_epoch = Some(self.epoch);
+            self.bad_epochs = 0;
+        } else {
+            self.bad_epochs += 1;
+        }
+        Ok(())
+    }
+
+    fn restore_best(&self, net: &mut N) {
+        if let Some(best) = &self.best {
+            net.params_mut().copy_from_slice(&best.params);
+            net.state_mut().copy_from_slice(&best.state);
+        }
+    }
+}
+
+/// The shuffle generator of one epoch, derived from the seed and the epoch
+/// so that resuming at any epoch needs no generator state.
+fn shuffle_rng(seed: u64, epoch: usize) -> ChaCha8Rng {
+    let mut state = seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    ChaCha8Rng::seed_from_u64(crate::kernels::next_u64(&mut state))
+}
+
+/// Gradient, finiteness checks, optional clipping, update: the body of
+/// every training step. `at` is the (epoch, batch) reported on failure, in
+/// which case the parameters are left as they were.
+#[allow(clippy::too_many_arguments)]
+fn descend<N: Network, O: Optimizer<N::Scalar>>(
+    net: &mut N,
+    optimizer: &mut O,
+    grad: &mut [N::Scalar],
+    ws: &mut Workspace<N::Scalar>,
+    inputs: &[N::Input],
+    targets: &[N::Target],
+    clip: Option<f64>,
+    at: (usize, usize),
+) -> Result<N::Scalar> {
+    let loss = net.loss_and_grad(inputs, targets, grad, ws)?;
+    let (epoch, batch) = at;
+    if !loss.finite() {
+        return Err(Error::NonFiniteLoss { loss: loss.as_f64(), epoch, batch });
+    }
+    if let Some(max_norm) = clip {
+        let norm = clip_grad_norm(grad, max_norm);
+        if !norm.is_finite() {
+            return Err(Error::NonFiniteGradient { norm, epoch, batch });
+        }
+    }
+    optimizer.step(net.params_mut(), grad)?;
+    Ok(loss)
+}

@@ -1,6 +1,9 @@
-//! Standardization: each feature shifted and scaled to mean 0 and standard
+//! Standardization: inputs shifted and scaled to mean 0 and standard
 //! deviation 1, with statistics taken from the training split only and then
-//! applied unchanged to validation and test data.
+//! applied unchanged to validation and test data. Per feature for tabular
+//! data; with one mean and deviation over all features for images, whose
+//! border pixels are almost always 0: scaling those by their own tiny
+//! deviation would turn a stray ink dot into a huge input.
 
 use super::Dataset;
 use crate::Scalar;
@@ -40,6 +43,25 @@ impl Standardizer {
         let std =
             var.into_iter().map(|v| (v / count).sqrt()).map(|s| if s > 0.0 { s } else { 1.0 }).collect();
         Self { mean, std }
+    }
+
+    /// One mean and deviation over every value of every input, repeated for
+    /// each of the `N` features (the usual normalization of images).
+    ///
+    /// # Example
+    /// ```
+    /// use chainrule::{Dataset, data::Standardizer};
+    /// let train = Dataset::new(vec![[0.0f32, 2.0], [0.0, 2.0]], vec![0usize, 1]).unwrap();
+    /// let s = Standardizer::fit_global(&train);
+    /// assert_eq!((s.mean, s.std), (vec![1.0, 1.0], vec![1.0, 1.0]));
+    /// ```
+    pub fn fit_global<S: Scalar, const N: usize, Y: Copy>(data: &Dataset<[S; N], Y>) -> Self {
+        let count = (data.len() * N).max(1) as f64;
+        let values = || data.inputs().iter().flatten().map(|v| v.as_f64());
+        let mean = values().sum::<f64>() / count;
+        let std = (values().map(|v| (v - mean).powi(2)).sum::<f64>() / count).sqrt();
+        let std = if std > 0.0 { std } else { 1.0 };
+        Self { mean: vec![mean; N], std: vec![std; N] }
     }
 
     /// Applies `(x - mean) / std` to every input of `data`.

@@ -145,7 +145,11 @@ fn draw(history: &History, path: &Path, title: &str) -> Drawn {
             .label("validation")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
     }
-    loss.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    loss.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
     if let Some(panel) = panels.get(1) {
         let low = accuracy.iter().map(|p| p.1).fold(1.0f64, f64::min);
         let mut acc = ChartBuilder::on(panel)

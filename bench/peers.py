@@ -1,0 +1,154 @@
+"""The benchmark workloads in PyTorch (eager, one thread) and JAX (jit, one
+thread, synchronous dispatch), printing the same lines as `cargo run
+--release -p chainrule-bench`:
+
+    <workload> <implementation> <metric> <median> <low> <high>
+
+Install the peers as ../shared/peers/README.md describes (or `pip install
+torch jax`), then run with that Python; `bench/compare.sh` does both.
+"""
+
+import os
+import time
+
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+
+def measure(units, f, warmup=0.3, round_seconds=0.06, rounds=21):
+    """Seconds per unit: warm up, then rounds of repeated calls (as timing.rs)."""
+    start, calls = time.perf_counter(), 0
+    while time.perf_counter() - start < warmup:
+        f()
+        calls += 1
+    per_call = warmup / max(calls, 1)
+    reps = max(1, int(round_seconds / per_call))
+    costs = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(reps):
+            f()
+        costs.append((time.perf_counter() - t) / (reps * units))
+    costs.sort()
+    return costs[len(costs) // 2], costs[0], costs[-1]
+
+
+def report(workload, implementation, metric, sample, scale):
+    values = [scale(v) for v in sample]
+    low, high = sorted(values[1:])
+    print(f"{workload} {implementation} {metric} {values[0]:.4f} {low:.4f} {high:.4f}", flush=True)
+
+
+def ns(v):
+    return v * 1e9
+
+
+def per_second(v):
+    return 1.0 / v
+
+
+def torch_workloads():
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    w1 = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 4))
+    x1 = torch.randn(1, 16)
+    with torch.no_grad():
+        report("W1", "pytorch", "ns_per_call", measure(1, lambda: w1(x1)), ns)
+    for batch, name in [(32, "W2"), (1, "W2b")]:
+        w2 = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+        opt = torch.optim.SGD(w2.parameters(), lr=0.01)
+        loss = nn.CrossEntropyLoss()
+        x, t = torch.randn(batch, 784), torch.randint(0, 10, (batch,))
+
+        def step():
+            opt.zero_grad()
+            loss(w2(x), t).backward()
+            opt.step()
+
+        report(name, "pytorch", "samples_per_s", measure(batch, step), per_second)
+    n = 1 << 20
+    p = torch.randn(n, requires_grad=True)
+    p.grad = torch.randn(n)
+    adam = torch.optim.Adam([p], lr=1e-3, fused=True)
+    report("W5", "pytorch", "ns_per_param", measure(n, adam.step), ns)
+
+
+def jax_workloads():
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
+    key = jax.random.PRNGKey(0)
+
+    def init(key, sizes):
+        params = []
+        for fan_in, fan_out in zip(sizes, sizes[1:]):
+            key, sub = jax.random.split(key)
+            params.append((jax.random.normal(sub, (fan_in, fan_out)) * fan_in**-0.5, jnp.zeros(fan_out)))
+        return params
+
+    p1 = init(key, [16, 32, 32, 4])
+
+    @jax.jit
+    def w1(params, x):
+        for w, b in params[:-1]:
+            x = jnp.tanh(x @ w + b)
+        w, b = params[-1]
+        return x @ w + b
+
+    x1 = jnp.ones((1, 16))
+    report("W1", "jax", "ns_per_call", measure(1, lambda: w1(p1, x1).block_until_ready()), ns)
+
+    def loss(params, x, t):
+        (w0, b0), (w1_, b1) = params
+        logits = jax.nn.relu(x @ w0 + b0) @ w1_ + b1
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), t[:, None], axis=1))
+
+    @jax.jit
+    def sgd_step(params, x, t):
+        grads = jax.grad(loss)(params, x, t)
+        return jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)
+
+    for batch, name in [(32, "W2"), (1, "W2b")]:
+        state = {"p": init(key, [784, 128, 10])}
+        x, t = jnp.ones((batch, 784)), jnp.zeros(batch, dtype=jnp.int32)
+
+        def step():
+            state["p"] = sgd_step(state["p"], x, t)
+            jax.block_until_ready(state["p"])
+
+        report(name, "jax", "samples_per_s", measure(batch, step), per_second)
+
+    n = 1 << 20
+
+    @jax.jit
+    def adam(p, g, m, v, t):
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        p = p - 1e-3 / (1 - 0.9**t) * m / (jnp.sqrt(v) / jnp.sqrt(1 - 0.999**t) + 1e-8)
+        return p, m, v
+
+    s = {"p": jnp.ones(n), "m": jnp.zeros(n), "v": jnp.zeros(n), "t": 1.0}
+    g = jnp.full(n, 0.5)
+
+    def adam_step():
+        s["p"], s["m"], s["v"] = adam(s["p"], g, s["m"], s["v"], s["t"])
+        s["t"] += 1.0
+        jax.block_until_ready(s["p"])
+
+    report("W5", "jax", "ns_per_param", measure(n, adam_step), ns)
+
+
+if __name__ == "__main__":
+    try:
+        os.sched_setaffinity(0, {0})
+    except (AttributeError, OSError):
+        pass
+    np.random.seed(0)
+    torch_workloads()
+    jax_workloads()

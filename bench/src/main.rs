@@ -1,0 +1,169 @@
+//! The benchmark program. Runs the workloads of the design brief that exist
+//! so far, single-threaded and pinned to one core when possible, and prints
+//! one line per measurement:
+//!
+//! ```text
+//! <workload> <implementation> <metric> <median> <low> <high>
+//! ```
+//!
+//! `bench/peers.py` prints the same lines for PyTorch and JAX, and
+//! `bench/compare.sh` runs both and prints the ratios. Run alone with
+//! `cargo run --release -p chainrule-bench`.
+
+mod reference;
+mod timing;
+
+use chainrule::optim::{Adam, Optimizer, Sgd};
+use chainrule::{Network, Workspace, kernels};
+use std::hint::black_box;
+use timing::{measure, report};
+
+chainrule::network! {
+    /// W1: a small MLP for batch-1 inference.
+    struct W1 { input: [16], layers: [dense(32), tanh, dense(32), tanh, dense(4)], loss: mse }
+}
+
+chainrule::network! {
+    /// W2: the MNIST MLP, trained by SGD.
+    struct W2 { input: [784], layers: [dense(128), relu, dense(10)], loss: softmax_cross_entropy }
+}
+
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed;
+    (0..n).map(|_| (kernels::next_u64(&mut state) >> 40) as f32 / (1u64 << 24) as f32 - 0.5).collect()
+}
+
+fn w1() {
+    let net = W1::new(1);
+    let inputs: Vec<[f32; 16]> = values(16 * 64, 2).chunks_exact(16).map(|c| c.try_into().unwrap()).collect();
+    let mut i = 0;
+    let mut next = || {
+        i = (i + 1) % inputs.len();
+        &inputs[i]
+    };
+    let ns = |s: f64| s * 1e9;
+    let s = measure(1.0, || {
+        black_box(net.predict(black_box(next())));
+    });
+    report("W1", "chainrule", "ns_per_call", &s, ns);
+    let params = net.params();
+    let s = measure(1.0, || {
+        black_box(reference::w1(params, black_box(next()), chainrule::math::tanh));
+    });
+    report("W1", "handwritten_same_math", "ns_per_call", &s, ns);
+    let s = measure(1.0, || {
+        black_box(reference::w1(params, black_box(next()), f32::tanh));
+    });
+    report("W1", "handwritten_std_tanh", "ns_per_call", &s, ns);
+    // The reference is only a reference if it computes the same thing.
+    let x = &inputs[3];
+    let (a, b) = (net.predict(x), reference::w1(params, x, chainrule::math::tanh));
+    assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5), "W1 reference disagrees: {a:?} vs {b:?}");
+}
+
+fn w2(batch: usize, name: &str) {
+    let mut net = W2::new(3);
+    let inputs: Vec<[f32; 784]> =
+        values(784 * batch, 4).chunks_exact(784).map(|c| c.try_into().unwrap()).collect();
+    let targets: Vec<usize> = (0..batch).map(|i| i % 10).collect();
+    let mut grad = vec![0.0; W2::PARAM_LEN];
+    let mut ws = Workspace::new();
+    let mut sgd = Sgd::new(0.01);
+    let s = measure(batch as f64, || {
+        net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
+        sgd.step(net.params_mut(), &grad).unwrap();
+    });
+    report(name, "chainrule", "samples_per_s", &s, |v| 1.0 / v);
+    if batch > 1 {
+        // Useful FLOPs of one step: both forward products, both weight
+        // gradients, and the input gradient of the second layer only.
+        let flops = 2.0 * batch as f64 * (784.0 * 128.0 * 2.0 + 128.0 * 10.0 * 3.0);
+        report(name, "chainrule", "gflops", &s, |v| flops / (v * batch as f64) / 1e9);
+    }
+}
+
+/// The GEMM limit on the W2 shapes: forward (32x784 by 784x128) and the
+/// weight gradient (128x32 by 32x784), with chainrule's GEMM and with
+/// matrixmultiply; the faster of the two is the machine's limit here.
+fn sgemm_reference() {
+    let (a, b) = (values(128 * 784, 5), values(784 * 128, 6));
+    let mut c = vec![0.0f32; 128 * 784];
+    let shapes = [(32usize, 784usize, 128usize), (128, 32, 784)];
+    let flops: f64 = shapes.iter().map(|&(m, k, n)| 2.0 * (m * k * n) as f64).sum();
+    let ours = measure(1.0, || {
+        for &(m, k, n) in &shapes {
+            kernels::gemm(m, k, n, 1.0, (&a, k, 1), (&b, n, 1), 0.0, (&mut c, n, 1));
+        }
+        black_box(&c);
+    });
+    report("SGEMM_W2", "chainrule", "gflops", &ours, |v| flops / v / 1e9);
+    let theirs = measure(1.0, || {
+        for &(m, k, n) in &shapes {
+            // SAFETY: every operand is a dense row-major matrix within its slice.
+            unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    k as isize,
+                    1,
+                    b.as_ptr(),
+                    n as isize,
+                    1,
+                    0.0,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                )
+            };
+        }
+        black_box(&c);
+    });
+    report("SGEMM_W2", "matrixmultiply", "gflops", &theirs, |v| flops / v / 1e9);
+}
+
+fn w5() {
+    let n = 1 << 20;
+    let mut params = values(n, 7);
+    let grads = values(n, 8);
+    let mut adam = Adam::new(1e-3);
+    let s = measure(n as f64, || adam.step(&mut params, &grads).unwrap());
+    report("W5", "chainrule", "ns_per_param", &s, |v| v * 1e9);
+}
+
+fn main() {
+    let pinned = pin_to_core(0);
+    eprintln!(
+        "chainrule benchmark: {} core, AVX2+FMA path {}",
+        if pinned { "pinned to one" } else { "not pinned to a" },
+        if kernels::fast_path_available() { "on" } else { "off" }
+    );
+    w1();
+    w2(32, "W2");
+    w2(1, "W2b");
+    sgemm_reference();
+    w5();
+}
+
+/// Pins this thread to `core` (Linux); false where that is not possible.
+fn pin_to_core(core: usize) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // sched_setaffinity(0, size, mask) through the C library, to avoid a
+        // dependency for one call.
+        unsafe extern "C" {
+            fn sched_setaffinity(pid: i32, size: usize, mask: *const u64) -> i32;
+        }
+        let mut mask = [0u64; 16];
+        mask[core / 64] |= 1 << (core % 64);
+        // SAFETY: the mask outlives the call and its size is passed.
+        unsafe { sched_setaffinity(0, std::mem::size_of_val(&mask), mask.as_ptr()) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = core;
+        false
+    }
+}

@@ -87,7 +87,14 @@ impl GemmScalar for f32 {
     }
 
     fn dispatch(p: &Problem<'_, Self>) {
-        with_tile::<f32, 6, 16>(p);
+        Self::with_pack(pack_len::<6, 16>(p), |pack| {
+            #[cfg(target_arch = "x86_64")]
+            if fast_path_available() {
+                // SAFETY: the CPU supports AVX2 and FMA.
+                return unsafe { x86::run_f32(p, pack) };
+            }
+            run::<f32, 6, 16>(p, pack, microkernel::<f32, 6, 16>);
+        });
     }
 }
 
@@ -97,7 +104,14 @@ impl GemmScalar for f64 {
     }
 
     fn dispatch(p: &Problem<'_, Self>) {
-        with_tile::<f64, 6, 8>(p);
+        Self::with_pack(pack_len::<6, 8>(p), |pack| {
+            #[cfg(target_arch = "x86_64")]
+            if fast_path_available() {
+                // SAFETY: the CPU supports AVX2 and FMA.
+                return unsafe { x86::run_f64(p, pack) };
+            }
+            run::<f64, 6, 8>(p, pack, microkernel::<f64, 6, 8>);
+        });
     }
 }
 
@@ -114,26 +128,94 @@ pub fn fast_path_available() -> bool {
     }
 }
 
-/// Takes the packing buffer, then runs the loops compiled for this CPU.
-/// The loops must not sit inside the closure: a closure does not inherit
-/// `#[target_feature]`, so they would be compiled for the baseline.
-fn with_tile<S: GemmScalar, const MR: usize, const NR: usize>(p: &Problem<'_, S>) {
-    let kc = p.k.min(KC);
-    let len = kc * (p.n.min(NC).next_multiple_of(NR) + p.m.min(MC).next_multiple_of(MR));
-    S::with_pack(len, |pack| {
-        #[cfg(target_arch = "x86_64")]
-        if fast_path_available() {
-            // SAFETY: the CPU supports the features `run_avx2` is compiled for.
-            return unsafe { run_avx2::<S, MR, NR>(p, pack) };
-        }
-        run::<S, MR, NR, false>(p, pack);
-    });
+/// Packing space for a problem: one block of B panels and one of A panels.
+fn pack_len<const MR: usize, const NR: usize>(p: &Problem<'_, impl Copy>) -> usize {
+    p.k.min(KC) * (p.n.min(NC).next_multiple_of(NR) + p.m.min(MC).next_multiple_of(MR))
 }
 
+/// The AVX2 + FMA path: the blocked loops compiled with those features, and
+/// a register tile written with intrinsics. The loops must not sit inside
+/// the closure that hands out the packing buffer: a closure does not
+/// inherit `#[target_feature]`, so they would be compiled for the baseline.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<S: GemmScalar, const MR: usize, const NR: usize>(p: &Problem<'_, S>, pack: &mut [S]) {
-    run::<S, MR, NR, true>(p, pack);
+mod x86 {
+    use super::{KC, Problem, run};
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn run_f32(p: &Problem<'_, f32>, pack: &mut [f32]) {
+        run::<f32, 6, 16>(p, pack, |kc, a, b| {
+            // SAFETY: this closure runs inside a function compiled for AVX2.
+            unsafe { tile_f32(kc, a, b) }
+        });
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn run_f64(p: &Problem<'_, f64>, pack: &mut [f64]) {
+        run::<f64, 6, 8>(p, pack, |kc, a, b| {
+            // SAFETY: as above.
+            unsafe { tile_f64(kc, a, b) }
+        });
+    }
+
+    /// 6 x 16 f32 accumulators in twelve registers; each step broadcasts
+    /// one value of A per row and multiplies two vectors of B.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn tile_f32(kc: usize, pa: &[f32], pb: &[f32]) -> [[f32; 16]; 6] {
+        assert!(kc <= KC && pa.len() >= kc * 6 && pb.len() >= kc * 16);
+        let mut c = [[_mm256_setzero_ps(); 2]; 6];
+        for p in 0..kc {
+            // SAFETY: in bounds by the assertion; unaligned loads.
+            unsafe {
+                let b0 = _mm256_loadu_ps(pb.as_ptr().add(p * 16));
+                let b1 = _mm256_loadu_ps(pb.as_ptr().add(p * 16 + 8));
+                for (i, row) in c.iter_mut().enumerate() {
+                    let a = _mm256_broadcast_ss(&*pa.as_ptr().add(p * 6 + i));
+                    row[0] = _mm256_fmadd_ps(a, b0, row[0]);
+                    row[1] = _mm256_fmadd_ps(a, b1, row[1]);
+                }
+            }
+        }
+        let mut out = [[0.0f32; 16]; 6];
+        for (o, row) in out.iter_mut().zip(&c) {
+            // SAFETY: each row of `out` holds 16 floats.
+            unsafe {
+                _mm256_storeu_ps(o.as_mut_ptr(), row[0]);
+                _mm256_storeu_ps(o.as_mut_ptr().add(8), row[1]);
+            }
+        }
+        out
+    }
+
+    /// 6 x 8 f64 accumulators, the same scheme with 4-wide vectors.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn tile_f64(kc: usize, pa: &[f64], pb: &[f64]) -> [[f64; 8]; 6] {
+        assert!(kc <= KC && pa.len() >= kc * 6 && pb.len() >= kc * 8);
+        let mut c = [[_mm256_setzero_pd(); 2]; 6];
+        for p in 0..kc {
+            // SAFETY: in bounds by the assertion; unaligned loads.
+            unsafe {
+                let b0 = _mm256_loadu_pd(pb.as_ptr().add(p * 8));
+                let b1 = _mm256_loadu_pd(pb.as_ptr().add(p * 8 + 4));
+                for (i, row) in c.iter_mut().enumerate() {
+                    let a = _mm256_broadcast_sd(&*pa.as_ptr().add(p * 6 + i));
+                    row[0] = _mm256_fmadd_pd(a, b0, row[0]);
+                    row[1] = _mm256_fmadd_pd(a, b1, row[1]);
+                }
+            }
+        }
+        let mut out = [[0.0f64; 8]; 6];
+        for (o, row) in out.iter_mut().zip(&c) {
+            // SAFETY: each row of `out` holds 8 doubles.
+            unsafe {
+                _mm256_storeu_pd(o.as_mut_ptr(), row[0]);
+                _mm256_storeu_pd(o.as_mut_ptr().add(4), row[1]);
+            }
+        }
+        out
+    }
 }
 
 fn last_index(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
@@ -198,10 +280,15 @@ pub fn gemm<S: Scalar>(
     S::gemm(&problem);
 }
 
-/// The blocked loops. `#[inline(always)]` so that each caller (the AVX2
-/// entry or the baseline one) compiles its own copy for its features.
+/// The blocked loops around a register tile `tile(kc, a_panel, b_panel)`.
+/// `#[inline(always)]` so that each caller (the AVX2 entry or the baseline
+/// one) compiles its own copy for its features.
 #[inline(always)]
-fn run<S: GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(p: &Problem<'_, S>, pack: &mut [S]) {
+fn run<S: GemmScalar, const MR: usize, const NR: usize>(
+    p: &Problem<'_, S>,
+    pack: &mut [S],
+    tile: impl Fn(usize, &[S], &[S]) -> [[S; NR]; MR],
+) {
     let b_cols = p.n.min(NC).next_multiple_of(NR);
     let (pb, pa) = pack.split_at_mut(p.k.min(KC) * b_cols);
     for jc in (0..p.n).step_by(NC) {
@@ -218,7 +305,7 @@ fn run<S: GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(p: &Pro
                     let panel_b = &pb[jr * kc..(jr + NR) * kc];
                     for ir in (0..mc).step_by(MR) {
                         let panel_a = &pa[ir * kc..(ir + MR) * kc];
-                        let acc = microkernel::<S, MR, NR, FMA>(kc, panel_a, panel_b);
+                        let acc = tile(kc, panel_a, panel_b);
                         let rows = (mc - ir).min(MR);
                         let cols = (nc - jr).min(NR);
                         store(p, &acc, ic + ir, jc + jr, rows, cols, beta);
@@ -230,6 +317,9 @@ fn run<S: GemmScalar, const MR: usize, const NR: usize, const FMA: bool>(p: &Pro
 }
 
 /// `KC x NR` panels of `B`: element `(p, j)` of panel `q` at `q*NR*kc + p*NR + j`.
+/// The loop order follows the operand's layout so that reads are contiguous
+/// runs: whole row segments when rows are contiguous, whole column segments
+/// when columns are (a transposed weight matrix).
 #[inline(always)]
 fn pack_b<S: Scalar, const NR: usize>(
     b: &Operand<'_, S>,
@@ -242,16 +332,33 @@ fn pack_b<S: Scalar, const NR: usize>(
     for (q, j0) in (0..nc).step_by(NR).enumerate() {
         let panel = &mut out[q * NR * kc..(q + 1) * NR * kc];
         let cols = (nc - j0).min(NR);
-        for p in 0..kc {
-            let row = &mut panel[p * NR..(p + 1) * NR];
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = if j < cols { b.at(pc + p, jc + j0 + j) } else { S::ZERO };
+        if cols < NR {
+            panel.fill(S::ZERO);
+        }
+        if b.cs == 1 {
+            for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+                let start = (pc + p) * b.rs + jc + j0;
+                row[..cols].copy_from_slice(&b.data[start..start + cols]);
+            }
+        } else if b.rs == 1 {
+            for j in 0..cols {
+                let start = (jc + j0 + j) * b.cs + pc;
+                for (p, &v) in b.data[start..start + kc].iter().enumerate() {
+                    panel[p * NR + j] = v;
+                }
+            }
+        } else {
+            for p in 0..kc {
+                for j in 0..cols {
+                    panel[p * NR + j] = b.at(pc + p, jc + j0 + j);
+                }
             }
         }
     }
 }
 
-/// `KC x MR` panels of `A`: element `(i, p)` of panel `q` at `q*MR*kc + p*MR + i`.
+/// `KC x MR` panels of `A`: element `(i, p)` of panel `q` at `q*MR*kc + p*MR + i`,
+/// read in the operand's contiguous direction as for [`pack_b`].
 #[inline(always)]
 fn pack_a<S: Scalar, const MR: usize>(
     a: &Operand<'_, S>,
@@ -264,27 +371,41 @@ fn pack_a<S: Scalar, const MR: usize>(
     for (q, i0) in (0..mc).step_by(MR).enumerate() {
         let panel = &mut out[q * MR * kc..(q + 1) * MR * kc];
         let rows = (mc - i0).min(MR);
-        for p in 0..kc {
-            let col = &mut panel[p * MR..(p + 1) * MR];
-            for (i, v) in col.iter_mut().enumerate() {
-                *v = if i < rows { a.at(ic + i0 + i, pc + p) } else { S::ZERO };
+        if rows < MR {
+            panel.fill(S::ZERO);
+        }
+        if a.cs == 1 {
+            for i in 0..rows {
+                let start = (ic + i0 + i) * a.rs + pc;
+                for (p, &v) in a.data[start..start + kc].iter().enumerate() {
+                    panel[p * MR + i] = v;
+                }
+            }
+        } else if a.rs == 1 {
+            for (p, col) in panel.chunks_exact_mut(MR).enumerate() {
+                let start = (pc + p) * a.cs + ic + i0;
+                col[..rows].copy_from_slice(&a.data[start..start + rows]);
+            }
+        } else {
+            for p in 0..kc {
+                for i in 0..rows {
+                    panel[p * MR + i] = a.at(ic + i0 + i, pc + p);
+                }
             }
         }
     }
 }
 
-/// The register tile: `MR x NR` dot products of length `kc` at once.
+/// The portable register tile: `MR x NR` dot products of length `kc` at
+/// once, in plain multiply-adds (a fused multiply-add would be a slow
+/// library call on CPUs without FMA).
 #[inline(always)]
-fn microkernel<S: Scalar, const MR: usize, const NR: usize, const FMA: bool>(
-    kc: usize,
-    pa: &[S],
-    pb: &[S],
-) -> [[S; NR]; MR] {
+fn microkernel<S: Scalar, const MR: usize, const NR: usize>(kc: usize, pa: &[S], pb: &[S]) -> [[S; NR]; MR] {
     let mut acc = [[S::ZERO; NR]; MR];
     for (a, b) in pa.chunks_exact(MR).zip(pb.chunks_exact(NR)).take(kc) {
         for i in 0..MR {
             for j in 0..NR {
-                acc[i][j] = if FMA { a[i].fused_mul_add(b[j], acc[i][j]) } else { acc[i][j] + a[i] * b[j] };
+                acc[i][j] += a[i] * b[j];
             }
         }
     }
@@ -393,8 +514,9 @@ mod tests {
                 csc: 1,
             };
             f64::with_pack(KC * (NC + MC), |pack| match fma {
-                true => run::<f64, 6, 8, true>(&p, pack),
-                false => run::<f64, 6, 8, false>(&p, pack),
+                #[cfg(target_arch = "x86_64")]
+                true if fast_path_available() => unsafe { x86::run_f64(&p, pack) },
+                _ => run::<f64, 6, 8>(&p, pack, microkernel::<f64, 6, 8>),
             });
             c
         };

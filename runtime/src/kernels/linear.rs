@@ -1,8 +1,11 @@
 //! Products of a dense layer, `y = x W^T`, with `W` stored `[out, in]`
 //! row-major as PyTorch's `Linear.weight` is.
 //!
-//! Batched forms run on a real GEMM; [`linear_1`] is the fixed-size batch-1
-//! form on nalgebra's static views, which beats a GEMM call at that size.
+//! Batched forms run on a real GEMM, except for a handful of samples, where
+//! packing operands for a GEMM costs more than it saves: there they are
+//! dot products, scaled row additions and outer products over contiguous
+//! rows. [`linear_1`] is the fixed-size batch-1 inference form on nalgebra's
+//! static views.
 
 use crate::Scalar;
 use crate::kernels::gemm;
@@ -19,12 +22,45 @@ use nalgebra::{SMatrixView, SVectorView, SVectorViewMut};
 /// assert_eq!(y, [1.0, 3.0, 4.0]);
 /// ```
 pub fn linear<S: Scalar>(m: usize, k: usize, n: usize, x: &[S], w: &[S], y: &mut [S]) {
-    gemm(m, k, n, S::ONE, (x, k, 1), (w, 1, k), S::ZERO, (y, n, 1));
+    if m > FEW {
+        return gemm(m, k, n, S::ONE, (x, k, 1), (w, 1, k), S::ZERO, (y, n, 1));
+    }
+    for (xr, yr) in x[..m * k].chunks_exact(k).zip(y[..m * n].chunks_exact_mut(n)) {
+        for (yj, wj) in yr.iter_mut().zip(w[..n * k].chunks_exact(k)) {
+            *yj = dot(xr, wj);
+        }
+    }
+}
+
+/// Up to this many samples, products skip the GEMM.
+const FEW: usize = 3;
+
+/// A dot product with eight independent partial sums, which the compiler
+/// can keep in vector lanes (one running sum would serialize the adds).
+#[inline(always)]
+fn dot<S: Scalar>(a: &[S], b: &[S]) -> S {
+    let mut partial = [S::ZERO; 8];
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = ac.remainder().iter().zip(bc.remainder()).fold(S::ZERO, |s, (&x, &y)| s + x * y);
+    for (x, y) in ac.zip(bc) {
+        for i in 0..8 {
+            partial[i] += x[i] * y[i];
+        }
+    }
+    partial.iter().fold(tail, |s, &p| s + p)
 }
 
 /// Gradient of [`linear`] with respect to its input: `dx[m x k] = g[m x n] * w[n x k]`.
 pub fn linear_back_data<S: Scalar>(m: usize, k: usize, n: usize, g: &[S], w: &[S], dx: &mut [S]) {
-    gemm(m, n, k, S::ONE, (g, n, 1), (w, k, 1), S::ZERO, (dx, k, 1));
+    if m > FEW {
+        return gemm(m, n, k, S::ONE, (g, n, 1), (w, k, 1), S::ZERO, (dx, k, 1));
+    }
+    for (gr, dr) in g[..m * n].chunks_exact(n).zip(dx[..m * k].chunks_exact_mut(k)) {
+        dr.fill(S::ZERO);
+        for (&gj, wj) in gr.iter().zip(w[..n * k].chunks_exact(k)) {
+            dr.iter_mut().zip(wj).for_each(|(d, &wv)| *d += gj * wv);
+        }
+    }
 }
 
 /// Gradient of [`linear`] with respect to the weight: `dw[n x k] = g[m x n]^T * x[m x k]`,
@@ -49,4 +85,36 @@ pub fn linear_1<S: Scalar, const K: usize, const N: usize>(x: &[S; K], w: &[S], 
     let x = SVectorView::<S, K>::from_slice(x);
     let mut y = SVectorViewMut::<S, N>::from_slice(y);
     y.gemv_tr(S::ONE, &w, &x, S::ZERO);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The small-batch paths and the GEMM paths agree, for every product.
+    #[test]
+    fn small_batches_agree_with_the_gemm() {
+        let (k, n) = (37, 11);
+        let w: Vec<f64> = (0..n * k).map(|i| ((i * 7 % 13) as f64 - 6.0) / 5.0).collect();
+        let x: Vec<f64> = (0..8 * k).map(|i| ((i * 5 % 11) as f64 - 5.0) / 4.0).collect();
+        let g: Vec<f64> = (0..8 * n).map(|i| ((i * 3 % 7) as f64 - 3.0) / 2.0).collect();
+        for m in 1..=FEW {
+            // Reference: the same rows inside a batch large enough for the GEMM.
+            let big = FEW + 1;
+            let (xb, gb) =
+                ([&x[..m * k], &x[..(big - m) * k]].concat(), [&g[..m * n], &g[..(big - m) * n]].concat());
+            let (mut y, mut yb) = (vec![0.0; m * n], vec![0.0; big * n]);
+            linear(m, k, n, &x[..m * k], &w, &mut y);
+            linear(big, k, n, &xb, &w, &mut yb);
+            assert!(y.iter().zip(&yb).all(|(a, b)| (a - b).abs() < 1e-12));
+            let (mut dx, mut dxb) = (vec![0.0; m * k], vec![0.0; big * k]);
+            linear_back_data(m, k, n, &g[..m * n], &w, &mut dx);
+            linear_back_data(big, k, n, &gb, &w, &mut dxb);
+            assert!(dx.iter().zip(&dxb).all(|(a, b)| (a - b).abs() < 1e-12));
+            let (mut dw, mut dw_ref) = (vec![0.0; n * k], vec![0.0; n * k]);
+            linear_back_weight(m, k, n, &g[..m * n], &x[..m * k], &mut dw);
+            gemm(n, m, k, 1.0, (&g[..m * n], 1, n), (&x[..m * k], k, 1), 0.0, (&mut dw_ref, k, 1));
+            assert!(dw.iter().zip(&dw_ref).all(|(a, b)| (a - b).abs() < 1e-12));
+        }
+    }
 }

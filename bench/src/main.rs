@@ -8,7 +8,7 @@
 //!
 //! `bench/peers.py` prints the same lines for PyTorch and JAX, and
 //! `bench/compare.sh` runs both and prints the ratios. Run alone with
-//! `cargo run --release -p chainrule-bench`.
+//! `cargo run --release -p chainrule-bench [-- WORKLOAD-PREFIX]`.
 
 mod reference;
 mod timing;
@@ -140,11 +140,22 @@ fn main() {
         if pinned { "pinned to one" } else { "not pinned to a" },
         if kernels::fast_path_available() { "on" } else { "off" }
     );
-    w1();
-    w2(32, "W2");
-    w2(1, "W2b");
-    sgemm_reference();
-    w5();
+    // An optional argument picks workloads by prefix: `bench W2` runs W2 and W2b.
+    let only = std::env::args().nth(1).unwrap_or_default();
+    let run = |name: &str| name.starts_with(only.as_str());
+    if run("W1") {
+        w1();
+    }
+    if run("W2") {
+        w2(32, "W2");
+        w2(1, "W2b");
+    }
+    if run("SGEMM") {
+        sgemm_reference();
+    }
+    if run("W5") {
+        w5();
+    }
 }
 
 /// Pins this thread to `core` (Linux); false where that is not possible.

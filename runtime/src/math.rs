@@ -18,10 +18,63 @@ pub fn ln<S: Scalar>(x: S) -> S {
     x.ln()
 }
 
-/// Hyperbolic tangent.
+/// Hyperbolic tangent: for `f32` the fast approximation [`tanh_f32`], for
+/// `f64` the exact library function (f64 networks are chosen for precision).
 #[inline(always)]
 pub fn tanh<S: Scalar>(x: S) -> S {
-    x.tanh()
+    x.fast_tanh()
+}
+
+/// `e^y` for `y` in [0, 18] in `f32`: `y = n ln 2 + r` with `|r| <= ln 2 / 2`
+/// (two-part `ln 2` so that `r` is exact), `e^r` by its Taylor series to the
+/// `r^7` term (truncation below 1e-8), and `2^n` placed in the exponent bits.
+/// No branches and no library calls, so loops over it vectorize.
+#[inline(always)]
+fn exp_small_f32(y: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    let n = (y * core::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = (y - n * LN2_HI) - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0
+                    + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+/// Fast `f32` hyperbolic tangent, absolute error below 3e-7 everywhere and
+/// exact sign, zero, saturation and NaN: `1 - 2 / (e^(2|x|) + 1)`, or its
+/// odd Taylor series near 0 where that form would cancel. libm's `tanhf`
+/// costs 11-18 ns a call and dominates small networks; this is a few
+/// multiply-adds that vectorize.
+///
+/// # Example
+/// ```
+/// use chainrule::math::tanh_f32;
+/// assert!((tanh_f32(0.5) - 0.5f32.tanh()).abs() < 3e-7);
+/// assert_eq!(tanh_f32(30.0), 1.0);
+/// assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+/// assert!(tanh_f32(f32::NAN).is_nan());
+/// ```
+#[inline(always)]
+pub fn tanh_f32(x: f32) -> f32 {
+    let a = if x.abs() < 9.0 { x.abs() } else { 9.0 };
+    let e = exp_small_f32(2.0 * a);
+    let far = 1.0 - 2.0 / (e + 1.0);
+    let a2 = a * a;
+    let near = a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0))));
+    // From 9 on, tanh rounds to 1 in f32.
+    let t = if a < 0.125 {
+        near
+    } else if a < 9.0 {
+        far
+    } else {
+        1.0
+    };
+    if x.is_nan() { x } else { t.copysign(x) }
 }
 
 /// Logistic sigmoid `1 / (1 + e^-x)`; saturates to exactly 0 or 1 without NaN.
@@ -120,4 +173,33 @@ pub fn min<S: Scalar>(a: S, b: S) -> S {
 #[inline(always)]
 pub fn step<S: Scalar>(x: S) -> S {
     if x > S::ZERO { S::ONE } else { S::ZERO }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against f64 tanh on a dense grid over [-12, 12], around the branch
+    /// point, and in the saturated tails: absolute error below 3e-7 and the
+    /// relative error small near zero.
+    #[test]
+    fn fast_tanh_error_is_bounded() {
+        let mut worst = 0.0f64;
+        for i in -1_200_000..=1_200_000 {
+            let x = i as f32 * 1e-5;
+            let exact = f64::from(x).tanh();
+            let err = (f64::from(tanh_f32(x)) - exact).abs();
+            worst = worst.max(err);
+            if x != 0.0 && x.abs() < 0.2 {
+                assert!(err / exact.abs() < 1e-6, "relative error at {x}: {err}");
+            }
+        }
+        assert!(worst < 3e-7, "worst absolute error {worst}");
+        for x in [9.0f32, 20.0, 88.0, 1e30, f32::INFINITY] {
+            assert_eq!(tanh_f32(x), 1.0);
+            assert_eq!(tanh_f32(-x), -1.0);
+        }
+        let (below, at) = (tanh_f32(0.124_999_99), tanh_f32(0.125));
+        assert!((below - at).abs() < 1e-7, "the two forms meet at the switch: {below} vs {at}");
+    }
 }

@@ -23,6 +23,9 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// The error function (through `libm`; `std` has none).
     fn erf(self) -> Self;
 
+    /// Hyperbolic tangent as networks compute it: fast for `f32`, exact for `f64`.
+    fn fast_tanh(self) -> Self;
+
     /// Name of the type in safetensors files: `"F32"` or `"F64"`.
     const DTYPE: &'static str;
 
@@ -45,7 +48,7 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
 }
 
 macro_rules! impl_scalar {
-    ($t:ty, $erf:path, $dtype:literal) => {
+    ($t:ty, $erf:path, $tanh:path, $dtype:literal) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -74,6 +77,11 @@ macro_rules! impl_scalar {
                 $erf(self)
             }
 
+            #[inline(always)]
+            fn fast_tanh(self) -> Self {
+                $tanh(self)
+            }
+
             fn of_f64(value: f64) -> Self {
                 value as $t
             }
@@ -89,5 +97,5 @@ macro_rules! impl_scalar {
     };
 }
 
-impl_scalar!(f32, libm::erff, "F32");
-impl_scalar!(f64, libm::erf, "F64");
+impl_scalar!(f32, libm::erff, crate::math::tanh_f32, "F32");
+impl_scalar!(f64, libm::erf, f64::tanh, "F64");

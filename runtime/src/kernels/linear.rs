@@ -4,12 +4,11 @@
 //! Batched forms run on a real GEMM, except for a handful of samples, where
 //! packing operands for a GEMM costs more than it saves: there they are
 //! dot products, scaled row additions and outer products over contiguous
-//! rows. [`linear_1`] is the fixed-size batch-1 inference form on nalgebra's
-//! static views.
+//! rows. [`linear_1`] is the batch-1 inference form, on sizes fixed at
+//! compile time.
 
 use crate::Scalar;
 use crate::kernels::gemm;
-use nalgebra::{SMatrixView, SVectorView, SVectorViewMut};
 
 /// `y[m x n] = x[m x k] * w[n x k]^T`.
 ///
@@ -79,12 +78,11 @@ pub fn linear_back_weight<S: Scalar>(m: usize, k: usize, n: usize, g: &[S], x: &
 /// assert_eq!(y, [1.0, 3.0, 4.0]);
 /// ```
 pub fn linear_1<S: Scalar, const K: usize, const N: usize>(x: &[S; K], w: &[S], y: &mut [S; N]) {
-    // Column j of this column-major K x N view is row j of the row-major
-    // [N, K] weight, so `W x` is the transposed product over contiguous rows.
-    let w = SMatrixView::<S, K, N>::from_slice(&w[..K * N]);
-    let x = SVectorView::<S, K>::from_slice(x);
-    let mut y = SVectorViewMut::<S, N>::from_slice(y);
-    y.gemv_tr(S::ONE, &w, &x, S::ZERO);
+    // Row j of the row-major [N, K] weight is output j's dot product; with
+    // K and N constants the compiler unrolls and vectorizes all of it.
+    for (yj, wj) in y.iter_mut().zip(w[..N * K].chunks_exact(K)) {
+        *yj = dot(x, wj);
+    }
 }
 
 #[cfg(test)]

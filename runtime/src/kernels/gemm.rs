@@ -164,19 +164,39 @@ mod x86 {
     #[inline]
     unsafe fn tile_f32(kc: usize, pa: &[f32], pb: &[f32]) -> [[f32; 16]; 6] {
         assert!(kc <= KC && pa.len() >= kc * 6 && pb.len() >= kc * 16);
-        let mut c = [[_mm256_setzero_ps(); 2]; 6];
+        // Twelve named accumulators, one broadcast of A per row and step:
+        // the register allocation is spelled out rather than hoped for.
+        let z = _mm256_setzero_ps();
+        let (mut c00, mut c01, mut c10, mut c11, mut c20, mut c21) = (z, z, z, z, z, z);
+        let (mut c30, mut c31, mut c40, mut c41, mut c50, mut c51) = (z, z, z, z, z, z);
+        let (a, b) = (pa.as_ptr(), pb.as_ptr());
         for p in 0..kc {
             // SAFETY: in bounds by the assertion; unaligned loads.
             unsafe {
-                let b0 = _mm256_loadu_ps(pb.as_ptr().add(p * 16));
-                let b1 = _mm256_loadu_ps(pb.as_ptr().add(p * 16 + 8));
-                for (i, row) in c.iter_mut().enumerate() {
-                    let a = _mm256_broadcast_ss(&*pa.as_ptr().add(p * 6 + i));
-                    row[0] = _mm256_fmadd_ps(a, b0, row[0]);
-                    row[1] = _mm256_fmadd_ps(a, b1, row[1]);
-                }
+                let b0 = _mm256_loadu_ps(b.add(p * 16));
+                let b1 = _mm256_loadu_ps(b.add(p * 16 + 8));
+                let a_row = a.add(p * 6);
+                let x = _mm256_broadcast_ss(&*a_row);
+                c00 = _mm256_fmadd_ps(x, b0, c00);
+                c01 = _mm256_fmadd_ps(x, b1, c01);
+                let x = _mm256_broadcast_ss(&*a_row.add(1));
+                c10 = _mm256_fmadd_ps(x, b0, c10);
+                c11 = _mm256_fmadd_ps(x, b1, c11);
+                let x = _mm256_broadcast_ss(&*a_row.add(2));
+                c20 = _mm256_fmadd_ps(x, b0, c20);
+                c21 = _mm256_fmadd_ps(x, b1, c21);
+                let x = _mm256_broadcast_ss(&*a_row.add(3));
+                c30 = _mm256_fmadd_ps(x, b0, c30);
+                c31 = _mm256_fmadd_ps(x, b1, c31);
+                let x = _mm256_broadcast_ss(&*a_row.add(4));
+                c40 = _mm256_fmadd_ps(x, b0, c40);
+                c41 = _mm256_fmadd_ps(x, b1, c41);
+                let x = _mm256_broadcast_ss(&*a_row.add(5));
+                c50 = _mm256_fmadd_ps(x, b0, c50);
+                c51 = _mm256_fmadd_ps(x, b1, c51);
             }
         }
+        let c = [[c00, c01], [c10, c11], [c20, c21], [c30, c31], [c40, c41], [c50, c51]];
         let mut out = [[0.0f32; 16]; 6];
         for (o, row) in out.iter_mut().zip(&c) {
             // SAFETY: each row of `out` holds 16 floats.

@@ -61,7 +61,15 @@ fn w1() {
     assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5), "W1 reference disagrees: {a:?} vs {b:?}");
 }
 
+/// Resident memory of this process in bytes (Linux), for the W2 memory line.
+fn resident_bytes() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse::<f64>().ok().map(|kb| kb * 1024.0)
+}
+
 fn w2(batch: usize, name: &str) {
+    let before = resident_bytes();
     let mut net = W2::new(3);
     let inputs: Vec<[f32; 784]> =
         values(784 * batch, 4).chunks_exact(784).map(|c| c.try_into().unwrap()).collect();
@@ -74,6 +82,14 @@ fn w2(batch: usize, name: &str) {
         sgd.step(net.params_mut(), &grad).unwrap();
     });
     report(name, "chainrule", "samples_per_s", &s, |v| 1.0 / v);
+    if let (Some(before), Some(after)) = (before, resident_bytes()) {
+        // What training needs at the least: parameters, gradients, optimizer
+        // state (none for SGD) and one batch of inputs and activations.
+        let activations = batch * (784 + 128 + 128 + 10 + 10 + 10);
+        let needed = (4 * (2 * W2::PARAM_LEN + activations)) as f64;
+        let ratio = (after - before) / needed;
+        println!("{name} chainrule memory_vs_needed {ratio:.4} {ratio:.4} {ratio:.4}");
+    }
     if batch > 1 {
         // Useful FLOPs of one step: both forward products, both weight
         // gradients, and the input gradient of the second layer only.

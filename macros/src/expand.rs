@@ -70,3 +70,35 @@ mod tests {
         assert!(out.contains("compile_error"));
     }
 }
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// Compile cost of a 10-layer network's expansion (parse, check, two
+    /// lowerings, differentiation, four simplified functions, emission).
+    /// Run with `cargo test --release -p chainrule-macros expansion_time -- --ignored --nocapture`;
+    /// ignored by default because a timing is not a pass/fail property.
+    #[test]
+    #[ignore]
+    fn expansion_time() {
+        let tokens = quote! {
+            pub struct Deep {
+                input: [64],
+                layers: [
+                    dense(128), relu, dense(128), tanh, batch_norm, dropout(0.1),
+                    residual[dense(128), gelu, dense(128)], dense(64), sigmoid, dense(10),
+                ],
+                loss: softmax_cross_entropy,
+                regularizer: l2(1e-4),
+            }
+        };
+        let runs = 20;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(expand(tokens.clone()));
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+        println!("expansion of a 10-layer network: {ms:.2} ms");
+    }
+}

@@ -35,14 +35,18 @@ fn exp_small_f32(y: f32) -> f32 {
     const LN2_LO: f32 = 1.428_606_8e-6;
     // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
     const ROUND: f32 = 12_582_912.0;
-    let n = (y * core::f32::consts::LOG2_E + ROUND) - ROUND;
+    let shifted = y * core::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
     let r = (y - n * LN2_HI) - n * LN2_LO;
+    // `shifted` holds n in its low mantissa bits: the exponent of 2^n comes
+    // from integer operations, with no float-to-int conversion in the loop.
+    let two_to_n = f32::from_bits((shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127)) << 23);
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    p * two_to_n
 }
 
 /// Fast `f32` hyperbolic tangent, absolute error below 3e-7 everywhere and

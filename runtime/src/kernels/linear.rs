@@ -77,12 +77,25 @@ pub fn linear_back_weight<S: Scalar>(m: usize, k: usize, n: usize, g: &[S], x: &
 /// chainrule::kernels::linear_1::<f32, 2, 3>(&[1.0, 2.0], &w, &mut y);
 /// assert_eq!(y, [1.0, 3.0, 4.0]);
 /// ```
+#[inline]
 pub fn linear_1<S: Scalar, const K: usize, const N: usize>(x: &[S; K], w: &[S], y: &mut [S; N]) {
-    // Row j of the row-major [N, K] weight is output j's dot product; with
-    // K and N constants the compiler unrolls and vectorizes all of it.
-    for (yj, wj) in y.iter_mut().zip(w[..N * K].chunks_exact(K)) {
-        *yj = dot(x, wj);
+    // Row j of the row-major [N, K] weight is output j's dot product. As
+    // fixed-size rows every length is a constant, so the compiler unrolls
+    // and vectorizes without bounds checks.
+    let (rows, _) = w[..N * K].as_chunks::<K>();
+    for (yj, wj) in y.iter_mut().zip(rows) {
+        *yj = dot_fixed(x, wj);
     }
+}
+
+/// [`dot`] on arrays: eight partial sums over a constant length.
+#[inline(always)]
+fn dot_fixed<S: Scalar, const K: usize>(a: &[S; K], b: &[S; K]) -> S {
+    let mut partial = [S::ZERO; 8];
+    for i in 0..K {
+        partial[i % 8] += a[i] * b[i];
+    }
+    partial.iter().fold(S::ZERO, |s, &p| s + p)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! w = w - lr_t * g / (sqrt(s) + eps)
 //! ```
 
-use super::{Optimizer, buffer, check_lengths, restore};
+use super::{Optimizer, buffer, check_lengths};
 use crate::{Result, Scalar};
 
 /// AdaGrad; defaults as PyTorch: `lr = 0.01`, `lr_decay = 0`,
@@ -91,29 +91,5 @@ impl<S: Scalar> Optimizer<S> for AdaGrad<S> {
         Ok(())
     }
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn state(&self) -> (u64, Vec<&[S]>) {
-        (self.steps, if self.sum.is_empty() { vec![] } else { vec![&self.sum] })
-    }
-
-    fn set_state(&mut self, steps: u64, buffers: &[&[S]]) -> Result<()> {
-        if buffers.is_empty() {
-            self.sum.clear();
-        } else {
-            restore(&mut [&mut self.sum], buffers)?;
-        }
-        self.steps = steps;
-        Ok(())
-    }
+    shared_methods!(sum);
 }

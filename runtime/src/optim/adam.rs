@@ -8,7 +8,7 @@
 //! w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 //! ```
 
-use super::{Optimizer, buffer, check_lengths, restore};
+use super::{Optimizer, buffer, check_lengths};
 use crate::{Result, Scalar};
 
 /// Adam (coupled weight decay) or AdamW (decoupled). Defaults as PyTorch:
@@ -117,27 +117,7 @@ impl<S: Scalar> Optimizer<S> for Adam<S> {
         Ok(())
     }
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn state(&self) -> (u64, Vec<&[S]>) {
-        (self.steps, vec![&self.m, &self.v])
-    }
-
-    fn set_state(&mut self, steps: u64, buffers: &[&[S]]) -> Result<()> {
-        restore(&mut [&mut self.m, &mut self.v], buffers)?;
-        self.steps = steps;
-        Ok(())
-    }
+    shared_methods!(m, v);
 }
 
 /// The per-step constants of the update.

@@ -6,6 +6,35 @@
 //! State buffers are allocated, and written, on the first step; later steps
 //! allocate nothing.
 
+/// The [`Optimizer`] methods every rule implements alike, for a struct with
+/// `lr` and `steps` fields and the listed per-parameter buffers, which
+/// checkpoints save and restore in this order.
+macro_rules! shared_methods {
+    ($($buffer:ident),+) => {
+        fn learning_rate(&self) -> f64 {
+            self.lr
+        }
+
+        fn set_learning_rate(&mut self, lr: f64) {
+            self.lr = lr;
+        }
+
+        fn steps(&self) -> u64 {
+            self.steps
+        }
+
+        fn state(&self) -> (u64, Vec<&[S]>) {
+            (self.steps, vec![$(&self.$buffer),+])
+        }
+
+        fn set_state(&mut self, steps: u64, buffers: &[&[S]]) -> Result<()> {
+            super::restore(&mut [$(&mut self.$buffer),+], buffers)?;
+            self.steps = steps;
+            Ok(())
+        }
+    };
+}
+
 mod adagrad;
 mod adam;
 mod rmsprop;

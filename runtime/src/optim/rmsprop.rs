@@ -8,7 +8,7 @@
 //! w = w - lr * g / d,  or, with momentum: b = momentum * b + g / d,  w = w - lr * b
 //! ```
 
-use super::{Optimizer, buffer, check_lengths, restore};
+use super::{Optimizer, buffer, check_lengths};
 use crate::{Result, Scalar};
 
 /// RMSProp; defaults as PyTorch: `lr = 0.01`, `alpha = 0.99`, `eps = 1e-8`,
@@ -122,25 +122,5 @@ impl<S: Scalar> Optimizer<S> for RmsProp<S> {
         Ok(())
     }
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn state(&self) -> (u64, Vec<&[S]>) {
-        (self.steps, vec![&self.square_avg, &self.grad_avg, &self.velocity])
-    }
-
-    fn set_state(&mut self, steps: u64, buffers: &[&[S]]) -> Result<()> {
-        restore(&mut [&mut self.square_avg, &mut self.grad_avg, &mut self.velocity], buffers)?;
-        self.steps = steps;
-        Ok(())
-    }
+    shared_methods!(square_avg, grad_avg, velocity);
 }

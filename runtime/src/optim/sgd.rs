@@ -9,7 +9,7 @@
 //! w = w - lr * g
 //! ```
 
-use super::{Optimizer, buffer, check_lengths, invalid, restore};
+use super::{Optimizer, buffer, check_lengths, invalid};
 use crate::{Result, Scalar};
 
 /// SGD; defaults: no momentum, no dampening, no weight decay.
@@ -106,29 +106,5 @@ impl<S: Scalar> Optimizer<S> for Sgd<S> {
         Ok(())
     }
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    fn state(&self) -> (u64, Vec<&[S]>) {
-        (self.steps, if self.velocity.is_empty() { vec![] } else { vec![&self.velocity] })
-    }
-
-    fn set_state(&mut self, steps: u64, buffers: &[&[S]]) -> Result<()> {
-        if buffers.is_empty() {
-            self.velocity.clear();
-        } else {
-            restore(&mut [&mut self.velocity], buffers)?;
-        }
-        self.steps = steps;
-        Ok(())
-    }
+    shared_methods!(velocity);
 }

@@ -45,6 +45,10 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// The multiply behind [`crate::kernels::gemm`], on validated arguments.
     #[doc(hidden)]
     fn gemm(problem: &crate::kernels::gemm::Problem<'_, Self>);
+
+    /// `y = x w^T` without packing where a kernel exists; false otherwise.
+    #[doc(hidden)]
+    fn dot_rows(m: usize, k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
 }
 
 macro_rules! impl_scalar {
@@ -92,6 +96,10 @@ macro_rules! impl_scalar {
 
             fn gemm(problem: &crate::kernels::gemm::Problem<'_, Self>) {
                 <Self as crate::kernels::gemm::GemmScalar>::dispatch(problem);
+            }
+
+            fn dot_rows(m: usize, k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool {
+                <Self as crate::kernels::gemm::GemmScalar>::dot_rows(m, k, n, x, w, y)
             }
         }
     };

@@ -36,6 +36,12 @@ pub(crate) trait GemmScalar: Scalar {
 
     /// The multiply on validated arguments.
     fn dispatch(p: &Problem<'_, Self>);
+
+    /// `y[m x n] = x[m x k] * w[n x k]^T` without packing, when this type
+    /// and CPU have a kernel for it; false leaves `y` untouched.
+    fn dot_rows(_m: usize, _k: usize, _n: usize, _x: &[Self], _w: &[Self], _y: &mut [Self]) -> bool {
+        false
+    }
 }
 
 /// A validated multiply: dimensions, operands with their strides, scalars.
@@ -95,6 +101,18 @@ impl GemmScalar for f32 {
             }
             run::<f32, 6, 16>(p, pack, microkernel::<f32, 6, 16>);
         });
+    }
+
+    fn dot_rows(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], y: &mut [f32]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if fast_path_available() && m > 0 && n > 0 && k >= 8 {
+            assert!(x.len() >= m * k && w.len() >= n * k && y.len() >= m * n, "dot_rows: operand too short");
+            // SAFETY: the CPU supports AVX2 and FMA; lengths checked above.
+            unsafe { x86::dot_rows_f32(m, k, n, x, w, y) };
+            return true;
+        }
+        let _ = (m, k, n, x, w, y);
+        false
     }
 }
 
@@ -156,6 +174,51 @@ mod x86 {
             // SAFETY: as above.
             unsafe { tile_f64(kc, a, b) }
         });
+    }
+
+    /// `y = x w^T` by dot products along the contiguous rows of both: a
+    /// tile of 3 rows of `x` by 4 rows of `w` keeps twelve 8-lane partial
+    /// sums in registers and reduces them at the end. Edge tiles repeat the
+    /// last row and write only the valid results.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot_rows_f32(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], y: &mut [f32]) {
+        let k8 = k - k % 8;
+        for i in (0..m).step_by(3) {
+            let xr: [&[f32]; 3] = core::array::from_fn(|a| &x[(i + a).min(m - 1) * k..][..k]);
+            for j in (0..n).step_by(4) {
+                let wr: [&[f32]; 4] = core::array::from_fn(|b| &w[(j + b).min(n - 1) * k..][..k]);
+                let mut acc = [[_mm256_setzero_ps(); 4]; 3];
+                for p in (0..k8).step_by(8) {
+                    // SAFETY: p + 8 <= k8 <= k, the length of every row slice.
+                    unsafe {
+                        let xv: [__m256; 3] =
+                            core::array::from_fn(|a| _mm256_loadu_ps(xr[a].as_ptr().add(p)));
+                        for b in 0..4 {
+                            let wv = _mm256_loadu_ps(wr[b].as_ptr().add(p));
+                            for a in 0..3 {
+                                acc[a][b] = _mm256_fmadd_ps(xv[a], wv, acc[a][b]);
+                            }
+                        }
+                    }
+                }
+                for a in 0..3.min(m - i) {
+                    for b in 0..4.min(n - j) {
+                        let tail: f32 = (k8..k).map(|p| xr[a][p] * wr[b][p]).sum();
+                        // SAFETY: this function is compiled for AVX2.
+                        y[(i + a) * n + j + b] = unsafe { hsum(acc[a][b]) } + tail;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sum of the eight lanes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn hsum(v: __m256) -> f32 {
+        let quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+        let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+        _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps::<1>(pair, pair)))
     }
 
     /// 6 x 16 f32 accumulators in twelve registers; each step broadcasts

@@ -625,6 +625,31 @@ mod tests {
         }
     }
 
+    /// A given transposed (columns contiguous) and B row-major: the layout
+    /// of a weight gradient.
+    #[test]
+    fn transposed_a_matches_the_definition() {
+        for &(m, k, n) in &[(128usize, 32usize, 784usize), (13, 7, 37), (6, 256, 16), (7, 300, 20), (1, 1, 1)]
+        {
+            let (a, b) = (values(m * k, 7), values(k * n, 8));
+            // a_t holds A column by column: A(i, p) = a_t[p * m + i].
+            let a_t: Vec<f64> = (0..k * m).map(|idx| a[(idx % m) * k + idx / m]).collect();
+            let expected = naive(m, k, n, (&a, k, 1), (&b, n, 1));
+            let (a32, b32): (Vec<f32>, Vec<f32>) =
+                (a_t.iter().map(|&v| v as f32).collect(), b.iter().map(|&v| v as f32).collect());
+            let mut c = vec![f32::NAN; m * n];
+            gemm(m, k, n, 1.0, (&a32, 1, m), (&b32, n, 1), 0.0, (&mut c, n, 1));
+            for (x, y) in c.iter().zip(&expected) {
+                assert!((f64::from(*x) - y).abs() < 1e-4 * (k as f64).sqrt(), "{m}x{k}x{n}: {x} vs {y}");
+            }
+            let mut c64 = expected.clone();
+            gemm(m, k, n, 1.0, (&a_t, 1, m), (&b, n, 1), 1.0, (&mut c64, n, 1));
+            for (x, y) in c64.iter().zip(&expected) {
+                assert!((x - 2.0 * y).abs() < 1e-10 * k as f64);
+            }
+        }
+    }
+
     #[test]
     fn an_empty_inner_dimension_scales_c() {
         let mut c = [1.0f32, 2.0];

@@ -164,6 +164,8 @@ fn main() {
     }
     if run("W2") {
         w2(32, "W2");
+    }
+    if run("W2b") {
         w2(1, "W2b");
     }
     if run("SGEMM") {

@@ -35,6 +35,7 @@
 pub mod data;
 mod error;
 pub mod init;
+pub mod isa;
 pub mod kernels;
 pub mod math;
 pub mod metrics;
@@ -56,7 +57,7 @@ pub use workspace::Workspace;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::init::init_params;
-    pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Scalar, Workspace, kernels, math};
+    pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Scalar, Workspace, isa, kernels, math};
     pub use core::result::Result::{Err, Ok};
 
     /// Splits `buf` into consecutive disjoint slices of the given lengths,

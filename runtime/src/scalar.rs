@@ -49,6 +49,10 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// `y = x w^T` without packing where a kernel exists; false otherwise.
     #[doc(hidden)]
     fn dot_rows(m: usize, k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
+
+    /// `y = w x` for one sample where a kernel exists; false otherwise.
+    #[doc(hidden)]
+    fn matvec(k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
 }
 
 macro_rules! impl_scalar {
@@ -100,6 +104,11 @@ macro_rules! impl_scalar {
 
             fn dot_rows(m: usize, k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool {
                 <Self as crate::kernels::gemm::GemmScalar>::dot_rows(m, k, n, x, w, y)
+            }
+
+            #[inline(always)]
+            fn matvec(k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool {
+                <Self as crate::kernels::gemm::GemmScalar>::matvec(k, n, x, w, y)
             }
         }
     };

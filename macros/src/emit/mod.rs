@@ -159,7 +159,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
                     let __params: &[#s] = &self.params[..];
                     let __state: &[#s] = &self.state[..];
-                    #predict
+                    #rt::isa::with_fast_path(#[inline(always)] || { #predict })
                 }
 
                 fn predict_batch(

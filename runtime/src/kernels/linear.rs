@@ -8,8 +8,8 @@
 //! products along the rows of both operands (f32). [`linear_1`] is the batch-1 inference form, on sizes fixed at
 //! compile time.
 
-use crate::Scalar;
 use crate::kernels::gemm;
+use crate::{Scalar, isa};
 
 /// `y[m x n] = x[m x k] * w[n x k]^T`.
 ///
@@ -22,19 +22,27 @@ use crate::kernels::gemm;
 /// assert_eq!(y, [1.0, 3.0, 4.0]);
 /// ```
 pub fn linear<S: Scalar>(m: usize, k: usize, n: usize, x: &[S], w: &[S], y: &mut [S]) {
+    if m == 1 && S::matvec(k, n, x, w, y) {
+        return;
+    }
+    // Up to a few dozen samples, dot products along contiguous rows beat
+    // packing the whole weight matrix for a GEMM.
+    if m <= 64 && S::dot_rows(m, k, n, x, w, y) {
+        return;
+    }
     if m > FEW {
-        // Up to a few dozen samples, dot products along contiguous rows beat
-        // packing the whole weight matrix for a GEMM.
-        if m <= 64 && S::dot_rows(m, k, n, x, w, y) {
-            return;
-        }
         return gemm(m, k, n, S::ONE, (x, k, 1), (w, 1, k), S::ZERO, (y, n, 1));
     }
-    for (xr, yr) in x[..m * k].chunks_exact(k).zip(y[..m * n].chunks_exact_mut(n)) {
-        for (yj, wj) in yr.iter_mut().zip(w[..n * k].chunks_exact(k)) {
-            *yj = dot(xr, wj);
-        }
-    }
+    isa::with_fast_path(
+        #[inline(always)]
+        || {
+            for (xr, yr) in x[..m * k].chunks_exact(k).zip(y[..m * n].chunks_exact_mut(n)) {
+                for (yj, wj) in yr.iter_mut().zip(w[..n * k].chunks_exact(k)) {
+                    *yj = dot(xr, wj);
+                }
+            }
+        },
+    )
 }
 
 /// Up to this many samples, products skip the GEMM.
@@ -60,18 +68,43 @@ pub fn linear_back_data<S: Scalar>(m: usize, k: usize, n: usize, g: &[S], w: &[S
     if m > FEW {
         return gemm(m, n, k, S::ONE, (g, n, 1), (w, k, 1), S::ZERO, (dx, k, 1));
     }
-    for (gr, dr) in g[..m * n].chunks_exact(n).zip(dx[..m * k].chunks_exact_mut(k)) {
-        dr.fill(S::ZERO);
-        for (&gj, wj) in gr.iter().zip(w[..n * k].chunks_exact(k)) {
-            dr.iter_mut().zip(wj).for_each(|(d, &wv)| *d += gj * wv);
-        }
-    }
+    isa::with_fast_path(
+        #[inline(always)]
+        || {
+            for (gr, dr) in g[..m * n].chunks_exact(n).zip(dx[..m * k].chunks_exact_mut(k)) {
+                dr.fill(S::ZERO);
+                for (&gj, wj) in gr.iter().zip(w[..n * k].chunks_exact(k)) {
+                    dr.iter_mut().zip(wj).for_each(|(d, &wv)| *d += gj * wv);
+                }
+            }
+        },
+    )
 }
 
 /// Gradient of [`linear`] with respect to the weight: `dw[n x k] = g[m x n]^T * x[m x k]`,
 /// summed over the batch.
 pub fn linear_back_weight<S: Scalar>(m: usize, k: usize, n: usize, g: &[S], x: &[S], dw: &mut [S]) {
-    gemm(n, m, k, S::ONE, (g, 1, n), (x, k, 1), S::ZERO, (dw, k, 1));
+    if m > FEW {
+        return gemm(n, m, k, S::ONE, (g, 1, n), (x, k, 1), S::ZERO, (dw, k, 1));
+    }
+    // A sum of m outer products: row j of dw is a combination of the rows
+    // of x, written in one pass (a GEMM with a shared dimension this short
+    // would spend its time packing).
+    let (g, x) = (&g[..m * n], &x[..m * k]);
+    isa::with_fast_path(
+        #[inline(always)]
+        || {
+            for (j, dr) in dw[..n * k].chunks_exact_mut(k).enumerate() {
+                // The first product is written, not added: no pass to zero.
+                let (g0, x0) = (g[j], &x[..k]);
+                dr.iter_mut().zip(x0).for_each(|(d, &xv)| *d = g0 * xv);
+                for (gr, xr) in g.chunks_exact(n).zip(x.chunks_exact(k)).skip(1) {
+                    let gj = gr[j];
+                    dr.iter_mut().zip(xr).for_each(|(d, &xv)| *d += gj * xv);
+                }
+            }
+        },
+    )
 }
 
 /// Batch-1 [`linear`] with sizes fixed at compile time: `y = W x`.
@@ -88,6 +121,9 @@ pub fn linear_1<S: Scalar, const K: usize, const N: usize>(x: &[S; K], w: &[S], 
     // Row j of the row-major [N, K] weight is output j's dot product. As
     // fixed-size rows every length is a constant, so the compiler unrolls
     // and vectorizes without bounds checks.
+    if S::matvec(K, N, x, w, y) {
+        return;
+    }
     let (rows, _) = w[..N * K].as_chunks::<K>();
     for (yj, wj) in y.iter_mut().zip(rows) {
         *yj = dot_fixed(x, wj);

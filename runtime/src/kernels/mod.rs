@@ -15,8 +15,9 @@ mod pick;
 mod reduce;
 mod softmax;
 
+pub use crate::isa::fast_path_available;
 pub use dropout::{dropout_mask, next_u64};
-pub use gemm::{fast_path_available, gemm};
+pub use gemm::gemm;
 pub use linear::{linear, linear_1, linear_back_data, linear_back_weight};
 pub use log_softmax::{log_softmax, log_softmax_back};
 pub use loss::{cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back};

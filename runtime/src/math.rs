@@ -48,16 +48,10 @@ pub fn tanh<S: Scalar>(x: S) -> S {
 #[inline(always)]
 pub fn tanh_f32(x: f32) -> f32 {
     const P: [f32; 6] =
-        [1.381_811_2e-1, 4.046_040_3e-3, 3.195_838_9e-5, 4.268_418_2e-8, -2.801_129_7e-11, 2.114_662_2e-14];
-    const Q: [f32; 4] = [4.715_144_4e-1, 2.788_420_6e-2, 4.263_435e-4, 1.591_265_2e-6];
-    // Comparisons with NaN are false, so NaN passes through the clamp.
-    let c = if x < -9.0 {
-        -9.0
-    } else if x > 9.0 {
-        9.0
-    } else {
-        x
-    };
+        [1.381_811_2e-1, 4.046_04e-3, 3.195_839e-5, 4.268_418e-8, -2.801_129_6e-11, 2.114_662_1e-14];
+    const Q: [f32; 4] = [4.715_144_3e-1, 2.788_420_6e-2, 4.263_435e-4, 1.591_265_2e-6];
+    // `clamp` lets NaN through.
+    let c = x.clamp(-9.0, 9.0);
     let u = c * c;
     let p = 1.0 + u * (P[0] + u * (P[1] + u * (P[2] + u * (P[3] + u * (P[4] + u * P[5])))));
     let q = 1.0 + u * (Q[0] + u * (Q[1] + u * (Q[2] + u * Q[3])));

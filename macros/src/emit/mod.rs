@@ -173,7 +173,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                     let __state: &[#s] = &self.state[..];
                     let __inputs: &[#s] = inputs.as_flattened();
                     let __out: &mut [#s] = outputs.as_flattened_mut();
-                    #predict_batch;
+                    #rt::isa::with_fast_path(#[inline(always)] || { #predict_batch; });
                     #rt::Ok(())
                 }
 
@@ -188,7 +188,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                     let __params: &[#s] = &self.params[..];
                     let __state: &[#s] = &self.state[..];
                     let __inputs: &[#s] = inputs.as_flattened();
-                    #rt::Ok({ #loss })
+                    #rt::Ok(#rt::isa::with_fast_path(#[inline(always)] || { #loss }))
                 }
 
                 fn loss_and_grad(
@@ -206,7 +206,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                     let __params: &[#s] = &self.params[..];
                     let __state: &mut [#s] = &mut self.state[..];
                     let __inputs: &[#s] = inputs.as_flattened();
-                    #rt::Ok({ #loss_and_grad })
+                    #rt::Ok(#rt::isa::with_fast_path(#[inline(always)] || { #loss_and_grad }))
                 }
             }
         };

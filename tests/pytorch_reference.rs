@@ -58,9 +58,9 @@ impl FromJson for usize {
     }
 }
 
-fn check<N>(case: &Case)
+fn check<N, const I: usize>(case: &Case)
 where
-    N: Network<Scalar = f64, Input = [f64; 3]>,
+    N: Network<Scalar = f64, Input = [f64; I]>,
     N::Target: FromJson,
     N: FromParams,
 {
@@ -68,7 +68,7 @@ where
     let torch_names: Vec<String> = case.param_names.iter().map(|n| format!("layers.{n}")).collect();
     assert_eq!(names, torch_names, "{}: parameter names", case.name);
     let mut net = N::build(&case.params);
-    let inputs: Vec<[f64; 3]> = case.inputs.iter().map(|x| x.clone().try_into().unwrap()).collect();
+    let inputs: Vec<[f64; I]> = case.inputs.iter().map(|x| x.clone().try_into().unwrap()).collect();
     let targets: Vec<N::Target> = case.targets.as_array().unwrap().iter().map(N::Target::from_json).collect();
     let mut ws = Workspace::new();
     // One training-mode evaluation, as the fixture script does...
@@ -107,8 +107,11 @@ trait FromParams {
 
 macro_rules! reference {
     ($name:ident { $($body:tt)* }) => {
+        reference!($name [3] { $($body)* });
+    };
+    ($name:ident [$($dim:literal),+] { $($body:tt)* }) => {
         chainrule::network! {
-            struct $name { input: [3], $($body)*, scalar: f64 }
+            struct $name { input: [$($dim),+], $($body)*, scalar: f64 }
         }
         impl FromParams for $name {
             fn build(params: &[f64]) -> Self {
@@ -173,42 +176,95 @@ reference!(SoftmaxCeProbabilities {
 });
 reference!(L2Biases { layers: [dense(4), tanh, dense(2)], loss: mse, regularizer: l2(0.1, biases = true) });
 
+reference!(Conv2dPadding [2, 6, 6] {
+    layers: [conv2d(3, kernel = 3, padding = 1), tanh, max_pool2d(2), flatten, dense(2)],
+    loss: mse
+});
+reference!(Conv2dStrideDilation [2, 9, 8] {
+    layers: [
+        conv2d(4, kernel = (3, 2), stride = (2, 1), padding = (1, 2), dilation = (2, 1)),
+        sigmoid,
+        avg_pool2d(2, 1),
+        global_avg_pool,
+        dense(2),
+    ],
+    loss: mse
+});
+reference!(Conv2dSameEvenKernel [1, 5, 6] {
+    layers: [conv2d(3, kernel = (4, 2), padding = same), relu, max_pool2d((2, 3), (1, 2)), flatten, dense(4)],
+    loss: softmax_cross_entropy
+});
+reference!(Conv1d [2, 12] {
+    layers: [
+        conv1d(3, kernel = 4, padding = same),
+        relu,
+        conv1d(4, kernel = 3, stride = 2, dilation = 2),
+        max_pool1d(2),
+        avg_pool1d(2, 1),
+        flatten,
+        dense(2),
+    ],
+    loss: mse
+});
+reference!(BatchNorm2d [3, 4, 5] {
+    layers: [
+        conv2d(4, kernel = 1),
+        batch_norm,
+        tanh,
+        conv2d(2, kernel = 3, padding = same),
+        batch_norm(momentum = 0.2),
+        flatten,
+        dense(2),
+    ],
+    loss: mse
+});
+reference!(BatchNorm1dChannels [3, 7] {
+    layers: [conv1d(4, kernel = 3), batch_norm, relu, global_avg_pool, dense(2)],
+    loss: mse
+});
+
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 30);
+    assert_eq!(cases.len(), 36);
     for case in &cases {
         match case.name.as_str() {
-            "sigmoid" => check::<Sigmoid>(case),
-            "tanh" => check::<Tanh>(case),
-            "relu" => check::<Relu>(case),
-            "leaky_relu" => check::<LeakyRelu>(case),
-            "elu" => check::<Elu>(case),
-            "softplus" => check::<Softplus>(case),
-            "gelu" => check::<Gelu>(case),
-            "gelu_tanh" => check::<GeluTanh>(case),
-            "swish" => check::<Swish>(case),
-            "identity" => check::<Identity>(case),
-            "softmax_layer" => check::<SoftmaxLayer>(case),
-            "mse" => check::<Mse>(case),
-            "mae" => check::<Mae>(case),
-            "huber" => check::<Huber>(case),
-            "binary_cross_entropy" => check::<Bce>(case),
-            "binary_cross_entropy_with_logits" => check::<BceLogits>(case),
-            "hinge" => check::<Hinge>(case),
-            "softmax_cross_entropy" => check::<SoftmaxCe>(case),
-            "l1_l2" => check::<L1L2>(case),
-            "l2_biases" => check::<L2Biases>(case),
-            "custom_activation" => check::<CustomActivation>(case),
-            "custom_loss" => check::<CustomLoss>(case),
-            "log_softmax_layer" => check::<LogSoftmaxLayer>(case),
-            "residual" => check::<Residual>(case),
-            "dropout" => check::<Dropout>(case),
-            "batch_norm" => check::<BatchNorm>(case),
-            "batch_norm_momentum" => check::<BatchNormMomentum>(case),
-            "nll" => check::<Nll>(case),
-            "multiclass_hinge" => check::<MulticlassHinge>(case),
-            "softmax_cross_entropy_probabilities" => check::<SoftmaxCeProbabilities>(case),
+            "sigmoid" => check::<Sigmoid, _>(case),
+            "tanh" => check::<Tanh, _>(case),
+            "relu" => check::<Relu, _>(case),
+            "leaky_relu" => check::<LeakyRelu, _>(case),
+            "elu" => check::<Elu, _>(case),
+            "softplus" => check::<Softplus, _>(case),
+            "gelu" => check::<Gelu, _>(case),
+            "gelu_tanh" => check::<GeluTanh, _>(case),
+            "swish" => check::<Swish, _>(case),
+            "identity" => check::<Identity, _>(case),
+            "softmax_layer" => check::<SoftmaxLayer, _>(case),
+            "mse" => check::<Mse, _>(case),
+            "mae" => check::<Mae, _>(case),
+            "huber" => check::<Huber, _>(case),
+            "binary_cross_entropy" => check::<Bce, _>(case),
+            "binary_cross_entropy_with_logits" => check::<BceLogits, _>(case),
+            "hinge" => check::<Hinge, _>(case),
+            "softmax_cross_entropy" => check::<SoftmaxCe, _>(case),
+            "l1_l2" => check::<L1L2, _>(case),
+            "l2_biases" => check::<L2Biases, _>(case),
+            "custom_activation" => check::<CustomActivation, _>(case),
+            "custom_loss" => check::<CustomLoss, _>(case),
+            "log_softmax_layer" => check::<LogSoftmaxLayer, _>(case),
+            "residual" => check::<Residual, _>(case),
+            "dropout" => check::<Dropout, _>(case),
+            "batch_norm" => check::<BatchNorm, _>(case),
+            "batch_norm_momentum" => check::<BatchNormMomentum, _>(case),
+            "nll" => check::<Nll, _>(case),
+            "multiclass_hinge" => check::<MulticlassHinge, _>(case),
+            "softmax_cross_entropy_probabilities" => check::<SoftmaxCeProbabilities, _>(case),
+            "conv2d_padding" => check::<Conv2dPadding, _>(case),
+            "conv2d_stride_dilation" => check::<Conv2dStrideDilation, _>(case),
+            "conv2d_same_even_kernel" => check::<Conv2dSameEvenKernel, _>(case),
+            "conv1d" => check::<Conv1d, _>(case),
+            "batch_norm2d" => check::<BatchNorm2d, _>(case),
+            "batch_norm1d_channels" => check::<BatchNorm1dChannels, _>(case),
             other => panic!("no network for fixture case `{other}`"),
         }
     }

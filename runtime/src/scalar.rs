@@ -53,6 +53,10 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// `y = w x` for one sample where a kernel exists; false otherwise.
     #[doc(hidden)]
     fn matvec(k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
+
+    /// Runs `f` on this thread's scratch buffer of at least `len` elements.
+    #[doc(hidden)]
+    fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
 }
 
 macro_rules! impl_scalar {
@@ -104,6 +108,10 @@ macro_rules! impl_scalar {
 
             fn dot_rows(m: usize, k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool {
                 <Self as crate::kernels::gemm::GemmScalar>::dot_rows(m, k, n, x, w, y)
+            }
+
+            fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
+                <Self as crate::kernels::gemm::GemmScalar>::with_scratch(len, f)
             }
 
             #[inline(always)]

@@ -1,10 +1,13 @@
 //! `batch_norm`, or `batch_norm(momentum = 0.1, eps = 1e-5)`: batch
-//! normalization of dense features, as PyTorch's `BatchNorm1d`.
+//! normalization, as PyTorch's `BatchNorm1d` on flat features and
+//! `[channels, length]` values, and `BatchNorm2d` on images.
 //!
-//! Shape rule: a flat input, unchanged. Parameters: `<path>.weight`
-//! (the scale, ones) and `<path>.bias` (the shift, zeros). State, saved
-//! with the weights and never trained: `<path>.running_mean` (zeros) and
-//! `<path>.running_var` (ones).
+//! Shape rule: any input, unchanged. A flat input of `n` features has `n`
+//! statistics, each over the batch; a `[channels, ..]` input has one per
+//! channel, over the batch and every position of the channel. Parameters:
+//! `<path>.weight` (the scale, ones) and `<path>.bias` (the shift, zeros).
+//! State, saved with the weights and never trained: `<path>.running_mean`
+//! (zeros) and `<path>.running_var` (ones).
 //!
 //! Training normalizes with the batch's own statistics,
 //! `(x - mean) / sqrt(var + eps) * weight + bias` with the biased variance,
@@ -19,7 +22,6 @@ use crate::args;
 use crate::errors::Errors;
 use crate::ir::expr::{Expr, Unary, add, c, div, mul, powi, sub, unary, var};
 use crate::ir::{Graph, Init, NodeId, Role, Shape};
-use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
 use proc_macro2::Span;
@@ -64,12 +66,9 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Opt
         }
     }
     if let Some(dims) = input
-        && dims.len() != 1
+        && dims.is_empty()
     {
-        errors.push(
-            call.site(),
-            format!("`{}` expects a flat input but receives {}", call.display(), show_shape(dims)),
-        );
+        errors.push(call.site(), format!("`{}` needs features to normalize", call.display()));
     }
     ok.then_some(bn)
 }
@@ -77,7 +76,10 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Opt
 impl BatchNorm {
     pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, training: bool) -> NodeId {
         let shape = g.shape(x).clone();
-        let dims = shape.dims.clone();
+        // Flat features are their own statistics; otherwise, channels.
+        let flat = shape.dims.len() == 1;
+        let dims = if flat { shape.dims.clone() } else { vec![shape.dims[0]] };
+        let per_sample = shape.len() / dims[0];
         let weight = g.param(format!("{prefix}.weight"), &dims, Role::Scale, Init::Ones, span);
         let bias = g.param(format!("{prefix}.bias"), &dims, Role::Bias, Init::Zeros, span);
         let running_mean = g.state(format!("{prefix}.running_mean"), &dims, Init::Zeros);
@@ -89,16 +91,17 @@ impl BatchNorm {
         if !training {
             return ops::map::map(g, normalize, vec![x, running_mean, running_var, weight, bias], shape);
         }
-        let per_feature = Shape::fixed(&dims);
+        let statistic = Shape::fixed(&dims);
+        let count = mul(Expr::Batch, c(per_sample as f64));
         let batch_mean = |g: &mut Graph, v: NodeId| {
-            let total = ops::reduce::sum_batch(g, v);
-            ops::map::map(g, div(var(0), Expr::Batch), vec![total], per_feature.clone())
+            let total = if flat { ops::reduce::sum_batch(g, v) } else { ops::reduce::sum_channels(g, v) };
+            ops::map::map(g, div(var(0), count.clone()), vec![total], statistic.clone())
         };
         let mean = batch_mean(g, x);
         let squared = ops::map::map(g, powi(sub(var(0), var(1)), 2), vec![x, mean], shape.clone());
         let variance = batch_mean(g, squared);
-        ops::running::update(g, running_mean, mean, self.momentum, false);
-        ops::running::update(g, running_var, variance, self.momentum, true);
+        ops::running::update(g, running_mean, mean, self.momentum, false, per_sample);
+        ops::running::update(g, running_var, variance, self.momentum, true, per_sample);
         ops::map::map(g, normalize, vec![x, mean, variance, weight, bias], shape)
     }
 }

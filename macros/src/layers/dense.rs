@@ -48,7 +48,11 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Opt
     {
         errors.push(
             call.site(),
-            format!("`{}` expects a flat input but receives {}", call.display(), show_shape(dims)),
+            format!(
+                "`{}` expects a flat input but receives {}; add `flatten` before it",
+                call.display(),
+                show_shape(dims)
+            ),
         );
     }
     Some((Dense { units, init }, vec![units]))

@@ -4,10 +4,14 @@
 
 mod activation;
 mod batch_norm;
+mod conv;
 mod dense;
 mod dropout;
+mod flatten;
+mod pool;
 mod residual;
 mod softmax;
+mod window;
 
 pub use activation::Activation;
 pub use dense::Dense;
@@ -30,6 +34,9 @@ pub enum LayerKind {
     },
     BatchNorm(batch_norm::BatchNorm),
     Residual(Vec<Layer>),
+    Conv(conv::Conv),
+    Pool(pool::Pool),
+    Flatten,
 }
 
 /// A resolved layer with its output shape.
@@ -80,7 +87,10 @@ pub struct LowerCtx {
 
 /// Every layer keyword, for suggestions.
 pub fn keywords() -> Vec<&'static str> {
-    let mut all = vec![dense::KEYWORD, dropout::KEYWORD, batch_norm::KEYWORD, residual::KEYWORD];
+    let mut all =
+        vec![dense::KEYWORD, dropout::KEYWORD, batch_norm::KEYWORD, residual::KEYWORD, flatten::KEYWORD];
+    all.extend(conv::KEYWORDS);
+    all.extend(pool::KEYWORDS);
     all.extend(softmax::KEYWORDS);
     all.extend(activation::KEYWORDS);
     all
@@ -106,6 +116,19 @@ fn resolve(
     }
     if name == dense::KEYWORD {
         return dense::resolve(call, input, errors).map(|(d, out)| (LayerKind::Dense(d), Some(out)));
+    }
+    if let Some(conv) = conv::resolve(call, input, errors) {
+        return conv.map(|(c, out)| (LayerKind::Conv(c), Some(out)));
+    }
+    if let Some(pool) = pool::resolve(call, input, errors) {
+        return pool.map(|p| {
+            let out = p.output.clone();
+            (LayerKind::Pool(p), Some(out))
+        });
+    }
+    if name == flatten::KEYWORD {
+        let out = flatten::resolve(call, input, errors);
+        return Some((LayerKind::Flatten, out));
     }
     if name == batch_norm::KEYWORD {
         return batch_norm::resolve(call, input, errors)
@@ -135,6 +158,9 @@ impl LayerKind {
             LayerKind::Dropout { p } => dropout::lower(g, x, *p, ctx.training),
             LayerKind::BatchNorm(bn) => bn.lower(g, x, path, span, ctx.training),
             LayerKind::Residual(layers) => residual::lower(layers, g, x, ctx),
+            LayerKind::Conv(c) => c.lower(g, x, path, span, ctx.init),
+            LayerKind::Pool(p) => p.lower(g, x),
+            LayerKind::Flatten => flatten::lower(g, x),
         }
     }
 }

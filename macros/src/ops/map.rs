@@ -70,7 +70,8 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<O
         .collect()
 }
 
-/// Sums a gradient of the output's shape down to an operand's shape.
+/// Sums a gradient of the output's shape down to an operand's shape, or
+/// gives it the operand's dimensions when the map only reshaped it.
 fn unbroadcast(g: &mut Graph, grad: NodeId, to: &Shape) -> NodeId {
     let from = g.shape(grad).clone();
     if from == *to {
@@ -79,10 +80,26 @@ fn unbroadcast(g: &mut Graph, grad: NodeId, to: &Shape) -> NodeId {
         super::reduce::sum_all(g, grad)
     } else if to.batched && to.dims.is_empty() {
         super::reduce::sum_features(g, grad)
+    } else if per_channel(to, &from).is_some() {
+        debug_assert!(from.batched && to.dims.len() == 1, "per-channel operands are [channels]");
+        super::reduce::sum_channels(g, grad)
+    } else if from.batched == to.batched && from.len() == to.len() {
+        map(g, var(0), vec![grad], to.clone())
     } else {
         debug_assert!(from.batched && !to.batched && from.dims == to.dims);
         super::reduce::sum_batch(g, grad)
     }
+}
+
+/// Positions per channel when an unbatched `operand` is one value per
+/// channel of `out` (its dimensions a strict prefix of the output's), as a
+/// convolution's bias or a per-channel statistic is.
+fn per_channel(operand: &Shape, out: &Shape) -> Option<usize> {
+    let prefix = !operand.batched
+        && !operand.dims.is_empty()
+        && operand.dims.len() < out.dims.len()
+        && out.dims.starts_with(&operand.dims);
+    prefix.then(|| out.len() / operand.len())
 }
 
 /// How an operand is read inside the element loop.
@@ -93,6 +110,8 @@ enum Access {
     PerFeature,
     /// One value per sample, shared by its features.
     PerSample,
+    /// One value per channel, shared by the channel's positions in every sample.
+    PerChannel,
     /// One value for the whole loop.
     Scalar,
 }
@@ -113,10 +132,17 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let mut vars = Vec::new();
     let mut loads = Vec::new();
     let mut nested = false;
+    // Positions per channel, when an operand is read per channel.
+    let mut spatial = None;
     for (j, &input) in node.inputs.iter().enumerate() {
         let shape = g.shape(input);
+        let channel = per_channel(shape, &node.shape);
         let access = if shape.is_scalar() {
             Access::Scalar
+        } else if let Some(positions) = channel {
+            debug_assert!(spatial.is_none_or(|s| s == positions), "one channel layout per map");
+            spatial = Some(positions);
+            Access::PerChannel
         } else if batched && !shape.batched {
             Access::PerFeature
         } else if shape.batched && shape.dims.is_empty() && !node.shape.dims.is_empty() {
@@ -145,13 +171,34 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
                 loads.push(quote!(let #x = #a[__r];));
                 vars.push(quote!(#x));
             }
+            Access::PerChannel => {
+                let channels = shape.len();
+                binds.push(quote!(let #a = &(#src)[..#channels];));
+                loads.push(quote!(let #x = #a[__h];));
+                vars.push(quote!(#x));
+            }
         }
     }
     let dst = ctx.write(id);
     let value = emit_expr(f, &vars, ctx);
     let body = quote!(#(#loads)* __o[__i] = #value;);
     let rows = ctx.rows();
-    let lp = if nested {
+    let lp = if let Some(spatial) = spatial {
+        // Samples, then channels, then the positions of a channel: the
+        // per-channel value is loaded once per run of positions.
+        let channels = n / spatial;
+        quote! {
+            for __r in 0..#rows {
+                for __h in 0..#channels {
+                    for __p in 0..#spatial {
+                        let __c = __h * #spatial + __p;
+                        let __i = __r * #n + __c;
+                        #body
+                    }
+                }
+            }
+        }
+    } else if nested {
         quote! {
             for __r in 0..#rows {
                 for __c in 0..#n {

@@ -13,18 +13,24 @@
 //! | `SumBatch(x)` | sum over samples | `g` copied to every sample |
 //! | `SumFeatures(x)` | sum over each sample's features | `g` copied to every feature |
 //! | `SumAll(x)` | sum of everything | `g` copied to every element |
+//! | `SumChannels(x)` | sum over samples and positions, per channel | `g` copied to every position |
+//! | `Conv(x, W)` | cross-correlation with stride, padding, dilation | `dx = ConvBackData(g, W)` (transposed convolution), `dW = ConvBackWeight(g, x)` |
+//! | `MaxPool(x)` | window maxima | `MaxPoolBack(g, x)`: `g` to each window's maximum |
+//! | `AvgPool(x)` | window means | `AvgPoolBack(g)`: `g / window` to every element of the window |
 //! | `Pick(y, t)` | `y[t]` per sample | `Scatter`: `g` at `t`, 0 elsewhere |
 //! | `LogSoftmax(x)` | `ls = x - logsumexp(x)` | `g - exp(ls) sum(g)` |
 //! | `Softmax(x)` | `p = softmax(x)` | `p * (g - sum(g p))` |
 //! | `CrossEntropy(p, t)` | `-mean ln p[t]` | `-g / (batch p[t])` at `t`, else 0 |
 //! | `SoftmaxCrossEntropy(z, t)` | fused, stable | `g (p - onehot t) / batch` |
 
+pub mod conv;
 pub mod cross_entropy;
 pub mod dropout;
 pub mod linear;
 pub mod log_softmax;
 pub mod map;
 pub mod pick;
+pub mod pool;
 pub mod reduce;
 pub mod running;
 pub mod softmax;
@@ -48,6 +54,9 @@ pub enum Op {
     UpdateRunning {
         momentum: f64,
         unbiased: bool,
+        /// Values per sample behind each statistic (positions of a
+        /// channel), for the unbiased correction.
+        per_sample: usize,
     },
     Linear,
     LinearBackData,
@@ -56,6 +65,16 @@ pub enum Op {
     SumBatch,
     SumFeatures,
     SumAll,
+    /// Sum over samples and positions of each channel: the operand is
+    /// `[channels, ..]` per sample, the result `[channels]`.
+    SumChannels,
+    Conv(conv::ConvGeom),
+    ConvBackData(conv::ConvGeom),
+    ConvBackWeight(conv::ConvGeom),
+    MaxPool(pool::PoolGeom),
+    MaxPoolBack(pool::PoolGeom),
+    AvgPool(pool::PoolGeom),
+    AvgPoolBack(pool::PoolGeom),
     Pick,
     Scatter,
     LogSoftmax,
@@ -85,6 +104,14 @@ impl Op {
             Op::SumBatch => "sum_batch",
             Op::SumFeatures => "sum_features",
             Op::SumAll => "sum_all",
+            Op::SumChannels => "sum_channels",
+            Op::Conv(_) => "conv",
+            Op::ConvBackData(_) => "conv_back_data",
+            Op::ConvBackWeight(_) => "conv_back_weight",
+            Op::MaxPool(_) => "max_pool",
+            Op::MaxPoolBack(_) => "max_pool_back",
+            Op::AvgPool(_) => "avg_pool",
+            Op::AvgPoolBack(_) => "avg_pool_back",
             Op::Pick => "pick",
             Op::Scatter => "scatter",
             Op::LogSoftmax => "log_softmax",
@@ -113,7 +140,9 @@ pub fn vjp(
         Op::Input | Op::Target | Op::Param(_) | Op::State(_) | Op::DropoutMask(_) => vec![],
         Op::Linear => linear::vjp(g, id, upstream, wants),
         Op::Map(_) => map::vjp(g, id, upstream, wants),
-        Op::SumBatch | Op::SumFeatures | Op::SumAll => reduce::vjp(g, id, upstream),
+        Op::SumBatch | Op::SumFeatures | Op::SumAll | Op::SumChannels => reduce::vjp(g, id, upstream),
+        Op::Conv(_) => conv::vjp(g, id, upstream, wants),
+        Op::MaxPool(_) | Op::AvgPool(_) => pool::vjp(g, id, upstream),
         Op::Pick => pick::vjp(g, id, upstream),
         Op::LogSoftmax => log_softmax::vjp(g, id, upstream),
         Op::Softmax => softmax::vjp(g, id, upstream),
@@ -134,7 +163,9 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         Op::UpdateRunning { .. } => running::emit(ctx, g, id),
         Op::Linear | Op::LinearBackData | Op::LinearBackWeight => linear::emit(ctx, g, id),
         Op::Map(_) => map::emit(ctx, g, id),
-        Op::SumBatch | Op::SumFeatures | Op::SumAll => reduce::emit(ctx, g, id),
+        Op::SumBatch | Op::SumFeatures | Op::SumAll | Op::SumChannels => reduce::emit(ctx, g, id),
+        Op::Conv(_) | Op::ConvBackData(_) | Op::ConvBackWeight(_) => conv::emit(ctx, g, id),
+        Op::MaxPool(_) | Op::MaxPoolBack(_) | Op::AvgPool(_) | Op::AvgPoolBack(_) => pool::emit(ctx, g, id),
         Op::Pick | Op::Scatter => pick::emit(ctx, g, id),
         Op::LogSoftmax | Op::LogSoftmaxBack => log_softmax::emit(ctx, g, id),
         Op::DropoutMask(_) => dropout::emit(ctx, g, id),

@@ -1,7 +1,9 @@
 //! Sums: `SumBatch` adds the samples of a batched value (the gradient of a
 //! value broadcast to every sample, such as a bias); `SumFeatures` adds the
 //! features of each sample (the gradient of a per-sample value broadcast
-//! over its features); `SumAll` adds every
+//! over its features); `SumChannels` adds, per channel, every sample and
+//! position (the gradient of a convolution's bias or of a per-channel
+//! statistic); `SumAll` adds every
 //! element into a scalar (losses, regularizers). The derivative of a sum
 //! copies the upstream gradient back to every summed element.
 
@@ -19,6 +21,13 @@ pub fn sum_batch(g: &mut Graph, x: NodeId) -> NodeId {
 
 pub fn sum_features(g: &mut Graph, x: NodeId) -> NodeId {
     g.push(Op::SumFeatures, vec![x], Shape::batched(&[]))
+}
+
+/// Per channel, the sum over samples and positions: `x` is `[c, ..]` per
+/// sample, the result `[c]`.
+pub fn sum_channels(g: &mut Graph, x: NodeId) -> NodeId {
+    let channels = g.shape(x).dims[0];
+    g.push(Op::SumChannels, vec![x], Shape::fixed(&[channels]))
 }
 
 pub fn sum_all(g: &mut Graph, x: NodeId) -> NodeId {
@@ -41,6 +50,11 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
             let n = node.shape.len();
             let (rows, dst) = (ctx.rows(), ctx.write(id));
             quote!(#rt::kernels::sum_batch(#rows, #n, #src, #dst);)
+        }
+        Op::SumChannels => {
+            let (channels, spatial) = (node.shape.len(), g.shape(x).len() / node.shape.len());
+            let (rows, dst) = (ctx.rows(), ctx.write(id));
+            quote!(#rt::kernels::sum_channels(#rows, #channels, #spatial, #src, #dst);)
         }
         Op::SumFeatures => {
             let n = g.shape(x).len();

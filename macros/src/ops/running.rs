@@ -1,7 +1,8 @@
 //! `UpdateRunning(state, stat)`: `state = (1 - momentum) state + momentum
 //! stat`, the running statistics of batch norm. A side effect: the node is
 //! a root of the training function and has no value or derivative. With
-//! `unbiased`, a batch variance is first scaled by `batch / (batch - 1)`.
+//! `unbiased`, a batch variance over `n = batch * per_sample` values is
+//! first scaled by `n / (n - 1)`.
 
 use super::Op;
 use crate::emit::body::{Ctx, rt};
@@ -9,16 +10,24 @@ use crate::ir::{Graph, NodeId, Shape};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub fn update(g: &mut Graph, state: NodeId, stat: NodeId, momentum: f64, unbiased: bool) -> NodeId {
-    let id = g.push(Op::UpdateRunning { momentum, unbiased }, vec![state, stat], Shape::scalar());
+pub fn update(
+    g: &mut Graph,
+    state: NodeId,
+    stat: NodeId,
+    momentum: f64,
+    unbiased: bool,
+    per_sample: usize,
+) -> NodeId {
+    let op = Op::UpdateRunning { momentum, unbiased, per_sample };
+    let id = g.push(op, vec![state, stat], Shape::scalar());
     g.effects.push(id);
     id
 }
 
 pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
-    let Op::UpdateRunning { momentum, unbiased } = node.op else { return TokenStream::new() };
+    let Op::UpdateRunning { momentum, unbiased, per_sample } = node.op else { return TokenStream::new() };
     let rt = rt();
     let (state, stat, rows) = (ctx.write(node.inputs[0]), ctx.read(node.inputs[1]), ctx.rows());
-    quote!(#rt::kernels::update_running(#state, #stat, #momentum, #unbiased, #rows);)
+    quote!(#rt::kernels::update_running(#state, #stat, #momentum, #unbiased, #rows * #per_sample);)
 }

@@ -28,6 +28,8 @@ const NC: usize = 2048;
 thread_local! {
     static PACK_F32: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static PACK_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH_F32: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Per-type choices: the register tile and the thread's packing buffer.
@@ -43,6 +45,11 @@ pub(crate) trait GemmScalar: Scalar {
     fn dot_rows(_m: usize, _k: usize, _n: usize, _x: &[Self], _w: &[Self], _y: &mut [Self]) -> bool {
         false
     }
+
+    /// Runs `f` on this thread's scratch buffer of at least `len` elements
+    /// (kernels' own temporaries, such as a convolution's column matrix;
+    /// it only grows, so steady state allocates nothing).
+    fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
 
     /// `y[n] = w[n x k] x[k]` for one sample, when this type and CPU have a
     /// kernel for it; false leaves `y` untouched.
@@ -100,6 +107,10 @@ impl GemmScalar for f32 {
         with_buffer(&PACK_F32, len, f)
     }
 
+    fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
+        with_buffer(&SCRATCH_F32, len, f)
+    }
+
     fn dispatch(p: &Problem<'_, Self>) {
         Self::with_pack(pack_len::<6, 16>(p), |pack| {
             #[cfg(target_arch = "x86_64")]
@@ -139,6 +150,10 @@ impl GemmScalar for f32 {
 impl GemmScalar for f64 {
     fn with_pack<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
         with_buffer(&PACK_F64, len, f)
+    }
+
+    fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
+        with_buffer(&SCRATCH_F64, len, f)
     }
 
     fn dispatch(p: &Problem<'_, Self>) {

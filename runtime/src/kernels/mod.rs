@@ -6,21 +6,25 @@
 //! with assertions: generated code computes them from sizes fixed at compile
 //! time, so a failing assertion is a bug in the compiler, never bad input.
 
+mod conv;
 mod dropout;
 pub(crate) mod gemm;
 mod linear;
 mod log_softmax;
 mod loss;
 mod pick;
+mod pool;
 mod reduce;
 mod softmax;
 
 pub use crate::isa::fast_path_available;
+pub use conv::{Conv2d, conv2d, conv2d_back_data, conv2d_back_weight};
 pub use dropout::{dropout_mask, next_u64};
 pub use gemm::gemm;
 pub use linear::{linear, linear_1, linear_back_data, linear_back_weight};
 pub use log_softmax::{log_softmax, log_softmax_back};
 pub use loss::{cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back};
 pub use pick::{pick, scatter};
-pub use reduce::{sum_all, sum_batch, sum_features, update_running};
+pub use pool::{Pool2d, avg_pool2d, avg_pool2d_back, max_pool2d, max_pool2d_back};
+pub use reduce::{sum_all, sum_batch, sum_channels, sum_features, update_running};
 pub use softmax::{softmax, softmax_back};

@@ -36,6 +36,28 @@ pub fn sum_features<S: Scalar>(m: usize, n: usize, x: &[S], out: &mut [S]) {
     }
 }
 
+/// `out[c] = sum over samples r and positions p of x[r, c, p]`, for `x`
+/// of `m x channels x spatial`: the gradient of a per-channel value (a
+/// convolution's bias, a batch norm statistic) broadcast over the batch
+/// and every position of its channel.
+///
+/// # Example
+/// ```
+/// let mut out = [0.0f32; 2];
+/// // Two samples, two channels of two positions each.
+/// chainrule::kernels::sum_channels(2, 2, 2, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], &mut out);
+/// assert_eq!(out, [14.0, 22.0]);
+/// ```
+pub fn sum_channels<S: Scalar>(m: usize, channels: usize, spatial: usize, x: &[S], out: &mut [S]) {
+    let out = &mut out[..channels];
+    out.fill(S::ZERO);
+    for sample in x[..m * channels * spatial].chunks_exact(channels * spatial) {
+        for (o, plane) in out.iter_mut().zip(sample.chunks_exact(spatial)) {
+            *o += plane.iter().fold(S::ZERO, |a, &v| a + v);
+        }
+    }
+}
+
 /// Sum of every element.
 ///
 /// # Example

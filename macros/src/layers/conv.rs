@@ -1,0 +1,169 @@
+//! `conv2d(out_channels, kernel = k | (kh, kw), stride = .., padding = p |
+//! (ph, pw) | same | valid, dilation = .., exact = true, init = scheme)`
+//! and `conv1d(out_channels, kernel = k, ..)`: convolution layers with a
+//! bias, as PyTorch's `Conv2d` and `Conv1d`.
+//!
+//! Shape rule: `[channels, height, width]` (2-D) or `[channels, length]`
+//! (1-D) becomes `[out_channels, out_height, out_width]` by the window
+//! arithmetic of `window.rs`. Parameters: `<path>.weight` of
+//! `[out_channels, channels, kh, kw]` (`[out_channels, channels, k]` for
+//! 1-D) and `<path>.bias` of `[out_channels]`. Lowers to a `Conv` and a
+//! per-channel broadcast addition of the bias.
+
+use super::window::{self, Accepts, Axis, AxisError, Padding, WindowArgs};
+use crate::errors::{Errors, Site};
+use crate::init::Scheme;
+use crate::ir::expr::{add, var};
+use crate::ir::{Graph, Init, NodeId, Role};
+use crate::model::show_shape;
+use crate::ops;
+use crate::ops::conv::ConvGeom;
+use crate::parse::Call;
+use proc_macro2::Span;
+
+pub const KEYWORDS: [&str; 2] = ["conv2d", "conv1d"];
+
+pub struct Conv {
+    pub geom: ConvGeom,
+    /// A 1-D convolution (height 1, shapes without the height axis).
+    pub one_d: bool,
+    pub init: Option<Scheme>,
+}
+
+const NAMED: &[&str] = &["out_channels", "kernel", "stride", "padding", "dilation", "exact", "init"];
+
+/// `Some` if `call` is a convolution keyword: the layer and its output
+/// shape, or `None` after an error.
+pub fn resolve(
+    call: &Call,
+    input: Option<&[usize]>,
+    errors: &mut Errors,
+) -> Option<Option<(Conv, Vec<usize>)>> {
+    let one_d = match call.name.to_string().as_str() {
+        "conv2d" => false,
+        "conv1d" => true,
+        _ => return None,
+    };
+    let accepts = Accepts {
+        positional: &["out_channels"],
+        named: NAMED,
+        two_d: !one_d,
+        usage: if one_d { "conv1d(16, kernel = 3)" } else { "conv2d(16, kernel = 3, padding = 1)" },
+    };
+    let args = window::read(call, &accepts, errors);
+    Some(args.and_then(|args| build(call, &args, input, one_d, errors)))
+}
+
+fn build(
+    call: &Call,
+    args: &WindowArgs,
+    input: Option<&[usize]>,
+    one_d: bool,
+    errors: &mut Errors,
+) -> Option<(Conv, Vec<usize>)> {
+    let Some((out_channels, _)) = args.count else {
+        errors.push(call.site(), format!("`{}` needs the number of output channels first", call.name));
+        return None;
+    };
+    let ((kernel, kernel_site), stride) = (args.kernel?, args.stride.map_or((1, 1), |s| s.0));
+    let input = input?;
+    let (channels, height, width) = match (one_d, input) {
+        (false, &[c, h, w]) => (c, h, w),
+        (true, &[c, l]) => (c, 1, l),
+        _ => {
+            let expected = if one_d { "[channels, length]" } else { "[channels, height, width]" };
+            errors.push(
+                call.site(),
+                format!("`{}` expects a {expected} input but receives {}", call.name, show_shape(input)),
+            );
+            return None;
+        }
+    };
+    let pad = match args.padding.0 {
+        Padding::Fixed(ph, pw) => ((ph, ph), (pw, pw)),
+        Padding::Same if stride != (1, 1) => {
+            let site = args.padding.1.unwrap_or_else(|| call.site());
+            errors
+                .push(site, "`padding = same` keeps the size only at stride 1; give the padding as a number");
+            return None;
+        }
+        Padding::Same => {
+            let axis =
+                |input, kernel, dilation| Axis { name: "", input, kernel, stride: 1, dilation, pad: (0, 0) };
+            (
+                axis(height, kernel.0, args.dilation.0).same_padding(),
+                axis(width, kernel.1, args.dilation.1).same_padding(),
+            )
+        }
+    };
+    let rows = Axis {
+        name: "height",
+        input: height,
+        kernel: kernel.0,
+        stride: stride.0,
+        dilation: args.dilation.0,
+        pad: pad.0,
+    };
+    let cols = Axis {
+        name: if one_d { "length" } else { "width" },
+        input: width,
+        kernel: kernel.1,
+        stride: stride.1,
+        dilation: args.dilation.1,
+        pad: pad.1,
+    };
+    let stride_site = args.stride.map_or(kernel_site, |s| s.1);
+    let out_h = axis_output(&rows, args.exact, kernel_site, stride_site, errors)?;
+    let out_w = axis_output(&cols, args.exact, kernel_site, stride_site, errors)?;
+    let geom = ConvGeom {
+        channels,
+        height,
+        width,
+        out_channels,
+        kernel,
+        stride,
+        pad: (pad.0.0, pad.1.0),
+        dilation: args.dilation,
+        out: (out_h, out_w),
+    };
+    let output = if one_d { vec![out_channels, out_w] } else { vec![out_channels, out_h, out_w] };
+    Some((Conv { geom, one_d, init: args.init }, output))
+}
+
+/// The output size along one axis; a window too large is reported at the
+/// kernel, one that does not fit exactly at the stride.
+pub fn axis_output(
+    axis: &Axis,
+    exact: bool,
+    kernel: Site,
+    stride: Site,
+    errors: &mut Errors,
+) -> Option<usize> {
+    match axis.output(exact) {
+        Ok(n) => Some(n),
+        Err(AxisError::TooLarge(message)) => {
+            errors.push(kernel, message);
+            None
+        }
+        Err(AxisError::Inexact(message)) => {
+            errors.push(stride, message);
+            None
+        }
+    }
+}
+
+impl Conv {
+    pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, default: Scheme) -> NodeId {
+        let ConvGeom { channels, out_channels, kernel: (kh, kw), .. } = self.geom;
+        let init = self.init.unwrap_or(default).init(channels * kh * kw, out_channels * kh * kw);
+        let dims =
+            if self.one_d { vec![out_channels, channels, kw] } else { vec![out_channels, channels, kh, kw] };
+        let w = g.param(format!("{prefix}.weight"), &dims, Role::Weight, init, span);
+        let b = g.param(format!("{prefix}.bias"), &[out_channels], Role::Bias, Init::Zeros, span);
+        let (oh, ow) = self.geom.out;
+        let out = if self.one_d { vec![out_channels, ow] } else { vec![out_channels, oh, ow] };
+        let z = ops::conv::conv(g, x, w, self.geom, &out);
+        let shape = g.shape(z).clone();
+        ops::map::map(g, add(var(0), var(1)), vec![z, b], shape)
+    }
+}

@@ -1,0 +1,116 @@
+//! Pooling: `max_pool2d(k)`, `max_pool2d(k, stride)` (also `kernel = ..`,
+//! `stride = ..`, `exact = true`), `avg_pool2d`, their 1-D forms
+//! `max_pool1d` and `avg_pool1d`, and `global_avg_pool`.
+//!
+//! Shape rule: each channel of `[channels, height, width]` (or
+//! `[channels, length]`) is pooled on its own, without padding; the stride
+//! is the kernel unless given, as in PyTorch. `global_avg_pool` averages
+//! every plane to one value: `[channels, ..]` becomes `[channels]`. No
+//! parameters. Lowers to a `MaxPool` or `AvgPool` (global pooling is an
+//! average pool whose window is the whole plane).
+
+use super::conv::axis_output;
+use super::window::{self, Accepts, Axis, WindowArgs};
+use crate::errors::Errors;
+use crate::ir::{Graph, NodeId};
+use crate::model::show_shape;
+use crate::ops;
+use crate::ops::pool::PoolGeom;
+use crate::parse::Call;
+
+pub const KEYWORDS: [&str; 5] = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", GLOBAL];
+const GLOBAL: &str = "global_avg_pool";
+
+pub struct Pool {
+    pub geom: PoolGeom,
+    pub max: bool,
+    pub output: Vec<usize>,
+}
+
+/// `Some` if `call` is a pooling keyword: the layer (its output shape
+/// inside), or `None` after an error.
+pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<Option<Pool>> {
+    let name = call.name.to_string();
+    if name == GLOBAL {
+        return Some(global(call, input, errors));
+    }
+    let (max, one_d) = match name.as_str() {
+        "max_pool2d" => (true, false),
+        "avg_pool2d" => (false, false),
+        "max_pool1d" => (true, true),
+        "avg_pool1d" => (false, true),
+        _ => return None,
+    };
+    let accepts = Accepts {
+        positional: &["kernel", "stride"],
+        named: &["kernel", "stride", "exact"],
+        two_d: !one_d,
+        usage: if one_d { "max_pool1d(2)" } else { "max_pool2d(2)" },
+    };
+    let args = window::read(call, &accepts, errors);
+    Some(args.and_then(|args| windowed(call, &args, input, max, one_d, errors)))
+}
+
+fn windowed(
+    call: &Call,
+    args: &WindowArgs,
+    input: Option<&[usize]>,
+    max: bool,
+    one_d: bool,
+    errors: &mut Errors,
+) -> Option<Pool> {
+    let (kernel, kernel_site) = args.kernel?;
+    let stride = args.stride.map_or(kernel, |s| s.0);
+    let (channels, height, width) = planes(call, input?, Some(one_d), errors)?;
+    let axis = |name, input, kernel, stride| Axis { name, input, kernel, stride, dilation: 1, pad: (0, 0) };
+    let stride_site = args.stride.map_or(kernel_site, |s| s.1);
+    let rows = axis("height", height, kernel.0, stride.0);
+    let cols = axis(if one_d { "length" } else { "width" }, width, kernel.1, stride.1);
+    let out_h = axis_output(&rows, args.exact, kernel_site, stride_site, errors)?;
+    let out_w = axis_output(&cols, args.exact, kernel_site, stride_site, errors)?;
+    let geom = PoolGeom { channels, height, width, kernel, stride, out: (out_h, out_w) };
+    let output = if one_d { vec![channels, out_w] } else { vec![channels, out_h, out_w] };
+    Some(Pool { geom, max, output })
+}
+
+fn global(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<Pool> {
+    if let Some(arg) = call.args.first() {
+        errors.push(arg.site(), "`global_avg_pool` takes no arguments: it averages each whole channel");
+        return None;
+    }
+    let (channels, height, width) = planes(call, input?, None, errors)?;
+    let geom = PoolGeom { channels, height, width, kernel: (height, width), stride: (1, 1), out: (1, 1) };
+    Some(Pool { geom, max: false, output: vec![channels] })
+}
+
+/// `(channels, height, width)` of a 2-D or 1-D input (height 1), checked
+/// against the rank the keyword expects (`one_d`, or either if `None`).
+fn planes(
+    call: &Call,
+    input: &[usize],
+    one_d: Option<bool>,
+    errors: &mut Errors,
+) -> Option<(usize, usize, usize)> {
+    match (one_d, input) {
+        (Some(false) | None, &[c, h, w]) => Some((c, h, w)),
+        (Some(true) | None, &[c, l]) => Some((c, 1, l)),
+        _ => {
+            let expected = match one_d {
+                Some(false) => "a [channels, height, width]",
+                Some(true) => "a [channels, length]",
+                None => "a [channels, height, width] or [channels, length]",
+            };
+            errors.push(
+                call.site(),
+                format!("`{}` expects {expected} input but receives {}", call.name, show_shape(input)),
+            );
+            None
+        }
+    }
+}
+
+impl Pool {
+    pub fn lower(&self, g: &mut Graph, x: NodeId) -> NodeId {
+        ops::pool::pool(g, x, self.geom, self.max, &self.output)
+    }
+}

@@ -1,0 +1,80 @@
+//! `MaxPool(x)` and `AvgPool(x)`: pooling windows over each channel of
+//! `[channels, height, width]` values, without padding; 1-D pooling has
+//! height 1 and global average pooling one window over the whole plane.
+//!
+//! Local derivatives: max routes the upstream gradient to the window's
+//! maximum (`MaxPoolBack(g, x)`, which finds it again in the saved input);
+//! average spreads it evenly over the window (`AvgPoolBack(g)`).
+
+use super::Op;
+use crate::emit::body::{Ctx, rt};
+use crate::ir::{Graph, NodeId, Shape};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// A pooling window, fixed by the macro. Mirrors the runtime's `kernels::Pool2d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolGeom {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub out: (usize, usize),
+}
+
+impl PoolGeom {
+    fn tokens(&self) -> TokenStream {
+        let rt = rt();
+        let PoolGeom { channels, height, width, .. } = *self;
+        let ((kh, kw), (sh, sw), (oh, ow)) = (self.kernel, self.stride, self.out);
+        quote!(#rt::kernels::Pool2d {
+            channels: #channels, height: #height, width: #width, kernel_h: #kh, kernel_w: #kw,
+            stride_h: #sh, stride_w: #sw, out_h: #oh, out_w: #ow,
+        })
+    }
+}
+
+/// Adds a max pool (`max = true`) or average pool of `x`; `out_dims` is
+/// the per-sample output shape the layer declares.
+pub fn pool(g: &mut Graph, x: NodeId, geom: PoolGeom, max: bool, out_dims: &[usize]) -> NodeId {
+    let op = if max { Op::MaxPool(geom) } else { Op::AvgPool(geom) };
+    g.push(op, vec![x], Shape::batched(out_dims))
+}
+
+pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId) -> Vec<Option<NodeId>> {
+    let x = g.node(id).inputs[0];
+    let shape = g.shape(x).clone();
+    let dx = match g.node(id).op {
+        Op::MaxPool(geom) => g.push(Op::MaxPoolBack(geom), vec![upstream, x], shape),
+        Op::AvgPool(geom) => g.push(Op::AvgPoolBack(geom), vec![upstream], shape),
+        _ => unreachable!("pool::vjp on a pooling"),
+    };
+    vec![Some(dx)]
+}
+
+pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+    let node = g.node(id);
+    let rt = rt();
+    let a = ctx.read(node.inputs[0]);
+    let (rows, out) = (ctx.rows(), ctx.write(id));
+    match node.op {
+        Op::MaxPool(geom) => {
+            let geom = geom.tokens();
+            quote!(#rt::kernels::max_pool2d(&#geom, #rows, #a, #out);)
+        }
+        Op::AvgPool(geom) => {
+            let geom = geom.tokens();
+            quote!(#rt::kernels::avg_pool2d(&#geom, #rows, #a, #out);)
+        }
+        Op::MaxPoolBack(geom) => {
+            let (geom, x) = (geom.tokens(), ctx.read(node.inputs[1]));
+            quote!(#rt::kernels::max_pool2d_back(&#geom, #rows, #a, #x, #out);)
+        }
+        Op::AvgPoolBack(geom) => {
+            let geom = geom.tokens();
+            quote!(#rt::kernels::avg_pool2d_back(&#geom, #rows, #a, #out);)
+        }
+        _ => unreachable!("pool::emit on a pooling"),
+    }
+}

@@ -1,0 +1,385 @@
+//! 2-D convolution (cross-correlation, as PyTorch's `Conv2d`) on
+//! `[batch, channels, height, width]` values, by im2col and the GEMM. A 1-D
+//! convolution is a 2-D one of height 1.
+//!
+//! For each sample, im2col lays the input out as a `[channels * kh * kw,
+//! out_h * out_w]` matrix whose column `p` holds the input window of output
+//! position `p` (zeros where the window hangs over the padding); then the
+//! output is `W [out_channels, channels * kh * kw]` times that matrix. The
+//! gradients are the same products turned around: `dW += g col^T`, and
+//! `dcol = W^T g` folded back onto the input (col2im, adding where windows
+//! overlap). The column matrix lives in a thread-local buffer that only
+//! grows, so steady state allocates nothing; a 1x1 convolution with stride
+//! 1 and no padding needs no column matrix at all.
+
+use super::gemm::gemm;
+use crate::Scalar;
+
+/// The geometry of a convolution, fixed at compile time by the macro
+/// (which also checked that it fits). Padding is given by its top and left
+/// amounts; the bottom and right ones follow from the output size, which
+/// allows the asymmetric padding of `padding = same` with an even kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2d {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height (1 for a 1-D convolution).
+    pub height: usize,
+    /// Input width (the length, for a 1-D convolution).
+    pub width: usize,
+    /// Output channels: the number of kernels.
+    pub out_channels: usize,
+    /// Kernel height.
+    pub kernel_h: usize,
+    /// Kernel width.
+    pub kernel_w: usize,
+    /// Step between windows, down.
+    pub stride_h: usize,
+    /// Step between windows, across.
+    pub stride_w: usize,
+    /// Zero rows above the input.
+    pub pad_top: usize,
+    /// Zero columns left of the input.
+    pub pad_left: usize,
+    /// Step between kernel taps, down.
+    pub dilation_h: usize,
+    /// Step between kernel taps, across.
+    pub dilation_w: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+}
+
+impl Conv2d {
+    /// Elements of one input sample.
+    pub fn input_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Elements of one output sample.
+    pub fn output_len(&self) -> usize {
+        self.out_channels * self.out_h * self.out_w
+    }
+
+    /// Rows of the column matrix: one per weight of an output channel.
+    pub fn patch_len(&self) -> usize {
+        self.channels * self.kernel_h * self.kernel_w
+    }
+
+    fn positions(&self) -> usize {
+        self.out_h * self.out_w
+    }
+
+    /// A 1x1 kernel at stride 1 without padding: the input already is the
+    /// column matrix.
+    fn is_pointwise(&self) -> bool {
+        self.kernel_h == 1
+            && self.kernel_w == 1
+            && self.stride_h == 1
+            && self.stride_w == 1
+            && self.pad_top == 0
+            && self.pad_left == 0
+            && self.out_h == self.height
+            && self.out_w == self.width
+    }
+
+    fn check(&self, batch: usize, x: usize, w: usize, y: usize) {
+        assert!(
+            x >= batch * self.input_len()
+                && w >= self.out_channels * self.patch_len()
+                && y >= batch * self.output_len(),
+            "conv2d: operand too short for {self:?} and batch {batch}"
+        );
+    }
+
+    /// The output columns `ox` whose tap at input column offset `offset`
+    /// (`kernel column * dilation - pad_left`) lands inside the input.
+    fn valid_columns(&self, offset: isize) -> (usize, usize) {
+        valid_range(offset, self.stride_w, self.width, self.out_w)
+    }
+
+    fn valid_rows(&self, offset: isize) -> (usize, usize) {
+        valid_range(offset, self.stride_h, self.height, self.out_h)
+    }
+}
+
+/// The outputs `o` in `0..outs` with `0 <= o * stride + offset < len`, as
+/// a half-open range (empty when there are none).
+fn valid_range(offset: isize, stride: usize, len: usize, outs: usize) -> (usize, usize) {
+    let s = stride as isize;
+    let lo = if offset >= 0 { 0 } else { (-offset + s - 1) / s };
+    let hi = if (len as isize) <= offset { 0 } else { ((len as isize - offset) + s - 1) / s };
+    let (lo, hi) = (lo.max(0) as usize, (hi.max(0) as usize).min(outs));
+    (lo.min(hi), hi)
+}
+
+/// Writes the column matrix of one sample `x` into `col`.
+fn im2col<S: Scalar>(c: &Conv2d, x: &[S], col: &mut [S]) {
+    let (p, hw) = (c.positions(), c.height * c.width);
+    let mut row = 0;
+    for ch in 0..c.channels {
+        let plane = &x[ch * hw..][..hw];
+        for ki in 0..c.kernel_h {
+            let dy = (ki * c.dilation_h) as isize - c.pad_top as isize;
+            let (y_lo, y_hi) = c.valid_rows(dy);
+            for kj in 0..c.kernel_w {
+                let dx = (kj * c.dilation_w) as isize - c.pad_left as isize;
+                let (x_lo, x_hi) = c.valid_columns(dx);
+                let out = &mut col[row * p..][..p];
+                row += 1;
+                for oy in 0..c.out_h {
+                    let dst = &mut out[oy * c.out_w..][..c.out_w];
+                    if oy < y_lo || oy >= y_hi || x_lo >= x_hi {
+                        dst.fill(S::ZERO);
+                        continue;
+                    }
+                    let iy = (oy * c.stride_h) as isize + dy;
+                    let src = &plane[iy as usize * c.width..][..c.width];
+                    dst[..x_lo].fill(S::ZERO);
+                    dst[x_hi..].fill(S::ZERO);
+                    let first = (x_lo * c.stride_w) as isize + dx;
+                    if c.stride_w == 1 {
+                        let first = first as usize;
+                        dst[x_lo..x_hi].copy_from_slice(&src[first..first + (x_hi - x_lo)]);
+                    } else {
+                        for (k, d) in dst[x_lo..x_hi].iter_mut().enumerate() {
+                            *d = src[first as usize + k * c.stride_w];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the column matrix `col` back onto one sample's input gradient `dx`
+/// (the transpose of [`im2col`]).
+fn col2im_add<S: Scalar>(c: &Conv2d, col: &[S], dx: &mut [S]) {
+    let (p, hw) = (c.positions(), c.height * c.width);
+    let mut row = 0;
+    for ch in 0..c.channels {
+        let plane = &mut dx[ch * hw..][..hw];
+        for ki in 0..c.kernel_h {
+            let dy = (ki * c.dilation_h) as isize - c.pad_top as isize;
+            let (y_lo, y_hi) = c.valid_rows(dy);
+            for kj in 0..c.kernel_w {
+                let dx_off = (kj * c.dilation_w) as isize - c.pad_left as isize;
+                let (x_lo, x_hi) = c.valid_columns(dx_off);
+                let src_row = &col[row * p..][..p];
+                row += 1;
+                if x_lo >= x_hi {
+                    continue;
+                }
+                for oy in y_lo..y_hi {
+                    let iy = ((oy * c.stride_h) as isize + dy) as usize;
+                    let dst = &mut plane[iy * c.width..][..c.width];
+                    let src = &src_row[oy * c.out_w..][..c.out_w];
+                    let first = ((x_lo * c.stride_w) as isize + dx_off) as usize;
+                    for (k, &v) in src[x_lo..x_hi].iter().enumerate() {
+                        dst[first + k * c.stride_w] += v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Forward: `y[b, o, :, :] = sum over c, kernel of w[o, c, ki, kj] * x[b, c, ..]`
+/// (no bias; the layer adds it separately).
+///
+/// # Example
+/// ```
+/// use chainrule::kernels::{Conv2d, conv2d};
+/// // One 3x3 input, a 2x2 kernel of ones: each output sums a window.
+/// let c = Conv2d { channels: 1, height: 3, width: 3, out_channels: 1, kernel_h: 2, kernel_w: 2,
+///     stride_h: 1, stride_w: 1, pad_top: 0, pad_left: 0, dilation_h: 1, dilation_w: 1,
+///     out_h: 2, out_w: 2 };
+/// let x = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+/// let mut y = [0.0f32; 4];
+/// conv2d(&c, 1, &x, &[1.0; 4], &mut y);
+/// assert_eq!(y, [12.0, 16.0, 24.0, 28.0]);
+/// ```
+pub fn conv2d<S: Scalar>(c: &Conv2d, batch: usize, x: &[S], w: &[S], y: &mut [S]) {
+    c.check(batch, x.len(), w.len(), y.len());
+    let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
+    let samples = x.chunks_exact(c.input_len()).zip(y.chunks_exact_mut(c.output_len())).take(batch);
+    if c.is_pointwise() {
+        for (xs, ys) in samples {
+            gemm(o, k, p, S::ONE, (w, k, 1), (xs, p, 1), S::ZERO, (ys, p, 1));
+        }
+        return;
+    }
+    S::with_scratch(k * p, |col| {
+        for (xs, ys) in samples {
+            im2col(c, xs, col);
+            gemm(o, k, p, S::ONE, (w, k, 1), (&*col, p, 1), S::ZERO, (ys, p, 1));
+        }
+    });
+}
+
+/// Gradient with respect to the input: `dx = W^T g`, folded back by col2im.
+pub fn conv2d_back_data<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], w: &[S], dx: &mut [S]) {
+    c.check(batch, dx.len(), w.len(), g.len());
+    let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
+    let samples = g.chunks_exact(c.output_len()).zip(dx.chunks_exact_mut(c.input_len())).take(batch);
+    if c.is_pointwise() {
+        for (gs, dxs) in samples {
+            gemm(k, o, p, S::ONE, (w, 1, k), (gs, p, 1), S::ZERO, (dxs, p, 1));
+        }
+        return;
+    }
+    S::with_scratch(k * p, |col| {
+        for (gs, dxs) in samples {
+            gemm(k, o, p, S::ONE, (w, 1, k), (gs, p, 1), S::ZERO, (&mut *col, p, 1));
+            dxs.fill(S::ZERO);
+            col2im_add(c, col, dxs);
+        }
+    });
+}
+
+/// Gradient with respect to the weight, summed over the batch: `dW = sum_b g_b col_b^T`.
+pub fn conv2d_back_weight<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], x: &[S], dw: &mut [S]) {
+    c.check(batch, x.len(), dw.len(), g.len());
+    let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
+    let dw = &mut dw[..o * k];
+    if batch == 0 {
+        dw.fill(S::ZERO);
+        return;
+    }
+    let samples = g.chunks_exact(c.output_len()).zip(x.chunks_exact(c.input_len())).take(batch);
+    if c.is_pointwise() {
+        for (b, (gs, xs)) in samples.enumerate() {
+            let beta = if b == 0 { S::ZERO } else { S::ONE };
+            gemm(o, p, k, S::ONE, (gs, p, 1), (xs, 1, p), beta, (&mut *dw, k, 1));
+        }
+        return;
+    }
+    S::with_scratch(k * p, |col| {
+        for (b, (gs, xs)) in samples.enumerate() {
+            im2col(c, xs, col);
+            let beta = if b == 0 { S::ZERO } else { S::ONE };
+            gemm(o, p, k, S::ONE, (gs, p, 1), (&*col, 1, p), beta, (&mut *dw, k, 1));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, one multiply-add at a time.
+    fn naive(c: &Conv2d, x: &[f64], w: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; c.output_len()];
+        for o in 0..c.out_channels {
+            for oy in 0..c.out_h {
+                for ox in 0..c.out_w {
+                    let mut sum = 0.0;
+                    for ch in 0..c.channels {
+                        for ki in 0..c.kernel_h {
+                            for kj in 0..c.kernel_w {
+                                let iy = (oy * c.stride_h + ki * c.dilation_h) as isize - c.pad_top as isize;
+                                let ix = (ox * c.stride_w + kj * c.dilation_w) as isize - c.pad_left as isize;
+                                if iy < 0 || ix < 0 || iy >= c.height as isize || ix >= c.width as isize {
+                                    continue;
+                                }
+                                let xv = x[(ch * c.height + iy as usize) * c.width + ix as usize];
+                                sum += w[((o * c.channels + ch) * c.kernel_h + ki) * c.kernel_w + kj] * xv;
+                            }
+                        }
+                    }
+                    y[(o * c.out_h + oy) * c.out_w + ox] = sum;
+                }
+            }
+        }
+        y
+    }
+
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| (crate::kernels::next_u64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+            .collect()
+    }
+
+    fn geometries() -> Vec<Conv2d> {
+        let base = Conv2d {
+            channels: 2,
+            height: 5,
+            width: 6,
+            out_channels: 3,
+            kernel_h: 3,
+            kernel_w: 3,
+            stride_h: 1,
+            stride_w: 1,
+            pad_top: 0,
+            pad_left: 0,
+            dilation_h: 1,
+            dilation_w: 1,
+            out_h: 3,
+            out_w: 4,
+        };
+        vec![
+            base,
+            Conv2d { pad_top: 1, pad_left: 1, out_h: 5, out_w: 6, ..base },
+            Conv2d { stride_h: 2, stride_w: 2, pad_top: 1, pad_left: 1, out_h: 3, out_w: 3, ..base },
+            Conv2d { dilation_h: 2, dilation_w: 2, pad_top: 2, pad_left: 1, out_h: 5, out_w: 4, ..base },
+            Conv2d { kernel_h: 1, kernel_w: 1, out_h: 5, out_w: 6, ..base },
+            Conv2d { kernel_h: 1, kernel_w: 1, stride_w: 2, out_h: 5, out_w: 3, ..base },
+            Conv2d { kernel_h: 2, kernel_w: 4, stride_w: 3, pad_left: 2, out_h: 4, out_w: 3, ..base },
+            // A 1-D convolution: height 1.
+            Conv2d { height: 1, kernel_h: 1, kernel_w: 5, pad_left: 2, out_h: 1, out_w: 6, ..base },
+        ]
+    }
+
+    #[test]
+    fn forward_matches_the_definition() {
+        for c in geometries() {
+            let batch = 2;
+            let x = values(batch * c.input_len(), 1);
+            let w = values(c.out_channels * c.patch_len(), 2);
+            let mut y = vec![f64::NAN; batch * c.output_len()];
+            conv2d(&c, batch, &x, &w, &mut y);
+            for b in 0..batch {
+                let expected = naive(&c, &x[b * c.input_len()..][..c.input_len()], &w);
+                let got = &y[b * c.output_len()..][..c.output_len()];
+                for (e, g) in expected.iter().zip(got) {
+                    assert!((e - g).abs() < 1e-12, "{c:?}: {e} vs {g}");
+                }
+            }
+        }
+    }
+
+    /// The gradients are the adjoints of the forward map: for random `g`,
+    /// `<g, conv(x, w)>` equals `<dx, x>` and `<dw, w>` (the forward is
+    /// linear in each operand).
+    #[test]
+    fn gradients_are_the_adjoints() {
+        for c in geometries() {
+            let batch = 3;
+            let x = values(batch * c.input_len(), 3);
+            let w = values(c.out_channels * c.patch_len(), 4);
+            let g = values(batch * c.output_len(), 5);
+            let mut y = vec![0.0; g.len()];
+            conv2d(&c, batch, &x, &w, &mut y);
+            let forward: f64 = y.iter().zip(&g).map(|(a, b)| a * b).sum();
+            let mut dx = vec![f64::NAN; x.len()];
+            conv2d_back_data(&c, batch, &g, &w, &mut dx);
+            let by_x: f64 = dx.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let mut dw = vec![f64::NAN; w.len()];
+            conv2d_back_weight(&c, batch, &g, &x, &mut dw);
+            let by_w: f64 = dw.iter().zip(&w).map(|(a, b)| a * b).sum();
+            assert!((forward - by_x).abs() < 1e-10, "{c:?}: data gradient {forward} vs {by_x}");
+            assert!((forward - by_w).abs() < 1e-10, "{c:?}: weight gradient {forward} vs {by_w}");
+        }
+    }
+
+    #[test]
+    fn valid_ranges_clip_to_the_input() {
+        assert_eq!(valid_range(-1, 1, 5, 5), (1, 5));
+        assert_eq!(valid_range(1, 1, 5, 5), (0, 4));
+        assert_eq!(valid_range(-2, 2, 5, 3), (1, 3));
+        assert_eq!(valid_range(7, 1, 5, 5), (0, 0));
+        assert_eq!(valid_range(-9, 1, 5, 5), (5, 5));
+    }
+}

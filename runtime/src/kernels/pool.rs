@@ -1,0 +1,252 @@
+//! Max and average pooling over windows of `[batch, channels, height,
+//! width]` values, without padding (PyTorch's `MaxPool2d` and `AvgPool2d`
+//! with `padding = 0`); global average pooling is an average pool whose
+//! window is the whole plane. 1-D pooling is 2-D pooling of height 1.
+//!
+//! Max pooling routes the gradient to the window's maximum, found again in
+//! the backward pass from the saved input rather than stored as indices:
+//! the first maximum in row-major order, or the first NaN, as PyTorch picks
+//! it. Average pooling spreads the gradient evenly over the window.
+
+use crate::Scalar;
+
+/// The geometry of a pooling window, fixed at compile time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2d {
+    /// Channels, each pooled on its own.
+    pub channels: usize,
+    /// Input height (1 for 1-D pooling).
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// Window height.
+    pub kernel_h: usize,
+    /// Window width.
+    pub kernel_w: usize,
+    /// Step between windows, down.
+    pub stride_h: usize,
+    /// Step between windows, across.
+    pub stride_w: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+}
+
+impl Pool2d {
+    fn input_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    fn output_len(&self) -> usize {
+        self.channels * self.out_h * self.out_w
+    }
+
+    fn check(&self, batch: usize, x: usize, y: usize) {
+        assert!(
+            x >= batch * self.input_len() && y >= batch * self.output_len(),
+            "pooling: operand too short for {self:?} and batch {batch}"
+        );
+    }
+
+    /// Calls `f(plane_in, plane_out)` for every channel of every sample.
+    fn planes<'a, S, T>(
+        &self,
+        batch: usize,
+        x: &'a [S],
+        y: &'a mut [T],
+        mut f: impl FnMut(&'a [S], &'a mut [T]),
+    ) {
+        let (hw, ohw) = (self.height * self.width, self.out_h * self.out_w);
+        for (xs, ys) in x.chunks_exact(hw).zip(y.chunks_exact_mut(ohw)).take(batch * self.channels) {
+            f(xs, ys);
+        }
+    }
+
+    /// Offset in the plane of the window's first element for output `(oy, ox)`.
+    fn origin(&self, oy: usize, ox: usize) -> usize {
+        oy * self.stride_h * self.width + ox * self.stride_w
+    }
+
+    /// Offset of the window's maximum (first of equals, or first NaN).
+    fn argmax<S: Scalar>(&self, plane: &[S], oy: usize, ox: usize) -> usize {
+        let start = self.origin(oy, ox);
+        let mut best = start;
+        for ki in 0..self.kernel_h {
+            for kj in 0..self.kernel_w {
+                let at = start + ki * self.width + kj;
+                let (v, b) = (plane[at], plane[best]);
+                if is_nan(b) {
+                    return best;
+                }
+                if v > b || is_nan(v) {
+                    best = at;
+                }
+            }
+        }
+        best
+    }
+}
+
+/// NaN is the one value not equal to itself.
+#[allow(clippy::eq_op)]
+fn is_nan<S: Scalar>(v: S) -> bool {
+    v != v
+}
+
+/// Max pooling: each output is the largest element of its window.
+///
+/// # Example
+/// ```
+/// use chainrule::kernels::{Pool2d, max_pool2d};
+/// let p = Pool2d { channels: 1, height: 2, width: 4, kernel_h: 2, kernel_w: 2,
+///     stride_h: 2, stride_w: 2, out_h: 1, out_w: 2 };
+/// let mut y = [0.0f32; 2];
+/// max_pool2d(&p, 1, &[1.0, 5.0, 2.0, 0.0, 3.0, 4.0, -1.0, 7.0], &mut y);
+/// assert_eq!(y, [5.0, 7.0]);
+/// ```
+pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
+    p.check(batch, x.len(), y.len());
+    p.planes(batch, x, y, |xs, ys| {
+        for oy in 0..p.out_h {
+            for ox in 0..p.out_w {
+                ys[oy * p.out_w + ox] = xs[p.argmax(xs, oy, ox)];
+            }
+        }
+    });
+}
+
+/// Gradient of [`max_pool2d`]: each output's gradient goes to its window's
+/// maximum in `x` (added up where windows overlap), zero elsewhere.
+pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], dx: &mut [S]) {
+    p.check(batch, x.len(), g.len());
+    p.check(batch, dx.len(), g.len());
+    let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
+    let planes = x.chunks_exact(hw).zip(dx.chunks_exact_mut(hw)).zip(g.chunks_exact(ohw));
+    for ((xs, dxs), gs) in planes.take(batch * p.channels) {
+        dxs.fill(S::ZERO);
+        for oy in 0..p.out_h {
+            for ox in 0..p.out_w {
+                dxs[p.argmax(xs, oy, ox)] += gs[oy * p.out_w + ox];
+            }
+        }
+    }
+}
+
+/// Average pooling: each output is the mean of its window.
+///
+/// # Example
+/// ```
+/// use chainrule::kernels::{Pool2d, avg_pool2d};
+/// let p = Pool2d { channels: 1, height: 2, width: 4, kernel_h: 2, kernel_w: 2,
+///     stride_h: 2, stride_w: 2, out_h: 1, out_w: 2 };
+/// let mut y = [0.0f32; 2];
+/// avg_pool2d(&p, 1, &[1.0, 5.0, 2.0, 0.0, 3.0, 4.0, -1.0, 7.0], &mut y);
+/// assert_eq!(y, [3.25, 2.0]);
+/// ```
+pub fn avg_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
+    p.check(batch, x.len(), y.len());
+    let scale = S::ONE / S::of_f64((p.kernel_h * p.kernel_w) as f64);
+    p.planes(batch, x, y, |xs, ys| {
+        for oy in 0..p.out_h {
+            for ox in 0..p.out_w {
+                let start = p.origin(oy, ox);
+                let mut sum = S::ZERO;
+                for ki in 0..p.kernel_h {
+                    sum += xs[start + ki * p.width..][..p.kernel_w].iter().fold(S::ZERO, |s, &v| s + v);
+                }
+                ys[oy * p.out_w + ox] = sum * scale;
+            }
+        }
+    });
+}
+
+/// Gradient of [`avg_pool2d`]: each output's gradient, divided by the
+/// window size, added to every element of its window.
+pub fn avg_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], dx: &mut [S]) {
+    p.check(batch, dx.len(), g.len());
+    let scale = S::ONE / S::of_f64((p.kernel_h * p.kernel_w) as f64);
+    let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
+    for (dxs, gs) in dx.chunks_exact_mut(hw).zip(g.chunks_exact(ohw)).take(batch * p.channels) {
+        dxs.fill(S::ZERO);
+        for oy in 0..p.out_h {
+            for ox in 0..p.out_w {
+                let (start, share) = (p.origin(oy, ox), gs[oy * p.out_w + ox] * scale);
+                for ki in 0..p.kernel_h {
+                    dxs[start + ki * p.width..][..p.kernel_w].iter_mut().for_each(|d| *d += share);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: Pool2d = Pool2d {
+        channels: 2,
+        height: 5,
+        width: 5,
+        kernel_h: 3,
+        kernel_w: 2,
+        stride_h: 2,
+        stride_w: 1,
+        out_h: 2,
+        out_w: 4,
+    };
+
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| (crate::kernels::next_u64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+            .collect()
+    }
+
+    /// Overlapping windows (stride 1 across) and a row left out (height 5,
+    /// windows at rows 0 and 2): the adjoint identity of the linear average
+    /// pool, and max pooling's gradient summing to the upstream total.
+    #[test]
+    fn gradients_are_consistent_with_the_forward() {
+        let batch = 2;
+        let x = values(batch * P.input_len(), 1);
+        let g = values(batch * P.output_len(), 2);
+        let mut y = vec![0.0; g.len()];
+        avg_pool2d(&P, batch, &x, &mut y);
+        let mut dx = vec![f64::NAN; x.len()];
+        avg_pool2d_back(&P, batch, &g, &mut dx);
+        let forward: f64 = y.iter().zip(&g).map(|(a, b)| a * b).sum();
+        let back: f64 = dx.iter().zip(&x).map(|(a, b)| a * b).sum();
+        assert!((forward - back).abs() < 1e-12);
+
+        max_pool2d(&P, batch, &x, &mut y);
+        max_pool2d_back(&P, batch, &g, &x, &mut dx);
+        // max is piecewise linear: <g, max(x)> = <dx, x>.
+        let forward: f64 = y.iter().zip(&g).map(|(a, b)| a * b).sum();
+        let back: f64 = dx.iter().zip(&x).map(|(a, b)| a * b).sum();
+        assert!((forward - back).abs() < 1e-12);
+    }
+
+    #[test]
+    fn max_picks_the_first_of_equals_and_propagates_nan() {
+        let p = Pool2d {
+            channels: 1,
+            height: 1,
+            width: 4,
+            kernel_h: 1,
+            kernel_w: 4,
+            stride_h: 1,
+            stride_w: 1,
+            out_h: 1,
+            out_w: 1,
+        };
+        let mut dx = [0.0; 4];
+        max_pool2d_back(&p, 1, &[1.0], &[2.0, 3.0, 3.0, 1.0], &mut dx);
+        assert_eq!(dx, [0.0, 1.0, 0.0, 0.0]);
+        let mut y = [0.0];
+        max_pool2d(&p, 1, &[2.0, f64::NAN, 9.0, 1.0], &mut y);
+        assert!(y[0].is_nan());
+        max_pool2d_back(&p, 1, &[1.0], &[2.0, f64::NAN, 9.0, f64::NAN], &mut dx);
+        assert_eq!(dx, [0.0, 1.0, 0.0, 0.0]);
+    }
+}

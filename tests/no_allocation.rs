@@ -110,3 +110,46 @@ fn steady_state_training_and_inference_do_not_allocate() {
     // The counter works: a real allocation is seen.
     assert_eq!(allocations_during(|| drop(black_box(vec![1u8; 10]))), 1);
 }
+
+chainrule::network! {
+    struct Cnn {
+        input: [1, 12, 12],
+        layers: [
+            conv2d(4, kernel = 3, padding = 1),
+            batch_norm,
+            relu,
+            max_pool2d(2),
+            conv2d(8, kernel = 3),
+            avg_pool2d(2),
+            flatten,
+            dense(10),
+        ],
+        loss: softmax_cross_entropy,
+    }
+}
+
+/// Convolutions keep their column matrices in a thread-local buffer that
+/// only grows: after one warm-up call, nothing is allocated.
+#[test]
+fn convolutional_training_and_inference_do_not_allocate() {
+    let inputs: Vec<[f32; 144]> =
+        (0..16).map(|i| core::array::from_fn(|j| ((i * 7 + j) % 13) as f32 / 13.0)).collect();
+    let targets: Vec<usize> = (0..16).map(|i| i % 10).collect();
+    let mut net = Cnn::new(3);
+    let mut trainer = Trainer::new(Sgd::new(0.01), 8, 1);
+    trainer.step(&mut net, &inputs[..8], &targets[..8]).unwrap();
+    let step = allocations_during(|| {
+        black_box(trainer.step(&mut net, &inputs[8..], &targets[8..]).unwrap());
+    });
+    assert_eq!(step, 0, "training step");
+    let mut ws = Workspace::new();
+    let mut outputs = vec![Cnn::zero_output(); 16];
+    net.predict_batch(&inputs, &mut outputs, &mut ws).unwrap();
+    black_box(net.predict(&inputs[0]));
+    let batched = allocations_during(|| net.predict_batch(&inputs, &mut outputs, &mut ws).unwrap());
+    assert_eq!(batched, 0, "batched inference");
+    let single = allocations_during(|| {
+        black_box(net.predict(&inputs[1]));
+    });
+    assert_eq!(single, 0, "batch-1 inference");
+}

@@ -77,11 +77,15 @@ pub fn read(call: &Call, accepts: &Accepts, errors: &mut Errors) -> Option<Windo
             }
         };
         if !accepts.named.contains(&name.as_str()) {
-            let list: Vec<String> = accepts.named.iter().map(|n| format!("`{n}`")).collect();
-            errors.push(
-                arg.site(),
-                format!("`{}` has no parameter `{name}`; it takes {}", call.name, list.join(", ")),
-            );
+            let message = match crate::suggest::did_you_mean(&name, accepts.named.iter().copied()).as_str() {
+                "" => format!(
+                    "`{}` has no parameter `{name}`; it takes {}",
+                    call.name,
+                    crate::suggest::list(accepts.named)
+                ),
+                hint => format!("`{}` has no parameter `{name}`{hint}", call.name),
+            };
+            errors.push(arg.site(), message);
             ok = false;
             continue;
         }
@@ -106,7 +110,7 @@ fn apply(
 ) -> Result<(), String> {
     let site = arg.site();
     match name {
-        "out_channels" => out.count = Some((at_least_one(&arg.value, "output channels")?, site)),
+        "out_channels" => out.count = Some((at_least_one(&arg.value, "number of output channels")?, site)),
         "kernel" => out.kernel = Some((size(&arg.value, two_d, "kernel size")?, site)),
         "stride" => out.stride = Some((size(&arg.value, two_d, "stride")?, site)),
         "dilation" => out.dilation = size(&arg.value, two_d, "dilation")?,
@@ -206,13 +210,19 @@ impl Axis {
         }
         let left = (padded - extent) % self.stride;
         if exact && left != 0 {
+            let unit = match (self.name, left) {
+                ("height", 1) => "row",
+                ("height", _) => "rows",
+                ("width", 1) => "column",
+                ("width", _) => "columns",
+                (_, 1) => "element",
+                _ => "elements",
+            };
+            let over = if self.pad == (0, 0) { "" } else { "padded " };
             return Err(AxisError::Inexact(format!(
-                "with stride {}, windows spanning {extent} of the {} {} (padded) do not end at its edge: \
-                 the last {left} {} left out; change the stride or the padding, or drop `exact = true`",
-                self.stride,
-                padded,
-                self.name,
-                if left == 1 { "element is" } else { "elements are" },
+                "stride {} does not fit exactly: windows of {extent} over the {over}{} of {padded} leave the \
+                 last {left} {unit} out; change the stride or the padding, or drop `exact = true`",
+                self.stride, self.name,
             )));
         }
         Ok((padded - extent) / self.stride + 1)
@@ -220,7 +230,12 @@ impl Axis {
 
     fn describe(&self) -> String {
         let span = if self.dilation > 1 {
-            format!("a kernel of {} with dilation {} spans {}", self.kernel, self.dilation, self.extent())
+            format!(
+                "a kernel of {} with dilation {} (spanning {})",
+                self.kernel,
+                self.dilation,
+                self.extent()
+            )
         } else {
             format!("a kernel of {}", self.kernel)
         };

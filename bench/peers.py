@@ -71,6 +71,21 @@ def torch_workloads():
             opt.step()
 
         report(name, "pytorch", "samples_per_s", measure(batch, step), per_second)
+    w3 = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 10),
+    )
+    opt3 = torch.optim.SGD(w3.parameters(), lr=0.01)
+    ce = nn.CrossEntropyLoss()
+    x3, t3 = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
+
+    def step3():
+        opt3.zero_grad()
+        ce(w3(x3), t3).backward()
+        opt3.step()
+
+    report("W3", "pytorch", "samples_per_s", measure(32, step3), per_second)
     n = 1 << 20
     p = torch.randn(n, requires_grad=True)
     p.grad = torch.randn(n)
@@ -123,6 +138,38 @@ def jax_workloads():
             jax.block_until_ready(state["p"])
 
         report(name, "jax", "samples_per_s", measure(batch, step), per_second)
+
+    def w3_loss(params, x, t):
+        (k0, c0), (k1, c1), (w, b) = params
+        dims = ("NCHW", "OIHW", "NCHW")
+        pool = lambda y: jax.lax.reduce_window(y, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+        y = jax.lax.conv_general_dilated(x, k0, (1, 1), ((1, 1), (1, 1)), dimension_numbers=dims)
+        y = pool(jax.nn.relu(y + c0[None, :, None, None]))
+        y = jax.lax.conv_general_dilated(y, k1, (1, 1), ((1, 1), (1, 1)), dimension_numbers=dims)
+        y = pool(jax.nn.relu(y + c1[None, :, None, None]))
+        logits = y.reshape(y.shape[0], -1) @ w + b
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), t[:, None], axis=1))
+
+    @jax.jit
+    def w3_step(params, x, t):
+        grads = jax.grad(w3_loss)(params, x, t)
+        return jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)
+
+    keys = jax.random.split(key, 3)
+    s3 = {
+        "p": [
+            (jax.random.normal(keys[0], (8, 1, 3, 3)) / 3.0, jnp.zeros(8)),
+            (jax.random.normal(keys[1], (16, 8, 3, 3)) / 72**0.5, jnp.zeros(16)),
+            (jax.random.normal(keys[2], (784, 10)) / 28.0, jnp.zeros(10)),
+        ]
+    }
+    x3, t3 = jnp.ones((32, 1, 28, 28)), jnp.zeros(32, dtype=jnp.int32)
+
+    def step3():
+        s3["p"] = w3_step(s3["p"], x3, t3)
+        jax.block_until_ready(s3["p"])
+
+    report("W3", "jax", "samples_per_s", measure(32, step3), per_second)
 
     n = 1 << 20
 

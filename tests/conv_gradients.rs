@@ -17,7 +17,7 @@ chainrule::network! {
 }
 chainrule::network! {
     /// Stride, dilation, rectangular kernel and padding; overlapping
-    /// average windows; global pooling.
+    /// average windows; global pooling; a regularizer on the kernels.
     struct StridedDilated {
         input: [2, 9, 8],
         layers: [
@@ -28,6 +28,7 @@ chainrule::network! {
             dense(2),
         ],
         loss: mse,
+        regularizer: l1(0.01) + l2(0.1),
         scalar: f64,
     }
 }

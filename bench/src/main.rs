@@ -28,6 +28,24 @@ chainrule::network! {
     struct W2 { input: [784], layers: [dense(128), relu, dense(10)], loss: softmax_cross_entropy }
 }
 
+chainrule::network! {
+    /// W3: a LeNet-style CNN on 28x28 images, trained by SGD.
+    struct W3 {
+        input: [1, 28, 28],
+        layers: [
+            conv2d(8, kernel = 3, padding = 1),
+            relu,
+            max_pool2d(2),
+            conv2d(16, kernel = 3, padding = 1),
+            relu,
+            max_pool2d(2),
+            flatten,
+            dense(10),
+        ],
+        loss: softmax_cross_entropy,
+    }
+}
+
 fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut state = seed;
     (0..n).map(|_| (kernels::next_u64(&mut state) >> 40) as f32 / (1u64 << 24) as f32 - 0.5).collect()
@@ -114,6 +132,23 @@ fn w2(batch: usize, name: &str) {
     }
 }
 
+/// W3: one SGD step of the CNN on a batch of 32 images.
+fn w3() {
+    const BATCH: usize = 32;
+    let mut net = W3::new(5);
+    let inputs: Vec<[f32; 784]> =
+        values(784 * BATCH, 6).chunks_exact(784).map(|c| c.try_into().unwrap()).collect();
+    let targets: Vec<usize> = (0..BATCH).map(|i| i % 10).collect();
+    let mut grad = vec![0.0; W3::PARAM_LEN];
+    let mut ws = Workspace::new();
+    let mut sgd = Sgd::new(0.01);
+    let s = measure(BATCH as f64, || {
+        net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
+        sgd.step(net.params_mut(), &grad).unwrap();
+    });
+    report("W3", "chainrule", "samples_per_s", &s, |v| 1.0 / v);
+}
+
 /// The GEMM limit on the W2 shapes: forward (32x784 by 784x128) and the
 /// weight gradient (128x32 by 32x784), with chainrule's GEMM and with
 /// matrixmultiply; the faster of the two is the machine's limit here.
@@ -183,6 +218,9 @@ fn main() {
     }
     if run("W2b") {
         w2(1, "W2b");
+    }
+    if run("W3") {
+        w3();
     }
     if run("SGEMM") {
         sgemm_reference();

@@ -36,7 +36,7 @@ use proc_macro::TokenStream;
 /// network! {
 ///     /// Documentation and attributes go on the generated struct.
 ///     pub struct Name {
-///         input: [features],
+///         input: [features],           // or [channels, height, width], [channels, length]
 ///         layers: [layer, layer, ...],
 ///         loss: loss,
 ///         regularizer: l1(a) + l2(b),   // optional, either term alone too
@@ -64,8 +64,25 @@ use proc_macro::TokenStream;
 /// | `activation(\|x\| expr)` | unchanged: a user-defined function | none |
 /// | `softmax`, `log_softmax` | `[n]` to `[n]`, over each sample's features | none |
 /// | `dropout(p)` | unchanged; `0 <= p < 1`; training only (inverted) | none |
-/// | `batch_norm`, `batch_norm(momentum = 0.1, eps = 1e-5)` | `[n]` to `[n]` | `<path>.weight`, `<path>.bias` `[n]`; state `<path>.running_mean`, `<path>.running_var` `[n]` |
+/// | `batch_norm`, `batch_norm(momentum = 0.1, eps = 1e-5)` | unchanged; statistics per feature of `[n]`, per channel of `[c, ..]` | `<path>.weight`, `<path>.bias` `[n]` or `[c]`; state `<path>.running_mean`, `<path>.running_var` likewise |
 /// | `residual[layer, ...]` | `y = x + layers(x)`; the layers must give back the input's shape | those of its layers |
+/// | `conv2d(c_out, kernel = k, ...)` | `[c, h, w]` to `[c_out, h', w']` | `<path>.weight` `[c_out, c, kh, kw]`, `<path>.bias` `[c_out]` |
+/// | `conv1d(c_out, kernel = k, ...)` | `[c, l]` to `[c_out, l']` | `<path>.weight` `[c_out, c, k]`, `<path>.bias` `[c_out]` |
+/// | `max_pool2d(k)`, `max_pool2d(k, stride)`, `avg_pool2d(..)` | `[c, h, w]` to `[c, h', w']`, no padding; stride `k` by default | none |
+/// | `max_pool1d(k)`, `avg_pool1d(k, stride)` | `[c, l]` to `[c, l']` | none |
+/// | `global_avg_pool` | `[c, h, w]` or `[c, l]` to `[c]`: each channel's mean | none |
+/// | `flatten` | `[c, h, w]` to `[c * h * w]`, channel-major as PyTorch | none |
+///
+/// Convolutions take `kernel = k` or `(kh, kw)` (required), `stride`
+/// (default 1), `padding = p`, `(ph, pw)`, `same` (stride 1; the odd zero
+/// goes after, as PyTorch) or `valid` (0, the default), `dilation`
+/// (default 1) and `init = scheme`; pooling takes `kernel` and `stride`,
+/// positionally or by name. Per axis the output size is `(input + padding -
+/// dilation * (k - 1) - 1) / stride + 1`, rounded down as PyTorch does;
+/// with `exact = true` a window arrangement that leaves rows or columns out
+/// is a compile error instead. A kernel larger than its padded input, a
+/// layer on an input of the wrong rank, and `dense` on a `[c, h, w]` value
+/// (write `flatten` first) are compile errors at the layer or argument.
 ///
 /// # Losses
 ///
@@ -106,9 +123,9 @@ use proc_macro::TokenStream;
 /// `l2(lambda)` adds `lambda / 2 * sum(w^2)` (gradient `lambda * w`, PyTorch
 /// SGD's `weight_decay`); `l1(lambda)` adds `lambda * sum(abs(w))`; `l1(a) +
 /// l2(b)` both. They apply to dense weights only; `l2(lambda, biases =
-/// true)` applies to every parameter.
+/// true)` applies to every parameter. Convolution kernels are weights.
 ///
-/// `init:` and `dense(n, init = ...)` take `uniform` (`U(-1, 1)`),
+/// `init:`, `dense(n, init = ...)` and `conv2d(.., init = ...)` take `uniform` (`U(-1, 1)`),
 /// `glorot_uniform` / `xavier_uniform` (default), `glorot_normal` /
 /// `xavier_normal`, `he_uniform` / `kaiming_uniform`, `he_normal` /
 /// `kaiming_normal`. Biases start at zero; batch-norm scales at one.

@@ -50,6 +50,7 @@ impl Pool2d {
     }
 
     /// Calls `f(plane_in, plane_out)` for every channel of every sample.
+    #[inline(always)]
     fn planes<'a, S, T>(
         &self,
         batch: usize,
@@ -68,33 +69,59 @@ impl Pool2d {
         oy * self.stride_h * self.width + ox * self.stride_w
     }
 
-    /// Offset of the window's maximum (first of equals, or first NaN).
-    fn argmax<S: Scalar>(&self, plane: &[S], oy: usize, ox: usize) -> usize {
-        let start = self.origin(oy, ox);
-        let mut best = start;
+    /// For one row of outputs `oy` and the outputs `first..first + best.len()`
+    /// of it: each window's maximum into `best` and, with `at`, its offset
+    /// in the plane. The window is walked tap by tap, each tap over all the
+    /// outputs (a loop the compiler vectorizes); a tap replaces the best
+    /// only if strictly larger, or NaN over a number, so ties keep the
+    /// first maximum in row-major order and the first NaN wins, as PyTorch.
+    #[inline(always)]
+    fn row_max<S: Scalar>(&self, plane: &[S], oy: usize, first: usize, best: &mut [S], mut at: Option<&mut [u32]>) {
+        let n = best.len();
+        let sw = self.stride_w;
         for ki in 0..self.kernel_h {
+            let row = oy * self.stride_h + ki;
             for kj in 0..self.kernel_w {
-                let at = start + ki * self.width + kj;
-                let (v, b) = (plane[at], plane[best]);
-                if is_nan(b) {
-                    return best;
-                }
-                if v > b || is_nan(v) {
-                    best = at;
+                let start = row * self.width + first * sw + kj;
+                let taps = &plane[start..start + (n - 1) * sw + 1];
+                let initial = ki == 0 && kj == 0;
+                // Index loops with selects rather than branches: the
+                // compiler turns them into strided vector loads and blends.
+                match at.as_deref_mut() {
+                    None => {
+                        for o in 0..n {
+                            let (v, b) = (taps[o * sw], best[o]);
+                            best[o] = if initial || replaces(v, b) { v } else { b };
+                        }
+                    }
+                    Some(at) => {
+                        for o in 0..n {
+                            let (v, b) = (taps[o * sw], best[o]);
+                            let take = initial || replaces(v, b);
+                            best[o] = if take { v } else { b };
+                            at[o] = if take { (start + o * sw) as u32 } else { at[o] };
+                        }
+                    }
                 }
             }
         }
-        best
     }
 }
 
-/// NaN is the one value not equal to itself.
+/// Whether a later tap `v` replaces the best so far `b`: strictly larger,
+/// or NaN over a number.
+#[inline(always)]
 #[allow(clippy::eq_op)]
-fn is_nan<S: Scalar>(v: S) -> bool {
-    v != v
+fn replaces<S: Scalar>(v: S, b: S) -> bool {
+    v > b || (v != v && b == b)
 }
 
-/// Max pooling: each output is the largest element of its window.
+/// Outputs of one row handled at a time, so the running maxima and their
+/// positions fit in fixed arrays on the stack.
+const RUN: usize = 64;
+
+/// Max pooling: each output is the largest element of its window (NaN if
+/// the window holds one).
 ///
 /// # Example
 /// ```
@@ -107,13 +134,18 @@ fn is_nan<S: Scalar>(v: S) -> bool {
 /// ```
 pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
     p.check(batch, x.len(), y.len());
-    p.planes(batch, x, y, |xs, ys| {
-        for oy in 0..p.out_h {
-            for ox in 0..p.out_w {
-                ys[oy * p.out_w + ox] = xs[p.argmax(xs, oy, ox)];
-            }
-        }
-    });
+    crate::isa::with_fast_path(
+        #[inline(always)]
+        || {
+            p.planes(batch, x, y, |xs, ys| {
+                for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
+                    for (r, run) in out.chunks_mut(RUN).enumerate() {
+                        p.row_max(xs, oy, r * RUN, run, None);
+                    }
+                }
+            })
+        },
+    );
 }
 
 /// Gradient of [`max_pool2d`]: each output's gradient goes to its window's
@@ -121,16 +153,27 @@ pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
 pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], dx: &mut [S]) {
     p.check(batch, x.len(), g.len());
     p.check(batch, dx.len(), g.len());
+    assert!(p.height * p.width <= u32::MAX as usize, "pooling: plane too large");
     let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
     let planes = x.chunks_exact(hw).zip(dx.chunks_exact_mut(hw)).zip(g.chunks_exact(ohw));
-    for ((xs, dxs), gs) in planes.take(batch * p.channels) {
-        dxs.fill(S::ZERO);
-        for oy in 0..p.out_h {
-            for ox in 0..p.out_w {
-                dxs[p.argmax(xs, oy, ox)] += gs[oy * p.out_w + ox];
+    let (mut best, mut at) = ([S::ZERO; RUN], [0u32; RUN]);
+    crate::isa::with_fast_path(
+        #[inline(always)]
+        || {
+            for ((xs, dxs), gs) in planes.take(batch * p.channels) {
+                dxs.fill(S::ZERO);
+                for (oy, grads) in gs.chunks_exact(p.out_w).enumerate() {
+                    for (r, run) in grads.chunks(RUN).enumerate() {
+                        let n = run.len();
+                        p.row_max(xs, oy, r * RUN, &mut best[..n], Some(&mut at[..n]));
+                        for (&a, &gv) in at[..n].iter().zip(run) {
+                            dxs[a as usize] += gv;
+                        }
+                    }
+                }
             }
-        }
-    }
+        },
+    );
 }
 
 /// Average pooling: each output is the mean of its window.

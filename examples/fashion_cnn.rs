@@ -71,7 +71,10 @@ fn main() -> Result<(), chainrule::Error> {
     history.plot("fashion_cnn-curves.svg", "fashion_cnn: conv 8, conv 16, dense 10; Adam, batch 32")?;
     history.write_csv("fashion_cnn-history.csv")?;
     let best = history.best_epoch.unwrap_or(history.epochs.len());
-    println!("curves written to fashion_cnn-curves.svg; weights of epoch {best} kept; {:.1?} in all", started.elapsed());
+    println!(
+        "curves written to fashion_cnn-curves.svg; weights of epoch {best} kept; {:.1?} in all",
+        started.elapsed()
+    );
     println!("test accuracy: {:.4}", metrics::accuracy(&net, &test));
     Ok(())
 }

@@ -15,7 +15,7 @@
 //! | `SumAll(x)` | sum of everything | `g` copied to every element |
 //! | `SumChannels(x)` | sum over samples and positions, per channel | `g` copied to every position |
 //! | `Conv(x, W)` | cross-correlation with stride, padding, dilation | `dx = ConvBackData(g, W)` (transposed convolution), `dW = ConvBackWeight(g, x)` |
-//! | `MaxPool(x)` | window maxima | `MaxPoolBack(g, x)`: `g` to each window's maximum |
+//! | `MaxPool(x)` | window maxima `y` | `MaxPoolBack(g, x, y)`: `g` to each window's maximum |
 //! | `AvgPool(x)` | window means | `AvgPoolBack(g)`: `g / window` to every element of the window |
 //! | `Pick(y, t)` | `y[t]` per sample | `Scatter`: `g` at `t`, 0 elsewhere |
 //! | `LogSoftmax(x)` | `ls = x - logsumexp(x)` | `g - exp(ls) sum(g)` |

@@ -3,7 +3,8 @@
 //! height 1 and global average pooling one window over the whole plane.
 //!
 //! Local derivatives: max routes the upstream gradient to the window's
-//! maximum (`MaxPoolBack(g, x)`, which finds it again in the saved input);
+//! maximum (`MaxPoolBack(g, x, y)`, which finds it again from the saved
+//! input and output);
 //! average spreads it evenly over the window (`AvgPoolBack(g)`).
 
 use super::Op;
@@ -46,7 +47,7 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId) -> Vec<Option<NodeId>> {
     let x = g.node(id).inputs[0];
     let shape = g.shape(x).clone();
     let dx = match g.node(id).op {
-        Op::MaxPool(geom) => g.push(Op::MaxPoolBack(geom), vec![upstream, x], shape),
+        Op::MaxPool(geom) => g.push(Op::MaxPoolBack(geom), vec![upstream, x, id], shape),
         Op::AvgPool(geom) => g.push(Op::AvgPoolBack(geom), vec![upstream], shape),
         _ => unreachable!("pool::vjp on a pooling"),
     };
@@ -68,8 +69,8 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
             quote!(#rt::kernels::avg_pool2d(&#geom, #rows, #a, #out);)
         }
         Op::MaxPoolBack(geom) => {
-            let (geom, x) = (geom.tokens(), ctx.read(node.inputs[1]));
-            quote!(#rt::kernels::max_pool2d_back(&#geom, #rows, #a, #x, #out);)
+            let (geom, x, y) = (geom.tokens(), ctx.read(node.inputs[1]), ctx.read(node.inputs[2]));
+            quote!(#rt::kernels::max_pool2d_back(&#geom, #rows, #a, #x, #y, #out);)
         }
         Op::AvgPoolBack(geom) => {
             let geom = geom.tokens();

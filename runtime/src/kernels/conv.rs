@@ -140,8 +140,12 @@ fn im2col<S: Scalar>(c: &Conv2d, x: &[S], col: &mut [S]) {
                     dst[x_hi..].fill(S::ZERO);
                     let first = (x_lo * c.stride_w) as isize + dx;
                     if c.stride_w == 1 {
+                        // Rows are short (an output row's width): a plain
+                        // loop beats a call to memmove per row.
                         let first = first as usize;
-                        dst[x_lo..x_hi].copy_from_slice(&src[first..first + (x_hi - x_lo)]);
+                        for (d, &v) in dst[x_lo..x_hi].iter_mut().zip(&src[first..]) {
+                            *d = v;
+                        }
                     } else {
                         for (k, d) in dst[x_lo..x_hi].iter_mut().enumerate() {
                             *d = src[first as usize + k * c.stride_w];

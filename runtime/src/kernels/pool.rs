@@ -76,7 +76,14 @@ impl Pool2d {
     /// only if strictly larger, or NaN over a number, so ties keep the
     /// first maximum in row-major order and the first NaN wins, as PyTorch.
     #[inline(always)]
-    fn row_max<S: Scalar>(&self, plane: &[S], oy: usize, first: usize, best: &mut [S], mut at: Option<&mut [u32]>) {
+    fn row_max<S: Scalar>(
+        &self,
+        plane: &[S],
+        oy: usize,
+        first: usize,
+        best: &mut [S],
+        mut at: Option<&mut [u32]>,
+    ) {
         let n = best.len();
         let sw = self.stride_w;
         for ki in 0..self.kernel_h {
@@ -87,19 +94,22 @@ impl Pool2d {
                 let initial = ki == 0 && kj == 0;
                 // Index loops with selects rather than branches: the
                 // compiler turns them into strided vector loads and blends.
+                // `chunks(sw)` puts each window's tap first in a chunk: no
+                // index to check.
                 match at.as_deref_mut() {
                     None => {
-                        for o in 0..n {
-                            let (v, b) = (taps[o * sw], best[o]);
-                            best[o] = if initial || replaces(v, b) { v } else { b };
+                        for (b, tap) in best.iter_mut().zip(taps.chunks(sw)) {
+                            let v = tap[0];
+                            *b = if initial | replaces(v, *b) { v } else { *b };
                         }
                     }
                     Some(at) => {
-                        for o in 0..n {
-                            let (v, b) = (taps[o * sw], best[o]);
-                            let take = initial || replaces(v, b);
-                            best[o] = if take { v } else { b };
-                            at[o] = if take { (start + o * sw) as u32 } else { at[o] };
+                        let taps = taps.chunks(sw);
+                        for (o, ((b, a), tap)) in best.iter_mut().zip(at.iter_mut()).zip(taps).enumerate() {
+                            let v = tap[0];
+                            let take = initial | replaces(v, *b);
+                            *b = if take { v } else { *b };
+                            *a = if take { (start + o * sw) as u32 } else { *a };
                         }
                     }
                 }
@@ -113,7 +123,73 @@ impl Pool2d {
 #[inline(always)]
 #[allow(clippy::eq_op)]
 fn replaces<S: Scalar>(v: S, b: S) -> bool {
-    v > b || (v != v && b == b)
+    // `|` and `&`, not `||` and `&&`: no branch to mispredict on data.
+    (v > b) | ((v != v) & (b == b))
+}
+
+/// The common 2x2 window at stride 2, both axes: each row pair of the
+/// input gives one row of outputs, read as pairs (`chunks_exact(2)`) so
+/// the compiler knows the stride. Same choice of maximum as [`Pool2d::row_max`].
+#[inline(always)]
+fn max_2x2<S: Scalar>(p: &Pool2d, xs: &[S], ys: &mut [S]) {
+    let w = p.width;
+    for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
+        let (top, bottom) = xs[2 * oy * w..][..2 * w].split_at(w);
+        let pairs = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+        for (o, (t, b)) in out.iter_mut().zip(pairs) {
+            let mut m = t[0];
+            for v in [t[1], b[0], b[1]] {
+                m = if replaces(v, m) { v } else { m };
+            }
+            *o = m;
+        }
+    }
+}
+
+/// Gradient of [`max_2x2`] from the saved output `ys`: in each window the
+/// first tap equal to the maximum (or the first NaN when it is NaN) gets
+/// the window's gradient. The windows do not overlap, so every input
+/// element is written once, without a pass to zero.
+#[inline(always)]
+fn max_2x2_back<S: Scalar>(p: &Pool2d, gs: &[S], xs: &[S], ys: &[S], dxs: &mut [S]) {
+    let (w, ow) = (p.width, p.out_w);
+    for oy in 0..p.out_h {
+        let (top, bottom) = xs[2 * oy * w..][..2 * w].split_at(w);
+        let (dtop, dbottom) = dxs[2 * oy * w..][..2 * w].split_at_mut(w);
+        let (t, b, dt, db) = (&top[..2 * ow], &bottom[..2 * ow], &mut dtop[..2 * ow], &mut dbottom[..2 * ow]);
+        let (g, m) = (&gs[oy * ow..][..ow], &ys[oy * ow..][..ow]);
+        for o in 0..ow {
+            // The first of the four taps, in row-major order, that holds
+            // the maximum: counted down so the earliest match wins.
+            let (m, g) = (m[o], g[o]);
+            let mut k = 3u8;
+            k = if is_max(b[2 * o], m) { 2 } else { k };
+            k = if is_max(t[2 * o + 1], m) { 1 } else { k };
+            k = if is_max(t[2 * o], m) { 0 } else { k };
+            dt[2 * o] = if k == 0 { g } else { S::ZERO };
+            dt[2 * o + 1] = if k == 1 { g } else { S::ZERO };
+            db[2 * o] = if k == 2 { g } else { S::ZERO };
+            db[2 * o + 1] = if k == 3 { g } else { S::ZERO };
+        }
+        // An odd last column belongs to no window.
+        dtop[2 * ow..].fill(S::ZERO);
+        dbottom[2 * ow..].fill(S::ZERO);
+    }
+    // Nor does an odd last row.
+    dxs[2 * p.out_h * w..].fill(S::ZERO);
+}
+
+/// Whether tap `v` is the window's maximum `m` (NaN matches NaN).
+#[inline(always)]
+#[allow(clippy::eq_op)]
+fn is_max<S: Scalar>(v: S, m: S) -> bool {
+    (v == m) | ((v != v) & (m != m))
+}
+
+impl Pool2d {
+    fn is_2x2(&self) -> bool {
+        (self.kernel_h, self.kernel_w, self.stride_h, self.stride_w) == (2, 2, 2, 2)
+    }
 }
 
 /// Outputs of one row handled at a time, so the running maxima and their
@@ -138,6 +214,9 @@ pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
         #[inline(always)]
         || {
             p.planes(batch, x, y, |xs, ys| {
+                if p.is_2x2() {
+                    return max_2x2(p, xs, ys);
+                }
                 for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
                     for (r, run) in out.chunks_mut(RUN).enumerate() {
                         p.row_max(xs, oy, r * RUN, run, None);
@@ -149,18 +228,25 @@ pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
 }
 
 /// Gradient of [`max_pool2d`]: each output's gradient goes to its window's
-/// maximum in `x` (added up where windows overlap), zero elsewhere.
-pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], dx: &mut [S]) {
+/// maximum in `x` (added up where windows overlap), zero elsewhere. `y` is
+/// the forward output, which locates the maximum of a 2x2 window at stride
+/// 2 directly; other windows find it again tap by tap.
+pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], y: &[S], dx: &mut [S]) {
     p.check(batch, x.len(), g.len());
-    p.check(batch, dx.len(), g.len());
+    p.check(batch, dx.len(), y.len());
     assert!(p.height * p.width <= u32::MAX as usize, "pooling: plane too large");
     let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
-    let planes = x.chunks_exact(hw).zip(dx.chunks_exact_mut(hw)).zip(g.chunks_exact(ohw));
+    let planes =
+        x.chunks_exact(hw).zip(dx.chunks_exact_mut(hw)).zip(g.chunks_exact(ohw).zip(y.chunks_exact(ohw)));
     let (mut best, mut at) = ([S::ZERO; RUN], [0u32; RUN]);
     crate::isa::with_fast_path(
         #[inline(always)]
         || {
-            for ((xs, dxs), gs) in planes.take(batch * p.channels) {
+            for ((xs, dxs), (gs, ys)) in planes.take(batch * p.channels) {
+                if p.is_2x2() {
+                    max_2x2_back(p, gs, xs, ys, dxs);
+                    continue;
+                }
                 dxs.fill(S::ZERO);
                 for (oy, grads) in gs.chunks_exact(p.out_w).enumerate() {
                     for (r, run) in grads.chunks(RUN).enumerate() {
@@ -263,7 +349,7 @@ mod tests {
         assert!((forward - back).abs() < 1e-12);
 
         max_pool2d(&P, batch, &x, &mut y);
-        max_pool2d_back(&P, batch, &g, &x, &mut dx);
+        max_pool2d_back(&P, batch, &g, &x, &y, &mut dx);
         // max is piecewise linear: <g, max(x)> = <dx, x>.
         let forward: f64 = y.iter().zip(&g).map(|(a, b)| a * b).sum();
         let back: f64 = dx.iter().zip(&x).map(|(a, b)| a * b).sum();
@@ -284,12 +370,12 @@ mod tests {
             out_w: 1,
         };
         let mut dx = [0.0; 4];
-        max_pool2d_back(&p, 1, &[1.0], &[2.0, 3.0, 3.0, 1.0], &mut dx);
+        max_pool2d_back(&p, 1, &[1.0], &[2.0, 3.0, 3.0, 1.0], &[3.0], &mut dx);
         assert_eq!(dx, [0.0, 1.0, 0.0, 0.0]);
         let mut y = [0.0];
         max_pool2d(&p, 1, &[2.0, f64::NAN, 9.0, 1.0], &mut y);
         assert!(y[0].is_nan());
-        max_pool2d_back(&p, 1, &[1.0], &[2.0, f64::NAN, 9.0, f64::NAN], &mut dx);
+        max_pool2d_back(&p, 1, &[1.0], &[2.0, f64::NAN, 9.0, f64::NAN], &[f64::NAN], &mut dx);
         assert_eq!(dx, [0.0, 1.0, 0.0, 0.0]);
     }
 }

@@ -223,10 +223,19 @@ reference!(BatchNorm1dChannels [3, 7] {
     loss: mse
 });
 
+reference!(RnnLast [5, 3] { layers: [rnn(4), dense(2)], loss: mse });
+reference!(LstmLast [6, 3] { layers: [lstm(4), dense(2)], loss: mse });
+reference!(GruLast [6, 2] { layers: [gru(3), dense(2)], loss: mse });
+reference!(StackedRecurrent [5, 3] {
+    layers: [lstm(4, sequence = true), gru(3, sequence = true), rnn(3), dense(2)],
+    loss: mse
+});
+reference!(LstmSequence [4, 2] { layers: [lstm(3, sequence = true), flatten], loss: mse });
+
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 36);
+    assert_eq!(cases.len(), 41);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _>(case),
@@ -265,6 +274,11 @@ fn every_case_matches_pytorch() {
             "conv1d" => check::<Conv1d, _>(case),
             "batch_norm2d" => check::<BatchNorm2d, _>(case),
             "batch_norm1d_channels" => check::<BatchNorm1dChannels, _>(case),
+            "rnn_last" => check::<RnnLast, _>(case),
+            "lstm_last" => check::<LstmLast, _>(case),
+            "gru_last" => check::<GruLast, _>(case),
+            "stacked_recurrent" => check::<StackedRecurrent, _>(case),
+            "lstm_sequence" => check::<LstmSequence, _>(case),
             other => panic!("no network for fixture case `{other}`"),
         }
     }

@@ -55,6 +55,12 @@ pub enum Init {
         /// Inputs of one unit.
         fan_in: usize,
     },
+    /// PyTorch's recurrent layers: `U(-a, a)` with `a = 1 / sqrt(hidden)`,
+    /// weights and biases alike.
+    Recurrent {
+        /// Units of the layer's hidden state.
+        hidden: usize,
+    },
 }
 
 /// One parameter tensor inside a network's flat parameter buffer. The whole

@@ -15,6 +15,15 @@ pub fn emit_expr(e: &Expr, vars: &[TokenStream], ctx: &Ctx) -> TokenStream {
     quote!({ #(#lets)* #result })
 }
 
+/// A block evaluating every expression of `es` into an array, in order,
+/// with their common subexpressions computed once across all of them.
+pub fn emit_exprs(es: &[Expr], vars: &[TokenStream], ctx: &Ctx) -> TokenStream {
+    let mut w = Writer { vars, ctx, memo: HashMap::new(), lets: Vec::new() };
+    let results: Vec<TokenStream> = es.iter().map(|e| w.atom(e)).collect();
+    let lets = w.lets;
+    quote!({ #(#lets)* [#(#results),*] })
+}
+
 struct Writer<'a> {
     vars: &'a [TokenStream],
     ctx: &'a Ctx<'a>,

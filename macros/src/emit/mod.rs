@@ -238,6 +238,7 @@ fn layout(table: &[Param]) -> Vec<TokenStream> {
                 }
                 Init::HeUniform { fan_in } => quote!(#rt::Init::HeUniform { fan_in: #fan_in }),
                 Init::HeNormal { fan_in } => quote!(#rt::Init::HeNormal { fan_in: #fan_in }),
+                Init::Recurrent { hidden } => quote!(#rt::Init::Recurrent { hidden: #hidden }),
             };
             quote!(#rt::ParamSpec { name: #name, offset: #offset, shape: &[#(#dims),*], role: #role, init: #init })
         })

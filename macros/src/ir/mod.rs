@@ -62,10 +62,24 @@ pub enum Init {
     Zeros,
     Ones,
     Uniform,
-    GlorotUniform { fan_in: usize, fan_out: usize },
-    GlorotNormal { fan_in: usize, fan_out: usize },
-    HeUniform { fan_in: usize },
-    HeNormal { fan_in: usize },
+    GlorotUniform {
+        fan_in: usize,
+        fan_out: usize,
+    },
+    GlorotNormal {
+        fan_in: usize,
+        fan_out: usize,
+    },
+    HeUniform {
+        fan_in: usize,
+    },
+    HeNormal {
+        fan_in: usize,
+    },
+    /// `U(-1/sqrt(hidden), 1/sqrt(hidden))`, PyTorch's recurrent layers.
+    Recurrent {
+        hidden: usize,
+    },
 }
 
 /// A trainable tensor inside the flat parameter buffer.

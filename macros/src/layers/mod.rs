@@ -9,6 +9,7 @@ mod dense;
 mod dropout;
 mod flatten;
 mod pool;
+mod recurrent;
 mod residual;
 mod softmax;
 mod window;
@@ -35,6 +36,7 @@ pub enum LayerKind {
     BatchNorm(batch_norm::BatchNorm),
     Residual(Vec<Layer>),
     Conv(conv::Conv),
+    Recurrent(recurrent::Recurrent),
     Pool(pool::Pool),
     Flatten,
 }
@@ -91,6 +93,7 @@ pub fn keywords() -> Vec<&'static str> {
         vec![dense::KEYWORD, dropout::KEYWORD, batch_norm::KEYWORD, residual::KEYWORD, flatten::KEYWORD];
     all.extend(conv::KEYWORDS);
     all.extend(pool::KEYWORDS);
+    all.extend(recurrent::KEYWORDS);
     all.extend(softmax::KEYWORDS);
     all.extend(activation::KEYWORDS);
     all
@@ -119,6 +122,9 @@ fn resolve(
     }
     if let Some(conv) = conv::resolve(call, input, errors) {
         return conv.map(|(c, out)| (LayerKind::Conv(c), Some(out)));
+    }
+    if let Some(rec) = recurrent::resolve(call, input, errors) {
+        return rec.map(|(r, out)| (LayerKind::Recurrent(r), Some(out)));
     }
     if let Some(pool) = pool::resolve(call, input, errors) {
         return pool.map(|p| {
@@ -159,6 +165,7 @@ impl LayerKind {
             LayerKind::BatchNorm(bn) => bn.lower(g, x, path, span, ctx.training),
             LayerKind::Residual(layers) => residual::lower(layers, g, x, ctx),
             LayerKind::Conv(c) => c.lower(g, x, path, span, ctx.init),
+            LayerKind::Recurrent(r) => r.lower(g, x, path, span),
             LayerKind::Pool(p) => p.lower(g, x),
             LayerKind::Flatten => flatten::lower(g, x),
         }

@@ -115,7 +115,7 @@ fn apply(
         "stride" => out.stride = Some((size(&arg.value, two_d, "stride")?, site)),
         "dilation" => out.dilation = size(&arg.value, two_d, "dilation")?,
         "padding" => out.padding = (padding(&arg.value, two_d)?, Some(site)),
-        "exact" => out.exact = boolean(&arg.value)?,
+        "exact" => out.exact = boolean(&arg.value, "exact")?,
         "init" => match &arg.value {
             Expr::Path(p) if p.path.get_ident().is_some() => {
                 out.init = crate::init::resolve(p.path.get_ident().expect("checked"), errors)
@@ -164,13 +164,14 @@ fn padding(expr: &Expr, two_d: bool) -> Result<Padding, String> {
     }
 }
 
-fn boolean(expr: &Expr) -> Result<bool, String> {
+/// A `true` or `false` literal for the flag `name`.
+pub fn boolean(expr: &Expr, name: &str) -> Result<bool, String> {
     match expr {
         Expr::Lit(lit) => match &lit.lit {
             Lit::Bool(b) => Ok(b.value),
-            _ => Err("`exact` is `true` or `false`".into()),
+            _ => Err(format!("`{name}` is `true` or `false`")),
         },
-        _ => Err("`exact` is `true` or `false`".into()),
+        _ => Err(format!("`{name}` is `true` or `false`")),
     }
 }
 

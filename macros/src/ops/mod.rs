@@ -17,12 +17,16 @@
 //! | `Conv(x, W)` | cross-correlation with stride, padding, dilation | `dx = ConvBackData(g, W)` (transposed convolution), `dW = ConvBackWeight(g, x)` |
 //! | `MaxPool(x)` | window maxima `y` | `MaxPoolBack(g, x, y)`: `g` to each window's maximum |
 //! | `AvgPool(x)` | window means | `AvgPoolBack(g)`: `g / window` to every element of the window |
+//! | `SumRows(x)` | sum over samples and leading positions, per last-axis feature | `g` copied to every row |
+//! | `Block(x)` | a shifted sub-block of `[rows, cols]` | `BlockBack(g)`: `g` in place, zeros elsewhere |
+//! | `Recur(xw, W_hh, b_ih, b_hh)` | a recurrent cell over time | `RecurBack`: BPTT, the cell's update differentiated symbolically |
 //! | `Pick(y, t)` | `y[t]` per sample | `Scatter`: `g` at `t`, 0 elsewhere |
 //! | `LogSoftmax(x)` | `ls = x - logsumexp(x)` | `g - exp(ls) sum(g)` |
 //! | `Softmax(x)` | `p = softmax(x)` | `p * (g - sum(g p))` |
 //! | `CrossEntropy(p, t)` | `-mean ln p[t]` | `-g / (batch p[t])` at `t`, else 0 |
 //! | `SoftmaxCrossEntropy(z, t)` | fused, stable | `g (p - onehot t) / batch` |
 
+pub mod block;
 pub mod conv;
 pub mod cross_entropy;
 pub mod dropout;
@@ -31,6 +35,7 @@ pub mod log_softmax;
 pub mod map;
 pub mod pick;
 pub mod pool;
+pub mod recur;
 pub mod reduce;
 pub mod running;
 pub mod softmax;
@@ -75,6 +80,12 @@ pub enum Op {
     MaxPoolBack(pool::PoolGeom),
     AvgPool(pool::PoolGeom),
     AvgPoolBack(pool::PoolGeom),
+    /// Sum over samples and every leading position: `[.., n]` to `[n]`.
+    SumRows,
+    Block(block::BlockGeom),
+    BlockBack(block::BlockGeom),
+    Recur(Box<recur::Cell>),
+    RecurBack(Box<recur::Cell>),
     Pick,
     Scatter,
     LogSoftmax,
@@ -112,6 +123,11 @@ impl Op {
             Op::MaxPoolBack(_) => "max_pool_back",
             Op::AvgPool(_) => "avg_pool",
             Op::AvgPoolBack(_) => "avg_pool_back",
+            Op::SumRows => "sum_rows",
+            Op::Block(_) => "block",
+            Op::BlockBack(_) => "block_back",
+            Op::Recur(_) => "recur",
+            Op::RecurBack(_) => "recur_back",
             Op::Pick => "pick",
             Op::Scatter => "scatter",
             Op::LogSoftmax => "log_softmax",
@@ -140,7 +156,11 @@ pub fn vjp(
         Op::Input | Op::Target | Op::Param(_) | Op::State(_) | Op::DropoutMask(_) => vec![],
         Op::Linear => linear::vjp(g, id, upstream, wants),
         Op::Map(_) => map::vjp(g, id, upstream, wants),
-        Op::SumBatch | Op::SumFeatures | Op::SumAll | Op::SumChannels => reduce::vjp(g, id, upstream),
+        Op::SumBatch | Op::SumFeatures | Op::SumAll | Op::SumChannels | Op::SumRows => {
+            reduce::vjp(g, id, upstream)
+        }
+        Op::Block(_) => block::vjp(g, id, upstream),
+        Op::Recur(_) => recur::vjp(g, id, upstream, wants),
         Op::Conv(_) => conv::vjp(g, id, upstream, wants),
         Op::MaxPool(_) | Op::AvgPool(_) => pool::vjp(g, id, upstream),
         Op::Pick => pick::vjp(g, id, upstream),
@@ -163,7 +183,11 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         Op::UpdateRunning { .. } => running::emit(ctx, g, id),
         Op::Linear | Op::LinearBackData | Op::LinearBackWeight => linear::emit(ctx, g, id),
         Op::Map(_) => map::emit(ctx, g, id),
-        Op::SumBatch | Op::SumFeatures | Op::SumAll | Op::SumChannels => reduce::emit(ctx, g, id),
+        Op::SumBatch | Op::SumFeatures | Op::SumAll | Op::SumChannels | Op::SumRows => {
+            reduce::emit(ctx, g, id)
+        }
+        Op::Block(_) | Op::BlockBack(_) => block::emit(ctx, g, id),
+        Op::Recur(_) | Op::RecurBack(_) => recur::emit(ctx, g, id),
         Op::Conv(_) | Op::ConvBackData(_) | Op::ConvBackWeight(_) => conv::emit(ctx, g, id),
         Op::MaxPool(_) | Op::MaxPoolBack(_) | Op::AvgPool(_) | Op::AvgPoolBack(_) => pool::emit(ctx, g, id),
         Op::Pick | Op::Scatter => pick::emit(ctx, g, id),

@@ -30,6 +30,13 @@ pub fn sum_channels(g: &mut Graph, x: NodeId) -> NodeId {
     g.push(Op::SumChannels, vec![x], Shape::fixed(&[channels]))
 }
 
+/// Per last-axis feature, the sum over samples and every leading position
+/// (time steps): `[.., n]` per sample to `[n]`.
+pub fn sum_rows(g: &mut Graph, x: NodeId) -> NodeId {
+    let n = *g.shape(x).dims.last().expect("a value with features");
+    g.push(Op::SumRows, vec![x], Shape::fixed(&[n]))
+}
+
 pub fn sum_all(g: &mut Graph, x: NodeId) -> NodeId {
     g.push(Op::SumAll, vec![x], Shape::scalar())
 }
@@ -50,6 +57,11 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
             let n = node.shape.len();
             let (rows, dst) = (ctx.rows(), ctx.write(id));
             quote!(#rt::kernels::sum_batch(#rows, #n, #src, #dst);)
+        }
+        Op::SumRows => {
+            let (n, lead) = (node.shape.len(), g.shape(x).len() / node.shape.len());
+            let (rows, dst) = (ctx.rows(), ctx.write(id));
+            quote!(#rt::kernels::sum_batch(#rows * #lead, #n, #src, #dst);)
         }
         Op::SumChannels => {
             let (channels, spatial) = (node.shape.len(), g.shape(x).len() / node.shape.len());

@@ -6,6 +6,7 @@
 //! with assertions: generated code computes them from sizes fixed at compile
 //! time, so a failing assertion is a bug in the compiler, never bad input.
 
+mod block;
 mod conv;
 mod dropout;
 pub(crate) mod gemm;
@@ -18,6 +19,7 @@ mod reduce;
 mod softmax;
 
 pub use crate::isa::fast_path_available;
+pub use block::{Block, block, block_back};
 pub use conv::{Conv2d, conv2d, conv2d_back_data, conv2d_back_weight};
 pub use dropout::{dropout_mask, next_u64};
 pub use gemm::gemm;

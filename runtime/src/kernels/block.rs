@@ -1,0 +1,101 @@
+//! Rectangular pieces of `[rows, cols]` per-sample values: a recurrent
+//! layer's last hidden state or its hidden-state sequence out of all it
+//! keeps per time step, the previous step's state (a block shifted down one
+//! row, zeros first), or one half of a two-part gradient.
+
+use crate::Scalar;
+
+/// Where a block lies in its source: output `(r, c)` reads source
+/// `(r + row_offset, c + col_offset)`; rows outside the source read zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Rows of the source, per sample.
+    pub src_rows: usize,
+    /// Columns of the source, per sample.
+    pub src_cols: usize,
+    /// Source row of output row 0; negative shifts the block down.
+    pub row_offset: isize,
+    /// Source column of output column 0.
+    pub col_offset: usize,
+    /// Rows of the block.
+    pub rows: usize,
+    /// Columns of the block.
+    pub cols: usize,
+}
+
+impl Block {
+    fn check(&self, batch: usize, src: usize, dst: usize) {
+        assert!(
+            self.col_offset + self.cols <= self.src_cols
+                && src >= batch * self.src_rows * self.src_cols
+                && dst >= batch * self.rows * self.cols,
+            "block: operand too short for {self:?} and batch {batch}"
+        );
+    }
+
+    /// The source row of output row `r`, if it exists.
+    fn source_row(&self, r: usize) -> Option<usize> {
+        let row = r as isize + self.row_offset;
+        (0..self.src_rows as isize).contains(&row).then_some(row as usize)
+    }
+}
+
+/// Copies the block out of each sample.
+///
+/// # Example
+/// ```
+/// use chainrule::kernels::{Block, block};
+/// // The last row's first two columns of a 2x3 value.
+/// let b = Block { src_rows: 2, src_cols: 3, row_offset: 1, col_offset: 0, rows: 1, cols: 2 };
+/// let mut out = [0.0f32; 2];
+/// block(&b, 1, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut out);
+/// assert_eq!(out, [4.0, 5.0]);
+/// ```
+pub fn block<S: Scalar>(b: &Block, batch: usize, src: &[S], dst: &mut [S]) {
+    b.check(batch, src.len(), dst.len());
+    let samples = src.chunks_exact(b.src_rows * b.src_cols).zip(dst.chunks_exact_mut(b.rows * b.cols));
+    for (s, d) in samples.take(batch) {
+        for (r, out) in d.chunks_exact_mut(b.cols).enumerate() {
+            match b.source_row(r) {
+                Some(row) => out.copy_from_slice(&s[row * b.src_cols + b.col_offset..][..b.cols]),
+                None => out.fill(S::ZERO),
+            }
+        }
+    }
+}
+
+/// Gradient of [`block`]: the block's gradient in its place, zeros elsewhere.
+pub fn block_back<S: Scalar>(b: &Block, batch: usize, g: &[S], dsrc: &mut [S]) {
+    b.check(batch, dsrc.len(), g.len());
+    let samples = dsrc.chunks_exact_mut(b.src_rows * b.src_cols).zip(g.chunks_exact(b.rows * b.cols));
+    for (d, gs) in samples.take(batch) {
+        d.fill(S::ZERO);
+        for (r, row_grad) in gs.chunks_exact(b.cols).enumerate() {
+            if let Some(row) = b.source_row(r) {
+                d[row * b.src_cols + b.col_offset..][..b.cols].copy_from_slice(row_grad);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A block shifted down one row (the previous time step's state) and
+    /// its gradient: the adjoint identity `<g, block(x)> = <block_back(g), x>`.
+    #[test]
+    fn shifted_block_and_its_gradient() {
+        let b = Block { src_rows: 3, src_cols: 4, row_offset: -1, col_offset: 1, rows: 3, cols: 2 };
+        let x: Vec<f64> = (0..24).map(f64::from).collect();
+        let mut y = vec![f64::NAN; 12];
+        block(&b, 2, &x, &mut y);
+        assert_eq!(&y[..6], &[0.0, 0.0, 1.0, 2.0, 5.0, 6.0]);
+        let g: Vec<f64> = (0..12).map(|i| f64::from(i) * 0.5 - 2.0).collect();
+        let mut dx = vec![f64::NAN; 24];
+        block_back(&b, 2, &g, &mut dx);
+        let forward: f64 = y.iter().zip(&g).map(|(a, b)| a * b).sum();
+        let back: f64 = dx.iter().zip(&x).map(|(a, b)| a * b).sum();
+        assert_eq!(forward, back);
+    }
+}

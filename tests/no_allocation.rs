@@ -153,3 +153,30 @@ fn convolutional_training_and_inference_do_not_allocate() {
     });
     assert_eq!(single, 0, "batch-1 inference");
 }
+
+chainrule::network! {
+    struct Stream { input: [16, 8], layers: [lstm(32), dense(1)], loss: mse }
+}
+
+/// A streaming step allocates nothing, and neither does training a
+/// recurrent network once warmed up.
+#[test]
+fn streaming_steps_and_recurrent_training_do_not_allocate() {
+    let mut net = Stream::new(5);
+    let x = [0.25f32; 8];
+    net.step(&x);
+    let steps = allocations_during(|| {
+        for _ in 0..10 {
+            black_box(net.step(&x));
+        }
+    });
+    assert_eq!(steps, 0, "streaming steps");
+    let inputs = vec![[0.1f32; 128]; 4];
+    let targets = vec![[0.5f32]; 4];
+    let mut trainer = Trainer::new(Sgd::new(0.01), 4, 1);
+    trainer.step(&mut net, &inputs, &targets).unwrap();
+    let step = allocations_during(|| {
+        black_box(trainer.step(&mut net, &inputs, &targets).unwrap());
+    });
+    assert_eq!(step, 0, "recurrent training step");
+}

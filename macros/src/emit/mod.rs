@@ -9,7 +9,7 @@ pub mod expr;
 
 use crate::autodiff::differentiate;
 use crate::ir::{Graph, Init, NodeId, Param, Role, TargetKind};
-use crate::lower::lower;
+use crate::lower::{lower, lower_stream};
 use crate::model::Model;
 use crate::simplify::simplify;
 use body::{Mode, Sinks, emit_body, rt};
@@ -70,6 +70,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
             (quote!([#s; #output_len]), quote!(let __targets: &[#s] = targets.as_flattened();))
         }
     };
+    let (stream_len, stream_methods) = stream_methods(model, graph);
     let (param_layout, state_layout) = (layout(&graph.params), layout(&graph.states));
     let state_len = graph.state_len();
     let doc_new = format!("A `{name}` with weights drawn from `seed` (biases zero).");
@@ -80,6 +81,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
             params: ::std::boxed::Box<[#s; #param_len]>,
             state: ::std::boxed::Box<[#s; #state_len]>,
             rng: u64,
+            stream: [#s; #stream_len],
         }
 
         const _: () = {
@@ -88,15 +90,18 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 #vis fn new(seed: u64) -> Self {
                     let mut params = #rt::zeroed_params::<#s, #param_len>();
                     #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
-                    Self { params, state: Self::initial_state(), rng: #rt::stream_from_seed(seed) }
+                    let rng = #rt::stream_from_seed(seed);
+                    Self { params, state: Self::initial_state(), rng, stream: [0.0; #stream_len] }
                 }
 
                 /// A network with the given flat parameters, laid out as `LAYOUT`
                 /// says; its random stream (dropout) starts at state 0.
                 #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
                     #rt::params_from_slice::<#s, #param_len>(values)
-                        .map(|params| Self { params, state: Self::initial_state(), rng: 0 })
+                        .map(|params| Self { params, state: Self::initial_state(), rng: 0, stream: [0.0; #stream_len] })
                 }
+
+                #stream_methods
 
                 fn initial_state() -> ::std::boxed::Box<[#s; #state_len]> {
                     let mut state = #rt::zeroed_params::<#s, #state_len>();
@@ -211,6 +216,53 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
             }
         };
     })
+}
+
+/// For networks that can run one time step at a time: the length of their
+/// stream buffer, and `step` and `reset`. Others get an empty buffer.
+fn stream_methods(model: &Model, graph: &Graph) -> (usize, TokenStream) {
+    let rt = rt();
+    let s = &model.scalar;
+    let Some(streamed) = lower_stream(model) else { return (0, TokenStream::new()) };
+    // The step reads the same flat parameters as every other function.
+    let same_layout = streamed
+        .graph
+        .params
+        .iter()
+        .map(|p| (&p.name, p.offset))
+        .eq(graph.params.iter().map(|p| (&p.name, p.offset)));
+    if !same_layout {
+        return (0, TokenStream::new());
+    }
+    let body = function(
+        &streamed.graph,
+        Mode::Single,
+        s,
+        &Sinks { output: Some(streamed.output), ..Sinks::default() },
+    );
+    let (input_len, output_len, stream_len) = (streamed.input_len, streamed.output_len, streamed.stream_len);
+    let vis = &model.vis;
+    let methods = quote! {
+        /// Streaming inference: feeds one time step and returns the output
+        /// for the sequence fed since the last `reset` (or construction),
+        /// with the recurrent states kept in the network. Allocates
+        /// nothing and cannot fail.
+        #[inline]
+        #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
+        #vis fn step(&mut self, __input: &[#s; #input_len]) -> [#s; #output_len] {
+            let __params: &[#s] = &self.params[..];
+            let __state: &[#s] = &self.state[..];
+            let __stream: &mut [#s] = &mut self.stream[..];
+            #rt::isa::with_fast_path(#[inline(always)] || { #body })
+        }
+
+        /// Forgets the stream: the next `step` starts a new sequence from
+        /// zero states.
+        #vis fn reset(&mut self) {
+            self.stream = [0.0; #stream_len];
+        }
+    };
+    (stream_len, methods)
 }
 
 /// The `ParamSpec` table, one entry per tensor of `table`.

@@ -19,7 +19,7 @@
 use super::window::boolean;
 use crate::args;
 use crate::errors::Errors;
-use crate::ir::expr::{Expr, Unary, add, c, mul, sub, unary, var};
+use crate::ir::expr::{Unary, add, c, mul, sub, unary, var};
 use crate::ir::{Graph, Init, NodeId, Role};
 use crate::model::show_shape;
 use crate::ops;
@@ -137,7 +137,7 @@ fn read(
 impl Recurrent {
     /// The cell's update, over variables `x_k` (`0..gates`), `h_k`
     /// (`gates..2 * gates`) and previous carries (`2 * gates..`).
-    fn cell(&self) -> Cell {
+    fn cell(&self, steps: usize, stream: Option<usize>) -> Cell {
         let sigmoid = |e| unary(Unary::Sigmoid, e);
         let tanh = |e| unary(Unary::Tanh, e);
         let (gates, update) = match self.kind {
@@ -158,17 +158,34 @@ impl Recurrent {
             }
         };
         let carries = update.len();
-        Cell {
-            steps: self.steps,
-            hidden: self.hidden,
-            gates,
-            carries,
-            update: update.into_iter().collect::<Vec<Expr>>(),
-        }
+        Cell { steps, hidden: self.hidden, gates, carries, update, stream }
     }
 
     pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span) -> NodeId {
-        let cell = self.cell();
+        self.lower_cell(g, x, prefix, span, self.cell(self.steps, None), self.sequence)
+    }
+
+    /// One step of a stream: the carries at `offset` of the stream buffer
+    /// are read before the step and written after it; the result is this
+    /// step's hidden state.
+    pub fn lower_step(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, offset: usize) -> NodeId {
+        self.lower_cell(g, x, prefix, span, self.cell(1, Some(offset)), false)
+    }
+
+    /// Values the stream keeps for this layer: its carries.
+    pub fn stream_len(&self) -> usize {
+        self.cell(1, None).carries * self.hidden
+    }
+
+    fn lower_cell(
+        &self,
+        g: &mut Graph,
+        x: NodeId,
+        prefix: &str,
+        span: Span,
+        cell: Cell,
+        sequence: bool,
+    ) -> NodeId {
         let (h, rows) = (self.hidden, cell.gates * self.hidden);
         let init = Init::Recurrent { hidden: h };
         let w_ih =
@@ -178,6 +195,6 @@ impl Recurrent {
         let b_hh = g.param(format!("{prefix}.bias_hh_l0"), &[rows], Role::Bias, init, span);
         let xw = ops::linear::linear(g, x, w_ih);
         let rec = ops::recur::recur(g, cell.clone(), xw, w_hh, b_ih, b_hh);
-        ops::recur::hidden_states(g, rec, &cell, self.sequence)
+        ops::recur::hidden_states(g, rec, &cell, sequence)
     }
 }

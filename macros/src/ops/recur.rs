@@ -46,6 +46,10 @@ pub struct Cell {
     /// `gates..2 * gates` (from `h`, bias included) and `2 * gates..` (the
     /// previous carries).
     pub update: Vec<Expr>,
+    /// Streaming (one step at a time): where the carries live in the
+    /// network's stream buffer `__stream`, read before the step and
+    /// written after it. Otherwise the state starts at zero.
+    pub stream: Option<usize>,
 }
 
 impl Cell {
@@ -172,10 +176,11 @@ fn variable_tokens(cell: &Cell) -> Vec<TokenStream> {
 /// read from `__prev` (the previous step's record) if `__t > 0`.
 fn previous_carries(cell: &Cell, ctx: &Ctx) -> Vec<TokenStream> {
     let (h, s) = (cell.hidden, ctx.scalar);
+    let first_has_state = cell.stream.is_some();
     (0..cell.carries)
         .map(|m| {
             let p = format_ident!("__p{m}");
-            quote!(let #p: #s = if __t == 0 { 0.0 } else { __prev[#m * #h + __j] };)
+            quote!(let #p: #s = if __t == 0 && !#first_has_state { 0.0 } else { __prev[#m * #h + __j] };)
         })
         .collect()
 }
@@ -194,6 +199,15 @@ fn forward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -
         quote!(__carry[#m * #h + __j] = #n;)
     });
     let previous = previous_carries(cell, ctx);
+    // A stream starts from the carries it kept and keeps the new ones.
+    let (initial, has_initial, keep) = match cell.stream {
+        Some(offset) => (
+            quote!(&__stream[#offset..][..#carried]),
+            true,
+            quote!(__stream[#offset..][..#carried].copy_from_slice(&__rec[(#steps - 1) * #record..][..#carried]);),
+        ),
+        None => (quote!(&[]), false, quote!()),
+    };
     quote! {{
         let (__xw_all, __w, __bi, __bh): (&[#s], &[#s], &[#s], &[#s]) = (#xw, #w_hh, #b_ih, #b_hh);
         let __out: &mut [#s] = #out;
@@ -203,9 +217,9 @@ fn forward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -
             for __t in 0..#steps {
                 let (__done, __now) = __rec.split_at_mut(__t * #record);
                 let (__carry, __hw) = __now[..#record].split_at_mut(#carried);
-                let __prev: &[#s] = if __t == 0 { &[] } else { &__done[(__t - 1) * #record..][..#carried] };
+                let __prev: &[#s] = if __t == 0 { #initial } else { &__done[(__t - 1) * #record..][..#carried] };
                 // The recurrent projection, h_{t-1} W_hh^T + b_hh.
-                if __t == 0 {
+                if __t == 0 && !#has_initial {
                     __hw.copy_from_slice(&__bh[..#gates]);
                 } else {
                     #rt::kernels::linear(1, #h, #gates, &__prev[..#h], __w, __hw);
@@ -221,6 +235,7 @@ fn forward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -
                     #(#stores)*
                 }
             }
+            #keep
         }
     }}
 }

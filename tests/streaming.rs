@@ -1,0 +1,54 @@
+//! Streaming inference: feeding a sequence one step at a time gives what
+//! batch-1 inference gives on the whole sequence, and `reset` starts over.
+
+use chainrule::Network;
+use chainrule_suite::samples;
+
+chainrule::network! {
+    /// A last-state network: the output after step t is the network's
+    /// output for the first t + 1 steps.
+    struct Last { input: [6, 3], layers: [lstm(5), tanh, dense(2)], loss: mse, scalar: f64 }
+}
+chainrule::network! {
+    /// Every step's state, through three stacked cells.
+    struct Sequence {
+        input: [6, 3],
+        layers: [gru(4, sequence = true), relu, lstm(4, sequence = true), rnn(3, sequence = true)],
+        loss: mse,
+        scalar: f64,
+    }
+}
+
+fn close(a: &[f64], b: &[f64]) -> bool {
+    a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12)
+}
+
+#[test]
+fn streaming_a_last_state_network_matches_whole_sequences() {
+    let mut net = Last::new(1);
+    let sequence = samples::<18>(2, 1, 1.0)[0];
+    let steps: Vec<[f64; 3]> = sequence.chunks_exact(3).map(|c| c.try_into().unwrap()).collect();
+    let streamed: Vec<[f64; 2]> = steps.iter().map(|x| net.step(x)).collect();
+    let whole = net.predict(&sequence);
+    assert!(close(&streamed[5], &whole), "{:?} vs {whole:?}", streamed[5]);
+    // Every step answers for the sequence so far, so earlier answers differ.
+    assert!(!close(&streamed[4], &whole));
+    net.reset();
+    let again: Vec<[f64; 2]> = steps.iter().map(|x| net.step(x)).collect();
+    assert_eq!(again, streamed, "reset starts over");
+}
+
+#[test]
+fn streaming_a_sequence_network_gives_each_step() {
+    let mut net = Sequence::new(3);
+    let sequence = samples::<18>(4, 1, 1.0)[0];
+    let whole = net.predict(&sequence);
+    for (t, x) in sequence.chunks_exact(3).enumerate() {
+        let streamed = net.step(x.try_into().unwrap());
+        assert!(
+            close(&streamed, &whole[t * 3..][..3]),
+            "step {t}: {streamed:?} vs {:?}",
+            &whole[t * 3..][..3]
+        );
+    }
+}

@@ -86,6 +86,28 @@ def torch_workloads():
         opt3.step()
 
     report("W3", "pytorch", "samples_per_s", measure(32, step3), per_second)
+    for batch, name in [(16, "W4"), (1, "W4b")]:
+        lstm, head = nn.LSTM(8, 32, batch_first=True), nn.Linear(32, 1)
+        opt4 = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3)
+        mse = nn.MSELoss()
+        x4, t4 = torch.randn(batch, 32, 8), torch.randn(batch, 1)
+
+        def step4():
+            opt4.zero_grad()
+            mse(head(lstm(x4)[0][:, -1]), t4).backward()
+            opt4.step()
+
+        report(name, "pytorch", "sequences_per_s", measure(batch, step4), per_second)
+    lstm = nn.LSTM(8, 32, batch_first=True)
+    stream = {"state": None}
+    xi = torch.randn(1, 1, 8)
+
+    def step4i():
+        out, stream["state"] = lstm(xi, stream["state"])
+        return out
+
+    with torch.no_grad():
+        report("W4i", "pytorch", "ns_per_step", measure(1, step4i), ns)
     n = 1 << 20
     p = torch.randn(n, requires_grad=True)
     p.grad = torch.randn(n)
@@ -170,6 +192,63 @@ def jax_workloads():
         jax.block_until_ready(s3["p"])
 
     report("W3", "jax", "samples_per_s", measure(32, step3), per_second)
+
+    def lstm_cell(params, carry, x):
+        w_ih, w_hh, b = params
+        h, c = carry
+        gates = x @ w_ih + h @ w_hh + b
+        i, f, g, o = jnp.split(gates, 4, axis=-1)
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h, c), h
+
+    def w4_loss(params, x, t):
+        cell, (w, b) = params
+        zeros = jnp.zeros((x.shape[0], 32))
+        (h, _), _ = jax.lax.scan(lambda carry, xt: lstm_cell(cell, carry, xt), (zeros, zeros), x.swapaxes(0, 1))
+        return jnp.mean((h @ w + b - t) ** 2)
+
+    @jax.jit
+    def w4_step(params, m, v, k, x, t):
+        grads = jax.grad(w4_loss)(params, x, t)
+        m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, grads)
+        v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, grads)
+        params = jax.tree_util.tree_map(
+            lambda p, m, v: p - 1e-3 / (1 - 0.9**k) * m / (jnp.sqrt(v / (1 - 0.999**k)) + 1e-8), params, m, v
+        )
+        return params, m, v
+
+    keys = jax.random.split(key, 4)
+    cell = (
+        jax.random.uniform(keys[0], (8, 128), minval=-0.18, maxval=0.18),
+        jax.random.uniform(keys[1], (32, 128), minval=-0.18, maxval=0.18),
+        jnp.zeros(128),
+    )
+    for batch, name in [(16, "W4"), (1, "W4b")]:
+        params = (cell, (jax.random.normal(keys[2], (32, 1)) * 0.2, jnp.zeros(1)))
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+        s4 = {"p": params, "m": zeros, "v": zeros, "k": 1.0}
+        x4, t4 = jnp.ones((batch, 32, 8)), jnp.zeros((batch, 1))
+
+        def step4():
+            s4["p"], s4["m"], s4["v"] = w4_step(s4["p"], s4["m"], s4["v"], s4["k"], x4, t4)
+            s4["k"] += 1.0
+            jax.block_until_ready(s4["p"])
+
+        report(name, "jax", "sequences_per_s", measure(batch, step4), per_second)
+
+    @jax.jit
+    def w4i(carry, x):
+        return lstm_cell(cell, carry, x)
+
+    s4i = {"carry": (jnp.zeros((1, 32)), jnp.zeros((1, 32)))}
+    xi = jnp.ones((1, 8))
+
+    def step4i():
+        s4i["carry"], out = w4i(s4i["carry"], xi)
+        out.block_until_ready()
+
+    report("W4i", "jax", "ns_per_step", measure(1, step4i), ns)
 
     n = 1 << 20
 

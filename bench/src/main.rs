@@ -46,6 +46,11 @@ chainrule::network! {
     }
 }
 
+chainrule::network! {
+    /// W4: an LSTM over 32 steps of 8 features, its last state to one value.
+    struct W4 { input: [32, 8], layers: [lstm(32), dense(1)], loss: mse }
+}
+
 fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut state = seed;
     (0..n).map(|_| (kernels::next_u64(&mut state) >> 40) as f32 / (1u64 << 24) as f32 - 0.5).collect()
@@ -149,6 +154,34 @@ fn w3() {
     report("W3", "chainrule", "samples_per_s", &s, |v| 1.0 / v);
 }
 
+/// W4 and W4b: one Adam step on a batch of 16 sequences, or of one.
+fn w4(batch: usize, name: &str) {
+    let mut net = W4::new(7);
+    let inputs: Vec<[f32; 256]> =
+        values(256 * batch, 8).chunks_exact(256).map(|c| c.try_into().unwrap()).collect();
+    let targets: Vec<[f32; 1]> = values(batch, 9).into_iter().map(|v| [v]).collect();
+    let mut grad = vec![0.0; W4::PARAM_LEN];
+    let mut ws = Workspace::new();
+    let mut adam = Adam::new(1e-3);
+    let s = measure(batch as f64, || {
+        net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
+        adam.step(net.params_mut(), &grad).unwrap();
+    });
+    report(name, "chainrule", "sequences_per_s", &s, |v| 1.0 / v);
+}
+
+/// W4i: one streaming step of the LSTM (8 features in, 32 hidden units).
+fn w4i() {
+    let mut net = W4::new(7);
+    let inputs: Vec<[f32; 8]> = values(8 * 64, 10).chunks_exact(8).map(|c| c.try_into().unwrap()).collect();
+    let mut i = 0;
+    let s = measure(1.0, || {
+        i = (i + 1) % inputs.len();
+        black_box(net.step(black_box(&inputs[i])));
+    });
+    report("W4i", "chainrule", "ns_per_step", &s, |v| v * 1e9);
+}
+
 /// The GEMM limit on the W2 shapes: forward (32x784 by 784x128) and the
 /// weight gradient (128x32 by 32x784), with chainrule's GEMM and with
 /// matrixmultiply; the faster of the two is the machine's limit here.
@@ -221,6 +254,15 @@ fn main() {
     }
     if run("W3") {
         w3();
+    }
+    if run("W4") {
+        w4(16, "W4");
+    }
+    if run("W4b") {
+        w4(1, "W4b");
+    }
+    if run("W4i") {
+        w4i();
     }
     if run("SGEMM") {
         sgemm_reference();

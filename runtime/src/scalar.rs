@@ -26,6 +26,10 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// Hyperbolic tangent as networks compute it: fast for `f32`, exact for `f64`.
     fn fast_tanh(self) -> Self;
 
+    /// `e^x` as networks compute it: a branch-free, vectorizable version
+    /// for `f32` (within 2 ulp), the library function for `f64`.
+    fn fast_exp(self) -> Self;
+
     /// Name of the type in safetensors files: `"F32"` or `"F64"`.
     const DTYPE: &'static str;
 
@@ -60,7 +64,7 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
 }
 
 macro_rules! impl_scalar {
-    ($t:ty, $erf:path, $tanh:path, $dtype:literal) => {
+    ($t:ty, $erf:path, $tanh:path, $exp:path, $dtype:literal) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -94,6 +98,11 @@ macro_rules! impl_scalar {
                 $tanh(self)
             }
 
+            #[inline(always)]
+            fn fast_exp(self) -> Self {
+                $exp(self)
+            }
+
             fn of_f64(value: f64) -> Self {
                 value as $t
             }
@@ -122,5 +131,5 @@ macro_rules! impl_scalar {
     };
 }
 
-impl_scalar!(f32, libm::erff, crate::math::tanh_f32, "F32");
-impl_scalar!(f64, libm::erf, f64::tanh, "F64");
+impl_scalar!(f32, libm::erff, crate::math::tanh_f32, crate::math::exp_f32, "F32");
+impl_scalar!(f64, libm::erf, f64::tanh, f64::exp, "F64");

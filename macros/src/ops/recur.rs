@@ -176,11 +176,10 @@ fn variable_tokens(cell: &Cell) -> Vec<TokenStream> {
 /// read from `__prev` (the previous step's record) if `__t > 0`.
 fn previous_carries(cell: &Cell, ctx: &Ctx) -> Vec<TokenStream> {
     let (h, s) = (cell.hidden, ctx.scalar);
-    let first_has_state = cell.stream.is_some();
     (0..cell.carries)
         .map(|m| {
             let p = format_ident!("__p{m}");
-            quote!(let #p: #s = if __t == 0 && !#first_has_state { 0.0 } else { __prev[#m * #h + __j] };)
+            quote!(let #p: #s = __prev[#m * #h + __j];)
         })
         .collect()
 }
@@ -194,9 +193,11 @@ fn forward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -
     let vars = variable_tokens(cell);
     let update = emit_exprs(&cell.update, &vars, ctx);
     let news: Vec<_> = (0..cell.carries).map(|m| format_ident!("__n{m}")).collect();
+    // Into a local array first: the compiler knows it aliases nothing, so
+    // the loop over units vectorizes.
     let stores = (0..cell.carries).map(|m| {
         let n = &news[m];
-        quote!(__carry[#m * #h + __j] = #n;)
+        quote!(__new[#m * #h + __j] = #n;)
     });
     let previous = previous_carries(cell, ctx);
     // A stream starts from the carries it kept and keeps the new ones.
@@ -206,11 +207,12 @@ fn forward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -
             true,
             quote!(__stream[#offset..][..#carried].copy_from_slice(&__rec[(#steps - 1) * #record..][..#carried]);),
         ),
-        None => (quote!(&[]), false, quote!()),
+        None => (quote!(&__zeros), false, quote!()),
     };
     quote! {{
         let (__xw_all, __w, __bi, __bh): (&[#s], &[#s], &[#s], &[#s]) = (#xw, #w_hh, #b_ih, #b_hh);
         let __out: &mut [#s] = #out;
+        let __zeros = [0.0 as #s; #carried];
         for __b in 0..#rows {
             let __rec = &mut __out[__b * (#steps * #record)..][..#steps * #record];
             let __xw = &__xw_all[__b * (#steps * #gates)..][..#steps * #gates];
@@ -229,11 +231,14 @@ fn forward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -
                 }
                 let __hw: &[#s] = __hw;
                 let __x = &__xw[__t * #gates..][..#gates];
+                let __prev = &__prev[..#carried];
+                let mut __new = [0.0 as #s; #carried];
                 for __j in 0..#h {
                     #(#previous)*
                     let [#(#news),*] = #update;
                     #(#stores)*
                 }
+                __carry.copy_from_slice(&__new);
             }
             #keep
         }
@@ -241,7 +246,6 @@ fn forward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -
 }
 
 fn backward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -> TokenStream {
-    let rt = rt();
     let [up, xw, w_hh, b_ih, _b_hh, rec] = inputs.try_into().expect("six operands");
     let (steps, h, gates, record) = (cell.steps, cell.hidden, cell.g(), cell.record());
     let carried = cell.carries * h;
@@ -252,18 +256,19 @@ fn backward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) 
     let grads = emit_exprs(&cell.gradients(), &vars, ctx);
     let names: Vec<_> = (0..cell.variables()).map(|v| format_ident!("__d{v}")).collect();
     let k = cell.gates;
+    // Into local arrays first, as in the forward pass.
     let stores_x = (0..k).map(|i| {
         let d = &names[i];
-        quote!(__d[#i * #h + __j] = #d;)
+        quote!(__dg[#i * #h + __j] = #d;)
     });
     let stores_h = (0..k).map(|i| {
         let d = &names[k + i];
         // Upstream on the kept `hw` values adds to their gradient.
-        quote!(__d[#gates + #i * #h + __j] = #d + __u[#carried + #i * #h + __j];)
+        quote!(__dg[#gates + #i * #h + __j] = #d + __u[#carried + #i * #h + __j];)
     });
     let stores_carry = (0..cell.carries).map(|m| {
         let d = &names[2 * k + m];
-        quote!(__carry[#m * #h + __j] = #d;)
+        quote!(__dc[#m * #h + __j] = #d;)
     });
     let previous = previous_carries(cell, ctx);
     let width = 2 * gates;
@@ -271,32 +276,45 @@ fn backward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) 
         let (__up_all, __xw_all, __w, __bi, __rec_all): (&[#s], &[#s], &[#s], &[#s], &[#s]) =
             (#up, #xw, #w_hh, #b_ih, #rec);
         let __back: &mut [#s] = #out;
+        let __zeros = [0.0 as #s; #carried];
         for __b in 0..#rows {
             let __back = &mut __back[__b * ((#steps + 1) * #width)..][..(#steps + 1) * #width];
             let (__steps, __scratch) = __back.split_at_mut(#steps * #width);
-            let (__carry, __tmp) = __scratch.split_at_mut(#carried);
-            let __tmp = &mut __tmp[..#h];
+            let __carry = &mut __scratch[..#carried];
             __carry.fill(0.0);
             let __rec = &__rec_all[__b * (#steps * #record)..][..#steps * #record];
             let __upr = &__up_all[__b * (#steps * #record)..][..#steps * #record];
             let __xw = &__xw_all[__b * (#steps * #gates)..][..#steps * #gates];
             for __t in (0..#steps).rev() {
                 let __hw = &__rec[__t * #record + #carried..][..#gates];
-                let __prev: &[#s] = if __t == 0 { &[] } else { &__rec[(__t - 1) * #record..][..#carried] };
+                let __prev: &[#s] = if __t == 0 { &__zeros } else { &__rec[(__t - 1) * #record..][..#carried] };
                 let __u = &__upr[__t * #record..][..#record];
                 let __x = &__xw[__t * #gates..][..#gates];
-                let __d = &mut __steps[__t * #width..][..#width];
-                for __j in 0..#h {
-                    #(#previous)*
-                    let [#(#names),*] = #grads;
-                    #(#stores_x)*
-                    #(#stores_h)*
-                    #(#stores_carry)*
+                let (mut __dg, mut __dc) = ([0.0 as #s; #width], [0.0 as #s; #carried]);
+                {
+                    let __carry: &[#s] = &__carry[..#carried];
+                    for __j in 0..#h {
+                        #(#previous)*
+                        let [#(#names),*] = #grads;
+                        #(#stores_x)*
+                        #(#stores_h)*
+                        #(#stores_carry)*
+                    }
                 }
-                // Through the recurrent projection: d h_{t-1} += dhw_t W_hh.
+                let __d = &mut __steps[__t * #width..][..#width];
+                __d.copy_from_slice(&__dg);
+                __carry.copy_from_slice(&__dc);
+                // Through the recurrent projection: d h_{t-1} += dhw_t W_hh,
+                // a sum of rows of W_hh accumulated in a local array (which
+                // the compiler keeps in registers: its size is a constant).
                 if __t > 0 {
-                    #rt::kernels::linear_back_data(1, #h, #gates, &__d[#gates..], __w, __tmp);
-                    for (__c, __v) in __carry[..#h].iter_mut().zip(__tmp.iter()) {
+                    let mut __acc = [0.0 as #s; #h];
+                    for (__g, __row) in __d[#gates..].iter().zip(__w.chunks_exact(#h)) {
+                        for (__a, __v) in __acc.iter_mut().zip(__row) {
+                            *__a += *__g * *__v;
+                        }
+                    }
+                    for (__c, __v) in __carry[..#h].iter_mut().zip(&__acc) {
                         *__c += *__v;
                     }
                 }

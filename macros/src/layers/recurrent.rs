@@ -66,7 +66,8 @@ fn read(
     input: Option<&[usize]>,
     errors: &mut Errors,
 ) -> Option<(Recurrent, Vec<usize>)> {
-    let usage = format!("{}(32)", call.name);
+    let (usage, with_sequence) =
+        (format!("{}(32)", call.name), format!("{}(32, sequence = true)", call.name));
     let mut hidden = None;
     let mut sequence = false;
     let mut ok = true;
@@ -84,10 +85,7 @@ fn read(
                 }
             },
             None => {
-                errors.push(
-                    arg.site(),
-                    format!("too many arguments: write `{usage}` or `{usage}, sequence = true`"),
-                );
+                errors.push(arg.site(), format!("too many arguments: write `{usage}` or `{with_sequence}`"));
                 ok = false;
             }
             Some("sequence") => match boolean(&arg.value, "sequence") {
@@ -98,14 +96,14 @@ fn read(
                 }
             },
             Some(other) => {
-                let hint = crate::suggest::did_you_mean(other, ["sequence"]);
-                errors.push(
-                    arg.site(),
-                    format!(
-                        "`{}` has no parameter `{other}`{hint}; it takes the hidden size and `sequence`",
+                let message = match crate::suggest::did_you_mean(other, ["sequence"]).as_str() {
+                    "" => format!(
+                        "`{}` has no parameter `{other}`; it takes the hidden size and `sequence`",
                         call.name
                     ),
-                );
+                    hint => format!("`{}` has no parameter `{other}`{hint}", call.name),
+                };
+                errors.push(arg.site(), message);
                 ok = false;
             }
         }

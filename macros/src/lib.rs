@@ -36,7 +36,7 @@ use proc_macro::TokenStream;
 /// network! {
 ///     /// Documentation and attributes go on the generated struct.
 ///     pub struct Name {
-///         input: [features],           // or [channels, height, width], [channels, length]
+///         input: [features],           // or [channels, height, width], [channels, length], [time, features]
 ///         layers: [layer, layer, ...],
 ///         loss: loss,
 ///         regularizer: l1(a) + l2(b),   // optional, either term alone too
@@ -72,6 +72,7 @@ use proc_macro::TokenStream;
 /// | `max_pool1d(k)`, `avg_pool1d(k, stride)` | `[c, l]` to `[c, l']` | none |
 /// | `global_avg_pool` | `[c, h, w]` or `[c, l]` to `[c]`: each channel's mean | none |
 /// | `flatten` | `[c, h, w]` to `[c * h * w]`, channel-major as PyTorch | none |
+/// | `rnn(h)`, `lstm(h)`, `gru(h)` | `[t, f]` to the last state `[h]`; with `sequence = true` every step's, `[t, h]` | `<path>.weight_ih_l0` `[g h, f]`, `<path>.weight_hh_l0` `[g h, h]`, `<path>.bias_ih_l0`, `<path>.bias_hh_l0` `[g h]`; `g` gates: 1, 4 (i, f, g, o), 3 (r, z, n) |
 ///
 /// Convolutions take `kernel = k` or `(kh, kw)` (required), `stride`
 /// (default 1), `padding = p`, `(ph, pw)`, `same` (stride 1; the odd zero
@@ -83,6 +84,13 @@ use proc_macro::TokenStream;
 /// is a compile error instead. A kernel larger than its padded input, a
 /// layer on an input of the wrong rank, and `dense` on a `[c, h, w]` value
 /// (write `flatten` first) are compile errors at the layer or argument.
+///
+/// Recurrent layers are PyTorch's `nn.RNN` (tanh), `nn.LSTM` and `nn.GRU`
+/// with `batch_first`, one layer and zero initial states, with the same
+/// weight names, gate order and initialization (`U(-1/sqrt(h), 1/sqrt(h))`),
+/// so weights exchange. Stack them with `sequence = true` on all but the
+/// last. The time loop is a loop in the generated code; its backward pass
+/// (through time) differentiates the cell's update symbolically.
 ///
 /// # Losses
 ///
@@ -141,6 +149,12 @@ use proc_macro::TokenStream;
 /// backward pass is derived from the forward graph by reverse-mode
 /// differentiation at compile time. Inference runs without dropout and with
 /// running statistics; `loss_and_grad` runs in training mode.
+///
+/// A network over `[time, features]` whose layers up to its last recurrent
+/// one act on each step alone (activations, dropout, recurrent layers) also
+/// gets `step(&mut self, &[S; features]) -> [S; out]` and `reset()`:
+/// streaming inference, one step in and one output out, the recurrent
+/// states kept in the network; allocation-free and panic-free.
 ///
 /// Every shape is checked at compile time; mistakes are compile errors at
 /// the offending token, all reported at once.

@@ -80,6 +80,15 @@ pub enum Error {
         message: String,
     },
 
+    /// A weight file that cannot be written, read or applied to this network.
+    #[error("weights {path}: {message}")]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, in words, naming the tensor.
+        message: String,
+    },
+
     /// An output file (history, picture) that cannot be written.
     #[error("cannot write {path}: {message}")]
     Write {

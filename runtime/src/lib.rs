@@ -43,6 +43,7 @@ mod network;
 pub mod optim;
 mod scalar;
 pub mod train;
+pub mod weights;
 mod workspace;
 
 pub use chainrule_macros::network;

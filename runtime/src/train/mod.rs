@@ -12,6 +12,7 @@ mod config;
 mod history;
 mod progress;
 
+pub(crate) use checkpoint::write_atomically;
 pub use config::{EarlyStopping, FitConfig, Monitor, Progress};
 pub use history::{EpochRecord, History};
 

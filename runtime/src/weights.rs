@@ -1,0 +1,135 @@
+//! Weight files: a network's parameters and running statistics as a
+//! safetensors file laid out as PyTorch's `state_dict` of the matching
+//! module, so weights move both ways.
+//!
+//! Each tensor of `LAYOUT` and `STATE_LAYOUT` is stored under its name
+//! with its shape (`layers.0.weight` `[64, 784]`, `layers.1.running_mean`,
+//! `layers.0.weight_ih_l0`), in the network's scalar type. A PyTorch module
+//! whose layers sit in an `nn.Sequential` attribute named `layers` has
+//! exactly these keys, plus `num_batches_tracked` next to each batch norm's
+//! statistics: written here as 0 (it only matters to PyTorch's
+//! cumulative-average mode, which chainrule does not have) and ignored when
+//! reading.
+//!
+//! Reading checks every tensor before changing anything: a missing or
+//! unexpected tensor, a wrong shape or a wrong dtype is an error naming the
+//! tensor, and the network is left as it was.
+
+use crate::{Error, Network, ParamSpec, Result, Scalar};
+use safetensors::tensor::{Dtype, TensorView};
+use std::path::Path;
+
+/// PyTorch's batch-count buffer, which has no counterpart here.
+const BATCH_COUNT: &str = "num_batches_tracked";
+
+/// Writes the parameters and running statistics of `net` to `path` as a
+/// safetensors file with PyTorch's `state_dict` names and shapes
+/// (atomically: a crash leaves the old file or the new one).
+///
+/// # Example
+/// ```
+/// use chainrule::Network;
+/// chainrule::network! {
+///     struct Net { input: [3], layers: [dense(4), batch_norm, relu, dense(2)], loss: mse }
+/// }
+/// let dir = std::env::temp_dir().join(format!("chainrule-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("net.safetensors");
+/// let trained = Net::new(1);
+/// chainrule::weights::save(&trained, &path).unwrap();
+/// let mut loaded = Net::new(2);
+/// chainrule::weights::load(&mut loaded, &path).unwrap();
+/// assert_eq!(loaded.params(), trained.params());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn save<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let fail = |message: String| Error::Weights { path: path.into(), message };
+    let dtype = dtype::<N::Scalar>();
+    let mut tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut add = |spec: &ParamSpec, values: &[N::Scalar]| {
+        let mut bytes = Vec::new();
+        N::Scalar::extend_le(&values[spec.offset..][..spec.len()], &mut bytes);
+        tensors.push((spec.name.to_string(), dtype, spec.shape.to_vec(), bytes));
+    };
+    for spec in N::LAYOUT {
+        add(spec, net.params());
+    }
+    for spec in N::STATE_LAYOUT {
+        add(spec, net.state());
+    }
+    // One batch count per batch norm, as PyTorch's modules carry it.
+    for spec in N::STATE_LAYOUT.iter().filter(|s| s.name.ends_with(".running_mean")) {
+        let prefix = spec.name.trim_end_matches("running_mean");
+        tensors.push((format!("{prefix}{BATCH_COUNT}"), Dtype::I64, vec![], 0i64.to_le_bytes().to_vec()));
+    }
+    let views = tensors
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            TensorView::new(*dtype, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| fail(e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bytes = safetensors::serialize(views, None).map_err(|e| fail(e.to_string()))?;
+    crate::train::write_atomically(path, &bytes).map_err(|e| fail(e.to_string()))
+}
+
+/// Reads parameters and running statistics from a safetensors file into
+/// `net`: one written by [`save`], or a PyTorch `state_dict` of the
+/// matching module saved with `safetensors.torch.save_file`. All or
+/// nothing: on any error `net` is unchanged.
+pub fn load<N: Network>(net: &mut N, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    load_bytes(net, &bytes).map_err(|message| Error::Weights { path: path.into(), message })
+}
+
+/// [`load`] from the bytes of a safetensors file; the error is the message.
+pub fn load_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> std::result::Result<(), String> {
+    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("damaged file: {e}"))?;
+    let known = |name: &str| {
+        N::LAYOUT.iter().chain(N::STATE_LAYOUT).any(|s| s.name == name) || name.ends_with(BATCH_COUNT)
+    };
+    let mut names = file.names();
+    names.sort();
+    if let Some(extra) = names.iter().find(|n| !known(n)) {
+        return Err(format!("tensor `{extra}` is not part of this network"));
+    }
+    let read = |specs: &[ParamSpec], len: usize| -> std::result::Result<Vec<N::Scalar>, String> {
+        let mut values = vec![N::Scalar::ZERO; len];
+        for spec in specs {
+            let view = file.tensor(spec.name).map_err(|_| format!("tensor `{}` is missing", spec.name))?;
+            if view.shape() != spec.shape {
+                return Err(format!(
+                    "tensor `{}` has shape {:?}, this network needs {:?}",
+                    spec.name,
+                    view.shape(),
+                    spec.shape
+                ));
+            }
+            if view.dtype() != dtype::<N::Scalar>() {
+                return Err(format!(
+                    "tensor `{}` holds {:?}, this network computes in {} (convert the model first, as with \
+                     PyTorch's `.float()` or `.double()`)",
+                    spec.name,
+                    view.dtype(),
+                    N::Scalar::DTYPE
+                ));
+            }
+            let data = N::Scalar::from_le(view.data())
+                .ok_or_else(|| format!("tensor `{}` is cut short", spec.name))?;
+            values[spec.offset..][..spec.len()].copy_from_slice(&data);
+        }
+        Ok(values)
+    };
+    let params = read(N::LAYOUT, N::PARAM_LEN)?;
+    let state = read(N::STATE_LAYOUT, N::STATE_LEN)?;
+    net.params_mut().copy_from_slice(&params);
+    net.state_mut().copy_from_slice(&state);
+    Ok(())
+}
+
+fn dtype<S: Scalar>() -> Dtype {
+    if S::DTYPE == "F32" { Dtype::F32 } else { Dtype::F64 }
+}

@@ -9,12 +9,14 @@
 //!    shapes and gradients the `network!` macro works out at compile time;
 //! 4. trains it with mini-batch SGD, printing the loss and the validation
 //!    accuracy after every epoch;
-//! 5. reports the accuracy on the test split, which training never saw.
+//! 5. reports the accuracy on the test split, which training never saw;
+//! 6. saves the trained weights to `digits.safetensors` (PyTorch
+//!    `state_dict` names; the `embed` example compiles a copy in).
 //!
 //! Run with `cargo run --release --example digits [path/to/digits.csv.gz]`.
 
 use chainrule::optim::Sgd;
-use chainrule::{Trainer, data, metrics};
+use chainrule::{Trainer, data, metrics, weights};
 use std::time::Instant;
 
 chainrule::network! {
@@ -55,5 +57,7 @@ fn main() -> Result<(), chainrule::Error> {
     }
     println!("trained in {:.2?}", start.elapsed());
     println!("test accuracy: {:.4}", metrics::accuracy(&net, &test));
+    weights::save(&net, "digits.safetensors")?;
+    println!("weights saved to digits.safetensors");
     Ok(())
 }

@@ -25,6 +25,16 @@ chainrule::network! {
     struct Gru { input: [4, 2], layers: [gru(3, sequence = true), flatten], loss: mse }
 }
 
+chainrule::network! {
+    /// The dense case with PyTorch's weights compiled in.
+    struct BakedDense {
+        input: [6],
+        layers: [dense(8), batch_norm, relu, dense(3)],
+        loss: mse,
+        weights: "tests/fixtures/weights/dense.safetensors",
+    }
+}
+
 fn fixtures() -> Value {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/weights/expected.json");
     serde_json::from_str(&std::fs::read_to_string(dir).unwrap()).unwrap()
@@ -51,6 +61,13 @@ where
     let file =
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/weights/{name}.safetensors"));
     weights::load(&mut net, &file).unwrap();
+    matches_pytorch(name, &net);
+}
+
+fn matches_pytorch<N, const I: usize, const O: usize>(name: &str, net: &N)
+where
+    N: Network<Scalar = f32, Input = [f32; I], Output = [f32; O]>,
+{
     let case = &fixtures()["cases"][name];
     let inputs: Vec<[f32; I]> = rows(&case["inputs"]);
     let expected: Vec<[f32; O]> = rows(&case["outputs"]);
@@ -69,6 +86,19 @@ fn pytorch_weights_load_and_match() {
     check("conv", Conv::new(0));
     check("lstm", Lstm::new(0));
     check("gru", Gru::new(0));
+}
+
+/// PyTorch's weights compiled in: `trained()` reads them in place (every
+/// instance points at the same static data) and computes PyTorch's
+/// outputs; training such a network first copies the weights.
+#[test]
+fn compiled_in_pytorch_weights_match() {
+    let (a, mut b) = (BakedDense::trained(), BakedDense::trained());
+    assert_eq!(a.params().as_ptr(), b.params().as_ptr(), "read in place, not copied");
+    matches_pytorch("dense", &a);
+    b.params_mut()[0] += 1.0;
+    assert_ne!(a.params().as_ptr(), b.params().as_ptr(), "written to a copy");
+    assert_ne!(a.params()[0], b.params()[0]);
 }
 
 /// The other direction, run by the fixture script: writes each network's

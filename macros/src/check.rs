@@ -56,6 +56,10 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
         Some(Value::Init(name)) => crate::init::resolve(name, &mut errors).unwrap_or(Scheme::GlorotUniform),
         _ => Scheme::GlorotUniform,
     };
+    let weights = match find("weights") {
+        Some(Value::Weights(path)) => Some(path.clone()),
+        _ => None,
+    };
     errors.finish()?;
     match (input, loss) {
         (Some(input), Some(loss)) => Ok(Model {
@@ -68,6 +72,7 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
             loss,
             regularizer,
             init,
+            weights,
         }),
         // Every path to `None` above records an error, so this is not reached;
         // should it be, the user still gets a message rather than a panic.

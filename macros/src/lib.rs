@@ -42,6 +42,7 @@ use proc_macro::TokenStream;
 ///         regularizer: l1(a) + l2(b),   // optional, either term alone too
 ///         init: he_normal,             // optional, default glorot_uniform
 ///         scalar: f64,                 // optional, default f32
+///         weights: "models/net.safetensors", // optional: compiled in, see below
 ///     }
 /// }
 /// ```
@@ -149,6 +150,14 @@ use proc_macro::TokenStream;
 /// backward pass is derived from the forward graph by reverse-mode
 /// differentiation at compile time. Inference runs without dropout and with
 /// running statistics; `loss_and_grad` runs in training mode.
+///
+/// With `weights: "file.safetensors"` (a path from the crate root), the
+/// macro reads the file at compile time, checks every tensor against the
+/// network (names, shapes and scalar type as `chainrule::weights::save`
+/// writes them and as PyTorch's `state_dict` has them; a mismatch is a
+/// compile error naming the tensor) and bakes the values into static data:
+/// `Name::trained()` is the network with those weights, read in place with
+/// no copy and no parsing at run time. Cargo rebuilds when the file changes.
 ///
 /// A network over `[time, features]` whose layers up to its last recurrent
 /// one act on each step alone (activations, dropout, recurrent layers) also

@@ -19,6 +19,8 @@ pub struct Model {
     pub regularizer: Option<Regularizer>,
     /// Weight initialization of layers that do not choose their own.
     pub init: Scheme,
+    /// A weights file to compile in (`weights: "..."`), as written.
+    pub weights: Option<syn::LitStr>,
 }
 
 impl Model {

@@ -10,6 +10,7 @@
 //!          | "regularizer" ":" call ("+" call)*
 //!          | "init" ":" IDENT
 //!          | "scalar" ":" IDENT
+//!          | "weights" ":" STRING
 //! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")? ("[" (call ("," call)* ","?)? "]")?
 //! arg     := (IDENT "=")? EXPR
 //! ```
@@ -26,7 +27,7 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, bracketed, parenthesized};
 
 /// The keys a network body accepts, in the order the docs list them.
-pub const KEYS: &[&str] = &["input", "layers", "loss", "regularizer", "init", "scalar"];
+pub const KEYS: &[&str] = &["input", "layers", "loss", "regularizer", "init", "scalar", "weights"];
 
 /// A parsed `network! { ... }` invocation.
 pub struct Declaration {
@@ -57,6 +58,8 @@ pub enum Value {
     Regularizer(Vec<Call>),
     Init(Ident),
     Scalar(Ident),
+    /// `weights: "file.safetensors"`, relative to the crate root.
+    Weights(syn::LitStr),
 }
 
 /// A keyword with optional arguments: `relu`, `dense(64)`, `l2(1e-4)`.
@@ -154,6 +157,12 @@ impl Parse for Field {
             }
             "init" => Value::Init(input.parse()?),
             "scalar" => Value::Scalar(input.parse()?),
+            "weights" => Value::Weights(input.parse().map_err(|e: syn::Error| {
+                syn::Error::new(
+                    e.span(),
+                    "`weights` takes a file path in quotes, as in `weights: \"models/net.safetensors\"`",
+                )
+            })?),
             other => {
                 let message = crate::suggest::unknown("key", other, KEYS);
                 return Err(syn::Error::new(key.span(), message));

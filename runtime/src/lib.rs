@@ -32,6 +32,7 @@
 //! The declaration language is documented on [`network!`].
 #![deny(missing_docs)]
 
+mod buffer;
 pub mod data;
 mod error;
 pub mod init;
@@ -57,6 +58,7 @@ pub use workspace::Workspace;
 /// Items generated code refers to. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::buffer::{Buffer, decode_f32, decode_f64};
     pub use crate::init::init_params;
     pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Scalar, Workspace, isa, kernels, math};
     pub use core::result::Result::{Err, Ok};

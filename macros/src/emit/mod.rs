@@ -4,6 +4,7 @@
 //! for it: batch-1 inference, batched inference, batched loss, and batched
 //! loss with gradients.
 
+mod baked;
 pub mod body;
 pub mod expr;
 
@@ -71,6 +72,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
         }
     };
     let (stream_len, stream_methods) = stream_methods(model, graph);
+    let baked = baked::baked(model, graph, stream_len)?;
     let (param_layout, state_layout) = (layout(&graph.params), layout(&graph.states));
     let state_len = graph.state_len();
     let doc_new = format!("A `{name}` with weights drawn from `seed` (biases zero).");
@@ -78,19 +80,22 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
     Ok(quote! {
         #(#attrs)*
         #vis struct #name {
-            params: ::std::boxed::Box<[#s; #param_len]>,
-            state: ::std::boxed::Box<[#s; #state_len]>,
+            params: #rt::Buffer<#s, #param_len>,
+            state: #rt::Buffer<#s, #state_len>,
             rng: u64,
             stream: [#s; #stream_len],
         }
 
         const _: () = {
+            #baked
+
             impl #name {
                 #[doc = #doc_new]
                 #vis fn new(seed: u64) -> Self {
                     let mut params = #rt::zeroed_params::<#s, #param_len>();
                     #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
                     let rng = #rt::stream_from_seed(seed);
+                    let params = #rt::Buffer::Owned(params);
                     Self { params, state: Self::initial_state(), rng, stream: [0.0; #stream_len] }
                 }
 
@@ -98,15 +103,20 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 /// says; its random stream (dropout) starts at state 0.
                 #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
                     #rt::params_from_slice::<#s, #param_len>(values)
-                        .map(|params| Self { params, state: Self::initial_state(), rng: 0, stream: [0.0; #stream_len] })
+                        .map(|params| Self {
+                            params: #rt::Buffer::Owned(params),
+                            state: Self::initial_state(),
+                            rng: 0,
+                            stream: [0.0; #stream_len],
+                        })
                 }
 
                 #stream_methods
 
-                fn initial_state() -> ::std::boxed::Box<[#s; #state_len]> {
+                fn initial_state() -> #rt::Buffer<#s, #state_len> {
                     let mut state = #rt::zeroed_params::<#s, #state_len>();
                     #rt::init_params(&mut state[..], <Self as #rt::Network>::STATE_LAYOUT, 0);
-                    state
+                    #rt::Buffer::Owned(state)
                 }
             }
 

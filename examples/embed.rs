@@ -1,0 +1,58 @@
+//! # Shipping a trained model: weights compiled into the binary
+//!
+//! `examples/models/digits.safetensors` holds the weights the `digits`
+//! example trained and saved. Here the same declaration names that file
+//! with `weights:`; the macro reads it at compile time, checks every tensor
+//! against the network (a mismatch is a compile error naming the tensor),
+//! and bakes the values into static data. `Digits::trained()` reads them
+//! in place: no file to ship, nothing parsed or copied at run time, and
+//! `predict` allocates nothing.
+//!
+//! The example classifies the first digits of the test split that `digits`
+//! held out and prints each with its prediction.
+//!
+//! ```sh
+//! cargo run --release --example embed
+//! ```
+
+use chainrule::{Network, data, metrics};
+
+chainrule::network! {
+    /// The network of the `digits` example, with its trained weights.
+    pub struct Digits {
+        input: [64],
+        layers: [dense(64), tanh, dense(10)],
+        loss: softmax_cross_entropy,
+        weights: "examples/models/digits.safetensors",
+    }
+}
+
+/// A digit as 8 rows of shades.
+fn picture(pixels: &[f32; 64]) -> String {
+    let shades = [' ', '.', ':', 'o', '@'];
+    pixels
+        .chunks(8)
+        .map(|row| row.iter().map(|&p| shades[((p * 4.0).round() as usize).min(4)]).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn main() -> Result<(), chainrule::Error> {
+    let net = Digits::trained();
+    // The test split of the `digits` example: same file, scaling and seed.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits/digits.csv.gz");
+    let mut all = data::read_csv(path, 0)?.classification::<f32, 64>()?;
+    all.map_inputs(|pixels| pixels.iter_mut().for_each(|p| *p /= 16.0));
+    let (_, test) = all.split(0.8, 1)?;
+    let mut correct = 0;
+    for (pixels, &label) in test.inputs().iter().zip(test.targets()).take(5) {
+        let guess = metrics::argmax(&net.predict(pixels));
+        correct += usize::from(guess == label);
+        println!("{}\nlabel {label}, predicted {guess}\n", picture(pixels));
+    }
+    println!(
+        "{correct} of 5 right; test accuracy of the compiled-in model: {:.4}",
+        metrics::accuracy(&net, &test)
+    );
+    Ok(())
+}

@@ -60,6 +60,18 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
         Some(Value::Weights(path)) => Some(path.clone()),
         _ => None,
     };
+    let embedded = match find("embedded") {
+        Some(Value::Embedded(flag)) if flag.value => {
+            if weights.is_none() {
+                errors.push(
+                    flag.span(),
+                    "`embedded: true` needs the weights compiled in: add `weights: \"path/to/model.safetensors\"`",
+                );
+            }
+            Some(flag.span())
+        }
+        _ => None,
+    };
     errors.finish()?;
     match (input, loss) {
         (Some(input), Some(loss)) => Ok(Model {
@@ -73,6 +85,7 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
             regularizer,
             init,
             weights,
+            embedded,
         }),
         // Every path to `None` above records an error, so this is not reached;
         // should it be, the user still gets a message rather than a panic.

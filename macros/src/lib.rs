@@ -43,6 +43,7 @@ use proc_macro::TokenStream;
 ///         init: he_normal,             // optional, default glorot_uniform
 ///         scalar: f64,                 // optional, default f32
 ///         weights: "models/net.safetensors", // optional: compiled in, see below
+///         embedded: true,              // optional: inference only, no_std, see below
 ///     }
 /// }
 /// ```
@@ -158,6 +159,14 @@ use proc_macro::TokenStream;
 /// compile error naming the tensor) and bakes the values into static data:
 /// `Name::trained()` is the network with those weights, read in place with
 /// no copy and no parsing at run time. Cargo rebuilds when the file changes.
+///
+/// With `embedded: true` as well, the macro emits only an inference struct
+/// for `#![no_std]` builds without `alloc` (depend on `chainrule` with
+/// `default-features = false`): a unit struct with `const fn trained()`,
+/// `INPUT_LEN`, `OUTPUT_LEN` and batch-1 `predict` on the compiled-in
+/// weights. For now it takes dense, activation, batch norm, softmax,
+/// dropout, residual and pooling layers; convolutions and recurrent layers
+/// need the std build's packed matrix multiply and are a compile error.
 ///
 /// A network over `[time, features]` whose layers up to its last recurrent
 /// one act on each step alone (activations, dropout, recurrent layers) also

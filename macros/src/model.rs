@@ -21,6 +21,9 @@ pub struct Model {
     pub init: Scheme,
     /// A weights file to compile in (`weights: "..."`), as written.
     pub weights: Option<syn::LitStr>,
+    /// `embedded: true`, where it was written: an inference-only struct
+    /// over the compiled-in weights, for `no_std` builds.
+    pub embedded: Option<proc_macro2::Span>,
 }
 
 impl Model {

@@ -11,6 +11,7 @@
 //!          | "init" ":" IDENT
 //!          | "scalar" ":" IDENT
 //!          | "weights" ":" STRING
+//!          | "embedded" ":" BOOL
 //! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")? ("[" (call ("," call)* ","?)? "]")?
 //! arg     := (IDENT "=")? EXPR
 //! ```
@@ -27,7 +28,8 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, bracketed, parenthesized};
 
 /// The keys a network body accepts, in the order the docs list them.
-pub const KEYS: &[&str] = &["input", "layers", "loss", "regularizer", "init", "scalar", "weights"];
+pub const KEYS: &[&str] =
+    &["input", "layers", "loss", "regularizer", "init", "scalar", "weights", "embedded"];
 
 /// A parsed `network! { ... }` invocation.
 pub struct Declaration {
@@ -60,6 +62,8 @@ pub enum Value {
     Scalar(Ident),
     /// `weights: "file.safetensors"`, relative to the crate root.
     Weights(syn::LitStr),
+    /// `embedded: true`: inference only, for `no_std` builds.
+    Embedded(syn::LitBool),
 }
 
 /// A keyword with optional arguments: `relu`, `dense(64)`, `l2(1e-4)`.
@@ -157,6 +161,11 @@ impl Parse for Field {
             }
             "init" => Value::Init(input.parse()?),
             "scalar" => Value::Scalar(input.parse()?),
+            "embedded" => Value::Embedded(
+                input
+                    .parse()
+                    .map_err(|e: syn::Error| syn::Error::new(e.span(), "`embedded` is `true` or `false`"))?,
+            ),
             "weights" => Value::Weights(input.parse().map_err(|e: syn::Error| {
                 syn::Error::new(
                     e.span(),

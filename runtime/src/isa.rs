@@ -9,13 +9,15 @@
 /// True when this CPU runs the AVX2 + FMA kernels (checked once, cached by
 /// the standard library).
 pub fn fast_path_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
     {
         std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    // Without std there is no run-time detection: the fast path only if
+    // the build targets it (`-C target-feature=+avx2,+fma`).
+    #[cfg(not(all(target_arch = "x86_64", feature = "std")))]
     {
-        false
+        cfg!(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))
     }
 }
 

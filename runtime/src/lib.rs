@@ -30,37 +30,63 @@
 //! ```
 //!
 //! The declaration language is documented on [`network!`].
+//!
+//! Without its default `std` feature the crate is `#![no_std]` without
+//! `alloc`: the math, the batch-1 kernels and what `embedded: true`
+//! declarations (inference only, weights compiled in) generate code for.
 #![deny(missing_docs)]
+#![cfg_attr(not(feature = "std"), no_std)]
 
+#[cfg(feature = "std")]
 mod buffer;
+#[cfg(feature = "std")]
 pub mod data;
+mod decode;
+#[cfg(feature = "std")]
 mod error;
+#[cfg(feature = "std")]
 pub mod init;
 pub mod isa;
 pub mod kernels;
 pub mod math;
+#[cfg(feature = "std")]
 pub mod metrics;
+#[cfg(feature = "std")]
 mod network;
+#[cfg(feature = "std")]
 pub mod optim;
 mod scalar;
+#[cfg(feature = "std")]
 pub mod train;
+#[cfg(feature = "std")]
 pub mod weights;
+#[cfg(feature = "std")]
 mod workspace;
 
 pub use chainrule_macros::network;
+#[cfg(feature = "std")]
 pub use data::Dataset;
+#[cfg(feature = "std")]
 pub use error::{Error, Result};
+#[cfg(feature = "std")]
 pub use network::{Init, Network, ParamSpec, Role, Target};
 pub use scalar::Scalar;
+#[cfg(feature = "std")]
 pub use train::Trainer;
+#[cfg(feature = "std")]
 pub use workspace::Workspace;
 
 /// Items generated code refers to. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::buffer::{Buffer, decode_f32, decode_f64};
+    #[cfg(feature = "std")]
+    pub use crate::buffer::Buffer;
+    pub use crate::decode::{decode_f32, decode_f64};
+    #[cfg(feature = "std")]
     pub use crate::init::init_params;
-    pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Scalar, Workspace, isa, kernels, math};
+    #[cfg(feature = "std")]
+    pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Workspace};
+    pub use crate::{Scalar, isa, kernels, math};
     pub use core::result::Result::{Err, Ok};
 
     /// Splits `buf` into consecutive disjoint slices of the given lengths,
@@ -84,6 +110,7 @@ pub mod __private {
         })
     }
 
+    #[cfg(feature = "std")]
     /// A zeroed parameter buffer on the heap, never on the stack, whatever
     /// its size (a 784x1024 layer would overflow a test thread's stack).
     pub fn zeroed_params<S: Scalar, const P: usize>() -> Box<[S; P]> {
@@ -94,6 +121,7 @@ pub mod __private {
         }
     }
 
+    #[cfg(feature = "std")]
     /// The first state of a network's random stream, derived from its seed
     /// so that it differs from the stream that drew the weights.
     pub fn stream_from_seed(seed: u64) -> u64 {
@@ -101,6 +129,7 @@ pub mod __private {
         crate::kernels::next_u64(&mut state)
     }
 
+    #[cfg(feature = "std")]
     /// Copies a caller's parameters into a fresh buffer after checking the length.
     pub fn params_from_slice<S: Scalar, const P: usize>(values: &[S]) -> Result<Box<[S; P]>> {
         if values.len() != P {
@@ -111,6 +140,7 @@ pub mod __private {
         Ok(params)
     }
 
+    #[cfg(feature = "std")]
     /// Number of samples in a batch whose inputs and `other` (targets or
     /// output slots) must pair up; an empty batch is an error.
     #[inline]
@@ -124,6 +154,7 @@ pub mod __private {
         Ok(inputs.len())
     }
 
+    #[cfg(feature = "std")]
     /// Checks that every class-index target addresses an output.
     #[inline]
     pub fn check_classes(targets: &[usize], classes: usize) -> Result<()> {
@@ -133,6 +164,7 @@ pub mod __private {
         }
     }
 
+    #[cfg(feature = "std")]
     /// Checks the length of a caller's gradient buffer.
     #[inline]
     pub fn check_grad_len<S>(grad: &[S], expected: usize) -> Result<()> {

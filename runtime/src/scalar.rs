@@ -33,9 +33,11 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// Name of the type in safetensors files: `"F32"` or `"F64"`.
     const DTYPE: &'static str;
 
+    #[cfg(feature = "std")]
     /// Appends the little-endian bytes of `values` to `out`.
     fn extend_le(values: &[Self], out: &mut Vec<u8>);
 
+    #[cfg(feature = "std")]
     /// Reads little-endian values; `None` if the length is not a multiple
     /// of the type's size.
     fn from_le(bytes: &[u8]) -> Option<Vec<Self>>;
@@ -46,10 +48,12 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// Converts to `f64` without loss.
     fn as_f64(self) -> f64;
 
+    #[cfg(feature = "std")]
     /// The multiply behind [`crate::kernels::gemm`], on validated arguments.
     #[doc(hidden)]
     fn gemm(problem: &crate::kernels::gemm::Problem<'_, Self>);
 
+    #[cfg(feature = "std")]
     /// `y = x w^T` without packing where a kernel exists; false otherwise.
     #[doc(hidden)]
     fn dot_rows(m: usize, k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
@@ -58,23 +62,26 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     #[doc(hidden)]
     fn matvec(k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
 
+    #[cfg(feature = "std")]
     /// Runs `f` on this thread's scratch buffer of at least `len` elements.
     #[doc(hidden)]
     fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
 }
 
 macro_rules! impl_scalar {
-    ($t:ty, $erf:path, $tanh:path, $exp:path, $dtype:literal) => {
+    ($t:ty, $erf:path, $tanh:path, $exp:path, $matvec:expr, $dtype:literal) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const DTYPE: &'static str = $dtype;
 
+            #[cfg(feature = "std")]
             fn extend_le(values: &[Self], out: &mut Vec<u8>) {
                 out.reserve(values.len() * size_of::<$t>());
                 values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
             }
 
+            #[cfg(feature = "std")]
             fn from_le(bytes: &[u8]) -> Option<Vec<Self>> {
                 let (chunks, rest) = bytes.as_chunks::<{ size_of::<$t>() }>();
                 rest.is_empty().then(|| chunks.iter().map(|c| <$t>::from_le_bytes(*c)).collect())
@@ -86,7 +93,10 @@ macro_rules! impl_scalar {
 
             #[inline(always)]
             fn fused_mul_add(self, a: Self, b: Self) -> Self {
-                <$t>::mul_add(self, a, b)
+                #[cfg(feature = "std")]
+                return <$t>::mul_add(self, a, b);
+                #[cfg(not(feature = "std"))]
+                return <Self as nalgebra::ComplexField>::mul_add(self, a, b);
             }
 
             fn erf(self) -> Self {
@@ -111,25 +121,35 @@ macro_rules! impl_scalar {
                 self.into()
             }
 
+            #[cfg(feature = "std")]
             fn gemm(problem: &crate::kernels::gemm::Problem<'_, Self>) {
                 <Self as crate::kernels::gemm::GemmScalar>::dispatch(problem);
             }
 
+            #[cfg(feature = "std")]
             fn dot_rows(m: usize, k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool {
                 <Self as crate::kernels::gemm::GemmScalar>::dot_rows(m, k, n, x, w, y)
             }
 
+            #[cfg(feature = "std")]
             fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
                 <Self as crate::kernels::gemm::GemmScalar>::with_scratch(len, f)
             }
 
             #[inline(always)]
             fn matvec(k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool {
-                <Self as crate::kernels::gemm::GemmScalar>::matvec(k, n, x, w, y)
+                $matvec(k, n, x, w, y)
             }
         }
     };
 }
 
-impl_scalar!(f32, libm::erff, crate::math::tanh_f32, crate::math::exp_f32, "F32");
-impl_scalar!(f64, libm::erf, f64::tanh, f64::exp, "F64");
+impl_scalar!(
+    f32,
+    libm::erff,
+    crate::math::tanh_f32,
+    crate::math::exp_f32,
+    crate::kernels::matvec::matvec_f32,
+    "F32"
+);
+impl_scalar!(f64, libm::erf, libm::tanh, libm::exp, |_, _, _, _, _| false, "F64");

@@ -20,32 +20,15 @@ use std::path::Path;
 
 /// The statics and the `trained()` constructor, or nothing without `weights:`.
 pub fn baked(model: &Model, graph: &Graph, stream_len: usize) -> syn::Result<TokenStream> {
-    let Some(lit) = &model.weights else { return Ok(TokenStream::new()) };
-    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let path = Path::new(&root).join(lit.value());
-    let fail =
-        |message: String| syn::Error::new(lit.span(), format!("weights file `{}`: {message}", lit.value()));
-    // The message leaves the crate root out: it is the same for everyone.
-    let bytes = std::fs::read(&path)
-        .map_err(|e| fail(format!("cannot read it (paths start at the crate root): {e}")))?;
-    let f64_type = model.scalar == "f64";
-    let (params, state) = read(&bytes, &graph.params, &graph.states, f64_type).map_err(fail)?;
+    if model.weights.is_none() {
+        return Ok(TokenStream::new());
+    }
+    let statics = statics(model, graph)?;
     let rt = rt();
-    let (name, s, vis) = (&model.name, &model.scalar, &model.vis);
-    let (param_len, state_len) = (graph.param_len(), graph.state_len());
-    let decode = if f64_type { quote!(#rt::decode_f64) } else { quote!(#rt::decode_f32) };
-    let (params, state) = (Literal::byte_string(&params), Literal::byte_string(&state));
-    let file = path.to_string_lossy().into_owned();
-    let doc = format!(
-        "The network with the weights of `{}` compiled in: inference reads them in place, \
-         with no copy and no parsing. Training it first copies them to the heap.",
-        lit.value()
-    );
+    let (name, vis) = (&model.name, &model.vis);
+    let doc = trained_doc(model);
     Ok(quote! {
-        // Makes cargo rebuild when the file changes.
-        const _: &[u8] = include_bytes!(#file);
-        static __BAKED_PARAMS: [#s; #param_len] = #decode::<#param_len>(#params);
-        static __BAKED_STATE: [#s; #state_len] = #decode::<#state_len>(#state);
+        #statics
 
         impl #name {
             #[doc = #doc]
@@ -58,6 +41,42 @@ pub fn baked(model: &Model, graph: &Graph, stream_len: usize) -> syn::Result<Tok
                 }
             }
         }
+    })
+}
+
+pub fn trained_doc(model: &Model) -> String {
+    let file = model.weights.as_ref().map(syn::LitStr::value).unwrap_or_default();
+    format!(
+        "The network with the weights of `{file}` compiled in: inference reads them in place, \
+         with no copy and no parsing."
+    )
+}
+
+/// `__BAKED_PARAMS` and `__BAKED_STATE`, the file's values as static
+/// arrays, and the `include_bytes!` that makes cargo rebuild when the file
+/// changes. Expects `model.weights`.
+pub fn statics(model: &Model, graph: &Graph) -> syn::Result<TokenStream> {
+    let lit = model.weights.as_ref().expect("a weights file");
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let path = Path::new(&root).join(lit.value());
+    let fail =
+        |message: String| syn::Error::new(lit.span(), format!("weights file `{}`: {message}", lit.value()));
+    // The message leaves the crate root out: it is the same for everyone.
+    let bytes = std::fs::read(&path)
+        .map_err(|e| fail(format!("cannot read it (paths start at the crate root): {e}")))?;
+    let f64_type = model.scalar == "f64";
+    let (params, state) = read(&bytes, &graph.params, &graph.states, f64_type).map_err(fail)?;
+    let rt = rt();
+    let s = &model.scalar;
+    let (param_len, state_len) = (graph.param_len(), graph.state_len());
+    let decode = if f64_type { quote!(#rt::decode_f64) } else { quote!(#rt::decode_f32) };
+    let (params, state) = (Literal::byte_string(&params), Literal::byte_string(&state));
+    let file = path.to_string_lossy().into_owned();
+    Ok(quote! {
+        // Makes cargo rebuild when the file changes.
+        const _: &[u8] = include_bytes!(#file);
+        static __BAKED_PARAMS: [#s; #param_len] = #decode::<#param_len>(#params);
+        static __BAKED_STATE: [#s; #state_len] = #decode::<#state_len>(#state);
     })
 }
 

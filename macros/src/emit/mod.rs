@@ -6,6 +6,7 @@
 
 mod baked;
 pub mod body;
+mod embedded;
 pub mod expr;
 
 use crate::autodiff::differentiate;
@@ -18,13 +19,16 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 /// A graph copy simplified for `sinks`, and the body emitted from it.
-fn function(graph: &Graph, mode: Mode, scalar: &proc_macro2::Ident, sinks: &Sinks) -> TokenStream {
+pub(super) fn function(graph: &Graph, mode: Mode, scalar: &proc_macro2::Ident, sinks: &Sinks) -> TokenStream {
     let mut g = graph.clone();
     simplify(&mut g, &sinks.roots());
     emit_body(&g, mode, scalar, sinks)
 }
 
 pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
+    if let Some(at) = model.embedded {
+        return embedded::emit_embedded(model, at);
+    }
     let Model { attrs, vis, name, scalar: s, .. } = model;
     let rt = rt();
     // Inference and training differ (dropout); both have the same

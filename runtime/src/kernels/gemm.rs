@@ -50,13 +50,6 @@ pub(crate) trait GemmScalar: Scalar {
     /// (kernels' own temporaries, such as a convolution's column matrix;
     /// it only grows, so steady state allocates nothing).
     fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
-
-    /// `y[n] = w[n x k] x[k]` for one sample, when this type and CPU have a
-    /// kernel for it; false leaves `y` untouched.
-    #[inline(always)]
-    fn matvec(_k: usize, _n: usize, _x: &[Self], _w: &[Self], _y: &mut [Self]) -> bool {
-        false
-    }
 }
 
 /// A validated multiply: dimensions, operands with their strides, scalars.
@@ -131,18 +124,6 @@ impl GemmScalar for f32 {
             return true;
         }
         let _ = (m, k, n, x, w, y);
-        false
-    }
-
-    #[inline(always)]
-    fn matvec(k: usize, n: usize, x: &[f32], w: &[f32], y: &mut [f32]) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if fast_path_available() && n > 0 && k >= 8 {
-            // SAFETY: the CPU supports AVX2 and FMA; the kernel checks lengths.
-            unsafe { x86::matvec_f32(k, n, x, w, y) };
-            return true;
-        }
-        let _ = (k, n, x, w, y);
         false
     }
 }
@@ -232,67 +213,6 @@ mod x86 {
                 }
             }
         }
-    }
-
-    /// One sample, `y = w x`: eight rows of `w` at a time, each with one
-    /// 8-lane partial sum, and the eight sums reduced together by a tree of
-    /// horizontal adds that leaves output `j` in lane `j`. Reducing each row
-    /// on its own costs five shuffles and adds per output; this costs under
-    /// two. Rows past the last full group of eight, and columns past the
-    /// last multiple of eight, are plain dot products.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    pub(super) unsafe fn matvec_f32(k: usize, n: usize, x: &[f32], w: &[f32], y: &mut [f32]) {
-        assert!(x.len() >= k && w.len() >= n * k && y.len() >= n && n > 0);
-        let (xp, wp, yp) = (x.as_ptr(), w.as_ptr(), y.as_mut_ptr());
-        let k8 = k - k % 8;
-        let full = n - n % 8;
-        for j in (0..full).step_by(8) {
-            // SAFETY: rows j..j + 8 and outputs j..j + 8 exist (j + 8 <= n).
-            unsafe {
-                let sums = rows_times_x(k8, wp.add(j * k), k, xp);
-                _mm256_storeu_ps(yp.add(j), sums);
-            }
-        }
-        for j in full..n {
-            y[j] = w[j * k..][..k8].iter().zip(x).map(|(a, b)| a * b).sum();
-        }
-        if k8 < k {
-            for (j, yj) in y[..n].iter_mut().enumerate() {
-                *yj += (k8..k).map(|p| w[j * k + p] * x[p]).sum::<f32>();
-            }
-        }
-    }
-
-    /// The dot products of eight consecutive rows (`stride` apart, first
-    /// `k8` columns, a multiple of 8) with `x`, output `b` in lane `b`.
-    ///
-    /// # Safety
-    /// AVX2 and FMA; eight rows of `k8` floats at `w` and `k8` floats at `x`.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn rows_times_x(k8: usize, w: *const f32, stride: usize, x: *const f32) -> __m256 {
-        let mut acc = [_mm256_setzero_ps(); 8];
-        for p in (0..k8).step_by(8) {
-            // SAFETY: p + 8 <= k8, inside every row and `x`.
-            unsafe {
-                let xv = _mm256_loadu_ps(x.add(p));
-                for (b, a) in acc.iter_mut().enumerate() {
-                    *a = _mm256_fmadd_ps(_mm256_loadu_ps(w.add(b * stride + p)), xv, *a);
-                }
-            }
-        }
-        let pairs = [
-            _mm256_hadd_ps(acc[0], acc[1]),
-            _mm256_hadd_ps(acc[2], acc[3]),
-            _mm256_hadd_ps(acc[4], acc[5]),
-            _mm256_hadd_ps(acc[6], acc[7]),
-        ];
-        // Lanes: rows 0-3 from the low halves, then rows 0-3 from the high
-        // halves (and the same for rows 4-7).
-        let low = _mm256_hadd_ps(pairs[0], pairs[1]);
-        let high = _mm256_hadd_ps(pairs[2], pairs[3]);
-        _mm256_add_ps(_mm256_permute2f128_ps::<0x20>(low, high), _mm256_permute2f128_ps::<0x31>(low, high))
     }
 
     /// The sum of the eight lanes.

@@ -107,39 +107,6 @@ pub fn linear_back_weight<S: Scalar>(m: usize, k: usize, n: usize, g: &[S], x: &
     )
 }
 
-/// Batch-1 [`linear`] with sizes fixed at compile time: `y = W x`.
-///
-/// # Example
-/// ```
-/// let w = [1.0f32, 0.0, 1.0, 1.0, 0.0, 2.0];
-/// let mut y = [0.0f32; 3];
-/// chainrule::kernels::linear_1::<f32, 2, 3>(&[1.0, 2.0], &w, &mut y);
-/// assert_eq!(y, [1.0, 3.0, 4.0]);
-/// ```
-#[inline]
-pub fn linear_1<S: Scalar, const K: usize, const N: usize>(x: &[S; K], w: &[S], y: &mut [S; N]) {
-    // Row j of the row-major [N, K] weight is output j's dot product. As
-    // fixed-size rows every length is a constant, so the compiler unrolls
-    // and vectorizes without bounds checks.
-    if S::matvec(K, N, x, w, y) {
-        return;
-    }
-    let (rows, _) = w[..N * K].as_chunks::<K>();
-    for (yj, wj) in y.iter_mut().zip(rows) {
-        *yj = dot_fixed(x, wj);
-    }
-}
-
-/// [`dot`] on arrays: eight partial sums over a constant length.
-#[inline(always)]
-fn dot_fixed<S: Scalar, const K: usize>(a: &[S; K], b: &[S; K]) -> S {
-    let mut partial = [S::ZERO; 8];
-    for i in 0..K {
-        partial[i % 8] += a[i] * b[i];
-    }
-    partial.iter().fold(S::ZERO, |s, &p| s + p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

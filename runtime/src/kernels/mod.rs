@@ -7,12 +7,16 @@
 //! time, so a failing assertion is a bug in the compiler, never bad input.
 
 mod block;
+#[cfg(feature = "std")]
 mod conv;
 mod dropout;
+#[cfg(feature = "std")]
 pub(crate) mod gemm;
+#[cfg(feature = "std")]
 mod linear;
 mod log_softmax;
 mod loss;
+pub(crate) mod matvec;
 mod pick;
 mod pool;
 mod reduce;
@@ -20,12 +24,16 @@ mod softmax;
 
 pub use crate::isa::fast_path_available;
 pub use block::{Block, block, block_back};
+#[cfg(feature = "std")]
 pub use conv::{Conv2d, conv2d, conv2d_back_data, conv2d_back_weight};
 pub use dropout::{dropout_mask, next_u64};
+#[cfg(feature = "std")]
 pub use gemm::gemm;
-pub use linear::{linear, linear_1, linear_back_data, linear_back_weight};
+#[cfg(feature = "std")]
+pub use linear::{linear, linear_back_data, linear_back_weight};
 pub use log_softmax::{log_softmax, log_softmax_back};
 pub use loss::{cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back};
+pub use matvec::linear_1;
 pub use pick::{pick, scatter};
 pub use pool::{Pool2d, avg_pool2d, avg_pool2d_back, max_pool2d, max_pool2d_back};
 pub use reduce::{sum_all, sum_batch, sum_channels, sum_features, update_running};

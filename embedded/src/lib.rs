@@ -1,0 +1,146 @@
+//! chainrule without `std` or `alloc`: the network the `digits` example
+//! trained, with its weights compiled in (`examples/models/digits.safetensors`),
+//! classifying 8x8 handwritten digits in a `#![no_std]` crate.
+//!
+//! The crate exists to prove that inference builds without an operating
+//! system: it depends on `chainrule` with `default-features = false`, so
+//! `cargo build -p chainrule-embedded` compiles the runtime without `std`
+//! (build it alone: inside `--workspace` other members turn `std` on).
+//! Its tests run on the host with the test harness's `std`.
+#![cfg_attr(not(test), no_std)]
+
+chainrule::network! {
+    /// 8x8 pixel intensities in [0, 1] in, 10 class scores out.
+    pub struct Digits {
+        input: [64],
+        layers: [dense(64), tanh, dense(10)],
+        loss: softmax_cross_entropy,
+        weights: "../examples/models/digits.safetensors",
+        embedded: true,
+    }
+}
+
+/// The digit shown by `pixels` (intensities in [0, 1], row after row): the
+/// class with the highest score, the first of equals. A NaN score never
+/// wins, so any input gives an answer.
+pub fn classify(pixels: &[f32; 64]) -> usize {
+    let scores = Digits::trained().predict(pixels);
+    let mut best = 0;
+    for (class, &score) in scores.iter().enumerate() {
+        if score > scores[best] {
+            best = class;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first ten digits of `data/digits/digits.csv.gz` (intensities
+    /// 0 to 16) and their labels.
+    const DIGITS: [([u8; 64], usize); 10] = [
+        (
+            [
+                0, 0, 5, 13, 9, 1, 0, 0, 0, 0, 13, 15, 10, 15, 5, 0, 0, 3, 15, 2, 0, 11, 8, 0, 0, 4, 12, 0,
+                0, 8, 8, 0, 0, 5, 8, 0, 0, 9, 8, 0, 0, 4, 11, 0, 1, 12, 7, 0, 0, 2, 14, 5, 10, 12, 0, 0, 0,
+                0, 6, 13, 10, 0, 0, 0,
+            ],
+            0,
+        ),
+        (
+            [
+                0, 0, 0, 12, 13, 5, 0, 0, 0, 0, 0, 11, 16, 9, 0, 0, 0, 0, 3, 15, 16, 6, 0, 0, 0, 7, 15, 16,
+                16, 2, 0, 0, 0, 0, 1, 16, 16, 3, 0, 0, 0, 0, 1, 16, 16, 6, 0, 0, 0, 0, 1, 16, 16, 6, 0, 0, 0,
+                0, 0, 11, 16, 10, 0, 0,
+            ],
+            1,
+        ),
+        (
+            [
+                0, 0, 0, 4, 15, 12, 0, 0, 0, 0, 3, 16, 15, 14, 0, 0, 0, 0, 8, 13, 8, 16, 0, 0, 0, 0, 1, 6,
+                15, 11, 0, 0, 0, 1, 8, 13, 15, 1, 0, 0, 0, 9, 16, 16, 5, 0, 0, 0, 0, 3, 13, 16, 16, 11, 5, 0,
+                0, 0, 0, 3, 11, 16, 9, 0,
+            ],
+            2,
+        ),
+        (
+            [
+                0, 0, 7, 15, 13, 1, 0, 0, 0, 8, 13, 6, 15, 4, 0, 0, 0, 2, 1, 13, 13, 0, 0, 0, 0, 0, 2, 15,
+                11, 1, 0, 0, 0, 0, 0, 1, 12, 12, 1, 0, 0, 0, 0, 0, 1, 10, 8, 0, 0, 0, 8, 4, 5, 14, 9, 0, 0,
+                0, 7, 13, 13, 9, 0, 0,
+            ],
+            3,
+        ),
+        (
+            [
+                0, 0, 0, 1, 11, 0, 0, 0, 0, 0, 0, 7, 8, 0, 0, 0, 0, 0, 1, 13, 6, 2, 2, 0, 0, 0, 7, 15, 0, 9,
+                8, 0, 0, 5, 16, 10, 0, 16, 6, 0, 0, 4, 15, 16, 13, 16, 1, 0, 0, 0, 0, 3, 15, 10, 0, 0, 0, 0,
+                0, 2, 16, 4, 0, 0,
+            ],
+            4,
+        ),
+        (
+            [
+                0, 0, 12, 10, 0, 0, 0, 0, 0, 0, 14, 16, 16, 14, 0, 0, 0, 0, 13, 16, 15, 10, 1, 0, 0, 0, 11,
+                16, 16, 7, 0, 0, 0, 0, 0, 4, 7, 16, 7, 0, 0, 0, 0, 0, 4, 16, 9, 0, 0, 0, 5, 4, 12, 16, 4, 0,
+                0, 0, 9, 16, 16, 10, 0, 0,
+            ],
+            5,
+        ),
+        (
+            [
+                0, 0, 0, 12, 13, 0, 0, 0, 0, 0, 5, 16, 8, 0, 0, 0, 0, 0, 13, 16, 3, 0, 0, 0, 0, 0, 14, 13, 0,
+                0, 0, 0, 0, 0, 15, 12, 7, 2, 0, 0, 0, 0, 13, 16, 13, 16, 3, 0, 0, 0, 7, 16, 11, 15, 8, 0, 0,
+                0, 1, 9, 15, 11, 3, 0,
+            ],
+            6,
+        ),
+        (
+            [
+                0, 0, 7, 8, 13, 16, 15, 1, 0, 0, 7, 7, 4, 11, 12, 0, 0, 0, 0, 0, 8, 13, 1, 0, 0, 4, 8, 8, 15,
+                15, 6, 0, 0, 2, 11, 15, 15, 4, 0, 0, 0, 0, 0, 16, 5, 0, 0, 0, 0, 0, 9, 15, 1, 0, 0, 0, 0, 0,
+                13, 5, 0, 0, 0, 0,
+            ],
+            7,
+        ),
+        (
+            [
+                0, 0, 9, 14, 8, 1, 0, 0, 0, 0, 12, 14, 14, 12, 0, 0, 0, 0, 9, 10, 0, 15, 4, 0, 0, 0, 3, 16,
+                12, 14, 2, 0, 0, 0, 4, 16, 16, 2, 0, 0, 0, 3, 16, 8, 10, 13, 2, 0, 0, 1, 15, 1, 3, 16, 8, 0,
+                0, 0, 11, 16, 15, 11, 1, 0,
+            ],
+            8,
+        ),
+        (
+            [
+                0, 0, 11, 12, 0, 0, 0, 0, 0, 2, 16, 16, 16, 13, 0, 0, 0, 3, 16, 12, 10, 14, 0, 0, 0, 1, 16,
+                1, 12, 15, 0, 0, 0, 0, 13, 16, 9, 15, 2, 0, 0, 0, 0, 3, 0, 9, 11, 0, 0, 0, 0, 0, 9, 15, 4, 0,
+                0, 0, 9, 12, 13, 3, 0, 0,
+            ],
+            9,
+        ),
+    ];
+
+    fn scaled(pixels: &[u8; 64]) -> [f32; 64] {
+        core::array::from_fn(|i| f32::from(pixels[i]) / 16.0)
+    }
+
+    #[test]
+    fn classifies_real_digits() {
+        let right = DIGITS.iter().filter(|(pixels, label)| classify(&scaled(pixels)) == *label).count();
+        assert!(right >= 9, "{right} of 10");
+    }
+
+    #[test]
+    fn any_input_gives_an_answer() {
+        for special in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX] {
+            let mut pixels = scaled(&DIGITS[0].0);
+            pixels[27] = special;
+            assert!(classify(&pixels) < 10);
+            let scores = Digits::trained().predict(&pixels);
+            assert_eq!(scores.len(), Digits::OUTPUT_LEN);
+        }
+    }
+}

@@ -32,11 +32,31 @@ pub fn positional<'a>(call: &'a Call, count: usize, usage: &str, errors: &mut Er
     None
 }
 
-/// A whole number written as an integer literal.
+/// The largest size a declaration may give (a unit count, a kernel, a
+/// padding): larger ones describe no network that fits in memory, and
+/// capping them keeps every product of sizes within `usize`.
+pub const MAX_SIZE: u64 = 1 << 24;
+
+/// The most values a tensor may hold (per sample for activations).
+pub const MAX_ELEMENTS: usize = 1 << 31;
+
+/// The number of elements of a tensor of `dims`, or an error saying it
+/// exceeds [`MAX_ELEMENTS`]; `what` names the tensor.
+pub fn elements(dims: &[usize], what: &str) -> Result<usize, String> {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| format!("{what} would hold more than {MAX_ELEMENTS} values"))
+}
+
+/// A whole number written as an integer literal, at most [`MAX_SIZE`].
 pub fn whole(expr: &Expr) -> Result<u64, String> {
     match expr {
         Expr::Lit(lit) => match &lit.lit {
-            Lit::Int(i) => i.base10_parse::<u64>().map_err(|e| e.to_string()),
+            Lit::Int(i) => match i.base10_parse::<u64>() {
+                Ok(n) if n > MAX_SIZE => Err(format!("{n} is too large: sizes go up to {MAX_SIZE}")),
+                parsed => parsed.map_err(|e| e.to_string()),
+            },
             _ => Err(format!("expected a whole number, found `{}`", show(expr))),
         },
         _ => Err(format!("expected a whole number, found `{}`", show(expr))),

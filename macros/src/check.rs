@@ -138,9 +138,18 @@ fn input_shape(dims: &[LitInt], span: Span, errors: &mut Errors) -> Option<Vec<u
     for lit in dims {
         match lit.base10_parse::<usize>() {
             Ok(0) => errors.push(lit.span(), "input dimensions must be at least 1, found 0"),
+            Ok(n) if n as u64 > crate::args::MAX_SIZE => {
+                errors.push(lit.span(), format!("{n} is too large: sizes go up to {}", crate::args::MAX_SIZE))
+            }
             Ok(n) => shape.push(n),
             Err(e) => errors.push(lit.span(), e),
         }
+    }
+    if shape.len() == dims.len()
+        && let Err(message) = crate::args::elements(&shape, "the input")
+    {
+        errors.push(span, message);
+        return None;
     }
     (shape.len() == dims.len()).then_some(shape)
 }

@@ -20,6 +20,8 @@ mod layers;
 mod losses;
 mod lower;
 mod model;
+#[cfg(test)]
+mod never_panics;
 mod ops;
 mod parse;
 mod regularizer;

@@ -100,6 +100,9 @@ pub fn literal(v: f64, ctx: &Ctx) -> TokenStream {
     if v.is_nan() {
         return quote!(#s::NAN);
     }
+    // A constant beyond f32's range is infinite in an f32 network, as the
+    // compiler would round it (and `Literal` refuses a non-finite value).
+    let v = if f64_type { v } else { f64::from(v as f32) };
     if v.is_infinite() {
         return if v > 0.0 { quote!(#s::INFINITY) } else { quote!(#s::NEG_INFINITY) };
     }

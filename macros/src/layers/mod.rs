@@ -67,7 +67,21 @@ pub fn chain(
         let path = format!("{prefix}.{index}");
         match resolve(call, shape.as_deref(), &path, errors) {
             Some((kind, output)) => {
+                let input_len = shape.as_ref().map_or(1, |s| s.iter().product::<usize>());
                 shape = output;
+                // A shape too large to count is an error here, once, and
+                // unknown to the layers after it.
+                if let Some(out) = &shape
+                    && let Err(message) =
+                        crate::args::elements(out, &format!("the output of `{}`", call.display()))
+                {
+                    errors.push(call.site(), message);
+                    shape = None;
+                }
+                if let Some(message) = kind.weight_too_large(input_len) {
+                    errors.push(call.site(), message);
+                    shape = None;
+                }
                 if let Some(out) = &shape {
                     layers.push(Layer { path, kind, span: call.name.span(), output: out.clone() });
                 }
@@ -155,6 +169,22 @@ fn resolve(
 }
 
 impl LayerKind {
+    /// An error if the layer's largest parameter tensor would exceed what a
+    /// tensor may hold; `input_len` is the size of one input sample, which
+    /// the previous layer's check already bounded.
+    fn weight_too_large(&self, input_len: usize) -> Option<String> {
+        let dims: Vec<usize> = match self {
+            LayerKind::Conv(c) => {
+                let g = &c.geom;
+                vec![g.out_channels, g.channels, g.kernel.0, g.kernel.1]
+            }
+            LayerKind::Recurrent(r) => vec![4 * r.hidden, r.features.max(r.hidden)],
+            LayerKind::Dense(d) => vec![d.units, input_len],
+            _ => return None,
+        };
+        crate::args::elements(&dims, "its weight").err()
+    }
+
     /// Appends the layer's operations to `g`, reading `x`.
     pub fn lower(&self, g: &mut Graph, x: NodeId, path: &str, span: Span, ctx: LowerCtx) -> NodeId {
         match self {

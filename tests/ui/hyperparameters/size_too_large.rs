@@ -1,0 +1,9 @@
+chainrule::network! {
+    struct Net {
+        input: [64],
+        layers: [dense(99999999), dense(10)],
+        loss: softmax_cross_entropy,
+    }
+}
+
+fn main() {}

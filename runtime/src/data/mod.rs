@@ -149,13 +149,27 @@ pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
     let io = |source| Error::Io { path: path.to_owned(), source };
     let raw = std::fs::read(path).map_err(io)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
+        // A few kilobytes of gzip can claim gigabytes: stop at a bound
+        // rather than let a damaged or hostile file exhaust memory.
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(io)?;
+        let mut decoder = flate2::read::GzDecoder::new(&raw[..]).take(MAX_DECOMPRESSED + 1);
+        decoder.read_to_end(&mut out).map_err(io)?;
+        if out.len() as u64 > MAX_DECOMPRESSED {
+            return Err(Error::Malformed {
+                path: path.to_owned(),
+                line: 0,
+                message: format!("decompresses to more than {MAX_DECOMPRESSED} bytes"),
+            });
+        }
         Ok(out)
     } else {
         Ok(raw)
     }
 }
+
+/// The most a gzip file may decompress to: 1 GiB, twenty times the largest
+/// dataset this crate ships readers for (MNIST's training images, 47 MB).
+pub const MAX_DECOMPRESSED: u64 = 1 << 30;
 
 /// Reads a CSV of numbers (plain or gzip), skipping `header_lines` first
 /// lines. Every row must have the same number of columns and every value

@@ -1,7 +1,8 @@
 //! Checkpoints: the whole training state in one safetensors file.
 //!
 //! Tensors: `params`, `state` (running statistics), `optimizer.<i>` (the
-//! optimizer's buffers), `best.params`, `best.state`. Metadata: the format,
+//! optimizer's buffers), `best.params`, `best.state`. Metadata: a checksum
+//! of everything else (a damaged file is refused, never half-read), the format,
 //! a fingerprint of the network (scalar type, every tensor's name and
 //! shape), the epoch, the seeds and random state, the early-stopping
 //! counters and the history so far. Floats in metadata are stored as the
@@ -19,7 +20,38 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-const FORMAT: &str = "chainrule-checkpoint-1";
+const FORMAT: &str = "chainrule-checkpoint-2";
+
+/// FNV-1a over every metadata entry but the checksum itself (sorted by key)
+/// and every tensor (sorted by name, name and bytes): a flipped bit
+/// anywhere a reader would use is caught. Not cryptographic; it detects
+/// damage, not tampering.
+fn checksum<'a>(
+    meta: &HashMap<String, String>,
+    tensors: impl Iterator<Item = (&'a str, &'a [u8])>,
+) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        hash = (hash ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    let mut entries: Vec<(&String, &String)> = meta.iter().filter(|(k, _)| *k != "checksum").collect();
+    entries.sort();
+    for (k, v) in entries {
+        feed(k.as_bytes());
+        feed(v.as_bytes());
+    }
+    let mut tensors: Vec<(&str, &[u8])> = tensors.collect();
+    tensors.sort();
+    for (name, bytes) in tensors {
+        feed(name.as_bytes());
+        feed(bytes);
+    }
+    format!("{hash:016x}")
+}
 
 /// Scalar type plus every parameter and state tensor: two networks with the
 /// same fingerprint can exchange weights.
@@ -87,6 +119,9 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        let mut meta = meta;
+        let sum = checksum(&meta, tensors.iter().map(|(name, bytes, _)| (name.as_str(), bytes.as_slice())));
+        meta.insert("checksum".into(), sum);
         let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| fail(e.to_string()))?;
         write_atomically(path, &bytes).map_err(|e| fail(e.to_string()))
     }
@@ -109,6 +144,11 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             |key: &str| get(key)?.parse::<u64>().map_err(|_| fail(format!("`{key}` is not a number")));
         if get("format")? != FORMAT {
             return Err(fail(format!("not a chainrule checkpoint (format `{}`)", get("format")?)));
+        }
+        let stored: Vec<(&str, &[u8])> =
+            file.names().into_iter().filter_map(|n| file.tensor(n).ok().map(|t| (n, t.data()))).collect();
+        if checksum(&meta, stored.into_iter()) != get("checksum")? {
+            return Err(fail("damaged file: its checksum does not match its contents".into()));
         }
         let expected = fingerprint::<N>();
         if get("network")? != expected {

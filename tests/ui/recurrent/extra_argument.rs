@@ -1,0 +1,9 @@
+chainrule::network! {
+    struct Net {
+        input: [32, 8],
+        layers: [lstm(16, 4), dense(1)],
+        loss: mse,
+    }
+}
+
+fn main() {}

@@ -136,6 +136,20 @@ impl Parse for Field {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let key: Ident = input.parse()?;
         input.parse::<Token![:]>()?;
+        let known = KEYS.contains(&key.to_string().as_str());
+        if known && (input.is_empty() || input.peek(Token![,])) {
+            let example = match key.to_string().as_str() {
+                "input" => "input: [784]",
+                "layers" => "layers: [dense(10)]",
+                "loss" => "loss: mse",
+                "regularizer" => "regularizer: l2(1e-4)",
+                "init" => "init: he_normal",
+                "scalar" => "scalar: f64",
+                "weights" => "weights: \"models/net.safetensors\"",
+                _ => "embedded: true",
+            };
+            return Err(input.error(format!("`{key}` needs a value, as in `{example}`")));
+        }
         let value = match key.to_string().as_str() {
             "input" => {
                 let content;

@@ -113,8 +113,9 @@ fn build(
         pad: pad.1,
     };
     let stride_site = args.stride.map_or(kernel_site, |s| s.1);
-    let out_h = axis_output(&rows, args.exact, kernel_site, stride_site, errors)?;
-    let out_w = axis_output(&cols, args.exact, kernel_site, stride_site, errors)?;
+    let sites = WindowSites { kernel: kernel_site, stride: stride_site, layer: call, input };
+    let out_h = axis_output(&rows, args.exact, &sites, errors)?;
+    let out_w = axis_output(&cols, args.exact, &sites, errors)?;
     let geom = ConvGeom {
         channels,
         height,
@@ -130,23 +131,29 @@ fn build(
     Some((Conv { geom, one_d, init: args.init }, output))
 }
 
+/// Where a window's problems are reported and how the layer is named.
+pub struct WindowSites<'a> {
+    pub kernel: Site,
+    pub stride: Site,
+    /// The layer as written and the input it receives, for the message:
+    /// "`conv2d(4, kernel = 5)` on its 1x3x3 input".
+    pub layer: &'a Call,
+    pub input: &'a [usize],
+}
+
 /// The output size along one axis; a window too large is reported at the
-/// kernel, one that does not fit exactly at the stride.
-pub fn axis_output(
-    axis: &Axis,
-    exact: bool,
-    kernel: Site,
-    stride: Site,
-    errors: &mut Errors,
-) -> Option<usize> {
+/// kernel, one that does not fit exactly at the stride, both naming the
+/// layer and its input shape.
+pub fn axis_output(axis: &Axis, exact: bool, at: &WindowSites, errors: &mut Errors) -> Option<usize> {
+    let context = format!("`{}` on its {} input", at.layer.display(), show_shape(at.input));
     match axis.output(exact) {
         Ok(n) => Some(n),
         Err(AxisError::TooLarge(message)) => {
-            errors.push(kernel, message);
+            errors.push(at.kernel, format!("{context}: {message}"));
             None
         }
         Err(AxisError::Inexact(message)) => {
-            errors.push(stride, message);
+            errors.push(at.stride, format!("{context}: {message}"));
             None
         }
     }

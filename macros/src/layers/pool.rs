@@ -9,7 +9,7 @@
 //! parameters. Lowers to a `MaxPool` or `AvgPool` (global pooling is an
 //! average pool whose window is the whole plane).
 
-use super::conv::axis_output;
+use super::conv::{WindowSites, axis_output};
 use super::window::{self, Accepts, Axis, WindowArgs};
 use crate::errors::Errors;
 use crate::ir::{Graph, NodeId};
@@ -61,13 +61,15 @@ fn windowed(
 ) -> Option<Pool> {
     let (kernel, kernel_site) = args.kernel?;
     let stride = args.stride.map_or(kernel, |s| s.0);
-    let (channels, height, width) = planes(call, input?, Some(one_d), errors)?;
+    let input = input?;
+    let (channels, height, width) = planes(call, input, Some(one_d), errors)?;
     let axis = |name, input, kernel, stride| Axis { name, input, kernel, stride, dilation: 1, pad: (0, 0) };
     let stride_site = args.stride.map_or(kernel_site, |s| s.1);
     let rows = axis("height", height, kernel.0, stride.0);
     let cols = axis(if one_d { "length" } else { "width" }, width, kernel.1, stride.1);
-    let out_h = axis_output(&rows, args.exact, kernel_site, stride_site, errors)?;
-    let out_w = axis_output(&cols, args.exact, kernel_site, stride_site, errors)?;
+    let sites = WindowSites { kernel: kernel_site, stride: stride_site, layer: call, input };
+    let out_h = axis_output(&rows, args.exact, &sites, errors)?;
+    let out_w = axis_output(&cols, args.exact, &sites, errors)?;
     let geom = PoolGeom { channels, height, width, kernel, stride, out: (out_h, out_w) };
     let output = if one_d { vec![channels, out_w] } else { vec![channels, out_h, out_w] };
     Some(Pool { geom, max, output })

@@ -110,7 +110,10 @@ fn apply(
 ) -> Result<(), String> {
     let site = arg.site();
     match name {
-        "out_channels" => out.count = Some((at_least_one(&arg.value, "number of output channels")?, site)),
+        "out_channels" => match args::whole(&arg.value)? {
+            0 => return Err("a convolution needs at least 1 output channel, found 0".into()),
+            n => out.count = Some((n as usize, site)),
+        },
         "kernel" => out.kernel = Some((size(&arg.value, two_d, "kernel size")?, site)),
         "stride" => out.stride = Some((size(&arg.value, two_d, "stride")?, site)),
         "dilation" => out.dilation = size(&arg.value, two_d, "dilation")?,

@@ -55,6 +55,8 @@ pub mod metrics;
 mod network;
 #[cfg(feature = "std")]
 pub mod optim;
+#[cfg(feature = "std")]
+pub mod rbm;
 mod scalar;
 #[cfg(feature = "std")]
 pub mod train;

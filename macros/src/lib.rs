@@ -2,10 +2,10 @@
 //! crate, which re-exports it and provides the runtime the generated code
 //! calls.
 //!
-//! Stages, one module each: [`parse`] (tokens to a declaration with spans),
-//! [`check`] (keywords and shapes, every error at once), [`lower`] (the
-//! tensor graph of the forward pass and loss), [`autodiff`] (reverse mode on
-//! that graph), [`simplify`] (fusions), [`emit`] (Rust code).
+//! Stages, one module each: `parse` (tokens to a declaration with spans),
+//! `check` (keywords and shapes, every error at once), `lower` (the tensor
+//! graph of the forward pass and loss), `autodiff` (reverse mode on that
+//! graph), `simplify` (fusions), `emit` (Rust code).
 
 mod args;
 mod autodiff;

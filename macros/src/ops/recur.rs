@@ -108,9 +108,9 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<O
     let Op::Recur(cell) = g.node(id).op.clone() else { unreachable!("recur::vjp on a recurrence") };
     let inputs = g.node(id).inputs.clone();
     let (steps, gates) = (cell.steps, cell.g());
-    let mut operands = vec![upstream];
-    operands.extend(&inputs);
-    operands.push(id);
+    // The backward pass reads x's gate inputs, W_hh, b_ih (the x-side gate
+    // inputs include it) and the kept records; b_hh is inside the records.
+    let operands = vec![upstream, inputs[0], inputs[1], inputs[2], id];
     let back = g.push(Op::RecurBack(cell.clone()), operands, Shape::batched(&[steps + 1, 2 * gates]));
     let half = |g: &mut Graph, col_offset| {
         let geom = BlockGeom {
@@ -246,7 +246,7 @@ fn forward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -
 }
 
 fn backward(ctx: &Ctx, inputs: Vec<TokenStream>, out: TokenStream, cell: &Cell) -> TokenStream {
-    let [up, xw, w_hh, b_ih, _b_hh, rec] = inputs.try_into().expect("six operands");
+    let [up, xw, w_hh, b_ih, rec] = inputs.try_into().expect("five operands");
     let (steps, h, gates, record) = (cell.steps, cell.hidden, cell.g(), cell.record());
     let carried = cell.carries * h;
     let (rows, s) = (ctx.rows(), ctx.scalar);

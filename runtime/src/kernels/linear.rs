@@ -5,8 +5,8 @@
 //! GEMM costs more than it saves: for a handful of samples they are dot
 //! products, scaled row additions and outer products over contiguous rows,
 //! and up to 64 samples the forward product is an AVX2 tile of dot
-//! products along the rows of both operands (f32). [`linear_1`] is the batch-1 inference form, on sizes fixed at
-//! compile time.
+//! products along the rows of both operands (f32). The batch-1 inference
+//! form, on sizes fixed at compile time, is `linear_1` in `matvec.rs`.
 
 use crate::kernels::gemm;
 use crate::{Scalar, isa};

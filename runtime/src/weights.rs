@@ -11,16 +11,16 @@
 //! cumulative-average mode, which chainrule does not have) and ignored when
 //! reading.
 //!
-//! Reading checks every tensor before changing anything: a missing or
-//! unexpected tensor, a wrong shape or a wrong dtype is an error naming the
-//! tensor, and the network is left as it was.
+//! Reading checks every tensor before changing anything: each missing or
+//! unexpected tensor, wrong shape or wrong dtype is named in the error
+//! (with the likely cause when the layer indices are shifted), and the
+//! network is left as it was. The check is `chainrule_spec::tensor_file`,
+//! the same the compiler runs on `weights: "file"`.
 
 use crate::{Error, Network, ParamSpec, Result, Scalar};
+use chainrule_spec::tensor_file::{self, BATCH_COUNT, Precision};
 use safetensors::tensor::{Dtype, TensorView};
 use std::path::Path;
-
-/// PyTorch's batch-count buffer, which has no counterpart here.
-const BATCH_COUNT: &str = "num_batches_tracked";
 
 /// Writes the parameters and running statistics of `net` to `path` as a
 /// safetensors file with PyTorch's `state_dict` names and shapes
@@ -85,46 +85,16 @@ pub fn load<N: Network>(net: &mut N, path: impl AsRef<Path>) -> Result<()> {
     load_bytes(net, &bytes).map_err(|message| Error::Weights { path: path.into(), message })
 }
 
-/// [`load`] from the bytes of a safetensors file; the error is the message.
+/// [`load`] from the bytes of a safetensors file; the error is the
+/// message, naming every tensor that does not fit.
 pub fn load_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> std::result::Result<(), String> {
-    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("damaged file: {e}"))?;
-    let known = |name: &str| {
-        N::LAYOUT.iter().chain(N::STATE_LAYOUT).any(|s| s.name == name) || name.ends_with(BATCH_COUNT)
-    };
-    let mut names = file.names();
-    names.sort();
-    if let Some(extra) = names.iter().find(|n| !known(n)) {
-        return Err(format!("tensor `{extra}` is not part of this network"));
-    }
-    let read = |specs: &[ParamSpec], len: usize| -> std::result::Result<Vec<N::Scalar>, String> {
-        let mut values = vec![N::Scalar::ZERO; len];
-        for spec in specs {
-            let view = file.tensor(spec.name).map_err(|_| format!("tensor `{}` is missing", spec.name))?;
-            if view.shape() != spec.shape {
-                return Err(format!(
-                    "tensor `{}` has shape {:?}, this network needs {:?}",
-                    spec.name,
-                    view.shape(),
-                    spec.shape
-                ));
-            }
-            if view.dtype() != dtype::<N::Scalar>() {
-                return Err(format!(
-                    "tensor `{}` holds {:?}, this network computes in {} (convert the model first, as with \
-                     PyTorch's `.float()` or `.double()`)",
-                    spec.name,
-                    view.dtype(),
-                    N::Scalar::DTYPE
-                ));
-            }
-            let data = N::Scalar::from_le(view.data())
-                .ok_or_else(|| format!("tensor `{}` is cut short", spec.name))?;
-            values[spec.offset..][..spec.len()].copy_from_slice(&data);
-        }
-        Ok(values)
-    };
-    let params = read(N::LAYOUT, N::PARAM_LEN)?;
-    let state = read(N::STATE_LAYOUT, N::STATE_LEN)?;
+    let precision = if N::Scalar::DTYPE == "F32" { Precision::F32 } else { Precision::F64 };
+    let (params, state) =
+        tensor_file::read(bytes, N::LAYOUT, N::STATE_LAYOUT, precision).map_err(|e| e.to_string())?;
+    // The tables fix both lengths, so these hold exactly PARAM_LEN and STATE_LEN values.
+    let cut = || "the tensors do not fill the network's buffers".to_string();
+    let params = N::Scalar::from_le(&params).filter(|p| p.len() == N::PARAM_LEN).ok_or_else(cut)?;
+    let state = N::Scalar::from_le(&state).filter(|s| s.len() == N::STATE_LEN).ok_or_else(cut)?;
     net.params_mut().copy_from_slice(&params);
     net.state_mut().copy_from_slice(&state);
     Ok(())

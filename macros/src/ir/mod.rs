@@ -45,42 +45,7 @@ impl Shape {
     }
 }
 
-/// Weight or bias: regularizers apply to weights only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Weight,
-    Bias,
-    /// A normalization layer's learned scale.
-    Scale,
-    /// A running statistic in the state buffer.
-    Statistic,
-}
-
-/// How the generated constructor fills a parameter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Init {
-    Zeros,
-    Ones,
-    Uniform,
-    GlorotUniform {
-        fan_in: usize,
-        fan_out: usize,
-    },
-    GlorotNormal {
-        fan_in: usize,
-        fan_out: usize,
-    },
-    HeUniform {
-        fan_in: usize,
-    },
-    HeNormal {
-        fan_in: usize,
-    },
-    /// `U(-1/sqrt(hidden), 1/sqrt(hidden))`, PyTorch's recurrent layers.
-    Recurrent {
-        hidden: usize,
-    },
-}
+pub use chainrule_spec::{Init, Role};
 
 /// A trainable tensor inside the flat parameter buffer.
 #[derive(Clone, Debug)]
@@ -95,6 +60,18 @@ pub struct Param {
 impl Param {
     pub fn len(&self) -> usize {
         self.dims.iter().product()
+    }
+}
+
+impl chainrule_spec::tensor_file::Expected for Param {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn shape(&self) -> &[usize] {
+        &self.dims
+    }
+    fn offset(&self) -> usize {
+        self.offset
     }
 }
 

@@ -17,14 +17,14 @@ use crate::ir::expr::{add, var};
 use crate::ir::{Graph, Init, NodeId, Role};
 use crate::model::show_shape;
 use crate::ops;
-use crate::ops::conv::ConvGeom;
 use crate::parse::Call;
+use chainrule_spec::Conv2d;
 use proc_macro2::Span;
 
 pub const KEYWORDS: [&str; 2] = ["conv2d", "conv1d"];
 
 pub struct Conv {
-    pub geom: ConvGeom,
+    pub geom: Conv2d,
     /// A 1-D convolution (height 1, shapes without the height axis).
     pub one_d: bool,
     pub init: Option<Scheme>,
@@ -116,16 +116,21 @@ fn build(
     let sites = WindowSites { kernel: kernel_site, stride: stride_site, layer: call, input };
     let out_h = axis_output(&rows, args.exact, &sites, errors)?;
     let out_w = axis_output(&cols, args.exact, &sites, errors)?;
-    let geom = ConvGeom {
+    let geom = Conv2d {
         channels,
         height,
         width,
         out_channels,
-        kernel,
-        stride,
-        pad: (pad.0.0, pad.1.0),
-        dilation: args.dilation,
-        out: (out_h, out_w),
+        kernel_h: kernel.0,
+        kernel_w: kernel.1,
+        stride_h: stride.0,
+        stride_w: stride.1,
+        pad_top: pad.0.0,
+        pad_left: pad.1.0,
+        dilation_h: args.dilation.0,
+        dilation_w: args.dilation.1,
+        out_h,
+        out_w,
     };
     let output = if one_d { vec![out_channels, out_w] } else { vec![out_channels, out_h, out_w] };
     Some((Conv { geom, one_d, init: args.init }, output))
@@ -161,13 +166,13 @@ pub fn axis_output(axis: &Axis, exact: bool, at: &WindowSites, errors: &mut Erro
 
 impl Conv {
     pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, default: Scheme) -> NodeId {
-        let ConvGeom { channels, out_channels, kernel: (kh, kw), .. } = self.geom;
+        let Conv2d { channels, out_channels, kernel_h: kh, kernel_w: kw, out_h: oh, out_w: ow, .. } =
+            self.geom;
         let init = self.init.unwrap_or(default).init(channels * kh * kw, out_channels * kh * kw);
         let dims =
             if self.one_d { vec![out_channels, channels, kw] } else { vec![out_channels, channels, kh, kw] };
         let w = g.param(format!("{prefix}.weight"), &dims, Role::Weight, init, span);
         let b = g.param(format!("{prefix}.bias"), &[out_channels], Role::Bias, Init::Zeros, span);
-        let (oh, ow) = self.geom.out;
         let out = if self.one_d { vec![out_channels, ow] } else { vec![out_channels, oh, ow] };
         let z = ops::conv::conv(g, x, w, self.geom, &out);
         let shape = g.shape(z).clone();

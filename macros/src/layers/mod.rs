@@ -176,7 +176,7 @@ impl LayerKind {
         let dims: Vec<usize> = match self {
             LayerKind::Conv(c) => {
                 let g = &c.geom;
-                vec![g.out_channels, g.channels, g.kernel.0, g.kernel.1]
+                vec![g.out_channels, g.channels, g.kernel_h, g.kernel_w]
             }
             LayerKind::Recurrent(r) => vec![4 * r.hidden, r.features.max(r.hidden)],
             LayerKind::Dense(d) => vec![d.units, input_len],

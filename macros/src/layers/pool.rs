@@ -15,14 +15,14 @@ use crate::errors::Errors;
 use crate::ir::{Graph, NodeId};
 use crate::model::show_shape;
 use crate::ops;
-use crate::ops::pool::PoolGeom;
 use crate::parse::Call;
+use chainrule_spec::Pool2d;
 
 pub const KEYWORDS: [&str; 5] = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", GLOBAL];
 const GLOBAL: &str = "global_avg_pool";
 
 pub struct Pool {
-    pub geom: PoolGeom,
+    pub geom: Pool2d,
     pub max: bool,
     pub output: Vec<usize>,
 }
@@ -70,7 +70,8 @@ fn windowed(
     let sites = WindowSites { kernel: kernel_site, stride: stride_site, layer: call, input };
     let out_h = axis_output(&rows, args.exact, &sites, errors)?;
     let out_w = axis_output(&cols, args.exact, &sites, errors)?;
-    let geom = PoolGeom { channels, height, width, kernel, stride, out: (out_h, out_w) };
+    let (kernel_h, kernel_w, stride_h, stride_w) = (kernel.0, kernel.1, stride.0, stride.1);
+    let geom = Pool2d { channels, height, width, kernel_h, kernel_w, stride_h, stride_w, out_h, out_w };
     let output = if one_d { vec![channels, out_w] } else { vec![channels, out_h, out_w] };
     Some(Pool { geom, max, output })
 }
@@ -81,7 +82,17 @@ fn global(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<P
         return None;
     }
     let (channels, height, width) = planes(call, input?, None, errors)?;
-    let geom = PoolGeom { channels, height, width, kernel: (height, width), stride: (1, 1), out: (1, 1) };
+    let geom = Pool2d {
+        channels,
+        height,
+        width,
+        kernel_h: height,
+        kernel_w: width,
+        stride_h: 1,
+        stride_w: 1,
+        out_h: 1,
+        out_w: 1,
+    };
     Some(Pool { geom, max: false, output: vec![channels] })
 }
 

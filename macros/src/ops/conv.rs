@@ -11,43 +11,41 @@
 use super::Op;
 use crate::emit::body::{Ctx, rt};
 use crate::ir::{Graph, NodeId, Shape};
+use chainrule_spec::Conv2d;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// Everything the kernels need to know, fixed by the macro after checking
-/// that the window fits. Mirrors the runtime's `kernels::Conv2d`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConvGeom {
-    pub channels: usize,
-    pub height: usize,
-    pub width: usize,
-    pub out_channels: usize,
-    pub kernel: (usize, usize),
-    pub stride: (usize, usize),
-    /// Zero rows above and columns to the left; the bottom and right
-    /// padding follow from the output size.
-    pub pad: (usize, usize),
-    pub dilation: (usize, usize),
-    pub out: (usize, usize),
-}
-
-impl ConvGeom {
-    fn tokens(&self) -> TokenStream {
-        let rt = rt();
-        let ConvGeom { channels, height, width, out_channels, .. } = *self;
-        let ((kh, kw), (sh, sw), (pt, pl)) = (self.kernel, self.stride, self.pad);
-        let ((dh, dw), (oh, ow)) = (self.dilation, self.out);
-        quote!(#rt::kernels::Conv2d {
-            channels: #channels, height: #height, width: #width, out_channels: #out_channels,
-            kernel_h: #kh, kernel_w: #kw, stride_h: #sh, stride_w: #sw, pad_top: #pt, pad_left: #pl,
-            dilation_h: #dh, dilation_w: #dw, out_h: #oh, out_w: #ow,
-        })
-    }
+/// The geometry's constructor expression: every field by name, so a
+/// field added to the shared type fails to build here.
+fn tokens(geom: &Conv2d) -> TokenStream {
+    let rt = rt();
+    let Conv2d {
+        channels,
+        height,
+        width,
+        out_channels,
+        kernel_h,
+        kernel_w,
+        stride_h,
+        stride_w,
+        pad_top,
+        pad_left,
+        dilation_h,
+        dilation_w,
+        out_h,
+        out_w,
+    } = *geom;
+    quote!(#rt::kernels::Conv2d {
+        channels: #channels, height: #height, width: #width, out_channels: #out_channels,
+        kernel_h: #kernel_h, kernel_w: #kernel_w, stride_h: #stride_h, stride_w: #stride_w,
+        pad_top: #pad_top, pad_left: #pad_left, dilation_h: #dilation_h, dilation_w: #dilation_w,
+        out_h: #out_h, out_w: #out_w,
+    })
 }
 
 /// Adds `Conv(x, w)`; `out_dims` is the per-sample output shape as the
 /// layer declares it (`[c, h, w]`, or `[c, l]` for 1-D).
-pub fn conv(g: &mut Graph, x: NodeId, w: NodeId, geom: ConvGeom, out_dims: &[usize]) -> NodeId {
+pub fn conv(g: &mut Graph, x: NodeId, w: NodeId, geom: Conv2d, out_dims: &[usize]) -> NodeId {
     g.push(Op::Conv(geom), vec![x, w], Shape::batched(out_dims))
 }
 
@@ -72,15 +70,15 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let (rows, out) = (ctx.rows(), ctx.write(id));
     match node.op {
         Op::Conv(geom) => {
-            let geom = geom.tokens();
+            let geom = tokens(&geom);
             quote!(#rt::kernels::conv2d(&#geom, #rows, #a, #b, #out);)
         }
         Op::ConvBackData(geom) => {
-            let geom = geom.tokens();
+            let geom = tokens(&geom);
             quote!(#rt::kernels::conv2d_back_data(&#geom, #rows, #a, #b, #out);)
         }
         Op::ConvBackWeight(geom) => {
-            let geom = geom.tokens();
+            let geom = tokens(&geom);
             quote!(#rt::kernels::conv2d_back_weight(&#geom, #rows, #a, #b, #out);)
         }
         _ => unreachable!("conv::emit on a convolution"),

@@ -43,6 +43,7 @@ pub mod softmax;
 use crate::emit::body::Ctx;
 use crate::ir::expr::Expr;
 use crate::ir::{Graph, NodeId};
+use chainrule_spec::{Block, Conv2d, Pool2d};
 use proc_macro2::TokenStream;
 
 #[derive(Clone, Debug)]
@@ -73,17 +74,17 @@ pub enum Op {
     /// Sum over samples and positions of each channel: the operand is
     /// `[channels, ..]` per sample, the result `[channels]`.
     SumChannels,
-    Conv(conv::ConvGeom),
-    ConvBackData(conv::ConvGeom),
-    ConvBackWeight(conv::ConvGeom),
-    MaxPool(pool::PoolGeom),
-    MaxPoolBack(pool::PoolGeom),
-    AvgPool(pool::PoolGeom),
-    AvgPoolBack(pool::PoolGeom),
+    Conv(Conv2d),
+    ConvBackData(Conv2d),
+    ConvBackWeight(Conv2d),
+    MaxPool(Pool2d),
+    MaxPoolBack(Pool2d),
+    AvgPool(Pool2d),
+    AvgPoolBack(Pool2d),
     /// Sum over samples and every leading position: `[.., n]` to `[n]`.
     SumRows,
-    Block(block::BlockGeom),
-    BlockBack(block::BlockGeom),
+    Block(Block),
+    BlockBack(Block),
     Recur(Box<recur::Cell>),
     RecurBack(Box<recur::Cell>),
     Pick,

@@ -10,35 +10,23 @@
 use super::Op;
 use crate::emit::body::{Ctx, rt};
 use crate::ir::{Graph, NodeId, Shape};
+use chainrule_spec::Pool2d;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// A pooling window, fixed by the macro. Mirrors the runtime's `kernels::Pool2d`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PoolGeom {
-    pub channels: usize,
-    pub height: usize,
-    pub width: usize,
-    pub kernel: (usize, usize),
-    pub stride: (usize, usize),
-    pub out: (usize, usize),
-}
-
-impl PoolGeom {
-    fn tokens(&self) -> TokenStream {
-        let rt = rt();
-        let PoolGeom { channels, height, width, .. } = *self;
-        let ((kh, kw), (sh, sw), (oh, ow)) = (self.kernel, self.stride, self.out);
-        quote!(#rt::kernels::Pool2d {
-            channels: #channels, height: #height, width: #width, kernel_h: #kh, kernel_w: #kw,
-            stride_h: #sh, stride_w: #sw, out_h: #oh, out_w: #ow,
-        })
-    }
+/// The geometry's constructor expression, every field by name.
+fn tokens(geom: &Pool2d) -> TokenStream {
+    let rt = rt();
+    let Pool2d { channels, height, width, kernel_h, kernel_w, stride_h, stride_w, out_h, out_w } = *geom;
+    quote!(#rt::kernels::Pool2d {
+        channels: #channels, height: #height, width: #width, kernel_h: #kernel_h, kernel_w: #kernel_w,
+        stride_h: #stride_h, stride_w: #stride_w, out_h: #out_h, out_w: #out_w,
+    })
 }
 
 /// Adds a max pool (`max = true`) or average pool of `x`; `out_dims` is
 /// the per-sample output shape the layer declares.
-pub fn pool(g: &mut Graph, x: NodeId, geom: PoolGeom, max: bool, out_dims: &[usize]) -> NodeId {
+pub fn pool(g: &mut Graph, x: NodeId, geom: Pool2d, max: bool, out_dims: &[usize]) -> NodeId {
     let op = if max { Op::MaxPool(geom) } else { Op::AvgPool(geom) };
     g.push(op, vec![x], Shape::batched(out_dims))
 }
@@ -61,19 +49,19 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let (rows, out) = (ctx.rows(), ctx.write(id));
     match node.op {
         Op::MaxPool(geom) => {
-            let geom = geom.tokens();
+            let geom = tokens(&geom);
             quote!(#rt::kernels::max_pool2d(&#geom, #rows, #a, #out);)
         }
         Op::AvgPool(geom) => {
-            let geom = geom.tokens();
+            let geom = tokens(&geom);
             quote!(#rt::kernels::avg_pool2d(&#geom, #rows, #a, #out);)
         }
         Op::MaxPoolBack(geom) => {
-            let (geom, x, y) = (geom.tokens(), ctx.read(node.inputs[1]), ctx.read(node.inputs[2]));
+            let (geom, x, y) = (tokens(&geom), ctx.read(node.inputs[1]), ctx.read(node.inputs[2]));
             quote!(#rt::kernels::max_pool2d_back(&#geom, #rows, #a, #x, #y, #out);)
         }
         Op::AvgPoolBack(geom) => {
-            let geom = geom.tokens();
+            let geom = tokens(&geom);
             quote!(#rt::kernels::avg_pool2d_back(&#geom, #rows, #a, #out);)
         }
         _ => unreachable!("pool::emit on a pooling"),

@@ -24,11 +24,12 @@
 //! the sequence length.
 
 use super::Op;
-use super::block::{self, BlockGeom};
+use super::block;
 use crate::emit::body::{Ctx, rt};
 use crate::emit::expr::emit_exprs;
 use crate::ir::expr::{Expr, add, mul, var};
 use crate::ir::{Graph, NodeId, Shape};
+use chainrule_spec::Block;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -92,7 +93,7 @@ pub fn recur(g: &mut Graph, cell: Cell, xw: NodeId, w_hh: NodeId, b_ih: NodeId, 
 /// or the last one (`[hidden]`).
 pub fn hidden_states(g: &mut Graph, rec: NodeId, cell: &Cell, sequence: bool) -> NodeId {
     let (steps, record, hidden) = (cell.steps, cell.record(), cell.hidden);
-    let geom = BlockGeom {
+    let geom = Block {
         src_rows: steps,
         src_cols: record,
         row_offset: if sequence { 0 } else { steps as isize - 1 },
@@ -113,7 +114,7 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<O
     let operands = vec![upstream, inputs[0], inputs[1], inputs[2], id];
     let back = g.push(Op::RecurBack(cell.clone()), operands, Shape::batched(&[steps + 1, 2 * gates]));
     let half = |g: &mut Graph, col_offset| {
-        let geom = BlockGeom {
+        let geom = Block {
             src_rows: steps + 1,
             src_cols: 2 * gates,
             row_offset: 0,
@@ -127,7 +128,7 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<O
     let dhw = half(g, gates);
     let d_w_hh = wants[1].then(|| {
         // h_{t-1} for every step: the hidden states shifted down one step.
-        let geom = BlockGeom {
+        let geom = Block {
             src_rows: steps,
             src_cols: cell.record(),
             row_offset: -1,

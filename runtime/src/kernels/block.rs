@@ -5,39 +5,16 @@
 
 use crate::Scalar;
 
-/// Where a block lies in its source: output `(r, c)` reads source
-/// `(r + row_offset, c + col_offset)`; rows outside the source read zero.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Block {
-    /// Rows of the source, per sample.
-    pub src_rows: usize,
-    /// Columns of the source, per sample.
-    pub src_cols: usize,
-    /// Source row of output row 0; negative shifts the block down.
-    pub row_offset: isize,
-    /// Source column of output column 0.
-    pub col_offset: usize,
-    /// Rows of the block.
-    pub rows: usize,
-    /// Columns of the block.
-    pub cols: usize,
-}
+pub use chainrule_spec::Block;
 
-impl Block {
-    fn check(&self, batch: usize, src: usize, dst: usize) {
-        assert!(
-            self.col_offset + self.cols <= self.src_cols
-                && src >= batch * self.src_rows * self.src_cols
-                && dst >= batch * self.rows * self.cols,
-            "block: operand too short for {self:?} and batch {batch}"
-        );
-    }
-
-    /// The source row of output row `r`, if it exists.
-    fn source_row(&self, r: usize) -> Option<usize> {
-        let row = r as isize + self.row_offset;
-        (0..self.src_rows as isize).contains(&row).then_some(row as usize)
-    }
+/// Operand lengths for `batch` samples: too short is a compiler bug.
+fn check(b: &Block, batch: usize, src: usize, dst: usize) {
+    assert!(
+        b.col_offset + b.cols <= b.src_cols
+            && src >= batch * b.src_rows * b.src_cols
+            && dst >= batch * b.rows * b.cols,
+        "block: operand too short for {b:?} and batch {batch}"
+    );
 }
 
 /// Copies the block out of each sample.
@@ -52,7 +29,7 @@ impl Block {
 /// assert_eq!(out, [4.0, 5.0]);
 /// ```
 pub fn block<S: Scalar>(b: &Block, batch: usize, src: &[S], dst: &mut [S]) {
-    b.check(batch, src.len(), dst.len());
+    check(b, batch, src.len(), dst.len());
     let samples = src.chunks_exact(b.src_rows * b.src_cols).zip(dst.chunks_exact_mut(b.rows * b.cols));
     for (s, d) in samples.take(batch) {
         for (r, out) in d.chunks_exact_mut(b.cols).enumerate() {
@@ -66,7 +43,7 @@ pub fn block<S: Scalar>(b: &Block, batch: usize, src: &[S], dst: &mut [S]) {
 
 /// Gradient of [`block`]: the block's gradient in its place, zeros elsewhere.
 pub fn block_back<S: Scalar>(b: &Block, batch: usize, g: &[S], dsrc: &mut [S]) {
-    b.check(batch, dsrc.len(), g.len());
+    check(b, batch, dsrc.len(), g.len());
     let samples = dsrc.chunks_exact_mut(b.src_rows * b.src_cols).zip(g.chunks_exact(b.rows * b.cols));
     for (d, gs) in samples.take(batch) {
         d.fill(S::ZERO);

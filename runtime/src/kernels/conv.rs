@@ -15,103 +15,14 @@
 use super::gemm::gemm;
 use crate::Scalar;
 
-/// The geometry of a convolution, fixed at compile time by the macro
-/// (which also checked that it fits). Padding is given by its top and left
-/// amounts; the bottom and right ones follow from the output size, which
-/// allows the asymmetric padding of `padding = same` with an even kernel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Conv2d {
-    /// Input channels.
-    pub channels: usize,
-    /// Input height (1 for a 1-D convolution).
-    pub height: usize,
-    /// Input width (the length, for a 1-D convolution).
-    pub width: usize,
-    /// Output channels: the number of kernels.
-    pub out_channels: usize,
-    /// Kernel height.
-    pub kernel_h: usize,
-    /// Kernel width.
-    pub kernel_w: usize,
-    /// Step between windows, down.
-    pub stride_h: usize,
-    /// Step between windows, across.
-    pub stride_w: usize,
-    /// Zero rows above the input.
-    pub pad_top: usize,
-    /// Zero columns left of the input.
-    pub pad_left: usize,
-    /// Step between kernel taps, down.
-    pub dilation_h: usize,
-    /// Step between kernel taps, across.
-    pub dilation_w: usize,
-    /// Output height.
-    pub out_h: usize,
-    /// Output width.
-    pub out_w: usize,
-}
+pub use chainrule_spec::Conv2d;
 
-impl Conv2d {
-    /// Elements of one input sample.
-    pub fn input_len(&self) -> usize {
-        self.channels * self.height * self.width
-    }
-
-    /// Elements of one output sample.
-    pub fn output_len(&self) -> usize {
-        self.out_channels * self.out_h * self.out_w
-    }
-
-    /// Rows of the column matrix: one per weight of an output channel.
-    pub fn patch_len(&self) -> usize {
-        self.channels * self.kernel_h * self.kernel_w
-    }
-
-    fn positions(&self) -> usize {
-        self.out_h * self.out_w
-    }
-
-    /// A 1x1 kernel at stride 1 without padding: the input already is the
-    /// column matrix.
-    fn is_pointwise(&self) -> bool {
-        self.kernel_h == 1
-            && self.kernel_w == 1
-            && self.stride_h == 1
-            && self.stride_w == 1
-            && self.pad_top == 0
-            && self.pad_left == 0
-            && self.out_h == self.height
-            && self.out_w == self.width
-    }
-
-    fn check(&self, batch: usize, x: usize, w: usize, y: usize) {
-        assert!(
-            x >= batch * self.input_len()
-                && w >= self.out_channels * self.patch_len()
-                && y >= batch * self.output_len(),
-            "conv2d: operand too short for {self:?} and batch {batch}"
-        );
-    }
-
-    /// The output columns `ox` whose tap at input column offset `offset`
-    /// (`kernel column * dilation - pad_left`) lands inside the input.
-    fn valid_columns(&self, offset: isize) -> (usize, usize) {
-        valid_range(offset, self.stride_w, self.width, self.out_w)
-    }
-
-    fn valid_rows(&self, offset: isize) -> (usize, usize) {
-        valid_range(offset, self.stride_h, self.height, self.out_h)
-    }
-}
-
-/// The outputs `o` in `0..outs` with `0 <= o * stride + offset < len`, as
-/// a half-open range (empty when there are none).
-fn valid_range(offset: isize, stride: usize, len: usize, outs: usize) -> (usize, usize) {
-    let s = stride as isize;
-    let lo = if offset >= 0 { 0 } else { (-offset + s - 1) / s };
-    let hi = if (len as isize) <= offset { 0 } else { ((len as isize - offset) + s - 1) / s };
-    let (lo, hi) = (lo.max(0) as usize, (hi.max(0) as usize).min(outs));
-    (lo.min(hi), hi)
+/// Operand lengths for `batch` samples: too short is a compiler bug.
+fn check(c: &Conv2d, batch: usize, x: usize, w: usize, y: usize) {
+    assert!(
+        x >= batch * c.input_len() && w >= c.out_channels * c.patch_len() && y >= batch * c.output_len(),
+        "conv2d: operand too short for {c:?} and batch {batch}"
+    );
 }
 
 /// Writes the column matrix of one sample `x` into `col`.
@@ -205,7 +116,7 @@ fn col2im_add<S: Scalar>(c: &Conv2d, col: &[S], dx: &mut [S]) {
 /// assert_eq!(y, [12.0, 16.0, 24.0, 28.0]);
 /// ```
 pub fn conv2d<S: Scalar>(c: &Conv2d, batch: usize, x: &[S], w: &[S], y: &mut [S]) {
-    c.check(batch, x.len(), w.len(), y.len());
+    check(c, batch, x.len(), w.len(), y.len());
     let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
     let samples = x.chunks_exact(c.input_len()).zip(y.chunks_exact_mut(c.output_len())).take(batch);
     if c.is_pointwise() {
@@ -224,7 +135,7 @@ pub fn conv2d<S: Scalar>(c: &Conv2d, batch: usize, x: &[S], w: &[S], y: &mut [S]
 
 /// Gradient with respect to the input: `dx = W^T g`, folded back by col2im.
 pub fn conv2d_back_data<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], w: &[S], dx: &mut [S]) {
-    c.check(batch, dx.len(), w.len(), g.len());
+    check(c, batch, dx.len(), w.len(), g.len());
     let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
     let samples = g.chunks_exact(c.output_len()).zip(dx.chunks_exact_mut(c.input_len())).take(batch);
     if c.is_pointwise() {
@@ -244,7 +155,7 @@ pub fn conv2d_back_data<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], w: &[S], d
 
 /// Gradient with respect to the weight, summed over the batch: `dW = sum_b g_b col_b^T`.
 pub fn conv2d_back_weight<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], x: &[S], dw: &mut [S]) {
-    c.check(batch, x.len(), dw.len(), g.len());
+    check(c, batch, x.len(), dw.len(), g.len());
     let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
     let dw = &mut dw[..o * k];
     if batch == 0 {
@@ -376,14 +287,5 @@ mod tests {
             assert!((forward - by_x).abs() < 1e-10, "{c:?}: data gradient {forward} vs {by_x}");
             assert!((forward - by_w).abs() < 1e-10, "{c:?}: weight gradient {forward} vs {by_w}");
         }
-    }
-
-    #[test]
-    fn valid_ranges_clip_to_the_input() {
-        assert_eq!(valid_range(-1, 1, 5, 5), (1, 5));
-        assert_eq!(valid_range(1, 1, 5, 5), (0, 4));
-        assert_eq!(valid_range(-2, 2, 5, 3), (1, 3));
-        assert_eq!(valid_range(7, 1, 5, 5), (0, 0));
-        assert_eq!(valid_range(-9, 1, 5, 5), (5, 5));
     }
 }

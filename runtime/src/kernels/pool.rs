@@ -10,107 +10,72 @@
 
 use crate::Scalar;
 
-/// The geometry of a pooling window, fixed at compile time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pool2d {
-    /// Channels, each pooled on its own.
-    pub channels: usize,
-    /// Input height (1 for 1-D pooling).
-    pub height: usize,
-    /// Input width.
-    pub width: usize,
-    /// Window height.
-    pub kernel_h: usize,
-    /// Window width.
-    pub kernel_w: usize,
-    /// Step between windows, down.
-    pub stride_h: usize,
-    /// Step between windows, across.
-    pub stride_w: usize,
-    /// Output height.
-    pub out_h: usize,
-    /// Output width.
-    pub out_w: usize,
+pub use chainrule_spec::Pool2d;
+
+/// Operand lengths for `batch` samples: too short is a compiler bug.
+fn check(p: &Pool2d, batch: usize, x: usize, y: usize) {
+    assert!(
+        x >= batch * p.input_len() && y >= batch * p.output_len(),
+        "pooling: operand too short for {p:?} and batch {batch}"
+    );
 }
 
-impl Pool2d {
-    fn input_len(&self) -> usize {
-        self.channels * self.height * self.width
+/// Calls `f(plane_in, plane_out)` for every channel of every sample.
+#[inline(always)]
+fn planes<'a, S, T>(
+    p: &Pool2d,
+    batch: usize,
+    x: &'a [S],
+    y: &'a mut [T],
+    mut f: impl FnMut(&'a [S], &'a mut [T]),
+) {
+    let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
+    for (xs, ys) in x.chunks_exact(hw).zip(y.chunks_exact_mut(ohw)).take(batch * p.channels) {
+        f(xs, ys);
     }
+}
 
-    fn output_len(&self) -> usize {
-        self.channels * self.out_h * self.out_w
-    }
-
-    fn check(&self, batch: usize, x: usize, y: usize) {
-        assert!(
-            x >= batch * self.input_len() && y >= batch * self.output_len(),
-            "pooling: operand too short for {self:?} and batch {batch}"
-        );
-    }
-
-    /// Calls `f(plane_in, plane_out)` for every channel of every sample.
-    #[inline(always)]
-    fn planes<'a, S, T>(
-        &self,
-        batch: usize,
-        x: &'a [S],
-        y: &'a mut [T],
-        mut f: impl FnMut(&'a [S], &'a mut [T]),
-    ) {
-        let (hw, ohw) = (self.height * self.width, self.out_h * self.out_w);
-        for (xs, ys) in x.chunks_exact(hw).zip(y.chunks_exact_mut(ohw)).take(batch * self.channels) {
-            f(xs, ys);
-        }
-    }
-
-    /// Offset in the plane of the window's first element for output `(oy, ox)`.
-    fn origin(&self, oy: usize, ox: usize) -> usize {
-        oy * self.stride_h * self.width + ox * self.stride_w
-    }
-
-    /// For one row of outputs `oy` and the outputs `first..first + best.len()`
-    /// of it: each window's maximum into `best` and, with `at`, its offset
-    /// in the plane. The window is walked tap by tap, each tap over all the
-    /// outputs (a loop the compiler vectorizes); a tap replaces the best
-    /// only if strictly larger, or NaN over a number, so ties keep the
-    /// first maximum in row-major order and the first NaN wins, as PyTorch.
-    #[inline(always)]
-    fn row_max<S: Scalar>(
-        &self,
-        plane: &[S],
-        oy: usize,
-        first: usize,
-        best: &mut [S],
-        mut at: Option<&mut [u32]>,
-    ) {
-        let n = best.len();
-        let sw = self.stride_w;
-        for ki in 0..self.kernel_h {
-            let row = oy * self.stride_h + ki;
-            for kj in 0..self.kernel_w {
-                let start = row * self.width + first * sw + kj;
-                let taps = &plane[start..start + (n - 1) * sw + 1];
-                let initial = ki == 0 && kj == 0;
-                // Index loops with selects rather than branches: the
-                // compiler turns them into strided vector loads and blends.
-                // `chunks(sw)` puts each window's tap first in a chunk: no
-                // index to check.
-                match at.as_deref_mut() {
-                    None => {
-                        for (b, tap) in best.iter_mut().zip(taps.chunks(sw)) {
-                            let v = tap[0];
-                            *b = if initial | replaces(v, *b) { v } else { *b };
-                        }
+/// For one row of outputs `oy` and the outputs `first..first + best.len()`
+/// of it: each window's maximum into `best` and, with `at`, its offset
+/// in the plane. The window is walked tap by tap, each tap over all the
+/// outputs (a loop the compiler vectorizes); a tap replaces the best
+/// only if strictly larger, or NaN over a number, so ties keep the
+/// first maximum in row-major order and the first NaN wins, as PyTorch.
+#[inline(always)]
+fn row_max<S: Scalar>(
+    p: &Pool2d,
+    plane: &[S],
+    oy: usize,
+    first: usize,
+    best: &mut [S],
+    mut at: Option<&mut [u32]>,
+) {
+    let n = best.len();
+    let sw = p.stride_w;
+    for ki in 0..p.kernel_h {
+        let row = oy * p.stride_h + ki;
+        for kj in 0..p.kernel_w {
+            let start = row * p.width + first * sw + kj;
+            let taps = &plane[start..start + (n - 1) * sw + 1];
+            let initial = ki == 0 && kj == 0;
+            // Index loops with selects rather than branches: the
+            // compiler turns them into strided vector loads and blends.
+            // `chunks(sw)` puts each window's tap first in a chunk: no
+            // index to check.
+            match at.as_deref_mut() {
+                None => {
+                    for (b, tap) in best.iter_mut().zip(taps.chunks(sw)) {
+                        let v = tap[0];
+                        *b = if initial | replaces(v, *b) { v } else { *b };
                     }
-                    Some(at) => {
-                        let taps = taps.chunks(sw);
-                        for (o, ((b, a), tap)) in best.iter_mut().zip(at.iter_mut()).zip(taps).enumerate() {
-                            let v = tap[0];
-                            let take = initial | replaces(v, *b);
-                            *b = if take { v } else { *b };
-                            *a = if take { (start + o * sw) as u32 } else { *a };
-                        }
+                }
+                Some(at) => {
+                    let taps = taps.chunks(sw);
+                    for (o, ((b, a), tap)) in best.iter_mut().zip(at.iter_mut()).zip(taps).enumerate() {
+                        let v = tap[0];
+                        let take = initial | replaces(v, *b);
+                        *b = if take { v } else { *b };
+                        *a = if take { (start + o * sw) as u32 } else { *a };
                     }
                 }
             }
@@ -129,7 +94,7 @@ fn replaces<S: Scalar>(v: S, b: S) -> bool {
 
 /// The common 2x2 window at stride 2, both axes: each row pair of the
 /// input gives one row of outputs, read as pairs (`chunks_exact(2)`) so
-/// the compiler knows the stride. Same choice of maximum as [`Pool2d::row_max`].
+/// the compiler knows the stride. Same choice of maximum as [`row_max`].
 #[inline(always)]
 fn max_2x2<S: Scalar>(p: &Pool2d, xs: &[S], ys: &mut [S]) {
     let w = p.width;
@@ -186,12 +151,6 @@ fn is_max<S: Scalar>(v: S, m: S) -> bool {
     (v == m) | ((v != v) & (m != m))
 }
 
-impl Pool2d {
-    fn is_2x2(&self) -> bool {
-        (self.kernel_h, self.kernel_w, self.stride_h, self.stride_w) == (2, 2, 2, 2)
-    }
-}
-
 /// Outputs of one row handled at a time, so the running maxima and their
 /// positions fit in fixed arrays on the stack.
 const RUN: usize = 64;
@@ -209,17 +168,17 @@ const RUN: usize = 64;
 /// assert_eq!(y, [5.0, 7.0]);
 /// ```
 pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
-    p.check(batch, x.len(), y.len());
+    check(p, batch, x.len(), y.len());
     crate::isa::with_fast_path(
         #[inline(always)]
         || {
-            p.planes(batch, x, y, |xs, ys| {
+            planes(p, batch, x, y, |xs, ys| {
                 if p.is_2x2() {
                     return max_2x2(p, xs, ys);
                 }
                 for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
                     for (r, run) in out.chunks_mut(RUN).enumerate() {
-                        p.row_max(xs, oy, r * RUN, run, None);
+                        row_max(p, xs, oy, r * RUN, run, None);
                     }
                 }
             })
@@ -232,8 +191,8 @@ pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
 /// the forward output, which locates the maximum of a 2x2 window at stride
 /// 2 directly; other windows find it again tap by tap.
 pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], y: &[S], dx: &mut [S]) {
-    p.check(batch, x.len(), g.len());
-    p.check(batch, dx.len(), y.len());
+    check(p, batch, x.len(), g.len());
+    check(p, batch, dx.len(), y.len());
     assert!(p.height * p.width <= u32::MAX as usize, "pooling: plane too large");
     let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
     let planes =
@@ -251,7 +210,7 @@ pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], y:
                 for (oy, grads) in gs.chunks_exact(p.out_w).enumerate() {
                     for (r, run) in grads.chunks(RUN).enumerate() {
                         let n = run.len();
-                        p.row_max(xs, oy, r * RUN, &mut best[..n], Some(&mut at[..n]));
+                        row_max(p, xs, oy, r * RUN, &mut best[..n], Some(&mut at[..n]));
                         for (&a, &gv) in at[..n].iter().zip(run) {
                             dxs[a as usize] += gv;
                         }
@@ -274,9 +233,9 @@ pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], y:
 /// assert_eq!(y, [3.25, 2.0]);
 /// ```
 pub fn avg_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
-    p.check(batch, x.len(), y.len());
+    check(p, batch, x.len(), y.len());
     let scale = S::ONE / S::of_f64((p.kernel_h * p.kernel_w) as f64);
-    p.planes(batch, x, y, |xs, ys| {
+    planes(p, batch, x, y, |xs, ys| {
         for oy in 0..p.out_h {
             for ox in 0..p.out_w {
                 let start = p.origin(oy, ox);
@@ -293,7 +252,7 @@ pub fn avg_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
 /// Gradient of [`avg_pool2d`]: each output's gradient, divided by the
 /// window size, added to every element of its window.
 pub fn avg_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], dx: &mut [S]) {
-    p.check(batch, dx.len(), g.len());
+    check(p, batch, dx.len(), g.len());
     let scale = S::ONE / S::of_f64((p.kernel_h * p.kernel_w) as f64);
     let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
     for (dxs, gs) in dx.chunks_exact_mut(hw).zip(g.chunks_exact(ohw)).take(batch * p.channels) {

@@ -1,0 +1,24 @@
+//! What the `network!` compiler and the chainrule runtime must agree on,
+//! written once: the geometry the compiler fixes and the kernels read
+//! (convolution, pooling, blocks), the parameter table (roles and
+//! initialization schemes), and the check of a weights file against that
+//! table, which the compiler runs on `weights: "file"` and the runtime on
+//! `weights::load`.
+//!
+//! The compiler emits these types by name, field by field; it destructures
+//! each one without `..`, so a field added here fails to build there
+//! rather than drifting. Without the `files` feature the crate is
+//! `#![no_std]` without `alloc`, as embedded builds of the runtime are.
+#![no_std]
+#![deny(missing_docs)]
+
+#[cfg(feature = "files")]
+extern crate std;
+
+mod geometry;
+mod params;
+#[cfg(feature = "files")]
+pub mod tensor_file;
+
+pub use geometry::{Block, Conv2d, Pool2d};
+pub use params::{Init, ParamSpec, Role};

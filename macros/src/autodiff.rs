@@ -9,22 +9,39 @@
 //! the same graph, which later stages simplify and emit like any others.
 
 use crate::ir::expr::{add, c, var};
-use crate::ir::{Graph, NodeId, Shape};
-use crate::ops::{self, Op};
+use crate::ir::{Graph, NodeId, Op, Shape};
+use crate::ops::{self, Derivative};
 
 /// Appends the backward pass of scalar `loss`; returns, for each parameter
-/// the loss depends on, `(parameter index, gradient node)`.
-pub fn differentiate(g: &mut Graph, loss: NodeId) -> Result<Vec<(usize, NodeId)>, String> {
+/// the loss depends on, `(parameter index, gradient node)`, in parameter
+/// order.
+pub fn differentiate(g: &mut Graph, loss: NodeId) -> Vec<(usize, NodeId)> {
+    let params: Vec<NodeId> =
+        (0..g.nodes.len()).filter(|&id| matches!(g.node(id).op, Op::Param(_))).collect();
+    let mut grads: Vec<(usize, NodeId)> = gradients(g, loss, &params)
+        .into_iter()
+        .map(|(node, grad)| match g.node(node).op {
+            Op::Param(k) => (k, grad),
+            _ => unreachable!("gradients are asked of parameters"),
+        })
+        .collect();
+    grads.sort_by_key(|&(k, _)| k);
+    grads
+}
+
+/// Appends the backward pass of scalar `loss` with respect to the nodes
+/// `wrt`; returns `(node, gradient node)` for each of them the loss depends
+/// on. Only nodes that depend on one of `wrt` carry gradients.
+pub fn gradients(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Vec<(NodeId, NodeId)> {
     let forward = g.nodes.len();
     let mut needs = vec![false; forward];
     for id in 0..forward {
-        let node = g.node(id);
-        needs[id] = matches!(node.op, Op::Param(_)) || node.inputs.iter().any(|&i| needs[i]);
+        needs[id] = wrt.contains(&id) || g.node(id).inputs.iter().any(|&i| needs[i]);
     }
     let mut pending: Vec<Vec<NodeId>> = vec![Vec::new(); forward];
     let seed = ops::map::map(g, c(1.0), vec![], Shape::scalar());
     pending[loss].push(seed);
-    let mut grads = Vec::new();
+    let mut found = Vec::new();
     for id in (0..=loss).rev() {
         let contributions = std::mem::take(&mut pending[id]);
         if contributions.is_empty() || !needs[id] {
@@ -32,21 +49,28 @@ pub fn differentiate(g: &mut Graph, loss: NodeId) -> Result<Vec<(usize, NodeId)>
         }
         let grad = sum(g, contributions, g.shape(id).clone());
         g.gradient_of.push((grad, id));
-        if let Op::Param(k) = g.node(id).op {
-            grads.push((k, grad));
+        if wrt.contains(&id) {
+            found.push((id, grad));
             continue;
         }
         let inputs = g.node(id).inputs.clone();
         let wants: Vec<bool> = inputs.iter().map(|&i| needs[i]).collect();
-        let operand_grads = ops::vjp(g, id, grad, &wants)?;
+        let operand_grads = match ops::rules(&g.node(id).op).derivative {
+            Derivative::Vjp { build, .. } => build(g, id, grad, &wants),
+            // Leaves have no operands; forward graphs hold no adjoints, and
+            // side effects have no value for a gradient to reach.
+            Derivative::Leaf => continue,
+            Derivative::BackwardOnly | Derivative::Effect => {
+                unreachable!("`{}` on the path to the loss", ops::name(&g.node(id).op))
+            }
+        };
         for (&input, operand_grad) in inputs.iter().zip(operand_grads) {
             if let (Some(og), true) = (operand_grad, needs[input]) {
                 pending[input].push(og);
             }
         }
     }
-    grads.sort_by_key(|&(k, _)| k);
-    Ok(grads)
+    found
 }
 
 /// The sum of gradient contributions, all shaped like their node.
@@ -75,7 +99,7 @@ mod tests {
         let xw = ops::map::map(&mut g, mul(var(0), var(1)), vec![x, w], Shape::fixed(&[3]));
         let xww = ops::map::map(&mut g, mul(var(0), var(1)), vec![xw, w], Shape::fixed(&[3]));
         let loss = ops::reduce::sum_all(&mut g, xww);
-        let grads = differentiate(&mut g, loss).unwrap();
+        let grads = differentiate(&mut g, loss);
         assert_eq!(grads.len(), 1);
         let node = g.node(grads[0].1);
         assert!(matches!(node.op, Op::Map(_)), "contributions are added by a map");
@@ -89,7 +113,7 @@ mod tests {
         let w = g.param("w".into(), &[2, 4], Role::Weight, Init::Zeros, Span::call_site());
         let y = ops::linear::linear(&mut g, x, w);
         let loss = ops::reduce::sum_all(&mut g, y);
-        differentiate(&mut g, loss).unwrap();
+        differentiate(&mut g, loss);
         assert!(!g.nodes.iter().any(|n| matches!(n.op, Op::LinearBackData)));
         assert!(g.nodes.iter().any(|n| matches!(n.op, Op::LinearBackWeight)));
     }

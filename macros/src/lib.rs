@@ -10,6 +10,7 @@
 mod args;
 mod autodiff;
 mod check;
+mod codegen;
 mod describe;
 mod emit;
 mod errors;

@@ -2,10 +2,10 @@
 //! loss. Each layer appends its operations; the loss and the regularizer
 //! append theirs; the result names the output and the loss.
 
+use crate::ir::Op;
 use crate::ir::{Graph, NodeId, Shape, TargetKind};
 use crate::layers::{LayerKind, LowerCtx};
 use crate::model::Model;
-use crate::ops::Op;
 
 pub struct Lowered {
     pub graph: Graph,

@@ -10,9 +10,10 @@
 
 use crate::args;
 use crate::errors::Errors;
+use crate::ir::Op;
 use crate::ir::expr::{Expr, Unary, add, c, mul, powi, unary, var};
 use crate::ir::{Graph, NodeId, Role, Shape};
-use crate::ops::{self, Op};
+use crate::ops;
 use crate::parse::Call;
 use syn::{Expr as SynExpr, Lit};
 

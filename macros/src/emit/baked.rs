@@ -7,7 +7,7 @@
 //! checks it: every mismatch is a compile error at the path. The generated code also `include_bytes!` the
 //! file, so cargo rebuilds when it changes.
 
-use super::body::rt;
+use crate::codegen::rt;
 use crate::ir::Graph;
 use crate::model::Model;
 use chainrule_spec::tensor_file::{self, Precision};

@@ -10,31 +10,11 @@
 //! constants times the batch size, so nothing is allocated once the
 //! workspace is large enough.
 
-use crate::ir::{Graph, NodeId};
-use crate::ops::{self, Op};
+use crate::codegen::{Ctx, Mode, Place, rt};
+use crate::ir::{Graph, NodeId, Op};
+use crate::ops;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
-
-/// The hidden path through which generated code reaches the runtime.
-pub fn rt() -> TokenStream {
-    quote!(::chainrule::__private)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// One sample, fixed-size arrays, no workspace.
-    Single,
-    /// A run-time number of samples `batch`, values in workspace slots.
-    Batched,
-}
-
-#[derive(Clone)]
-enum Place {
-    /// A slice (batched) or local array (single) named by the ident.
-    Buffer(Ident),
-    /// A scalar local.
-    Scalar(Ident),
-}
 
 /// What the caller wants out of a function.
 #[derive(Default)]
@@ -57,67 +37,6 @@ impl Sinks {
         roots.extend(self.grads.iter().flatten().map(|&(_, n)| n));
         roots.extend(&self.effects);
         roots
-    }
-}
-
-/// What op emitters may ask about the function being generated.
-pub struct Ctx<'a> {
-    pub mode: Mode,
-    pub scalar: &'a Ident,
-    places: Vec<Option<Place>>,
-}
-
-impl Ctx<'_> {
-    fn place(&self, id: NodeId) -> &Place {
-        self.places[id].as_ref().expect("every live node has a place")
-    }
-
-    /// An expression reading the value: a slice for tensors, the value for scalars.
-    pub fn read(&self, id: NodeId) -> TokenStream {
-        match self.place(id) {
-            Place::Buffer(v) => quote!(&#v[..]),
-            Place::Scalar(v) => quote!(#v),
-        }
-    }
-
-    /// A mutable slice over the value's storage.
-    pub fn write(&self, id: NodeId) -> TokenStream {
-        match self.place(id) {
-            Place::Buffer(v) | Place::Scalar(v) => quote!(&mut #v[..]),
-        }
-    }
-
-    /// The local array itself, in batch-1 code.
-    pub fn array(&self, id: NodeId) -> TokenStream {
-        match self.place(id) {
-            Place::Buffer(v) | Place::Scalar(v) => quote!(&#v),
-        }
-    }
-
-    pub fn array_mut(&self, id: NodeId) -> TokenStream {
-        match self.place(id) {
-            Place::Buffer(v) | Place::Scalar(v) => quote!(&mut #v),
-        }
-    }
-
-    /// The local a scalar-producing op binds its result to.
-    pub fn name(&self, id: NodeId) -> Ident {
-        match self.place(id) {
-            Place::Buffer(v) | Place::Scalar(v) => v.clone(),
-        }
-    }
-
-    /// Number of samples: `batch` or 1.
-    pub fn rows(&self) -> TokenStream {
-        match self.mode {
-            Mode::Batched => quote!(batch),
-            Mode::Single => quote!(1usize),
-        }
-    }
-
-    /// The class-index or value targets.
-    pub fn targets(&self) -> TokenStream {
-        quote!(__targets)
     }
 }
 
@@ -216,7 +135,7 @@ pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenS
         });
     }
 
-    let ctx = Ctx { mode, scalar, places };
+    let ctx = Ctx::new(mode, scalar, places);
     let steps: Vec<TokenStream> = live.iter().map(|&id| ops::emit(&ctx, g, id)).collect();
 
     let mut epilogue = Vec::new();

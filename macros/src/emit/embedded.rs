@@ -4,10 +4,11 @@
 //! (`weights:`) in place and calls only kernels that need neither `std`
 //! nor `alloc`.
 
-use super::body::{Mode, Sinks, rt};
+use super::body::Sinks;
+use crate::codegen::{Mode, rt};
 use crate::lower::lower;
 use crate::model::Model;
-use crate::ops::Op;
+use crate::ops;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
@@ -18,23 +19,14 @@ pub fn emit_embedded(model: &Model, at: Span) -> syn::Result<TokenStream> {
     // What batch-1 inference runs without std: the packed matrix multiply
     // (convolutions, products over several time steps) is not among it.
     for id in graph.live(&[lowered.output]) {
-        let node = graph.node(id);
-        let allowed = match &node.op {
-            Op::Input | Op::Param(_) | Op::State(_) | Op::Map(_) | Op::Softmax | Op::LogSoftmax => true,
-            Op::Block(_) | Op::MaxPool(_) | Op::AvgPool(_) => true,
-            Op::Linear => {
-                let x = graph.shape(node.inputs[0]);
-                x.len() == *x.dims.last().unwrap_or(&0)
-            }
-            _ => false,
-        };
-        if !allowed {
+        let rules = ops::rules(&graph.node(id).op);
+        if !(rules.without_std)(graph, id) {
             return Err(syn::Error::new(
                 at,
                 format!(
                     "`embedded: true` cannot compile `{}` yet: without std, networks of dense, activation, \
                      batch norm, softmax, dropout, residual and pooling layers are supported",
-                    node.op.name()
+                    rules.name
                 ),
             ));
         }

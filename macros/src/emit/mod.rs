@@ -7,14 +7,14 @@
 mod baked;
 pub mod body;
 mod embedded;
-pub mod expr;
 
 use crate::autodiff::differentiate;
+use crate::codegen::{Mode, rt};
 use crate::ir::{Graph, Init, NodeId, Param, Role, TargetKind};
 use crate::lower::{lower, lower_stream};
 use crate::model::Model;
 use crate::simplify::simplify;
-use body::{Mode, Sinks, emit_body, rt};
+use body::{Sinks, emit_body};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -46,8 +46,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
         function(graph, Mode::Batched, s, &Sinks { output: Some(lowered.output), ..Sinks::default() });
     let loss = function(graph, Mode::Batched, s, &Sinks { loss: Some(lowered.loss), ..Sinks::default() });
     let mut backward = training.graph.clone();
-    let grads: Vec<(usize, NodeId)> =
-        differentiate(&mut backward, training.loss).map_err(|e| syn::Error::new(name.span(), e))?;
+    let grads: Vec<(usize, NodeId)> = differentiate(&mut backward, training.loss);
     let forward_len = training.graph.nodes.len();
     let description = crate::describe::text(&name.to_string(), &backward, forward_len, training.loss);
     let dot = crate::describe::dot(&name.to_string(), &backward, forward_len);

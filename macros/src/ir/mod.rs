@@ -9,8 +9,9 @@
 //! index order stays a topological order.
 
 pub mod expr;
+mod op;
 
-use crate::ops::Op;
+pub use op::{Cell, Map, Op, Read};
 use proc_macro2::Span;
 
 pub type NodeId = usize;

@@ -21,7 +21,7 @@
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::expr::{Expr, Unary, add, c, div, mul, powi, sub, unary, var};
-use crate::ir::{Graph, Init, NodeId, Role, Shape};
+use crate::ir::{Graph, Init, NodeId, Read, Role, Shape};
 use crate::ops;
 use crate::parse::Call;
 use proc_macro2::Span;
@@ -88,8 +88,12 @@ impl BatchNorm {
         // (x, mean, var, weight, bias).
         let normalize =
             add(mul(div(sub(var(0), var(1)), unary(Unary::Sqrt, add(var(2), c(self.eps)))), var(3)), var(4));
+        // A statistic (and the scale and shift) is read per feature of a
+        // flat value, per channel otherwise.
+        let per = if flat { Read::PerFeature } else { Read::PerChannel };
+        let operands = |mean, var| vec![(x, Read::Same), (mean, per), (var, per), (weight, per), (bias, per)];
         if !training {
-            return ops::map::map(g, normalize, vec![x, running_mean, running_var, weight, bias], shape);
+            return ops::map::map_with(g, normalize, operands(running_mean, running_var), shape);
         }
         let statistic = Shape::fixed(&dims);
         let count = mul(Expr::Batch, c(per_sample as f64));
@@ -98,10 +102,15 @@ impl BatchNorm {
             ops::map::map(g, div(var(0), count.clone()), vec![total], statistic.clone())
         };
         let mean = batch_mean(g, x);
-        let squared = ops::map::map(g, powi(sub(var(0), var(1)), 2), vec![x, mean], shape.clone());
+        let squared = ops::map::map_with(
+            g,
+            powi(sub(var(0), var(1)), 2),
+            vec![(x, Read::Same), (mean, per)],
+            shape.clone(),
+        );
         let variance = batch_mean(g, squared);
         ops::running::update(g, running_mean, mean, self.momentum, false, per_sample);
         ops::running::update(g, running_var, variance, self.momentum, true, per_sample);
-        ops::map::map(g, normalize, vec![x, mean, variance, weight, bias], shape)
+        ops::map::map_with(g, normalize, operands(mean, variance), shape)
     }
 }

@@ -14,7 +14,7 @@ use super::window::{self, Accepts, Axis, AxisError, Padding, WindowArgs};
 use crate::errors::{Errors, Site};
 use crate::init::Scheme;
 use crate::ir::expr::{add, var};
-use crate::ir::{Graph, Init, NodeId, Role};
+use crate::ir::{Graph, Init, NodeId, Read, Role};
 use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
@@ -176,6 +176,6 @@ impl Conv {
         let out = if self.one_d { vec![out_channels, ow] } else { vec![out_channels, oh, ow] };
         let z = ops::conv::conv(g, x, w, self.geom, &out);
         let shape = g.shape(z).clone();
-        ops::map::map(g, add(var(0), var(1)), vec![z, b], shape)
+        ops::map::map_with(g, add(var(0), var(1)), vec![(z, Read::Same), (b, Read::PerChannel)], shape)
     }
 }

@@ -19,11 +19,11 @@
 use super::window::boolean;
 use crate::args;
 use crate::errors::Errors;
+use crate::ir::Cell;
 use crate::ir::expr::{Unary, add, c, mul, sub, unary, var};
 use crate::ir::{Graph, Init, NodeId, Role};
 use crate::model::show_shape;
 use crate::ops;
-use crate::ops::recur::Cell;
 use crate::parse::Call;
 use proc_macro2::Span;
 

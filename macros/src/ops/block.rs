@@ -6,12 +6,43 @@
 //! Local derivative: `BlockBack(g)` puts the gradient back in its place,
 //! zeros elsewhere.
 
-use super::Op;
-use crate::emit::body::{Ctx, rt};
-use crate::ir::{Graph, NodeId, Shape};
+use super::{Derivative, Rules, always};
+use crate::codegen::{Ctx, rt};
+use crate::ir::{Graph, NodeId, Op, Shape};
 use chainrule_spec::Block;
 use proc_macro2::TokenStream;
 use quote::quote;
+
+pub const BLOCK: Rules = Rules {
+    name: "block",
+    forward: "a shifted sub-block of each sample's `[rows, cols]` value",
+    derivative: Derivative::Vjp { formula: "`block_back(g)`: `g` in its place, zeros elsewhere", build: vjp },
+    emit,
+    without_std: always,
+    #[cfg(test)]
+    eval,
+};
+pub const BLOCK_BACK: Rules = Rules {
+    name: "block_back",
+    forward: "`g` put back in the block's place, zeros elsewhere",
+    derivative: Derivative::BackwardOnly,
+    emit,
+    without_std: always,
+    #[cfg(test)]
+    eval,
+};
+
+/// Adds the block of `x` described by `geom`, shaped `dims` per sample.
+pub fn block(g: &mut Graph, x: NodeId, geom: Block, dims: &[usize]) -> NodeId {
+    debug_assert_eq!(dims.iter().product::<usize>(), geom.rows * geom.cols);
+    g.push(Op::Block(geom), vec![x], Shape::batched(dims))
+}
+
+fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<NodeId>> {
+    let Op::Block(geom) = g.node(id).op else { unreachable!("block::vjp on a block") };
+    let shape = g.shape(g.node(id).inputs[0]).clone();
+    vec![Some(g.push(Op::BlockBack(geom), vec![upstream], shape))]
+}
 
 /// The geometry's constructor expression, every field by name.
 fn tokens(geom: &Block) -> TokenStream {
@@ -23,31 +54,39 @@ fn tokens(geom: &Block) -> TokenStream {
     })
 }
 
-/// Adds the block of `x` described by `geom`, shaped `dims` per sample.
-pub fn block(g: &mut Graph, x: NodeId, geom: Block, dims: &[usize]) -> NodeId {
-    debug_assert_eq!(dims.iter().product::<usize>(), geom.rows * geom.cols);
-    g.push(Op::Block(geom), vec![x], Shape::batched(dims))
-}
-
-pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId) -> Vec<Option<NodeId>> {
-    let Op::Block(geom) = g.node(id).op else { unreachable!("block::vjp on a block") };
-    let shape = g.shape(g.node(id).inputs[0]).clone();
-    vec![Some(g.push(Op::BlockBack(geom), vec![upstream], shape))]
-}
-
-pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
     let rt = rt();
     let (src, rows, dst) = (ctx.read(node.inputs[0]), ctx.rows(), ctx.write(id));
-    match node.op {
+    match &node.op {
         Op::Block(geom) => {
-            let geom = tokens(&geom);
+            let geom = tokens(geom);
             quote!(#rt::kernels::block(&#geom, #rows, #src, #dst);)
         }
         Op::BlockBack(geom) => {
-            let geom = tokens(&geom);
+            let geom = tokens(geom);
             quote!(#rt::kernels::block_back(&#geom, #rows, #src, #dst);)
         }
         _ => unreachable!("block::emit on a block"),
     }
+}
+
+#[cfg(test)]
+fn eval(v: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
+    let node = g.node(id);
+    let a = v.of(node.inputs[0]);
+    let (Op::Block(b) | Op::BlockBack(b)) = node.op else { unreachable!() };
+    let mut out = vec![0.0; v.samples(&node.shape) * node.shape.len()];
+    for r in 0..v.batch {
+        for (row, col) in (0..b.rows).flat_map(|i| (0..b.cols).map(move |j| (i, j))) {
+            let Some(src_row) = b.source_row(row) else { continue };
+            let inner = r * b.rows * b.cols + row * b.cols + col;
+            let outer = r * b.src_rows * b.src_cols + src_row * b.src_cols + b.col_offset + col;
+            match node.op {
+                Op::Block(_) => out[inner] = a[outer],
+                _ => out[outer] = a[inner],
+            }
+        }
+    }
+    out
 }

@@ -7,17 +7,60 @@
 //! logits, whose derivative is `g (p - onehot t) / batch`
 //! (`SoftmaxCrossEntropyBack`, reading the saved softmax `p`).
 
-use super::Op;
-use crate::emit::body::{Ctx, rt};
-use crate::ir::{Graph, NodeId, Shape};
+use super::{Derivative, Rules, always};
+use crate::codegen::{Ctx, rt};
+use crate::ir::{Graph, NodeId, Op, Shape};
 use proc_macro2::TokenStream;
 use quote::quote;
+
+pub const CROSS_ENTROPY: Rules = Rules {
+    name: "cross_entropy",
+    forward: "`-mean ln p[t]` on probabilities",
+    derivative: Derivative::Vjp {
+        formula: "`cross_entropy_back`: `-g / (batch p[t])` at `t`, else 0",
+        build: vjp,
+    },
+    emit,
+    without_std: always,
+    #[cfg(test)]
+    eval,
+};
+pub const CROSS_ENTROPY_BACK: Rules = Rules {
+    name: "cross_entropy_back",
+    forward: "`-g / (batch p[t])` at `t`, else 0",
+    derivative: Derivative::BackwardOnly,
+    emit,
+    without_std: always,
+    #[cfg(test)]
+    eval,
+};
+pub const SOFTMAX_CROSS_ENTROPY: Rules = Rules {
+    name: "softmax_cross_entropy",
+    forward: "`mean(logsumexp z - z[t])`: softmax and cross-entropy fused, stable",
+    derivative: Derivative::Vjp {
+        formula: "`softmax_cross_entropy_back(softmax z, t, g) = g (p - onehot t) / batch`",
+        build: vjp,
+    },
+    emit,
+    without_std: always,
+    #[cfg(test)]
+    eval,
+};
+pub const SOFTMAX_CROSS_ENTROPY_BACK: Rules = Rules {
+    name: "softmax_cross_entropy_back",
+    forward: "`g (p - onehot t) / batch`",
+    derivative: Derivative::BackwardOnly,
+    emit,
+    without_std: always,
+    #[cfg(test)]
+    eval,
+};
 
 pub fn cross_entropy(g: &mut Graph, p: NodeId, t: NodeId) -> NodeId {
     g.push(Op::CrossEntropy, vec![p, t], Shape::scalar())
 }
 
-pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId) -> Vec<Option<NodeId>> {
+fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<NodeId>> {
     let (a, t) = (g.node(id).inputs[0], g.node(id).inputs[1]);
     let shape = g.shape(a).clone();
     let grad = match g.node(id).op {
@@ -30,28 +73,49 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId) -> Vec<Option<NodeId>> {
     vec![Some(grad), None]
 }
 
-pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
     let rt = rt();
     let rows = ctx.rows();
     let a = node.inputs[0];
     let (src, n, t) = (ctx.read(a), g.shape(a).len(), ctx.targets());
+    let kernel = match node.op {
+        Op::CrossEntropy => quote!(cross_entropy),
+        Op::SoftmaxCrossEntropy => quote!(softmax_cross_entropy),
+        Op::CrossEntropyBack => quote!(cross_entropy_back),
+        _ => quote!(softmax_cross_entropy_back),
+    };
+    if node.shape.is_scalar() {
+        let (name, s) = (ctx.name(id), ctx.scalar);
+        quote!(let #name: #s = #rt::kernels::#kernel(#rows, #n, #src, #t);)
+    } else {
+        let (up, dst) = (ctx.read(node.inputs[2]), ctx.write(id));
+        quote!(#rt::kernels::#kernel(#rows, #n, #src, #t, #up, #dst);)
+    }
+}
+
+#[cfg(test)]
+fn eval(v: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
+    let node = g.node(id);
+    let n = g.shape(node.inputs[0]).len();
+    let (a, t) = (v.of(node.inputs[0]), v.of(node.inputs[1]));
+    let batch = v.batch as f64;
+    let class = |r: usize| t[r] as usize;
     match node.op {
-        Op::CrossEntropy | Op::SoftmaxCrossEntropy => {
-            let kernel = match node.op {
-                Op::CrossEntropy => quote!(cross_entropy),
-                _ => quote!(softmax_cross_entropy),
-            };
-            let (name, s) = (ctx.name(id), ctx.scalar);
-            quote!(let #name: #s = #rt::kernels::#kernel(#rows, #n, #src, #t);)
+        Op::CrossEntropy => vec![-(0..v.batch).map(|r| a[r * n + class(r)].ln()).sum::<f64>() / batch],
+        Op::SoftmaxCrossEntropy => {
+            let ln_p = |r: usize| super::softmax::probabilities(&a[r * n..][..n])[class(r)].ln();
+            vec![-(0..v.batch).map(ln_p).sum::<f64>() / batch]
+        }
+        Op::CrossEntropyBack => {
+            let up = v.of(node.inputs[2])[0];
+            (0..v.batch * n).map(|e| if e % n == class(e / n) { -up / (batch * a[e]) } else { 0.0 }).collect()
         }
         _ => {
-            let kernel = match node.op {
-                Op::CrossEntropyBack => quote!(cross_entropy_back),
-                _ => quote!(softmax_cross_entropy_back),
-            };
-            let (up, dst) = (ctx.read(node.inputs[2]), ctx.write(id));
-            quote!(#rt::kernels::#kernel(#rows, #n, #src, #t, #up, #dst);)
+            let up = v.of(node.inputs[2])[0];
+            (0..v.batch * n)
+                .map(|e| up * (a[e] - f64::from(u8::from(e % n == class(e / n)))) / batch)
+                .collect()
         }
     }
 }

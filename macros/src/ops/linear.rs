@@ -4,13 +4,44 @@
 //! Local derivatives: `dx = g W` (`LinearBackData`) and `dW = g^T x`
 //! (`LinearBackWeight`, summed over the batch). The backward pass saves `x`
 //! and reads `W` from the parameters. Batched code calls a real GEMM;
-//! batch-1 code a fixed-size matrix-vector product.
+//! batch-1 code over one row a fixed-size matrix-vector product.
 
-use super::Op;
-use crate::emit::body::{Ctx, Mode, rt};
-use crate::ir::{Graph, NodeId, Shape};
+use super::{Derivative, Rules, never};
+use crate::codegen::{Ctx, Mode, rt};
+use crate::ir::{Graph, NodeId, Op, Shape};
 use proc_macro2::TokenStream;
 use quote::quote;
+
+pub const LINEAR: Rules = Rules {
+    name: "linear",
+    forward: "`x W^T` over the last axis of `x`",
+    derivative: Derivative::Vjp {
+        formula: "`dx = g W` (linear_back_data), `dW = g^T x` (linear_back_weight)",
+        build: vjp,
+    },
+    emit,
+    without_std: one_row,
+    #[cfg(test)]
+    eval,
+};
+pub const LINEAR_BACK_DATA: Rules = Rules {
+    name: "linear_back_data",
+    forward: "`g W`: the gradient of `linear` with respect to `x`",
+    derivative: Derivative::BackwardOnly,
+    emit,
+    without_std: never,
+    #[cfg(test)]
+    eval,
+};
+pub const LINEAR_BACK_WEIGHT: Rules = Rules {
+    name: "linear_back_weight",
+    forward: "`g^T x` summed over rows: the gradient of `linear` with respect to `W`",
+    derivative: Derivative::BackwardOnly,
+    emit,
+    without_std: never,
+    #[cfg(test)]
+    eval,
+};
 
 /// `x W^T` over the last axis of `x`: a value of `[.., k]` per sample
 /// becomes `[.., n]`, every leading position (a time step) a row of its own.
@@ -21,15 +52,26 @@ pub fn linear(g: &mut Graph, x: NodeId, w: NodeId) -> NodeId {
     g.push(Op::Linear, vec![x, w], Shape::batched(&dims))
 }
 
+/// Batch-1 code over a single row runs on the matrix-vector kernel, which
+/// needs no `std`; several rows (time steps) need the GEMM.
+fn one_row(g: &Graph, id: NodeId) -> bool {
+    let x = g.shape(g.node(id).inputs[0]);
+    x.len() == *x.dims.last().unwrap_or(&0)
+}
+
 /// Rows of the product: samples times the leading positions of `x`, whose
 /// last axis has `k` features.
 fn rows(ctx: &Ctx, x: &Shape) -> (TokenStream, usize) {
     let k = *x.dims.last().expect("a linear input has features");
     let (rows, lead) = (ctx.rows(), x.len() / k);
-    if lead == 1 { (rows, k) } else { (quote!(#rows * #lead), k) }
+    match (ctx.mode, lead) {
+        (_, 1) => (rows, k),
+        (Mode::Single, _) => (quote!(#lead), k),
+        (Mode::Batched, _) => (quote!(#rows * #lead), k),
+    }
 }
 
-pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Option<NodeId>> {
+fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Option<NodeId>> {
     let (x, w) = (g.node(id).inputs[0], g.node(id).inputs[1]);
     let dx = wants[0].then(|| {
         let shape = g.shape(x).clone();
@@ -42,7 +84,7 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<O
     vec![dx, dw]
 }
 
-pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
     let rt = rt();
     let (a, b) = (node.inputs[0], node.inputs[1]);
@@ -51,16 +93,12 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
             let (rows, k) = rows(ctx, g.shape(a));
             let n = *node.shape.dims.last().expect("features");
             let (x, w) = (ctx.read(a), ctx.read(b));
-            let one_row = g.shape(a).len() == k;
-            match ctx.mode {
-                Mode::Single if one_row => {
-                    let (x, y, s) = (ctx.array(a), ctx.array_mut(id), ctx.scalar);
-                    quote!(#rt::kernels::linear_1::<#s, #k, #n>(#x, #w, #y);)
-                }
-                _ => {
-                    let y = ctx.write(id);
-                    quote!(#rt::kernels::linear(#rows, #k, #n, #x, #w, #y);)
-                }
+            if ctx.mode == Mode::Single && one_row(g, id) {
+                let (x, y, s) = (ctx.array(a), ctx.array_mut(id), ctx.scalar);
+                quote!(#rt::kernels::linear_1::<#s, #k, #n>(#x, #w, #y);)
+            } else {
+                let y = ctx.write(id);
+                quote!(#rt::kernels::linear(#rows, #k, #n, #x, #w, #y);)
             }
         }
         Op::LinearBackData => {
@@ -76,4 +114,40 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
             quote!(#rt::kernels::linear_back_weight(#rows, #k, #n, #up, #x, #dw);)
         }
     }
+}
+
+#[cfg(test)]
+fn eval(v: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
+    let node = g.node(id);
+    let (a, b) = (node.inputs[0], node.inputs[1]);
+    let (va, vb) = (v.of(a), v.of(b));
+    match node.op {
+        // y[r, j] = sum_i x[r, i] w[j, i]
+        Op::Linear => {
+            let k = *g.shape(a).dims.last().unwrap();
+            va.chunks(k).flat_map(|x| vb.chunks(k).map(|w| dot(x, w)).collect::<Vec<_>>()).collect()
+        }
+        // dx[r, i] = sum_j g[r, j] w[j, i]
+        Op::LinearBackData => {
+            let n = *g.shape(a).dims.last().unwrap();
+            let k = *node.shape.dims.last().unwrap();
+            va.chunks(n)
+                .flat_map(|gr| {
+                    (0..k).map(|i| (0..n).map(|j| gr[j] * vb[j * k + i]).sum::<f64>()).collect::<Vec<_>>()
+                })
+                .collect()
+        }
+        // dw[j, i] = sum_r g[r, j] x[r, i]
+        _ => {
+            let n = *g.shape(a).dims.last().unwrap();
+            let k = *g.shape(b).dims.last().unwrap();
+            let rows = va.len() / n;
+            (0..n * k).map(|e| (0..rows).map(|r| va[r * n + e / k] * vb[r * k + e % k]).sum()).collect()
+        }
+    }
+}
+
+#[cfg(test)]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -1,60 +1,128 @@
-//! `Map(f)(a, b, ..)`: a scalar expression applied elementwise.
-//!
-//! Every operand either has the output's shape, or is a scalar, or (for a
-//! batched output) is unbatched with the same per-sample shape and is read
-//! by every sample, or is one value per sample read by all of that
-//! sample's features: broadcasting. Activations, bias additions, elementwise
-//! parts of losses and all their gradients are `Map`s, which lets the
-//! simplifier fuse chains of them into one loop.
+//! `Map(f)(a, b, ..)`: a scalar expression applied elementwise, each
+//! operand read as its `Read` says (its own element, one value per sample,
+//! a bias shared by every sample, a per-channel or per-row statistic, a
+//! per-column scale, a scalar). Activations, bias additions, the
+//! elementwise parts of losses and normalizations, and all their gradients
+//! are maps, which lets the simplifier fuse chains of them into one loop.
 //!
 //! Local derivative with respect to operand `i`: `g * df/di`, computed
 //! symbolically. Wherever `df/di` contains `f` itself (tanh, sigmoid, exp),
 //! the saved output is read instead of recomputing it. An operand that was
-//! broadcast gets the sum of its gradient over the broadcast dimensions.
+//! broadcast gets its gradient summed over what it was broadcast along:
+//! the reduction that undoes its `Read`.
 
-use super::Op;
-use crate::emit::body::{Ctx, Mode};
-use crate::emit::expr::emit_expr;
+use super::{Derivative, Rules, always};
+use crate::codegen::{Ctx, Mode, emit_expr};
 use crate::ir::expr::{Expr, mul, var};
-use crate::ir::{Graph, NodeId, Shape};
+use crate::ir::{Graph, Map, NodeId, Op, Read, Shape};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// Adds `f(inputs)` with the given output shape, in normal form: operands
-/// deduplicated, unused ones dropped, and the identity on a same-shaped
-/// operand replaced by that operand (no node is added then).
+pub const MAP: Rules = Rules {
+    name: "map",
+    forward: "`f(a, b, ..)` elementwise, operands broadcast as read",
+    derivative: Derivative::Vjp {
+        formula: "`da = g * df/da` (symbolic, reusing the output), summed over what `a` was broadcast along",
+        build: vjp,
+    },
+    emit,
+    without_std: always,
+    #[cfg(test)]
+    eval,
+};
+
+/// Adds `f(inputs)` with the given output shape, each operand read in the
+/// one way its shape allows: its own elements, a scalar, one value per
+/// sample, or one sample's worth shared by all. Per-channel, per-row and
+/// per-column operands are ambiguous by shape alone; pass them to
+/// [`map_with`].
 pub fn map(g: &mut Graph, expr: Expr, inputs: Vec<NodeId>, shape: Shape) -> NodeId {
-    let (expr, inputs) = normalize(&expr, &inputs);
-    if expr == var(0) && *g.shape(inputs[0]) == shape {
-        return inputs[0];
-    }
-    g.push(Op::Map(expr), inputs, shape)
+    let operands = inputs
+        .into_iter()
+        .map(|i| {
+            let read = implied_read(g.shape(i), &shape).unwrap_or_else(|| {
+                panic!("operand {:?} of a map to {shape:?} needs an explicit read", g.shape(i))
+            });
+            (i, read)
+        })
+        .collect();
+    map_with(g, expr, operands, shape)
 }
 
-/// Renumbers the variables of `expr` so that each distinct operand appears
-/// once and only operands that are read remain.
-pub fn normalize(expr: &Expr, inputs: &[NodeId]) -> (Expr, Vec<NodeId>) {
+/// Adds `f(operands)`, each operand read as given, in normal form:
+/// operands deduplicated, unused ones dropped, and the identity on an
+/// operand of the output's shape replaced by that operand (no node is
+/// added then).
+pub fn map_with(g: &mut Graph, expr: Expr, operands: Vec<(NodeId, Read)>, shape: Shape) -> NodeId {
+    let (expr, operands) = normalize(&expr, &operands);
+    if expr == var(0) && *g.shape(operands[0].0) == shape {
+        return operands[0].0;
+    }
+    let (inputs, reads) = operands.into_iter().unzip();
+    g.push(Op::Map(Map { expr, reads }), inputs, shape)
+}
+
+/// How an operand of `operand` shape is read by a map to `out`, when the
+/// shapes leave one choice.
+fn implied_read(operand: &Shape, out: &Shape) -> Option<Read> {
+    if operand.is_scalar() {
+        Some(Read::Scalar)
+    } else if operand.batched == out.batched && operand.len() == out.len() {
+        Some(Read::Same)
+    } else if operand.batched && out.batched && operand.dims.is_empty() {
+        Some(Read::PerSample)
+    } else if !operand.batched && out.batched && operand.len() == out.len() {
+        Some(Read::PerFeature)
+    } else {
+        None
+    }
+}
+
+/// Renumbers the variables of `expr` so that each distinct operand (node
+/// and read) appears once and only operands that are read remain.
+pub fn normalize(expr: &Expr, operands: &[(NodeId, Read)]) -> (Expr, Vec<(NodeId, Read)>) {
     let used = expr.vars();
-    let mut kept: Vec<NodeId> = Vec::new();
-    let mut remap = vec![usize::MAX; inputs.len()];
+    let mut kept: Vec<(NodeId, Read)> = Vec::new();
+    let mut remap = vec![usize::MAX; operands.len()];
     for &i in &used {
-        let node = inputs[i];
-        remap[i] = kept.iter().position(|&k| k == node).unwrap_or_else(|| {
-            kept.push(node);
+        remap[i] = kept.iter().position(|&k| k == operands[i]).unwrap_or_else(|| {
+            kept.push(operands[i]);
             kept.len() - 1
         });
     }
     (expr.substitute(&|i| var(remap[i])), kept)
 }
 
-pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Option<NodeId>> {
-    let Op::Map(f) = g.node(id).op.clone() else { unreachable!("map::vjp on a map") };
+/// The `[lead, tail]` split of each output sample that the map's
+/// per-channel, per-row and per-column operands read by, if any; `None`
+/// inside also when two of them disagree (a map the simplifier must not
+/// build).
+pub fn split(g: &Graph, inputs: &[NodeId], reads: &[Read], out: &Shape) -> Option<Option<usize>> {
+    let n = out.len();
+    let mut tail = None;
+    for (&i, &read) in inputs.iter().zip(reads) {
+        let len = g.shape(i).len();
+        let t = match read {
+            Read::PerChannel | Read::PerRow if len > 0 => n / len,
+            Read::PerColumn => len,
+            _ => continue,
+        };
+        if tail.is_some_and(|known| known != t) {
+            return None;
+        }
+        tail = Some(t);
+    }
+    Some(tail)
+}
+
+fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Option<NodeId>> {
+    let Op::Map(Map { expr: f, reads }) = g.node(id).op.clone() else { unreachable!("map::vjp on a map") };
     let inputs = g.node(id).inputs.clone();
     let out_shape = g.shape(id).clone();
     let (out, up) = (var(inputs.len()), var(inputs.len() + 1));
     let reuses_output = matches!(f, Expr::Unary(..) | Expr::Binary(..));
-    let mut operands = inputs.clone();
-    operands.extend([id, upstream]);
+    let mut operands: Vec<(NodeId, Read)> = inputs.iter().copied().zip(reads.iter().copied()).collect();
+    operands.extend([(id, Read::Same), (upstream, Read::Same)]);
     (0..inputs.len())
         .map(|i| {
             if !wants[i] {
@@ -64,61 +132,34 @@ pub fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<O
             if reuses_output {
                 local = local.replace(&f, &out);
             }
-            let grad = map(g, mul(up.clone(), local), operands.clone(), out_shape.clone());
-            Some(unbroadcast(g, grad, &g.shape(inputs[i]).clone()))
+            let grad = map_with(g, mul(up.clone(), local), operands.clone(), out_shape.clone());
+            Some(unbroadcast(g, grad, reads[i], &g.shape(inputs[i]).clone()))
         })
         .collect()
 }
 
-/// Sums a gradient of the output's shape down to an operand's shape, or
-/// gives it the operand's dimensions when the map only reshaped it.
-fn unbroadcast(g: &mut Graph, grad: NodeId, to: &Shape) -> NodeId {
-    let from = g.shape(grad).clone();
-    if from == *to {
-        grad
-    } else if to.is_scalar() {
-        super::reduce::sum_all(g, grad)
-    } else if to.batched && to.dims.is_empty() {
-        super::reduce::sum_features(g, grad)
-    } else if per_channel(to, &from).is_some() {
-        debug_assert!(from.batched && to.dims.len() == 1, "per-channel operands are [channels]");
-        super::reduce::sum_channels(g, grad)
-    } else if from.batched == to.batched && from.len() == to.len() {
-        map(g, var(0), vec![grad], to.clone())
-    } else {
-        debug_assert!(from.batched && !to.batched && from.dims == to.dims);
-        super::reduce::sum_batch(g, grad)
+/// Sums a gradient of the output's shape down to an operand's: the
+/// reduction that undoes how the operand was read.
+fn unbroadcast(g: &mut Graph, grad: NodeId, read: Read, to: &Shape) -> NodeId {
+    use super::reduce;
+    if g.shape(grad) == to {
+        return grad;
+    }
+    match read {
+        // A reshape (`flatten`): the gradient takes the operand's dimensions back.
+        Read::Same => map(g, var(0), vec![grad], to.clone()),
+        Read::Scalar => reduce::sum_all(g, grad),
+        Read::PerSample => reduce::sum_features(g, grad),
+        Read::PerFeature => reduce::sum_batch(g, grad),
+        Read::PerChannel => reduce::sum_channels(g, grad),
+        Read::PerRow => reduce::sum_last(g, grad),
+        Read::PerColumn => reduce::sum_rows(g, grad),
     }
 }
 
-/// Positions per channel when an unbatched `operand` is one value per
-/// channel of `out` (its dimensions a strict prefix of the output's), as a
-/// convolution's bias or a per-channel statistic is.
-fn per_channel(operand: &Shape, out: &Shape) -> Option<usize> {
-    let prefix = !operand.batched
-        && !operand.dims.is_empty()
-        && operand.dims.len() < out.dims.len()
-        && out.dims.starts_with(&operand.dims);
-    prefix.then(|| out.len() / operand.len())
-}
-
-/// How an operand is read inside the element loop.
-enum Access {
-    /// One element per output element.
-    Same,
-    /// One element per feature, shared by every sample.
-    PerFeature,
-    /// One value per sample, shared by its features.
-    PerSample,
-    /// One value per channel, shared by the channel's positions in every sample.
-    PerChannel,
-    /// One value for the whole loop.
-    Scalar,
-}
-
-pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
-    let Op::Map(f) = &node.op else { unreachable!("map::emit on a map") };
+    let Op::Map(Map { expr: f, reads }) = &node.op else { unreachable!("map::emit on a map") };
     let s = ctx.scalar;
     if node.shape.is_scalar() {
         let vars: Vec<TokenStream> = node.inputs.iter().map(|&i| ctx.read(i)).collect();
@@ -126,89 +167,67 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         return quote!(let #name: #s = #value;);
     }
     let n = node.shape.len();
-    let batched = ctx.mode == Mode::Batched && node.shape.batched;
-    let total = if batched { quote!(batch * #n) } else { quote!(#n) };
-    let mut binds = Vec::new();
-    let mut vars = Vec::new();
-    let mut loads = Vec::new();
-    let mut nested = false;
-    // Positions per channel, when an operand is read per channel.
-    let mut spatial = None;
-    for (j, &input) in node.inputs.iter().enumerate() {
-        let shape = g.shape(input);
-        let channel = per_channel(shape, &node.shape);
-        let access = if shape.is_scalar() {
-            Access::Scalar
-        } else if let Some(positions) = channel {
-            debug_assert!(spatial.is_none_or(|s| s == positions), "one channel layout per map");
-            spatial = Some(positions);
-            Access::PerChannel
-        } else if batched && !shape.batched {
-            Access::PerFeature
-        } else if shape.batched && shape.dims.is_empty() && !node.shape.dims.is_empty() {
-            Access::PerSample
-        } else {
-            Access::Same
-        };
+    // A loop over samples only in batched code over a batched value.
+    let samples = ctx.mode == Mode::Batched && node.shape.batched;
+    let total = if samples { quote!(batch * #n) } else { quote!(#n) };
+    let tail = split(g, &node.inputs, reads, &node.shape).expect("one split per map").filter(|&t| t > 0);
+    let lead = tail.map_or(0, |t| n / t);
+    let per_sample = samples && reads.iter().any(|r| matches!(r, Read::PerFeature | Read::PerSample));
+    let (mut binds, mut loads, mut vars) = (Vec::new(), Vec::new(), Vec::new());
+    for (j, (&input, &read)) in node.inputs.iter().zip(reads).enumerate() {
         let (src, a, x) = (ctx.read(input), format_ident!("__a{j}"), format_ident!("__x{j}"));
-        match access {
-            Access::Scalar => vars.push(src),
-            Access::Same => {
-                binds.push(quote!(let #a = &(#src)[..#total];));
-                loads.push(quote!(let #x = #a[__i];));
-                vars.push(quote!(#x));
+        // The operand's length, and its index at element `__i` of sample
+        // `__r` (`__c` within the sample; `__h`, `__p` its lead and tail).
+        let (len, index) = match read {
+            Read::Scalar => {
+                vars.push(src);
+                continue;
             }
-            Access::PerFeature => {
-                nested = true;
-                binds.push(quote!(let #a = &(#src)[..#n];));
-                loads.push(quote!(let #x = #a[__c];));
-                vars.push(quote!(#x));
+            Read::Same => (total.clone(), quote!(__i)),
+            Read::PerFeature if samples => (quote!(#n), quote!(__c)),
+            Read::PerFeature => (quote!(#n), quote!(__i)),
+            Read::PerSample if samples => (quote!(batch), quote!(__r)),
+            Read::PerSample => (quote!(1usize), quote!(0usize)),
+            Read::PerChannel => (quote!(#lead), quote!(__h)),
+            Read::PerRow if samples => (quote!(batch * #lead), quote!(__r * #lead + __h)),
+            Read::PerRow => (quote!(#lead), quote!(__h)),
+            Read::PerColumn => {
+                let tail = tail.unwrap_or(n);
+                (quote!(#tail), quote!(__p))
             }
-            Access::PerSample => {
-                nested = true;
-                let rows = ctx.rows();
-                binds.push(quote!(let #a = &(#src)[..#rows];));
-                loads.push(quote!(let #x = #a[__r];));
-                vars.push(quote!(#x));
-            }
-            Access::PerChannel => {
-                let channels = shape.len();
-                binds.push(quote!(let #a = &(#src)[..#channels];));
-                loads.push(quote!(let #x = #a[__h];));
-                vars.push(quote!(#x));
-            }
-        }
+        };
+        binds.push(quote!(let #a = &(#src)[..#len];));
+        loads.push(quote!(let #x = #a[#index];));
+        vars.push(quote!(#x));
     }
     let dst = ctx.write(id);
     let value = emit_expr(f, &vars, ctx);
     let body = quote!(#(#loads)* __o[__i] = #value;);
-    let rows = ctx.rows();
-    let lp = if let Some(spatial) = spatial {
-        // Samples, then channels, then the positions of a channel: the
-        // per-channel value is loaded once per run of positions.
-        let channels = n / spatial;
-        quote! {
-            for __r in 0..#rows {
-                for __h in 0..#channels {
-                    for __p in 0..#spatial {
-                        let __c = __h * #spatial + __p;
-                        let __i = __r * #n + __c;
+    let lp = match tail {
+        // Samples, then the lead positions, then the tail: a per-channel
+        // (per-row, per-column) value is loaded once per run of the tail.
+        Some(tail) => {
+            let i = if samples { quote!(__r * #n + __c) } else { quote!(__c) };
+            let within = quote! {
+                for __h in 0..#lead {
+                    for __p in 0..#tail {
+                        let __c = __h * #tail + __p;
+                        let __i = #i;
                         #body
                     }
                 }
-            }
+            };
+            if samples { quote!(for __r in 0..batch { #within }) } else { within }
         }
-    } else if nested {
-        quote! {
-            for __r in 0..#rows {
+        None if per_sample => quote! {
+            for __r in 0..batch {
                 for __c in 0..#n {
                     let __i = __r * #n + __c;
                     #body
                 }
             }
-        }
-    } else {
-        quote!(for __i in 0..#total { #body })
+        },
+        None => quote!(for __i in 0..#total { #body }),
     };
     quote! {{
         #(#binds)*
@@ -218,17 +237,51 @@ pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
 }
 
 #[cfg(test)]
+fn eval(v: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
+    let node = g.node(id);
+    let Op::Map(Map { expr, reads }) = &node.op else { unreachable!() };
+    let n = node.shape.len();
+    let samples = v.samples(&node.shape);
+    let tail = split(g, &node.inputs, reads, &node.shape).unwrap().unwrap_or(n.max(1));
+    let lead = n / tail;
+    let operands: Vec<&[f64]> = node.inputs.iter().map(|&i| v.of(i)).collect();
+    let mut out = Vec::with_capacity(samples * n);
+    for r in 0..samples {
+        for c in 0..n.max(1) {
+            let vars: Vec<f64> = reads
+                .iter()
+                .zip(&operands)
+                .map(|(read, x)| match read {
+                    Read::Same => x[r * n + c],
+                    Read::Scalar => x[0],
+                    Read::PerSample => x[r],
+                    Read::PerFeature => x[c],
+                    Read::PerChannel => x[c / tail],
+                    Read::PerRow => x[r * lead + c / tail],
+                    Read::PerColumn => x[c % tail],
+                })
+                .collect();
+            out.push(expr.eval(&vars, v.batch as f64));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::ir::expr::{add, c};
 
     #[test]
     fn normal_form_drops_unused_and_duplicate_operands() {
-        let (e, ins) = normalize(&add(var(2), var(0)), &[7, 8, 7]);
-        assert_eq!(ins, vec![7]);
+        let same = |i| (i, Read::Same);
+        let (e, ins) = normalize(&add(var(2), var(0)), &[same(7), same(8), same(7)]);
+        assert_eq!(ins, vec![same(7)]);
         assert_eq!(e, add(var(0), var(0)));
-        let (e, ins) = normalize(&c(1.0), &[3]);
+        let (e, ins) = normalize(&c(1.0), &[same(3)]);
         assert!(ins.is_empty());
         assert_eq!(e, c(1.0));
+        let (_, ins) = normalize(&add(var(0), var(1)), &[same(7), (7, Read::PerFeature)]);
+        assert_eq!(ins.len(), 2, "one node read two ways is two operands");
     }
 }

@@ -4,11 +4,21 @@
 //! `unbiased`, a batch variance over `n = batch * per_sample` values is
 //! first scaled by `n / (n - 1)`.
 
-use super::Op;
-use crate::emit::body::{Ctx, rt};
-use crate::ir::{Graph, NodeId, Shape};
+use super::{Derivative, Rules, always};
+use crate::codegen::{Ctx, rt};
+use crate::ir::{Graph, NodeId, Op, Shape};
 use proc_macro2::TokenStream;
 use quote::quote;
+
+pub const UPDATE_RUNNING: Rules = Rules {
+    name: "update_running",
+    forward: "`state = (1 - momentum) state + momentum stat`, in place",
+    derivative: Derivative::Effect,
+    emit,
+    without_std: always,
+    #[cfg(test)]
+    eval: super::eval::no_value,
+};
 
 pub fn update(
     g: &mut Graph,
@@ -24,9 +34,9 @@ pub fn update(
     id
 }
 
-pub fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
-    let Op::UpdateRunning { momentum, unbiased, per_sample } = node.op else { return TokenStream::new() };
+    let Op::UpdateRunning { momentum, unbiased, per_sample } = node.op else { unreachable!("an update") };
     let rt = rt();
     let (state, stat, rows) = (ctx.write(node.inputs[0]), ctx.read(node.inputs[1]), ctx.rows());
     quote!(#rt::kernels::update_running(#state, #stat, #momentum, #unbiased, #rows * #per_sample);)

@@ -19,6 +19,7 @@ mod loss;
 pub(crate) mod matvec;
 mod pick;
 mod pool;
+mod recur;
 mod reduce;
 mod softmax;
 
@@ -36,5 +37,6 @@ pub use loss::{cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax
 pub use matvec::linear_1;
 pub use pick::{pick, scatter};
 pub use pool::{Pool2d, avg_pool2d, avg_pool2d_back, max_pool2d, max_pool2d_back};
+pub use recur::{recur, recur_back};
 pub use reduce::{sum_all, sum_batch, sum_channels, sum_features, update_running};
 pub use softmax::{softmax, softmax_back};

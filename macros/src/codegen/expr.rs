@@ -1,6 +1,6 @@
 //! Scalar expressions to Rust, with common subexpressions computed once.
 
-use super::body::{Ctx, Mode, rt};
+use super::{Ctx, Mode, rt};
 use crate::ir::expr::{Binary, Expr, Unary};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};

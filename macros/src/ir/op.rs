@@ -1,0 +1,163 @@
+//! The operations a graph node can perform: the one list of them. Each has
+//! a file in `ops/` with its shape rule (the builder), its local derivative
+//! and its code; `ops::rules` maps a variant to those. The payloads here
+//! are plain data, so the graph reads without the code generator.
+
+use super::expr::Expr;
+use chainrule_spec::{Block, Conv2d, Pool2d};
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// The network input (batched).
+    Input,
+    /// Training targets (class indices or values, see `TargetKind`).
+    Target,
+    /// Parameter tensor `k` of the flat buffer.
+    Param(usize),
+    /// State tensor `k` (running statistics): read, never differentiated.
+    State(usize),
+    /// Moves state operand 0 toward statistic operand 1 (a side effect).
+    UpdateRunning {
+        momentum: f64,
+        unbiased: bool,
+        /// Values per sample behind each statistic (positions of a
+        /// channel), for the unbiased correction.
+        per_sample: usize,
+    },
+    /// `x W^T` over the last axis of `x`.
+    Linear,
+    LinearBackData,
+    LinearBackWeight,
+    /// A scalar expression applied elementwise, operands broadcast as read.
+    Map(Map),
+    /// Sum over samples: `[batch, ..]` to `[..]`.
+    SumBatch,
+    /// Sum over each sample's elements: `[batch, ..]` to `[batch]`.
+    SumFeatures,
+    /// Sum of everything, to a scalar.
+    SumAll,
+    /// Sum over samples and positions of each channel: `[batch, c, ..]` to `[c]`.
+    SumChannels,
+    /// Sum over samples and every leading position: `[batch, .., n]` to `[n]`.
+    SumRows,
+    /// Sum over the last axis of each sample: `[batch, .., n]` to `[batch, ..]`.
+    SumLast,
+    Conv(Conv2d),
+    ConvBackData(Conv2d),
+    ConvBackWeight(Conv2d),
+    MaxPool(Pool2d),
+    MaxPoolBack(Pool2d),
+    AvgPool(Pool2d),
+    AvgPoolBack(Pool2d),
+    /// A shifted rectangular piece of each sample's `[rows, cols]` value.
+    Block(Block),
+    BlockBack(Block),
+    /// A recurrent cell run over time.
+    Recur(Box<Cell>),
+    RecurBack(Box<Cell>),
+    /// The value at each sample's target class.
+    Pick,
+    Scatter,
+    LogSoftmax,
+    LogSoftmaxBack,
+    /// A random dropout mask with drop probability `p` (training only).
+    DropoutMask(f64),
+    Softmax,
+    SoftmaxBack,
+    CrossEntropy,
+    CrossEntropyBack,
+    SoftmaxCrossEntropy,
+    SoftmaxCrossEntropyBack,
+}
+
+/// An elementwise operation: `expr` over the operands (`Var(i)` is operand
+/// `i`), each read as `reads[i]` says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Map {
+    pub expr: Expr,
+    pub reads: Vec<Read>,
+}
+
+/// How a `Map` reads one operand for each element of its output:
+/// broadcasting, made explicit. The last three split each output sample
+/// into `[lead, tail]`: a channel and its positions (`tail` is the
+/// operand's spatial size), or the rows of the last axis and that axis
+/// (`tail` is the last dimension). Operands that split must agree on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Read {
+    /// Its own element: as many per sample as the output (shapes may
+    /// differ, as when `flatten` reshapes).
+    Same,
+    /// One value for every element.
+    Scalar,
+    /// One value per sample (`[batch]`), shared by the sample's elements.
+    PerSample,
+    /// One sample's worth, unbatched, shared by every sample (a bias).
+    PerFeature,
+    /// One value per channel (`[c]` for a `[c, ..]` output), shared by
+    /// the channel's positions in every sample.
+    PerChannel,
+    /// One value per row of the last axis of each sample (`[batch, ..]`
+    /// for a `[batch, .., n]` output): a per-row statistic.
+    PerRow,
+    /// One value per position of the last axis (`[n]` for a `[.., n]`
+    /// output), shared by every row and sample: a per-feature scale.
+    PerColumn,
+}
+
+/// A recurrent cell: sizes and the update of its carries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub steps: usize,
+    pub hidden: usize,
+    /// Gate blocks of `hidden` units each (RNN 1, GRU 3, LSTM 4).
+    pub gates: usize,
+    /// Carried vectors, the hidden state first (LSTM also carries `c`).
+    pub carries: usize,
+    /// The new value of each carry for one unit, over the variables
+    /// `0..gates` (the gate inputs from `x`, bias included),
+    /// `gates..2 * gates` (from `h`, bias included) and `2 * gates..` (the
+    /// previous carries).
+    pub update: Vec<Expr>,
+    /// Streaming (one step at a time): where the carries live in the
+    /// network's stream buffer, read before the step and written after
+    /// it. Otherwise the state starts at zero.
+    pub stream: Option<usize>,
+}
+
+impl Cell {
+    /// Values of all gates of one step.
+    pub fn gate_len(&self) -> usize {
+        self.gates * self.hidden
+    }
+
+    /// Values of all carries of one step.
+    pub fn carried(&self) -> usize {
+        self.carries * self.hidden
+    }
+
+    /// Values kept per step: the carries, then the recurrent projection `hw_t`.
+    pub fn record(&self) -> usize {
+        self.carried() + self.gate_len()
+    }
+
+    /// Variables of the update: gate inputs from `x`, from `h`, previous carries.
+    pub fn variables(&self) -> usize {
+        2 * self.gates + self.carries
+    }
+
+    /// For every variable, its gradient given the gradients of the new
+    /// carries (variables `variables()..`): the chain rule, symbolically.
+    pub fn gradients(&self) -> Vec<Expr> {
+        use super::expr::{add, c, mul, var};
+        let upstream = self.variables();
+        (0..upstream)
+            .map(|v| {
+                self.update
+                    .iter()
+                    .enumerate()
+                    .fold(c(0.0), |sum, (m, e)| add(sum, mul(var(upstream + m), e.diff(v))))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,204 @@
+//! The time loop of a recurrent layer, forward and backward; the compiler
+//! supplies only the cell: one step's update of every unit, as a closure
+//! (differentiated symbolically for the backward pass). Sizes are const
+//! parameters, so the per-step values are fixed-size local arrays the
+//! compiler can keep in registers, and the closure's loop over units
+//! vectorizes. Needs neither `std` nor `alloc`.
+//!
+//! Per sample, the forward pass keeps for every step a record of `C + G`
+//! values: the new carries (hidden state first, then an LSTM's cell
+//! state), then `hw_t = h_{t-1} W_hh^T + b_hh`. `H` is the hidden size,
+//! `G` the values of all gates (`gates * H`), `C` of all carries.
+
+use super::matvec::linear_1;
+use crate::Scalar;
+
+/// Runs a recurrent cell over `steps` steps of each of `batch` samples.
+///
+/// `xw` holds each step's input projections `x_t W_ih^T` (`[batch, steps,
+/// G]`), `w_hh` is `[G, H]`, the biases `[G]`. Each step computes `hw_t`,
+/// then calls `cell(x + b_ih, hw, previous carries, new carries)`.
+/// With `stream` (one sample), the carries start from it and end in it;
+/// otherwise they start at zero. Records go to `out` (`[batch, steps, C + G]`).
+///
+/// # Example
+/// ```
+/// // h_t = tanh(x_t + h_{t-1} w + b): one unit, one gate, one carry.
+/// let (xw, w, b) = ([0.5f32, -1.0], [2.0f32], [0.1f32]);
+/// let mut out = [0.0f32; 4];
+/// chainrule::kernels::recur::<f32, 1, 1, 1>(2, 1, &xw, &w, &[0.0], &b, None, &mut out, |x, hw, _, new| {
+///     new[0] = (x[0] + hw[0]).tanh();
+/// });
+/// let h0 = (0.5f32 + 0.1).tanh();
+/// let hw1 = h0 * 2.0 + 0.1;
+/// assert_eq!(out, [h0, 0.1, (-1.0 + hw1).tanh(), hw1]);
+/// ```
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
+    steps: usize,
+    batch: usize,
+    xw: &[S],
+    w_hh: &[S],
+    b_ih: &[S],
+    b_hh: &[S],
+    mut stream: Option<&mut [S]>,
+    out: &mut [S],
+    mut cell: impl FnMut(&[S; G], &[S; G], &[S; C], &mut [S; C]),
+) {
+    let record = C + G;
+    assert!(
+        C >= H
+            && xw.len() >= batch * steps * G
+            && w_hh.len() >= G * H
+            && out.len() >= batch * steps * record
+            && stream.as_ref().is_none_or(|s| s.len() >= C && batch == 1),
+        "recur: operands too short for {steps} steps of batch {batch}"
+    );
+    let (b_ih, b_hh) = (gates::<S, G>(b_ih), gates::<S, G>(b_hh));
+    let samples = xw.chunks_exact(steps * G).zip(out.chunks_exact_mut(steps * record));
+    for (xs, records) in samples.take(batch) {
+        let mut prev = [S::ZERO; C];
+        if let Some(kept) = stream.as_deref() {
+            prev.copy_from_slice(&kept[..C]);
+        }
+        for (t, (x, rec)) in xs.chunks_exact(G).zip(records.chunks_exact_mut(record)).enumerate() {
+            // The recurrent projection; from a zero state it is the bias.
+            let mut hw = *b_hh;
+            if t > 0 || stream.is_some() {
+                let h = prev.first_chunk::<H>().expect("the hidden state comes first");
+                linear_1::<S, H, G>(h, w_hh, &mut hw);
+                hw.iter_mut().zip(b_hh).for_each(|(v, b)| *v += *b);
+            }
+            let mut xb = [S::ZERO; G];
+            xb.iter_mut().zip(x).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
+            let mut new = [S::ZERO; C];
+            cell(&xb, &hw, &prev, &mut new);
+            rec[..C].copy_from_slice(&new);
+            rec[C..].copy_from_slice(&hw);
+            prev = new;
+        }
+        if let Some(kept) = stream.as_deref_mut() {
+            kept[..C].copy_from_slice(&prev);
+        }
+    }
+}
+
+/// Backpropagation through time for [`recur`]: walks each sample's steps
+/// backwards. `up` is the gradient of the records (`[batch, steps, C +
+/// G]`), `rec` the records themselves. Each step calls `cell(x + b_ih,
+/// hw, previous carries, gradient of the new carries, dx, dh, gradient of
+/// the previous carries)` to get the gradients of the gate inputs from `x`
+/// and from `h`; the upstream gradient of the kept `hw` adds to `dh`, and
+/// `dh W_hh` flows to the previous hidden state. Writes `[dx, dh]` per
+/// step into `back` (`[batch, steps, 2 G]`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
+    steps: usize,
+    batch: usize,
+    up: &[S],
+    xw: &[S],
+    w_hh: &[S],
+    b_ih: &[S],
+    rec: &[S],
+    back: &mut [S],
+    mut cell: impl FnMut(&[S; G], &[S; G], &[S; C], &[S; C], &mut [S; G], &mut [S; G], &mut [S; C]),
+) {
+    let record = C + G;
+    assert!(
+        C >= H
+            && up.len() >= batch * steps * record
+            && rec.len() >= batch * steps * record
+            && xw.len() >= batch * steps * G
+            && w_hh.len() >= G * H
+            && back.len() >= batch * steps * 2 * G,
+        "recur_back: operands too short for {steps} steps of batch {batch}"
+    );
+    let b_ih = gates::<S, G>(b_ih);
+    let (w_rows, _) = w_hh[..G * H].as_chunks::<H>();
+    for b in 0..batch {
+        let (ups, recs) =
+            (&up[b * steps * record..][..steps * record], &rec[b * steps * record..][..steps * record]);
+        let (xs, backs) =
+            (&xw[b * steps * G..][..steps * G], &mut back[b * steps * 2 * G..][..steps * 2 * G]);
+        // The gradient of the carries, sent back from the step after.
+        let mut carry = [S::ZERO; C];
+        for t in (0..steps).rev() {
+            let hw = gates::<S, G>(&recs[t * record + C..]);
+            let mut prev = [S::ZERO; C];
+            if t > 0 {
+                prev.copy_from_slice(&recs[(t - 1) * record..][..C]);
+            }
+            let u = &ups[t * record..][..record];
+            let mut xb = [S::ZERO; G];
+            xb.iter_mut().zip(&xs[t * G..][..G]).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
+            let mut dnew = carry;
+            dnew.iter_mut().zip(&u[..C]).for_each(|(d, u)| *d += *u);
+            let (mut dx, mut dh, mut dprev) = ([S::ZERO; G], [S::ZERO; G], [S::ZERO; C]);
+            cell(&xb, hw, &prev, &dnew, &mut dx, &mut dh, &mut dprev);
+            dh.iter_mut().zip(&u[C..]).for_each(|(d, u)| *d += *u);
+            let step = &mut backs[t * 2 * G..][..2 * G];
+            step[..G].copy_from_slice(&dx);
+            step[G..].copy_from_slice(&dh);
+            carry = dprev;
+            // Through the recurrent projection: d h_{t-1} += dh W_hh, a sum
+            // of rows of W_hh in a fixed-size accumulator.
+            if t > 0 {
+                let mut acc = [S::ZERO; H];
+                for (g, row) in dh.iter().zip(w_rows) {
+                    acc.iter_mut().zip(row).for_each(|(a, v)| *a += *g * *v);
+                }
+                carry.iter_mut().zip(&acc).for_each(|(c, a)| *c += *a);
+            }
+        }
+    }
+}
+
+/// The first `G` values of `values` as an array (checked by the callers' asserts).
+#[inline(always)]
+fn gates<S: Scalar, const G: usize>(values: &[S]) -> &[S; G] {
+    values.first_chunk::<G>().expect("the caller checked the length")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-unit tanh RNN over three steps, forward and backward, against
+    /// the recurrence written out.
+    #[test]
+    fn an_rnn_unit_by_hand() {
+        let (xw, w, b_ih, b_hh) = ([0.3f64, -0.2, 0.5], [0.7f64], [0.1f64], [-0.05f64]);
+        let mut out = [0.0f64; 6];
+        let step =
+            |x: &[f64; 1], hw: &[f64; 1], _: &[f64; 1], new: &mut [f64; 1]| new[0] = (x[0] + hw[0]).tanh();
+        recur::<f64, 1, 1, 1>(3, 1, &xw, &w, &b_ih, &b_hh, None, &mut out, step);
+        let mut h = 0.0f64;
+        for t in 0..3 {
+            let hw = h * 0.7 - 0.05;
+            h = (xw[t] + 0.1 + hw).tanh();
+            assert_eq!((out[2 * t], out[2 * t + 1]), (h, hw));
+        }
+        // d(sum of hidden states)/d(gate inputs), by the cell's derivative.
+        let up = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0];
+        let mut back = [0.0f64; 6];
+        let cell_back = |x: &[f64; 1],
+                         hw: &[f64; 1],
+                         _: &[f64; 1],
+                         dnew: &[f64; 1],
+                         dx: &mut [f64; 1],
+                         dh: &mut [f64; 1],
+                         dprev: &mut [f64; 1]| {
+            let y = (x[0] + hw[0]).tanh();
+            dx[0] = dnew[0] * (1.0 - y * y);
+            dh[0] = dx[0];
+            dprev[0] = 0.0;
+        };
+        recur_back::<f64, 1, 1, 1>(3, 1, &up, &xw, &w, &b_ih, &out, &mut back, cell_back);
+        let d2 = 1.0 - out[4] * out[4];
+        let d1 = (1.0 + d2 * 0.7) * (1.0 - out[2] * out[2]);
+        assert!((back[4] - d2).abs() < 1e-15 && (back[2] - d1).abs() < 1e-15);
+        assert_eq!(back[4], back[5], "the x and h gate inputs enter the sum alike");
+    }
+}

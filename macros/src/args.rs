@@ -50,8 +50,13 @@ pub fn elements(dims: &[usize], what: &str) -> Result<usize, String> {
 }
 
 /// A whole number written as an integer literal, at most [`MAX_SIZE`].
+/// Sizes must be literals: the macro checks shapes when it expands, before
+/// any `const` has a value, so a name says what is wrong with it.
 pub fn whole(expr: &Expr) -> Result<u64, String> {
     match expr {
+        // A value passed through `macro_rules!`, or parenthesized.
+        Expr::Group(g) => whole(&g.expr),
+        Expr::Paren(p) => whole(&p.expr),
         Expr::Lit(lit) => match &lit.lit {
             Lit::Int(i) => match i.base10_parse::<u64>() {
                 Ok(n) if n > MAX_SIZE => Err(format!("{n} is too large: sizes go up to {MAX_SIZE}")),
@@ -59,6 +64,14 @@ pub fn whole(expr: &Expr) -> Result<u64, String> {
             },
             _ => Err(format!("expected a whole number, found `{}`", show(expr))),
         },
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => {
+            Err(format!("sizes are positive whole numbers, found `{}`", show(expr)))
+        }
+        Expr::Path(p) if p.path.get_ident().is_some() => Err(format!(
+            "sizes must be number literals, as in `64`: the macro checks every shape when it expands, before \
+             a constant such as `{}` has a value",
+            show(expr)
+        )),
         _ => Err(format!("expected a whole number, found `{}`", show(expr))),
     }
 }
@@ -74,6 +87,7 @@ pub fn real(expr: &Expr) -> Result<f64, String> {
         },
         Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => real(&u.expr).map(|v| -v),
         Expr::Paren(p) => real(&p.expr),
+        Expr::Group(g) => real(&g.expr),
         _ => Err(fail()),
     }
 }

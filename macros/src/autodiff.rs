@@ -10,7 +10,26 @@
 
 use crate::ir::expr::{add, c, var};
 use crate::ir::{Graph, NodeId, Op, Shape};
+use crate::lower::Lowered;
 use crate::ops::{self, Derivative};
+
+/// The training graph with its backward pass.
+pub struct Backward {
+    pub graph: Graph,
+    pub loss: NodeId,
+    /// `(parameter index, gradient node)` for each parameter the loss depends on.
+    pub grads: Vec<(usize, NodeId)>,
+    /// Nodes before this index are the forward pass.
+    pub forward_len: usize,
+}
+
+/// Stage 4: the backward pass of the training graph.
+pub fn backward(training: &Lowered) -> Backward {
+    let mut graph = training.graph.clone();
+    let forward_len = graph.nodes.len();
+    let grads = differentiate(&mut graph, training.loss);
+    Backward { graph, loss: training.loss, grads, forward_len }
+}
 
 /// Appends the backward pass of scalar `loss`; returns, for each parameter
 /// the loss depends on, `(parameter index, gradient node)`, in parameter

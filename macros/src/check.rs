@@ -9,31 +9,53 @@
 
 use crate::errors::Errors;
 use crate::init::Scheme;
-use crate::layers;
+use crate::layers::{self, Placed};
 use crate::losses;
-use crate::model::{Layer, Model};
-use crate::parse::{Call, Declaration, Field, KEYS, Value};
+use crate::model::{Model, Outline};
+use crate::parse::{Declaration, Field, Item, KEYS, Value};
 use crate::regularizer;
 use proc_macro2::{Ident, Span};
-use syn::LitInt;
+use syn::Expr;
 
-pub fn check(decl: Declaration) -> syn::Result<Model> {
+/// A declaration with mistakes: all of them, and what is known of the
+/// type it declares, so the type can still be emitted.
+pub struct Rejected {
+    pub errors: syn::Error,
+    pub outline: Box<Outline>,
+}
+
+pub fn check(decl: Declaration) -> Result<Model, Rejected> {
     let mut errors = Errors::default();
+    let token_errors = decl.token_errors();
+    // A key may hide in what could not be read: none is reported missing then.
+    let damaged = !token_errors.is_empty();
+    token_errors.into_iter().for_each(|e| errors.add(e));
     let fields = unique_fields(&decl.fields, &mut errors);
     let find = |key: &str| fields.iter().find(|f| f.key == key).map(|f| &f.value);
+    // The required keys: without them there is nothing to compile.
+    // Reported at the network's name, where the key belongs.
+    let missing = |key: &str, suggestion: &str, errors: &mut Errors| {
+        if !damaged {
+            debug_assert!(KEYS.contains(&key));
+            let name = &decl.name;
+            errors.push(name.span(), format!("network `{name}` has no `{key}`; {suggestion}"));
+        }
+    };
 
     let scalar = scalar_type(find("scalar"), &decl.name, &mut errors);
     let input = match find("input") {
         Some(Value::Input { dims, span }) => input_shape(dims, *span, &mut errors),
-        _ => {
-            missing(&decl.name, "input", "input: [784]", &mut errors);
+        Some(_) => None,
+        None => {
+            missing("input", "add one, for example `input: [784]`", &mut errors);
             None
         }
     };
     let (layers, output) = match find("layers") {
         Some(Value::Layers { calls, span }) => layer_chain(calls, *span, input.as_deref(), &mut errors),
-        _ => {
-            missing(&decl.name, "layers", "layers: [dense(10)]", &mut errors);
+        Some(_) => (Vec::new(), None),
+        None => {
+            missing("layers", "add one, for example `layers: [dense(10)]`", &mut errors);
             (Vec::new(), None)
         }
     };
@@ -43,8 +65,9 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
             let last = describe_last(find("layers"));
             losses::resolve(call, output.as_deref(), &last, &mut errors)
         }
-        _ => {
-            missing(&decl.name, "loss", "loss: mse", &mut errors);
+        Some(_) => None,
+        None => {
+            missing("loss", &losses::example(output.as_deref()), &mut errors);
             None
         }
     };
@@ -62,34 +85,63 @@ pub fn check(decl: Declaration) -> syn::Result<Model> {
     };
     let embedded = match find("embedded") {
         Some(Value::Embedded(flag)) if flag.value => {
-            if weights.is_none() {
-                errors.push(
-                    flag.span(),
-                    "`embedded: true` needs the weights compiled in: add `weights: \"path/to/model.safetensors\"`",
-                );
-            }
+            embeddable(flag.span(), weights.is_some(), &layers, &mut errors);
             Some(flag.span())
         }
         _ => None,
     };
-    errors.finish()?;
-    match (input, loss) {
-        (Some(input), Some(loss)) => Ok(Model {
-            attrs: decl.attrs,
-            vis: decl.vis,
-            name: decl.name,
-            scalar,
-            input,
-            layers,
-            loss,
-            regularizer,
-            init,
-            weights,
-            embedded,
-        }),
+    let target = match (&loss, find("loss")) {
+        (Some(loss), _) => Some(loss.target(output.as_deref().unwrap_or(&[0]))),
+        (None, Some(Value::Loss(call))) => losses::likely_target(call, output.as_deref()),
+        _ => None,
+    };
+    let outline = Outline {
+        attrs: decl.attrs,
+        vis: decl.vis,
+        name: decl.name,
+        scalar,
+        input,
+        output,
+        target,
+        trained: weights.is_some(),
+        embedded: embedded.is_some(),
+    };
+    if let Err(errors) = errors.finish() {
+        return Err(Rejected { errors, outline: Box::new(outline) });
+    }
+    match (outline.input.clone(), loss) {
+        (Some(input), Some(loss)) => {
+            Ok(Model { outline, input, layers, loss, regularizer, init, weights, embedded })
+        }
         // Every path to `None` above records an error, so this is not reached;
         // should it be, the user still gets a message rather than a panic.
-        _ => Err(syn::Error::new(decl.name.span(), "the network declaration is incomplete")),
+        _ => {
+            let errors = syn::Error::new(outline.name.span(), "the network declaration is incomplete");
+            Err(Rejected { errors, outline: Box::new(outline) })
+        }
+    }
+}
+
+/// `embedded: true` compiles batch-1 inference for a runtime without
+/// `std`: the weights must be compiled in, and every layer's code must
+/// exist there (the packed matrix multiply of convolutions and of
+/// recurrent layers' input projections does not). Reported at the layer.
+fn embeddable(flag: Span, baked: bool, layers: &[Placed], errors: &mut Errors) {
+    if !baked {
+        errors.push(
+            flag,
+            "`embedded: true` needs the weights compiled in: add `weights: \"path/to/model.safetensors\"`",
+        );
+    }
+    for layer in layers.iter().filter(|l| !l.layer.without_std()) {
+        errors.push(
+            layer.site,
+            format!(
+                "`embedded: true` cannot compile `{}` yet: without std, networks of dense, activation, batch norm, \
+                 softmax, dropout, residual and pooling layers are supported",
+                layer.shown
+            ),
+        );
     }
 }
 
@@ -107,13 +159,6 @@ fn unique_fields<'a>(fields: &'a [Field], errors: &mut Errors) -> Vec<&'a Field>
     seen
 }
 
-/// `input`, `layers` and `loss` are required: without them there is nothing
-/// to compile. Reported at the network's name, where the key belongs.
-fn missing(name: &Ident, key: &str, example: &str, errors: &mut Errors) {
-    debug_assert!(KEYS.contains(&key));
-    errors.push(name.span(), format!("network `{name}` has no `{key}`; add one, for example `{example}`"));
-}
-
 /// `scalar: f32 | f64`, default `f32`. Other types are rejected because the
 /// kernels exist for these two only.
 fn scalar_type(value: Option<&Value>, name: &Ident, errors: &mut Errors) -> Ident {
@@ -129,20 +174,19 @@ fn scalar_type(value: Option<&Value>, name: &Ident, errors: &mut Errors) -> Iden
 
 /// Every input dimension is a whole number of at least 1: a zero-sized
 /// input has nothing to learn from. `input: []` is rejected likewise.
-fn input_shape(dims: &[LitInt], span: Span, errors: &mut Errors) -> Option<Vec<usize>> {
+fn input_shape(dims: &[Expr], span: Span, errors: &mut Errors) -> Option<Vec<usize>> {
     if dims.is_empty() {
         errors.push(span, "`input` needs at least one dimension, as in `input: [784]`");
         return None;
     }
     let mut shape = Vec::new();
-    for lit in dims {
-        match lit.base10_parse::<usize>() {
-            Ok(0) => errors.push(lit.span(), "input dimensions must be at least 1, found 0"),
-            Ok(n) if n as u64 > crate::args::MAX_SIZE => {
-                errors.push(lit.span(), format!("{n} is too large: sizes go up to {}", crate::args::MAX_SIZE))
+    for dim in dims {
+        match crate::args::whole(dim) {
+            Ok(0) => {
+                errors.push(crate::errors::Site::of(dim), "input dimensions must be at least 1, found 0")
             }
-            Ok(n) => shape.push(n),
-            Err(e) => errors.push(lit.span(), e),
+            Ok(n) => shape.push(n as usize),
+            Err(message) => errors.push(crate::errors::Site::of(dim), message),
         }
     }
     if shape.len() == dims.len()
@@ -158,11 +202,11 @@ fn input_shape(dims: &[LitInt], span: Span, errors: &mut Errors) -> Option<Vec<u
 /// `layers::chain`); an empty list is a mistake, since a network without
 /// layers has nothing to learn.
 fn layer_chain(
-    calls: &[Call],
+    calls: &[Item],
     span: Span,
     input: Option<&[usize]>,
     errors: &mut Errors,
-) -> (Vec<Layer>, Option<Vec<usize>>) {
+) -> (Vec<Placed>, Option<Vec<usize>>) {
     if calls.is_empty() {
         errors
             .push(span, "`layers` is empty; a network needs at least one layer, as in `layers: [dense(10)]`");
@@ -174,9 +218,10 @@ fn layer_chain(
 /// "the last layer `dense(1)`", for loss messages.
 fn describe_last(value: Option<&Value>) -> String {
     match value {
-        Some(Value::Layers { calls, .. }) if !calls.is_empty() => {
-            format!("the last layer `{}`", calls[calls.len() - 1].display())
-        }
+        Some(Value::Layers { calls, .. }) => match calls.last() {
+            Some(Item::Call(last)) => format!("the last layer `{}`", last.display()),
+            _ => "the last layer".to_string(),
+        },
         _ => "the input".to_string(),
     }
 }
@@ -187,10 +232,10 @@ mod tests {
     use quote::quote;
 
     fn errors_of(tokens: proc_macro2::TokenStream) -> Vec<String> {
-        let decl: Declaration = syn::parse2(tokens).unwrap();
+        let decl = crate::parse::parse(tokens).unwrap();
         match check(decl) {
             Ok(_) => vec![],
-            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+            Err(rejected) => rejected.errors.into_iter().map(|e| e.to_string()).collect(),
         }
     }
 

@@ -42,6 +42,11 @@ impl Errors {
         self.0.push(site.into().error(message));
     }
 
+    /// An error made elsewhere (a token error of the parser).
+    pub fn add(&mut self, error: syn::Error) {
+        self.0.push(error);
+    }
+
     /// All errors combined into one, or `Ok` if there were none.
     pub fn finish(self) -> syn::Result<()> {
         let mut all = self.0.into_iter();

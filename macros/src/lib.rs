@@ -14,7 +14,7 @@ mod codegen;
 mod describe;
 mod emit;
 mod errors;
-mod expand;
+mod fallback;
 mod init;
 mod ir;
 mod layers;
@@ -25,10 +25,12 @@ mod model;
 mod never_panics;
 mod ops;
 mod parse;
+mod pipeline;
 mod regularizer;
 mod simplify;
 mod suggest;
 mod user_expr;
+mod weights_file;
 
 use proc_macro::TokenStream;
 
@@ -181,5 +183,5 @@ use proc_macro::TokenStream;
 /// the offending token, all reported at once.
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
-    expand::expand(input.into()).into()
+    pipeline::expand(input.into()).into()
 }

@@ -95,7 +95,11 @@ pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut E
         "nll" => LossKind::Nll,
         "multiclass_hinge" => LossKind::MulticlassHinge,
         _ => {
-            errors.push(call.name.span(), crate::suggest::unknown("loss", &name, &KEYWORDS));
+            let message = match alias(&name) {
+                Some(keyword) => format!("unknown loss `{name}`, did you mean `{keyword}`?"),
+                None => crate::suggest::unknown("loss", &name, &KEYWORDS),
+            };
+            errors.push(call.name.span(), message);
             return None;
         }
     };
@@ -106,6 +110,71 @@ pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut E
         check_classes(call, &name, output, last, errors);
     }
     Some(Loss { kind })
+}
+
+/// Names other libraries give these losses (PyTorch's modules and
+/// functions, Keras' losses), each with the keyword to write instead.
+const ALIASES: &[(&str, &str)] = &[
+    ("cross_entropy", "softmax_cross_entropy"),
+    ("CrossEntropyLoss", "softmax_cross_entropy"),
+    ("categorical_crossentropy", "softmax_cross_entropy"),
+    ("sparse_categorical_crossentropy", "softmax_cross_entropy"),
+    ("CategoricalCrossentropy", "softmax_cross_entropy"),
+    ("SparseCategoricalCrossentropy", "softmax_cross_entropy"),
+    ("MSELoss", "mse"),
+    ("mean_squared_error", "mse"),
+    ("MeanSquaredError", "mse"),
+    ("L1Loss", "mae"),
+    ("mean_absolute_error", "mae"),
+    ("MeanAbsoluteError", "mae"),
+    ("HuberLoss", "huber"),
+    ("Huber", "huber"),
+    ("BCELoss", "binary_cross_entropy"),
+    ("binary_crossentropy", "binary_cross_entropy"),
+    ("BinaryCrossentropy", "binary_cross_entropy"),
+    ("BCEWithLogitsLoss", "binary_cross_entropy_with_logits"),
+    ("NLLLoss", "nll"),
+    ("nll_loss", "nll"),
+    ("MultiMarginLoss", "multiclass_hinge"),
+];
+
+fn alias(name: &str) -> Option<&'static str> {
+    ALIASES.iter().find(|(other, _)| *other == name).map(|&(_, keyword)| keyword)
+}
+
+/// What to suggest when `loss` is missing, for a network with `output`.
+pub fn example(output: Option<&[usize]>) -> String {
+    match output {
+        Some(&[n]) if n >= 2 => format!(
+            "for its {n} outputs, add `loss: softmax_cross_entropy` if each sample's target is a class, or \
+             `loss: mse` if it is {n} values"
+        ),
+        Some(&[1]) => {
+            "for its one output, add `loss: mse`, or `loss: binary_cross_entropy_with_logits` if the \
+                       target is yes or no"
+                .to_string()
+        }
+        _ => "add one, for example `loss: mse`".to_string(),
+    }
+}
+
+/// The targets the loss `call` most likely meant, when it names no loss:
+/// those of the keyword it resembles, else class indices for several
+/// outputs and values for one. Only for declaring the type after a mistake.
+pub fn likely_target(call: &Call, output: Option<&[usize]>) -> Option<TargetKind> {
+    let name = call.name.to_string();
+    let meant = alias(&name).map(str::to_string).or_else(|| {
+        let hint = crate::suggest::did_you_mean(&name, KEYWORDS);
+        KEYWORDS.iter().find(|k| hint.contains(&format!("`{k}`"))).map(|k| k.to_string())
+    });
+    let out = output?;
+    let classes = TargetKind::Class { classes: out.iter().product() };
+    Some(match meant.as_deref() {
+        Some("softmax_cross_entropy" | "nll" | "multiclass_hinge") => classes,
+        Some(_) => TargetKind::Values,
+        None if out.iter().product::<usize>() >= 2 => classes,
+        None => TargetKind::Values,
+    })
 }
 
 /// Class losses read a flat output of at least two class scores: with one

@@ -1,11 +1,32 @@
-//! Stage 3: the checked model to the tensor graph of its forward pass and
+//! Stage 3: the checked model to the tensor graphs of its forward pass and
 //! loss. Each layer appends its operations; the loss and the regularizer
-//! append theirs; the result names the output and the loss.
+//! append theirs. A network has three graphs: inference and training
+//! (dropout and batch norm differ between them; their parameter tables do
+//! not), and one streaming step when it has one.
 
 use crate::ir::Op;
 use crate::ir::{Graph, NodeId, Shape, TargetKind};
-use crate::layers::{LayerKind, LowerCtx};
+use crate::layers::{LowerCtx, OverTime};
 use crate::model::Model;
+
+/// The graphs of a network.
+pub struct Graphs {
+    pub inference: Lowered,
+    pub training: Lowered,
+    /// One step of streaming inference, for networks that run a step at a time.
+    pub stream: Option<Streamed>,
+}
+
+pub fn lower(model: &Model) -> Graphs {
+    let inference = forward(model, false);
+    let training = forward(model, true);
+    // The step reads the same flat parameters as every other function.
+    let stream = lower_stream(model).filter(|s| {
+        let names = |g: &Graph| g.params.iter().map(|p| (p.name.clone(), p.offset)).collect::<Vec<_>>();
+        names(&s.graph) == names(&inference.graph)
+    });
+    Graphs { inference, training, stream }
+}
 
 pub struct Lowered {
     pub graph: Graph,
@@ -15,13 +36,13 @@ pub struct Lowered {
 }
 
 /// The graph of `model`; `training` selects training behaviour (dropout
-/// masks) over inference behaviour.
-pub fn lower(model: &Model, training: bool) -> Lowered {
+/// masks, batch statistics) over inference behaviour.
+fn forward(model: &Model, training: bool) -> Lowered {
     let ctx = LowerCtx { init: model.init, training };
     let mut g = Graph::default();
     let mut x = g.push(Op::Input, vec![], Shape::batched(&model.input));
     for layer in &model.layers {
-        x = layer.kind.lower(&mut g, x, &layer.path, layer.span, ctx);
+        x = layer.lower(&mut g, x, ctx);
     }
     let output = x;
     let target = model.loss.target(model.output());
@@ -50,14 +71,13 @@ pub struct Streamed {
 }
 
 /// The inference graph of one time step, if the network has one: up to its
-/// last recurrent layer, every layer must act on each step alone
-/// (activations, dropout, recurrent layers, which keep their carries in the
-/// stream buffer); after a recurrent layer that returns its last state,
-/// anything goes. A network whose output is a sequence streams one step of
-/// it per call.
-pub fn lower_stream(model: &Model) -> Option<Streamed> {
+/// last layer that carries state, every layer must act on each step alone
+/// or carry its state in the stream buffer; after one that returns its last
+/// state, anything goes. A network whose output is a sequence streams one
+/// step of it per call.
+fn lower_stream(model: &Model) -> Option<Streamed> {
     let &[_, features] = model.input.as_slice() else { return None };
-    if !model.layers.iter().any(|l| matches!(l.kind, LayerKind::Recurrent(_))) {
+    if !model.layers.iter().any(|l| matches!(l.layer.over_time(), OverTime::Carried(_))) {
         return None;
     }
     let ctx = LowerCtx { init: model.init, training: false };
@@ -65,18 +85,16 @@ pub fn lower_stream(model: &Model) -> Option<Streamed> {
     let mut x = g.push(Op::Input, vec![], Shape::batched(&[features]));
     let (mut per_step, mut stream_len) = (true, 0);
     for layer in &model.layers {
-        x = match &layer.kind {
-            LayerKind::Recurrent(r) if per_step => {
-                let y = r.lower_step(&mut g, x, &layer.path, layer.span, stream_len);
-                stream_len += r.stream_len();
-                per_step = r.sequence;
+        x = match layer.layer.over_time() {
+            _ if !per_step => layer.lower(&mut g, x, ctx),
+            OverTime::EachStep => layer.lower(&mut g, x, ctx),
+            OverTime::Carried(carried) => {
+                let y = carried.lower_step(&mut g, x, &layer.origin, stream_len);
+                stream_len += carried.stream_len();
+                per_step = carried.keeps_time();
                 y
             }
-            LayerKind::Activation(_) | LayerKind::Dropout { .. } if per_step => {
-                layer.kind.lower(&mut g, x, &layer.path, layer.span, ctx)
-            }
-            _ if per_step => return None,
-            _ => layer.kind.lower(&mut g, x, &layer.path, layer.span, ctx),
+            OverTime::Whole => return None,
         };
     }
     let output_len = g.shape(x).len();

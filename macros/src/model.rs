@@ -2,19 +2,16 @@
 //! stages read this, never syn's syntax tree, except for the spans it keeps.
 
 use crate::init::Scheme;
-pub use crate::layers::Layer;
+use crate::ir::TargetKind;
+use crate::layers::Placed;
 use crate::losses::Loss;
 use crate::regularizer::Regularizer;
 use syn::{Attribute, Ident, Visibility};
 
 pub struct Model {
-    pub attrs: Vec<Attribute>,
-    pub vis: Visibility,
-    pub name: Ident,
-    /// `f32` or `f64`, spanned where the user wrote it (or at the name).
-    pub scalar: Ident,
+    pub outline: Outline,
     pub input: Vec<usize>,
-    pub layers: Vec<Layer>,
+    pub layers: Vec<Placed>,
     pub loss: Loss,
     pub regularizer: Option<Regularizer>,
     /// Weight initialization of layers that do not choose their own.
@@ -30,6 +27,33 @@ impl Model {
     pub fn output(&self) -> &[usize] {
         self.layers.last().map_or(&self.input, |l| &l.output)
     }
+
+    pub fn name(&self) -> &Ident {
+        &self.outline.name
+    }
+
+    pub fn scalar(&self) -> &Ident {
+        &self.outline.scalar
+    }
+}
+
+/// The declared type as code outside the macro sees it: its name and
+/// visibility, its sizes and targets. Known, as far as the declaration
+/// tells, even when it has mistakes, so that the type can be emitted with
+/// its whole API and code using it gets no follow-up errors.
+pub struct Outline {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    /// `f32` or `f64`, spanned where the user wrote it (or at the name).
+    pub scalar: Ident,
+    pub input: Option<Vec<usize>>,
+    pub output: Option<Vec<usize>>,
+    pub target: Option<TargetKind>,
+    /// `weights:` names a file: the type has `trained()`.
+    pub trained: bool,
+    /// `embedded: true`: the type is the inference-only unit struct.
+    pub embedded: bool,
 }
 
 /// `784`, `3x28x28`: a shape as messages show it.

@@ -5,7 +5,7 @@
 //! keeps CI quick), `CHAINRULE_FUZZ_SEED` picks another sequence. A failure
 //! prints the mutated declaration, which then belongs in `regressions`.
 
-use crate::expand::expand;
+use crate::pipeline::expand;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::str::FromStr;
 

@@ -4,28 +4,33 @@
 //!
 //! ```text
 //! network := attribute* visibility "struct" IDENT "{" field ("," field)* ","? "}"
-//! field   := "input" ":" "[" INT ("," INT)* ","? "]"
-//!          | "layers" ":" "[" (call ("," call)* ","?)? "]"
+//! field   := "input" ":" "[" size ("," size)* ","? "]"
+//!          | "layers" ":" list
 //!          | "loss" ":" (call | closure)
 //!          | "regularizer" ":" call ("+" call)*
 //!          | "init" ":" IDENT
 //!          | "scalar" ":" IDENT
 //!          | "weights" ":" STRING
 //!          | "embedded" ":" BOOL
-//! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")? ("[" (call ("," call)* ","?)? "]")?
+//! list    := "[" (call ("," call)* ","?)? "]"
+//! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")? list?
 //! arg     := (IDENT "=")? EXPR
+//! size    := EXPR
 //! ```
 //!
-//! Parsing stops at the first token that does not fit the grammar; whether
-//! the keywords and numbers make sense is the checker's business, which
-//! reports every problem at once.
+//! A token error stops the parsing of the field, or of the list item, it
+//! is in, and no further: the other fields and items are read as usual, so
+//! one syntax mistake is reported once, the declared type keeps what the
+//! rest of the declaration says about it, and independent mistakes still
+//! show. Whether keywords and numbers make sense is the checker's business.
 
 use crate::errors::Site;
-use proc_macro2::Span;
 use proc_macro2::extra::DelimSpan;
-use syn::parse::{Parse, ParseStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::parse::discouraged::Speculative;
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, bracketed, parenthesized};
+use syn::{Attribute, Expr, Ident, Token, Visibility, bracketed, parenthesized};
 
 /// The keys a network body accepts, in the order the docs list them.
 pub const KEYS: &[&str] =
@@ -37,6 +42,9 @@ pub struct Declaration {
     pub vis: Visibility,
     pub name: Ident,
     pub fields: Vec<Field>,
+    /// The token errors of fields that could not be read (list items keep
+    /// theirs: see [`Declaration::token_errors`]).
+    pub syntax: Vec<syn::Error>,
 }
 
 /// One `key: value` entry of the body.
@@ -47,11 +55,11 @@ pub struct Field {
 
 pub enum Value {
     Input {
-        dims: Vec<LitInt>,
+        dims: Vec<Expr>,
         span: Span,
     },
     Layers {
-        calls: Vec<Call>,
+        calls: Vec<Item>,
         span: Span,
     },
     Loss(Call),
@@ -64,6 +72,16 @@ pub enum Value {
     Weights(syn::LitStr),
     /// `embedded: true`: inference only, for `no_std` builds.
     Embedded(syn::LitBool),
+    /// A value with a token error (reported): the key is there, its value
+    /// unknown.
+    Unreadable,
+}
+
+/// An entry of a layer list: a call, or the token error that made it
+/// unreadable.
+pub enum Item {
+    Call(Call),
+    Unreadable(syn::Error),
 }
 
 /// A keyword with optional arguments: `relu`, `dense(64)`, `l2(1e-4)`.
@@ -73,13 +91,130 @@ pub struct Call {
     /// Span of the parenthesized argument list, if there is one.
     pub paren: Option<DelimSpan>,
     /// A bracketed list of layers (`residual[...]`), with its span.
-    pub block: Option<(Vec<Call>, DelimSpan)>,
+    pub block: Option<(Vec<Item>, DelimSpan)>,
 }
 
 /// A positional (`64`) or named (`kernel = 3`) argument.
 pub struct Arg {
     pub name: Option<Ident>,
     pub value: Expr,
+}
+
+/// Reads a declaration; an error only when not even the header (`struct
+/// Name { .. }`) can be read.
+pub fn parse(tokens: TokenStream) -> syn::Result<Declaration> {
+    let mut syntax = Vec::new();
+    let mut fields = Vec::new();
+    let parser = |input: ParseStream| -> syn::Result<(Vec<Attribute>, Visibility, Ident)> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        input.parse::<Token![struct]>()?;
+        let name = input.parse()?;
+        let body;
+        syn::braced!(body in input);
+        for (key, field) in elements::<Field>(&body)? {
+            match field {
+                Ok(field) => fields.push(field),
+                Err(e) => {
+                    syntax.push(e);
+                    // The key, if it reads, is there: its value is not missing.
+                    fields.extend(key.map(|key| Field { key, value: Value::Unreadable }));
+                }
+            }
+        }
+        if !input.is_empty() {
+            syntax.push(input.error("unexpected tokens after the network declaration"));
+            input.parse::<TokenStream>()?;
+        }
+        Ok((attrs, vis, name))
+    };
+    let (attrs, vis, name) = parser.parse2(tokens)?;
+    Ok(Declaration { attrs, vis, name, fields, syntax })
+}
+
+/// A comma-separated element of the grammar: a field or a list item.
+trait Element: Parse {
+    /// What a missing comma follows, for the message.
+    fn shown(&self) -> String;
+}
+
+impl Element for Field {
+    fn shown(&self) -> String {
+        format!("the value of `{}`", self.key)
+    }
+}
+
+impl Element for Call {
+    fn shown(&self) -> String {
+        format!("`{}`", self.display())
+    }
+}
+
+/// Reads comma-separated elements, each on its own: a token error costs
+/// the element it is in (skipped to the next comma), and the others read
+/// as usual. Each comes with its first identifier, if any (a field's key).
+fn elements<T: Element>(input: ParseStream) -> syn::Result<Vec<(Option<Ident>, syn::Result<T>)>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let first: Option<Ident> = input.fork().parse().ok();
+        let fork = input.fork();
+        let parsed = fork.parse::<T>().and_then(|element| {
+            if fork.is_empty() || fork.peek(Token![,]) {
+                Ok(element)
+            } else {
+                Err(fork.error(format!("expected `,` after {}", element.shown())))
+            }
+        });
+        if parsed.is_ok() {
+            input.advance_to(&fork);
+        } else {
+            skip_element(input)?;
+        }
+        out.push((first, parsed));
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    Ok(out)
+}
+
+/// Skips to the next comma that separates elements: not one between a
+/// closure's `|` and `|`.
+fn skip_element(input: ParseStream) -> syn::Result<()> {
+    input.step(|cursor| {
+        let (mut rest, mut in_parameters) = (*cursor, false);
+        while let Some((token, next)) = rest.token_tree() {
+            match &token {
+                TokenTree::Punct(p) if p.as_char() == ',' && !in_parameters => break,
+                TokenTree::Punct(p) if p.as_char() == '|' => in_parameters = !in_parameters,
+                _ => {}
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    })
+}
+
+impl Declaration {
+    /// Every token error: of fields, and of list items at any depth.
+    pub fn token_errors(&self) -> Vec<syn::Error> {
+        fn items(list: &[Item], out: &mut Vec<syn::Error>) {
+            for item in list {
+                match item {
+                    Item::Unreadable(e) => out.push(e.clone()),
+                    Item::Call(Call { block: Some((inner, _)), .. }) => items(inner, out),
+                    Item::Call(_) => {}
+                }
+            }
+        }
+        let mut out = self.syntax.clone();
+        for field in &self.fields {
+            if let Value::Layers { calls, .. } = &field.value {
+                items(calls, &mut out);
+            }
+        }
+        out
+    }
 }
 
 impl Call {
@@ -116,26 +251,10 @@ impl Call {
     }
 }
 
-impl Parse for Declaration {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        let vis = input.parse()?;
-        input.parse::<Token![struct]>()?;
-        let name = input.parse()?;
-        let body;
-        syn::braced!(body in input);
-        let fields = Punctuated::<Field, Token![,]>::parse_terminated(&body)?;
-        if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the network declaration"));
-        }
-        Ok(Self { attrs, vis, name, fields: fields.into_iter().collect() })
-    }
-}
-
 impl Parse for Field {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let key: Ident = input.parse()?;
-        input.parse::<Token![:]>()?;
+        let colon: Token![:] = input.parse()?;
         let known = KEYS.contains(&key.to_string().as_str());
         if known && (input.is_empty() || input.peek(Token![,])) {
             let example = match key.to_string().as_str() {
@@ -148,20 +267,24 @@ impl Parse for Field {
                 "weights" => "weights: \"models/net.safetensors\"",
                 _ => "embedded: true",
             };
-            return Err(input.error(format!("`{key}` needs a value, as in `{example}`")));
+            let message = format!("`{key}` needs a value, as in `{example}`");
+            // At the comma where the value should be, or at the colon at the end.
+            return Err(if input.is_empty() {
+                syn::Error::new(colon.span, message)
+            } else {
+                input.error(message)
+            });
         }
         let value = match key.to_string().as_str() {
             "input" => {
                 let content;
                 let bracket = bracketed!(content in input);
-                let dims = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
+                let dims = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
                 Value::Input { dims: dims.into_iter().collect(), span: bracket.span.join() }
             }
             "layers" => {
-                let content;
-                let bracket = bracketed!(content in input);
-                let calls = Punctuated::<Call, Token![,]>::parse_terminated(&content)?;
-                Value::Layers { calls: calls.into_iter().collect(), span: bracket.span.join() }
+                let (calls, span) = list(input)?;
+                Value::Layers { calls, span: span.join() }
             }
             "loss" if input.peek(Token![|]) => Value::LossClosure(input.parse()?),
             "loss" => Value::Loss(input.parse()?),
@@ -195,6 +318,20 @@ impl Parse for Field {
     }
 }
 
+/// A bracketed list of layer calls, each read on its own.
+fn list(input: ParseStream) -> syn::Result<(Vec<Item>, DelimSpan)> {
+    let content;
+    let span = bracketed!(content in input).span;
+    let items = elements::<Call>(&content)?
+        .into_iter()
+        .map(|(_, call)| match call {
+            Ok(call) => Item::Call(call),
+            Err(e) => Item::Unreadable(e),
+        })
+        .collect();
+    Ok((items, span))
+}
+
 impl Parse for Call {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let name: Ident = input.parse()?;
@@ -205,12 +342,7 @@ impl Parse for Call {
             args = Punctuated::<Arg, Token![,]>::parse_terminated(&content)?.into_iter().collect();
         }
         if input.peek(syn::token::Bracket) {
-            let content;
-            let span = bracketed!(content in input).span;
-            block = Some((
-                Punctuated::<Call, Token![,]>::parse_terminated(&content)?.into_iter().collect(),
-                span,
-            ));
+            block = Some(list(input)?);
         }
         Ok(Self { name, args, paren, block })
     }
@@ -240,8 +372,8 @@ mod tests {
     use super::*;
     use quote::quote;
 
-    fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Declaration> {
-        syn::parse2(tokens)
+    fn errors(d: &Declaration) -> Vec<String> {
+        d.token_errors().iter().map(ToString::to_string).collect()
     }
 
     #[test]
@@ -261,8 +393,10 @@ mod tests {
         assert_eq!(d.name, "Net");
         assert_eq!(d.attrs.len(), 2);
         assert_eq!(d.fields.len(), 5);
+        assert!(d.syntax.is_empty());
         let Value::Layers { calls, .. } = &d.fields[1].value else { panic!("layers") };
-        let shown: Vec<String> = calls.iter().map(Call::display).collect();
+        let shown: Vec<String> =
+            calls.iter().map(|i| if let Item::Call(c) = i { c.display() } else { "?".into() }).collect();
         assert_eq!(shown, ["dense(128)", "relu", "dense(10)"]);
     }
 
@@ -276,21 +410,19 @@ mod tests {
 
     #[test]
     fn unknown_key_suggests_the_closest() {
-        let err = parse(quote!(struct N { inptu: [3] })).err().unwrap();
-        assert!(err.to_string().contains("did you mean `input`"), "{err}");
+        let d = parse(quote!(struct N { inptu: [3] })).unwrap();
+        assert!(errors(&d)[0].contains("did you mean `input`"), "{:?}", errors(&d));
     }
 
+    /// A token error costs its field or list item only: the rest reads.
     #[test]
-    fn token_errors_stop_parsing() {
-        assert!(
-            parse(quote!(
-                struct N {
-                    input: [x],
-                }
-            ))
-            .is_err()
-        );
-        assert!(parse(quote!(struct N { loss: })).is_err());
-        assert!(parse(quote!(struct N {}, extra)).is_err());
+    fn token_errors_stop_at_their_field_or_item() {
+        let d = parse(quote!(struct N { input: [4], loss:, layers: [dense(8) relu, dense(2)] })).unwrap();
+        assert_eq!(errors(&d), ["`loss` needs a value, as in `loss: mse`", "expected `,` after `dense(8)`"]);
+        assert!(matches!(d.fields[1].value, Value::Unreadable), "the key is kept");
+        let Value::Layers { calls, .. } = &d.fields[2].value else { panic!("layers") };
+        assert!(matches!(calls.as_slice(), [Item::Unreadable(_), Item::Call(_)]));
+        assert!(parse(quote!(struct N {}, extra)).unwrap().syntax.len() == 1);
+        assert!(parse(quote!(N { input: [1] })).is_err(), "no header, nothing to read");
     }
 }

@@ -1,5 +1,9 @@
-//! Stage 5: rewrites that make the graph cheaper without changing values.
+//! Stage 5: the functions to generate, each from its own copy of a graph
+//! simplified for what it returns: batch-1 and batched inference and the
+//! loss from the inference graph, the loss with its gradients from the
+//! differentiated training graph, and the streaming step.
 //!
+//! Simplification rewrites a graph to be cheaper without changing values.
 //! Each rule replaces a node in place with operands that precede it, so
 //! node order stays topological and node ids stay valid for the caller's
 //! roots. Nodes left without users are dropped when the function is
@@ -14,10 +18,86 @@
 //!   inlined into it, so an activation, its bias addition and the pieces of
 //!   a derivative run as one loop.
 
+use crate::autodiff::Backward;
+use crate::codegen::Mode;
 use crate::ir::expr::var;
 use crate::ir::{Graph, Map, NodeId, Op, Read};
+use crate::lower::Graphs;
 use crate::ops::map::{normalize, split};
 
+/// What the caller wants out of a generated function.
+#[derive(Default)]
+pub struct Sinks {
+    /// Network output: returned (batch-1) or written into `__out` (batched).
+    pub output: Option<NodeId>,
+    /// The loss scalar, returned.
+    pub loss: Option<NodeId>,
+    /// `(parameter index, gradient node)`, written into `__g<k>`; `Some`
+    /// means the whole gradient buffer is written, zeros where a parameter
+    /// does not affect the loss.
+    pub grads: Option<Vec<(usize, NodeId)>>,
+    /// Side effects to perform (running-statistics updates).
+    pub effects: Vec<NodeId>,
+}
+
+impl Sinks {
+    pub fn roots(&self) -> Vec<NodeId> {
+        let mut roots: Vec<NodeId> = self.output.iter().chain(&self.loss).copied().collect();
+        roots.extend(self.grads.iter().flatten().map(|&(_, n)| n));
+        roots.extend(&self.effects);
+        roots
+    }
+}
+
+/// One generated function: its graph, simplified for its sinks.
+pub struct Function {
+    pub graph: Graph,
+    pub sinks: Sinks,
+    pub mode: Mode,
+}
+
+impl Function {
+    fn new(graph: &Graph, sinks: Sinks, mode: Mode) -> Self {
+        let mut graph = graph.clone();
+        simplify(&mut graph, &sinks.roots());
+        Self { graph, sinks, mode }
+    }
+}
+
+/// The functions of a network.
+pub struct Functions {
+    pub predict: Function,
+    pub predict_batch: Function,
+    pub loss: Function,
+    pub loss_and_grad: Function,
+    pub step: Option<Function>,
+}
+
+pub fn functions(graphs: &Graphs, backward: &Backward) -> Functions {
+    let inference = &graphs.inference;
+    let output = || Sinks { output: Some(inference.output), ..Sinks::default() };
+    let training = Sinks {
+        loss: Some(backward.loss),
+        grads: Some(backward.grads.clone()),
+        effects: graphs.training.graph.effects.clone(),
+        output: None,
+    };
+    Functions {
+        predict: Function::new(&inference.graph, output(), Mode::Single),
+        predict_batch: Function::new(&inference.graph, output(), Mode::Batched),
+        loss: Function::new(
+            &inference.graph,
+            Sinks { loss: Some(inference.loss), ..Sinks::default() },
+            Mode::Batched,
+        ),
+        loss_and_grad: Function::new(&backward.graph, training, Mode::Batched),
+        step: graphs.stream.as_ref().map(|s| {
+            Function::new(&s.graph, Sinks { output: Some(s.output), ..Sinks::default() }, Mode::Single)
+        }),
+    }
+}
+
+/// Applies every rule until none applies.
 pub fn simplify(g: &mut Graph, roots: &[NodeId]) {
     while fuse_softmax_cross_entropy(g, roots) || fuse_one_map(g, roots) {}
 }

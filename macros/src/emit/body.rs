@@ -11,40 +11,18 @@
 //! workspace is large enough.
 
 use crate::codegen::{Ctx, Mode, Place, rt};
-use crate::ir::{Graph, NodeId, Op};
+use crate::ir::{NodeId, Op};
 use crate::ops;
+use crate::simplify::Function;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
-
-/// What the caller wants out of a function.
-#[derive(Default)]
-pub struct Sinks {
-    /// Network output: returned (single) or written into `__out` (batched).
-    pub output: Option<NodeId>,
-    /// The loss scalar, returned.
-    pub loss: Option<NodeId>,
-    /// `(parameter index, gradient node)`, written into `__g<k>`; `Some`
-    /// means the whole gradient buffer is written, zeros where a parameter
-    /// does not affect the loss.
-    pub grads: Option<Vec<(usize, NodeId)>>,
-    /// Side effects to perform (running-statistics updates).
-    pub effects: Vec<NodeId>,
-}
-
-impl Sinks {
-    pub fn roots(&self) -> Vec<NodeId> {
-        let mut roots: Vec<NodeId> = self.output.iter().chain(&self.loss).copied().collect();
-        roots.extend(self.grads.iter().flatten().map(|&(_, n)| n));
-        roots.extend(&self.effects);
-        roots
-    }
-}
 
 /// Statements computing `sinks` from the graph. Expects in scope:
 /// `__params: &[S]`, `__state` (`&mut [S]` when there are effects); in batched mode `batch: usize`, `__inputs: &[S]`,
 /// `ws: &mut Workspace<S>`, and as needed `__targets`, `__out`, `__grad`;
 /// in batch-1 mode `__input: &[S; N]`. Ends with the returned value, if any.
-pub fn emit_body(g: &Graph, mode: Mode, scalar: &Ident, sinks: &Sinks) -> TokenStream {
+pub fn emit_body(function: &Function, scalar: &Ident) -> TokenStream {
+    let (g, mode, sinks) = (&function.graph, function.mode, &function.sinks);
     let live = g.live(&sinks.roots());
     let rt = rt();
     let mut places: Vec<Option<Place>> = vec![None; g.nodes.len()];

@@ -1,43 +1,35 @@
 //! `embedded: true`: an inference-only struct for `no_std` builds without
 //! `alloc`. No heap buffers, no `Network` trait (its batched methods need a
 //! workspace): a unit struct whose `predict` reads the compiled-in weights
-//! (`weights:`) in place and calls only kernels that need neither `std`
-//! nor `alloc`.
+//! in place and calls only kernels that need neither `std` nor `alloc` (the
+//! checker made sure of it, layer by layer).
 
-use super::body::Sinks;
-use crate::codegen::{Mode, rt};
-use crate::lower::lower;
+use super::body::emit_body;
+use crate::codegen::rt;
+use crate::ir::Graph;
 use crate::model::Model;
 use crate::ops;
-use proc_macro2::{Span, TokenStream};
+use crate::simplify::Function;
+use crate::weights_file::Baked;
+use proc_macro2::TokenStream;
 use quote::quote;
 
-pub fn emit_embedded(model: &Model, at: Span) -> syn::Result<TokenStream> {
-    let Model { attrs, vis, name, scalar: s, .. } = model;
-    let lowered = lower(model, false);
-    let graph = &lowered.graph;
-    // What batch-1 inference runs without std: the packed matrix multiply
-    // (convolutions, products over several time steps) is not among it.
-    for id in graph.live(&[lowered.output]) {
-        let rules = ops::rules(&graph.node(id).op);
-        if !(rules.without_std)(graph, id) {
-            return Err(syn::Error::new(
-                at,
-                format!(
-                    "`embedded: true` cannot compile `{}` yet: without std, networks of dense, activation, \
-                     batch norm, softmax, dropout, residual and pooling layers are supported",
-                    rules.name
-                ),
-            ));
-        }
-    }
-    let statics = super::baked::statics(model, graph)?;
-    let sinks = Sinks { output: Some(lowered.output), ..Sinks::default() };
-    let body = super::function(graph, Mode::Single, s, &sinks);
+pub fn emit_embedded(model: &Model, graph: &Graph, predict: &Function, baked: Option<&Baked>) -> TokenStream {
+    let (attrs, vis, name, s) = (&model.outline.attrs, &model.outline.vis, model.name(), model.scalar());
+    let live = predict.graph.live(&predict.sinks.roots());
+    debug_assert!(
+        live.iter().all(|&id| (ops::rules(&predict.graph.node(id).op).without_std)(&predict.graph, id)),
+        "the checker let a layer through that needs std"
+    );
+    let (param_len, state_len) = (graph.param_len(), graph.state_len());
+    let statics = baked.map(|b| super::baked::statics(b, s, param_len, state_len));
+    let body = emit_body(predict, s);
     let rt = rt();
-    let (input_len, output_len) = (model.input.iter().product::<usize>(), graph.shape(lowered.output).len());
+    let (input_len, output_len) =
+        (model.input.iter().product::<usize>(), model.output().iter().product::<usize>());
     let doc = super::baked::trained_doc(model);
-    Ok(quote! {
+    let bind_state = (state_len > 0).then(|| quote!(let __state: &[#s] = &__BAKED_STATE[..];));
+    quote! {
         #(#attrs)*
         #vis struct #name;
 
@@ -61,10 +53,10 @@ pub fn emit_embedded(model: &Model, at: Span) -> syn::Result<TokenStream> {
                 #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
                 #vis fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
                     let __params: &[#s] = &__BAKED_PARAMS[..];
-                    let __state: &[#s] = &__BAKED_STATE[..];
+                    #bind_state
                     #rt::isa::with_fast_path(#[inline(always)] || { #body })
                 }
             }
         };
-    })
+    }
 }

@@ -1,68 +1,51 @@
-//! Stage 6: Rust code. The struct owns the flat parameter buffer; the
-//! `Network` implementation holds four functions, each emitted from its own
-//! copy of the graph, pruned to what that function returns and simplified
-//! for it: batch-1 inference, batched inference, batched loss, and batched
-//! loss with gradients.
+//! Stage 6: Rust code. The struct owns the flat parameter buffer (and
+//! state and stream buffers when the network has them); the `Network`
+//! implementation holds the four functions, each emitted from the graph
+//! `simplify` prepared for it. Emission reports nothing: everything it
+//! relies on was checked before.
 
 mod baked;
-pub mod body;
+mod body;
 mod embedded;
 
-use crate::autodiff::differentiate;
-use crate::codegen::{Mode, rt};
-use crate::ir::{Graph, Init, NodeId, Param, Role, TargetKind};
-use crate::lower::{lower, lower_stream};
+use crate::autodiff::Backward;
+use crate::codegen::rt;
+use crate::ir::{Init, Param, Role, TargetKind};
+use crate::lower::Graphs;
 use crate::model::Model;
-use crate::simplify::simplify;
-use body::{Sinks, emit_body};
+use crate::simplify::Functions;
+use crate::weights_file::Baked;
+use body::emit_body;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// A graph copy simplified for `sinks`, and the body emitted from it.
-pub(super) fn function(graph: &Graph, mode: Mode, scalar: &proc_macro2::Ident, sinks: &Sinks) -> TokenStream {
-    let mut g = graph.clone();
-    simplify(&mut g, &sinks.roots());
-    emit_body(&g, mode, scalar, sinks)
-}
-
-pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
-    if let Some(at) = model.embedded {
-        return embedded::emit_embedded(model, at);
+pub fn network(
+    model: &Model,
+    graphs: &Graphs,
+    backward: &Backward,
+    functions: &Functions,
+    baked: Option<&Baked>,
+) -> TokenStream {
+    if model.embedded.is_some() {
+        return embedded::emit_embedded(model, &graphs.inference.graph, &functions.predict, baked);
     }
-    let Model { attrs, vis, name, scalar: s, .. } = model;
+    let (attrs, vis, name, s) = (&model.outline.attrs, &model.outline.vis, model.name(), model.scalar());
     let rt = rt();
-    // Inference and training differ (dropout); both have the same
-    // parameters, so one layout serves the two.
-    let lowered = lower(model, false);
-    let training = lower(model, true);
-    let graph = &lowered.graph;
+    let graph = &graphs.inference.graph;
     let (input_len, output_len) =
         (model.input.iter().product::<usize>(), model.output().iter().product::<usize>());
-    let param_len = graph.param_len();
+    let (param_len, state_len) = (graph.param_len(), graph.state_len());
+    let stream_len = graphs.stream.as_ref().map_or(0, |s| s.stream_len);
 
-    let predict =
-        function(graph, Mode::Single, s, &Sinks { output: Some(lowered.output), ..Sinks::default() });
-    let predict_batch =
-        function(graph, Mode::Batched, s, &Sinks { output: Some(lowered.output), ..Sinks::default() });
-    let loss = function(graph, Mode::Batched, s, &Sinks { loss: Some(lowered.loss), ..Sinks::default() });
-    let mut backward = training.graph.clone();
-    let grads: Vec<(usize, NodeId)> = differentiate(&mut backward, training.loss);
-    let forward_len = training.graph.nodes.len();
-    let description = crate::describe::text(&name.to_string(), &backward, forward_len, training.loss);
-    let dot = crate::describe::dot(&name.to_string(), &backward, forward_len);
-    let loss_and_grad = function(
-        &backward,
-        Mode::Batched,
-        s,
-        &Sinks {
-            loss: Some(training.loss),
-            grads: Some(grads),
-            effects: training.graph.effects.clone(),
-            output: None,
-        },
-    );
+    let predict = emit_body(&functions.predict, s);
+    let predict_batch = emit_body(&functions.predict_batch, s);
+    let loss = emit_body(&functions.loss, s);
+    let loss_and_grad = emit_body(&functions.loss_and_grad, s);
+    let description =
+        crate::describe::text(&name.to_string(), &backward.graph, backward.forward_len, backward.loss);
+    let dot = crate::describe::dot(&name.to_string(), &backward.graph, backward.forward_len);
 
-    let (target_ty, bind_targets) = match lowered.target {
+    let (target_ty, bind_targets) = match graphs.inference.target {
         TargetKind::Class { classes } => (
             quote!(usize),
             quote! {
@@ -74,52 +57,108 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
             (quote!([#s; #output_len]), quote!(let __targets: &[#s] = targets.as_flattened();))
         }
     };
-    let (stream_len, stream_methods) = stream_methods(model, graph);
-    let baked = baked::baked(model, graph, stream_len)?;
     let (param_layout, state_layout) = (layout(&graph.params), layout(&graph.states));
-    let state_len = graph.state_len();
     let doc_new = format!("A `{name}` with weights drawn from `seed` (biases zero).");
 
-    Ok(quote! {
+    // Buffers a network without state or stream does without.
+    let has_state = state_len > 0;
+    let state_field = has_state.then(|| quote!(state: #rt::Buffer<#s, #state_len>,));
+    let stream_field = (stream_len > 0).then(|| quote!(stream: [#s; #stream_len],));
+    let stream_init = (stream_len > 0).then(|| quote!(stream: [0.0; #stream_len],));
+    let (state_param, state_init) = if has_state {
+        (quote!(state: #rt::Buffer<#s, #state_len>,), quote!(state,))
+    } else {
+        (quote!(), quote!())
+    };
+    let initial_state = has_state.then(|| {
+        quote! {
+            let mut state = #rt::zeroed_params::<#s, #state_len>();
+            #rt::init_params(&mut state[..], <Self as #rt::Network>::STATE_LAYOUT, 0);
+            let state = #rt::Buffer::Owned(state);
+        }
+    });
+    let bind_state = has_state.then(|| quote!(let __state: &[#s] = &self.state[..];));
+    let bind_state_mut = has_state.then(|| quote!(let __state: &mut [#s] = &mut self.state[..];));
+    let (state_ref, state_mut) = if has_state {
+        (quote!(&self.state[..]), quote!(&mut self.state[..]))
+    } else {
+        (quote!(&[]), quote!(&mut []))
+    };
+    let stream_methods = functions.step.as_ref().map(|step| {
+        let body = emit_body(step, s);
+        let streamed = graphs.stream.as_ref().expect("a step has its stream");
+        let (step_in, step_out) = (streamed.input_len, streamed.output_len);
+        quote! {
+            /// Streaming inference: feeds one time step and returns the output
+            /// for the sequence fed since the last `reset` (or construction),
+            /// with the recurrent states kept in the network. Allocates
+            /// nothing and cannot fail.
+            #[inline]
+            #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
+            #vis fn step(&mut self, __input: &[#s; #step_in]) -> [#s; #step_out] {
+                let __params: &[#s] = &self.params[..];
+                #bind_state
+                let __stream: &mut [#s] = &mut self.stream[..];
+                #rt::isa::with_fast_path(#[inline(always)] || { #body })
+            }
+
+            /// Forgets the stream: the next `step` starts a new sequence from
+            /// zero states.
+            #vis fn reset(&mut self) {
+                self.stream = [0.0; #stream_len];
+            }
+        }
+    });
+    let trained = baked.map(|baked| {
+        let statics = baked::statics(baked, s, param_len, state_len);
+        let doc = baked::trained_doc(model);
+        let state = has_state.then(|| quote!(let state = #rt::Buffer::Baked(&__BAKED_STATE);));
+        quote! {
+            #statics
+
+            impl #name {
+                #[doc = #doc]
+                #vis fn trained() -> Self {
+                    #state
+                    Self::assemble(#rt::Buffer::Baked(&__BAKED_PARAMS), #state_init 0)
+                }
+            }
+        }
+    });
+
+    quote! {
         #(#attrs)*
         #vis struct #name {
             params: #rt::Buffer<#s, #param_len>,
-            state: #rt::Buffer<#s, #state_len>,
+            #state_field
             rng: u64,
-            stream: [#s; #stream_len],
+            #stream_field
         }
 
         const _: () = {
-            #baked
+            #trained
 
             impl #name {
                 #[doc = #doc_new]
                 #vis fn new(seed: u64) -> Self {
                     let mut params = #rt::zeroed_params::<#s, #param_len>();
                     #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
-                    let rng = #rt::stream_from_seed(seed);
-                    let params = #rt::Buffer::Owned(params);
-                    Self { params, state: Self::initial_state(), rng, stream: [0.0; #stream_len] }
+                    #initial_state
+                    Self::assemble(#rt::Buffer::Owned(params), #state_init #rt::stream_from_seed(seed))
                 }
 
                 /// A network with the given flat parameters, laid out as `LAYOUT`
                 /// says; its random stream (dropout) starts at state 0.
                 #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
-                    #rt::params_from_slice::<#s, #param_len>(values)
-                        .map(|params| Self {
-                            params: #rt::Buffer::Owned(params),
-                            state: Self::initial_state(),
-                            rng: 0,
-                            stream: [0.0; #stream_len],
-                        })
+                    let params = #rt::params_from_slice::<#s, #param_len>(values)?;
+                    #initial_state
+                    #rt::Ok(Self::assemble(#rt::Buffer::Owned(params), #state_init 0))
                 }
 
                 #stream_methods
 
-                fn initial_state() -> #rt::Buffer<#s, #state_len> {
-                    let mut state = #rt::zeroed_params::<#s, #state_len>();
-                    #rt::init_params(&mut state[..], <Self as #rt::Network>::STATE_LAYOUT, 0);
-                    #rt::Buffer::Owned(state)
+                fn assemble(params: #rt::Buffer<#s, #param_len>, #state_param rng: u64) -> Self {
+                    Self { params, #state_init rng, #stream_init }
                 }
             }
 
@@ -154,11 +193,11 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 }
 
                 fn state(&self) -> &[#s] {
-                    &self.state[..]
+                    #state_ref
                 }
 
                 fn state_mut(&mut self) -> &mut [#s] {
-                    &mut self.state[..]
+                    #state_mut
                 }
 
                 fn rng_state(&self) -> u64 {
@@ -176,7 +215,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 #[inline]
                 fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
                     let __params: &[#s] = &self.params[..];
-                    let __state: &[#s] = &self.state[..];
+                    #bind_state
                     #rt::isa::with_fast_path(#[inline(always)] || { #predict })
                 }
 
@@ -188,7 +227,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                 ) -> #rt::Result<()> {
                     let batch = #rt::batch_len(inputs, outputs, "outputs")?;
                     let __params: &[#s] = &self.params[..];
-                    let __state: &[#s] = &self.state[..];
+                    #bind_state
                     let __inputs: &[#s] = inputs.as_flattened();
                     let __out: &mut [#s] = outputs.as_flattened_mut();
                     #rt::isa::with_fast_path(#[inline(always)] || { #predict_batch; });
@@ -204,7 +243,7 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                     let batch = #rt::batch_len(inputs, targets, "targets")?;
                     #bind_targets
                     let __params: &[#s] = &self.params[..];
-                    let __state: &[#s] = &self.state[..];
+                    #bind_state
                     let __inputs: &[#s] = inputs.as_flattened();
                     #rt::Ok(#rt::isa::with_fast_path(#[inline(always)] || { #loss }))
                 }
@@ -222,60 +261,13 @@ pub fn emit_network(model: &Model) -> syn::Result<TokenStream> {
                     let __grad: &mut [#s] = grad;
                     let __rng: &mut u64 = &mut self.rng;
                     let __params: &[#s] = &self.params[..];
-                    let __state: &mut [#s] = &mut self.state[..];
+                    #bind_state_mut
                     let __inputs: &[#s] = inputs.as_flattened();
                     #rt::Ok(#rt::isa::with_fast_path(#[inline(always)] || { #loss_and_grad }))
                 }
             }
         };
-    })
-}
-
-/// For networks that can run one time step at a time: the length of their
-/// stream buffer, and `step` and `reset`. Others get an empty buffer.
-fn stream_methods(model: &Model, graph: &Graph) -> (usize, TokenStream) {
-    let rt = rt();
-    let s = &model.scalar;
-    let Some(streamed) = lower_stream(model) else { return (0, TokenStream::new()) };
-    // The step reads the same flat parameters as every other function.
-    let same_layout = streamed
-        .graph
-        .params
-        .iter()
-        .map(|p| (&p.name, p.offset))
-        .eq(graph.params.iter().map(|p| (&p.name, p.offset)));
-    if !same_layout {
-        return (0, TokenStream::new());
     }
-    let body = function(
-        &streamed.graph,
-        Mode::Single,
-        s,
-        &Sinks { output: Some(streamed.output), ..Sinks::default() },
-    );
-    let (input_len, output_len, stream_len) = (streamed.input_len, streamed.output_len, streamed.stream_len);
-    let vis = &model.vis;
-    let methods = quote! {
-        /// Streaming inference: feeds one time step and returns the output
-        /// for the sequence fed since the last `reset` (or construction),
-        /// with the recurrent states kept in the network. Allocates
-        /// nothing and cannot fail.
-        #[inline]
-        #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
-        #vis fn step(&mut self, __input: &[#s; #input_len]) -> [#s; #output_len] {
-            let __params: &[#s] = &self.params[..];
-            let __state: &[#s] = &self.state[..];
-            let __stream: &mut [#s] = &mut self.stream[..];
-            #rt::isa::with_fast_path(#[inline(always)] || { #body })
-        }
-
-        /// Forgets the stream: the next `step` starts a new sequence from
-        /// zero states.
-        #vis fn reset(&mut self) {
-            self.stream = [0.0; #stream_len];
-        }
-    };
-    (stream_len, methods)
 }
 
 /// The `ParamSpec` table, one entry per tensor of `table`.

@@ -19,6 +19,7 @@
 //! | `identity` | `x` |
 //! | `activation(\|x\| expr)` | the closure, differentiated symbolically (see `user_expr`) |
 
+use super::{At, Family, Layer, LowerCtx, Origin, OverTime, Resolved};
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, powi, step, sub, unary, var};
@@ -26,8 +27,43 @@ use crate::ir::{Graph, NodeId};
 use crate::ops;
 use crate::parse::Call;
 
-pub const KEYWORDS: [&str; 10] =
-    ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "swish", "silu", "identity"];
+pub struct Activations;
+
+impl Family for Activations {
+    fn keywords(&self) -> &'static [&'static str] {
+        &[
+            "sigmoid",
+            "tanh",
+            "relu",
+            "leaky_relu",
+            "elu",
+            "softplus",
+            "gelu",
+            "swish",
+            "silu",
+            "identity",
+            "activation",
+        ]
+    }
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("Sigmoid", "sigmoid"),
+            ("Tanh", "tanh"),
+            ("ReLU", "relu"),
+            ("LeakyReLU", "leaky_relu"),
+            ("ELU", "elu"),
+            ("Softplus", "softplus"),
+            ("GELU", "gelu"),
+            ("SiLU", "silu"),
+            ("Identity", "identity"),
+        ]
+    }
+
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        Resolved::new(read(call, errors)?, input.map(<[usize]>::to_vec))
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Activation {
@@ -49,10 +85,10 @@ pub enum Activation {
     Custom(Expr),
 }
 
-/// `None` if `call` is not an elementwise activation; `Some(None)` if it is
-/// but its arguments are wrong (the error is recorded).
-pub fn resolve(call: &Call, errors: &mut Errors) -> Option<Option<Activation>> {
-    let act = match call.name.to_string().as_str() {
+/// The activation `call` names; `None` if its arguments are wrong (the
+/// error is recorded).
+fn read(call: &Call, errors: &mut Errors) -> Option<Activation> {
+    match call.name.to_string().as_str() {
         "sigmoid" => no_args(call, Activation::Sigmoid, errors),
         "tanh" => no_args(call, Activation::Tanh, errors),
         "relu" => no_args(call, Activation::Relu, errors),
@@ -64,10 +100,8 @@ pub fn resolve(call: &Call, errors: &mut Errors) -> Option<Option<Activation>> {
         }
         "elu" => optional_real(call, 1.0, "elu(1.0)", errors).map(|alpha| Activation::Elu { alpha }),
         "gelu" => gelu(call, errors),
-        "activation" => custom(call, errors),
-        _ => return None,
-    };
-    Some(act)
+        _ => custom(call, errors),
+    }
 }
 
 fn no_args(call: &Call, act: Activation, errors: &mut Errors) -> Option<Activation> {
@@ -169,10 +203,20 @@ impl Activation {
             Activation::Custom(e) => e.clone(),
         }
     }
+}
 
-    pub fn lower(&self, g: &mut Graph, x: NodeId) -> NodeId {
+impl Layer for Activation {
+    fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, _: LowerCtx) -> NodeId {
         let shape = g.shape(x).clone();
         ops::map::map(g, self.expr(), vec![x], shape)
+    }
+
+    fn over_time(&self) -> OverTime<'_> {
+        OverTime::EachStep
+    }
+
+    fn without_std(&self) -> bool {
+        true
     }
 }
 

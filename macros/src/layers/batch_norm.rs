@@ -18,15 +18,29 @@
 //! not the one that treats the statistics as constants. Inference
 //! normalizes with the running statistics.
 
+use super::{At, Family, Layer, LowerCtx, Origin, Resolved};
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::expr::{Expr, Unary, add, c, div, mul, powi, sub, unary, var};
 use crate::ir::{Graph, Init, NodeId, Read, Role, Shape};
 use crate::ops;
 use crate::parse::Call;
-use proc_macro2::Span;
 
-pub const KEYWORD: &str = "batch_norm";
+pub struct BatchNorms;
+
+impl Family for BatchNorms {
+    fn keywords(&self) -> &'static [&'static str] {
+        &["batch_norm"]
+    }
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[("BatchNorm1d", "batch_norm"), ("BatchNorm2d", "batch_norm"), ("BatchNormalization", "batch_norm")]
+    }
+
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        Resolved::new(read(call, input, errors)?, input.map(<[usize]>::to_vec))
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchNorm {
@@ -34,7 +48,7 @@ pub struct BatchNorm {
     pub eps: f64,
 }
 
-pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<BatchNorm> {
+fn read(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<BatchNorm> {
     let mut bn = BatchNorm { momentum: 0.1, eps: 1e-5 };
     let mut ok = true;
     for arg in &call.args {
@@ -73,8 +87,9 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Opt
     ok.then_some(bn)
 }
 
-impl BatchNorm {
-    pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, training: bool) -> NodeId {
+impl Layer for BatchNorm {
+    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
+        let (prefix, span, training) = (&origin.path, origin.span, ctx.training);
         let shape = g.shape(x).clone();
         // Flat features are their own statistics; otherwise, channels.
         let flat = shape.dims.len() == 1;
@@ -112,5 +127,9 @@ impl BatchNorm {
         ops::running::update(g, running_mean, mean, self.momentum, false, per_sample);
         ops::running::update(g, running_var, variance, self.momentum, true, per_sample);
         ops::map::map_with(g, normalize, operands(mean, variance), shape)
+    }
+
+    fn without_std(&self) -> bool {
+        true
     }
 }

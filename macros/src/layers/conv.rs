@@ -11,6 +11,7 @@
 //! per-channel broadcast addition of the bias.
 
 use super::window::{self, Accepts, Axis, AxisError, Padding, WindowArgs};
+use super::{At, Family, Layer, LowerCtx, Origin, Resolved, check_size};
 use crate::errors::{Errors, Site};
 use crate::init::Scheme;
 use crate::ir::expr::{add, var};
@@ -19,9 +20,33 @@ use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
 use chainrule_spec::Conv2d;
-use proc_macro2::Span;
 
-pub const KEYWORDS: [&str; 2] = ["conv2d", "conv1d"];
+pub struct Convolutions;
+
+impl Family for Convolutions {
+    fn keywords(&self) -> &'static [&'static str] {
+        &["conv2d", "conv1d"]
+    }
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[("Conv2d", "conv2d"), ("Conv2D", "conv2d"), ("Conv1d", "conv1d"), ("Conv1D", "conv1d")]
+    }
+
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        let one_d = call.name == "conv1d";
+        let accepts = Accepts {
+            positional: &["out_channels"],
+            named: NAMED,
+            two_d: !one_d,
+            usage: if one_d { "conv1d(16, kernel = 3)" } else { "conv2d(16, kernel = 3, padding = 1)" },
+        };
+        let args = window::read(call, &accepts, errors)?;
+        let (conv, output) = build(call, &args, input, one_d, errors)?;
+        let g = &conv.geom;
+        check_size(&[g.out_channels, g.channels, g.kernel_h, g.kernel_w], call, errors)?;
+        Resolved::new(conv, Some(output))
+    }
+}
 
 pub struct Conv {
     pub geom: Conv2d,
@@ -31,28 +56,6 @@ pub struct Conv {
 }
 
 const NAMED: &[&str] = &["out_channels", "kernel", "stride", "padding", "dilation", "exact", "init"];
-
-/// `Some` if `call` is a convolution keyword: the layer and its output
-/// shape, or `None` after an error.
-pub fn resolve(
-    call: &Call,
-    input: Option<&[usize]>,
-    errors: &mut Errors,
-) -> Option<Option<(Conv, Vec<usize>)>> {
-    let one_d = match call.name.to_string().as_str() {
-        "conv2d" => false,
-        "conv1d" => true,
-        _ => return None,
-    };
-    let accepts = Accepts {
-        positional: &["out_channels"],
-        named: NAMED,
-        two_d: !one_d,
-        usage: if one_d { "conv1d(16, kernel = 3)" } else { "conv2d(16, kernel = 3, padding = 1)" },
-    };
-    let args = window::read(call, &accepts, errors);
-    Some(args.and_then(|args| build(call, &args, input, one_d, errors)))
-}
 
 fn build(
     call: &Call,
@@ -164,8 +167,9 @@ pub fn axis_output(axis: &Axis, exact: bool, at: &WindowSites, errors: &mut Erro
     }
 }
 
-impl Conv {
-    pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, default: Scheme) -> NodeId {
+impl Layer for Conv {
+    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
+        let (prefix, span, default) = (&origin.path, origin.span, ctx.init);
         let Conv2d { channels, out_channels, kernel_h: kh, kernel_w: kw, out_h: oh, out_w: ow, .. } =
             self.geom;
         let init = self.init.unwrap_or(default).init(channels * kh * kw, out_channels * kh * kw);
@@ -177,5 +181,9 @@ impl Conv {
         let z = ops::conv::conv(g, x, w, self.geom, &out);
         let shape = g.shape(z).clone();
         ops::map::map_with(g, add(var(0), var(1)), vec![(z, Read::Same), (b, Read::PerChannel)], shape)
+    }
+
+    fn without_std(&self) -> bool {
+        false
     }
 }

@@ -6,6 +6,7 @@
 //! layout) and `<path>.bias` of `[units]`. Lowers to a `Linear` product
 //! and a broadcast addition, whose derivatives give the layer's gradient.
 
+use super::{At, Family, Layer, LowerCtx, Origin, Resolved, check_size};
 use crate::args;
 use crate::errors::Errors;
 use crate::init::Scheme;
@@ -14,17 +15,34 @@ use crate::ir::{Graph, Init, NodeId, Role};
 use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
-use proc_macro2::Span;
 
-pub const KEYWORD: &str = "dense";
+pub struct Dense;
 
-pub struct Dense {
+impl Family for Dense {
+    fn keywords(&self) -> &'static [&'static str] {
+        &["dense"]
+    }
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[("Linear", "dense"), ("Dense", "dense")]
+    }
+
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        let (layer, output) = read(call, input, errors)?;
+        let fan_in = input.map_or(1, |dims| dims.iter().product());
+        check_size(&[layer.units, fan_in], call, errors)?;
+        Resolved::new(layer, Some(output))
+    }
+}
+
+/// A resolved `dense` layer.
+pub struct DenseLayer {
     pub units: usize,
     /// The layer's own initialization, if it names one.
     pub init: Option<Scheme>,
 }
 
-pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<(Dense, Vec<usize>)> {
+fn read(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<(DenseLayer, Vec<usize>)> {
     let init = named_init(call, errors);
     let positional: Vec<_> = call.args.iter().filter(|a| a.name.is_none()).collect();
     let [arg] = positional.as_slice() else {
@@ -55,7 +73,7 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Opt
             ),
         );
     }
-    Some((Dense { units, init }, vec![units]))
+    Some((DenseLayer { units, init }, vec![units]))
 }
 
 /// The optional `init = scheme` argument; any other named argument is an error.
@@ -70,6 +88,21 @@ fn named_init(call: &Call, errors: &mut Errors) -> Option<Scheme> {
         match (name.to_string().as_str(), scheme) {
             ("init", Some(scheme)) => init = crate::init::resolve(scheme, errors),
             ("init", None) => errors.push(arg.site(), "`init` takes a scheme name, as in `init = he_normal`"),
+            ("activation", _) => {
+                let units = call
+                    .args
+                    .iter()
+                    .find(|a| a.name.is_none())
+                    .map_or("64".into(), |a| quote::ToTokens::to_token_stream(&a.value).to_string());
+                let act = match &arg.value {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(name), .. }) => name.value(),
+                    other => quote::ToTokens::to_token_stream(other).to_string().replace(' ', ""),
+                };
+                errors.push(
+                    arg.site(),
+                    format!("an activation is a layer of its own here: write `dense({units}), {act}`"),
+                )
+            }
             (other, _) => {
                 errors.push(arg.site(), format!("`dense` has no parameter `{other}`; it takes `init`"))
             }
@@ -78,14 +111,19 @@ fn named_init(call: &Call, errors: &mut Errors) -> Option<Scheme> {
     init
 }
 
-impl Dense {
-    pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, default: Scheme) -> NodeId {
+impl Layer for DenseLayer {
+    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
+        let (prefix, span) = (&origin.path, origin.span);
         let fan_in = g.shape(x).len();
-        let init = self.init.unwrap_or(default).init(fan_in, self.units);
+        let init = self.init.unwrap_or(ctx.init).init(fan_in, self.units);
         let w = g.param(format!("{prefix}.weight"), &[self.units, fan_in], Role::Weight, init, span);
         let b = g.param(format!("{prefix}.bias"), &[self.units], Role::Bias, Init::Zeros, span);
         let z = ops::linear::linear(g, x, w);
         let shape = g.shape(z).clone();
         ops::map::map(g, add(var(0), var(1)), vec![z, b], shape)
+    }
+
+    fn without_std(&self) -> bool {
+        true
     }
 }

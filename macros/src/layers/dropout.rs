@@ -6,6 +6,7 @@
 //! the product's derivative multiplies the upstream gradient by the same
 //! mask, so the backward pass reuses it without special code.
 
+use super::{At, Family, Layer, LowerCtx, Origin, OverTime, Resolved};
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::expr::{mul, var};
@@ -13,10 +14,30 @@ use crate::ir::{Graph, NodeId};
 use crate::ops;
 use crate::parse::Call;
 
-pub const KEYWORD: &str = "dropout";
+pub struct Dropout;
+
+impl Family for Dropout {
+    fn keywords(&self) -> &'static [&'static str] {
+        &["dropout"]
+    }
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[("Dropout", "dropout")]
+    }
+
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        let p = probability(call, errors)?;
+        Resolved::new(DropoutLayer { p }, input.map(<[usize]>::to_vec))
+    }
+}
+
+/// Inverted dropout with drop probability `p`.
+pub struct DropoutLayer {
+    p: f64,
+}
 
 /// The drop probability, which must lie in [0, 1): at 1 nothing would pass.
-pub fn resolve(call: &Call, errors: &mut Errors) -> Option<f64> {
+fn probability(call: &Call, errors: &mut Errors) -> Option<f64> {
     let [arg] = args::positional(call, 1, "dropout(0.2)", errors)? else { return None };
     match args::real(&arg.value) {
         Ok(p) if (0.0..1.0).contains(&p) => Some(p),
@@ -31,11 +52,21 @@ pub fn resolve(call: &Call, errors: &mut Errors) -> Option<f64> {
     }
 }
 
-pub fn lower(g: &mut Graph, x: NodeId, p: f64, training: bool) -> NodeId {
-    if !training || p == 0.0 {
-        return x;
+impl Layer for DropoutLayer {
+    fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, ctx: LowerCtx) -> NodeId {
+        if !ctx.training || self.p == 0.0 {
+            return x;
+        }
+        let mask = ops::dropout::mask(g, x, self.p);
+        let shape = g.shape(x).clone();
+        ops::map::map(g, mul(var(0), var(1)), vec![x, mask], shape)
     }
-    let mask = ops::dropout::mask(g, x, p);
-    let shape = g.shape(x).clone();
-    ops::map::map(g, mul(var(0), var(1)), vec![x, mask], shape)
+
+    fn over_time(&self) -> OverTime<'_> {
+        OverTime::EachStep
+    }
+
+    fn without_std(&self) -> bool {
+        true
+    }
 }

@@ -6,6 +6,7 @@
 //! memory layout does not change; lowering gives the value its new shape
 //! (an identity map), and the gradient takes the old one back.
 
+use super::{At, Family, Layer, LowerCtx, Origin, Resolved};
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::expr::var;
@@ -13,18 +14,35 @@ use crate::ir::{Graph, NodeId, Shape};
 use crate::ops;
 use crate::parse::Call;
 
-pub const KEYWORD: &str = "flatten";
+pub struct Flatten;
 
-/// The flat output shape; `None` when the input shape is unknown or after
-/// an error.
-pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<Vec<usize>> {
-    if call.paren.is_some() {
-        args::positional(call, 0, "flatten", errors)?;
+impl Family for Flatten {
+    fn keywords(&self) -> &'static [&'static str] {
+        &["flatten"]
     }
-    input.map(|dims| vec![dims.iter().product()])
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[("Flatten", "flatten")]
+    }
+
+    /// The flat output shape is unknown when the input shape is.
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        if call.paren.is_some() {
+            args::positional(call, 0, "flatten", errors)?;
+        }
+        Resolved::new(FlattenLayer, input.map(|dims| vec![dims.iter().product()]))
+    }
 }
 
-pub fn lower(g: &mut Graph, x: NodeId) -> NodeId {
-    let len = g.shape(x).len();
-    ops::map::map(g, var(0), vec![x], Shape::batched(&[len]))
+pub struct FlattenLayer;
+
+impl Layer for FlattenLayer {
+    fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, _: LowerCtx) -> NodeId {
+        let len = g.shape(x).len();
+        ops::map::map(g, var(0), vec![x], Shape::batched(&[len]))
+    }
+
+    fn without_std(&self) -> bool {
+        true
+    }
 }

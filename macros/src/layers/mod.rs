@@ -1,6 +1,11 @@
-//! Layer keywords: what each accepts, the shape it produces, and the graph
-//! it lowers to. A layer is sugar over IR operations; its gradient comes
-//! from theirs, never from code written for the layer.
+//! Layer keywords. Each file defines one family of keywords completely:
+//! the keywords and the names other libraries use for them, how a call's
+//! arguments are read and checked, the shape rule, the operations it
+//! lowers to (its parameters and their limits with them), how it treats
+//! time steps when a network streams, and whether it compiles without
+//! `std`. [`FAMILIES`] lists them all; nothing else names a layer. A layer
+//! is sugar over IR operations: its gradient comes from theirs, never from
+//! code written for the layer.
 
 mod activation;
 mod batch_norm;
@@ -14,82 +19,108 @@ mod residual;
 mod softmax;
 mod window;
 
-pub use activation::Activation;
-pub use dense::Dense;
-
-use crate::errors::Errors;
+use crate::errors::{Errors, Site};
 use crate::init::Scheme;
 use crate::ir::{Graph, NodeId};
-use crate::parse::Call;
+use crate::parse::{Call, Item};
 use proc_macro2::Span;
 
-pub enum LayerKind {
-    Dense(Dense),
-    Activation(Activation),
-    /// `softmax`, or `log_softmax` when `log` is true.
-    Softmax {
-        log: bool,
-    },
-    Dropout {
-        p: f64,
-    },
-    BatchNorm(batch_norm::BatchNorm),
-    Residual(Vec<Layer>),
-    Conv(conv::Conv),
-    Recurrent(recurrent::Recurrent),
-    Pool(pool::Pool),
-    Flatten,
-}
+/// Every layer family: the one list.
+pub const FAMILIES: &[&dyn Family] = &[
+    &dense::Dense,
+    &activation::Activations,
+    &softmax::Softmaxes,
+    &dropout::Dropout,
+    &batch_norm::BatchNorms,
+    &residual::Residual,
+    &conv::Convolutions,
+    &pool::Pools,
+    &flatten::Flatten,
+    &recurrent::Recurrents,
+];
 
-/// A resolved layer with its output shape.
-pub struct Layer {
-    /// Where its parameters are named from: `layers.3`, `layers.2.body.0`.
-    pub path: String,
-    pub kind: LayerKind,
-    pub span: Span,
-    pub output: Vec<usize>,
-}
+/// A family of layer keywords: how calls of them are read and checked.
+pub trait Family: Sync {
+    /// The keywords it answers to.
+    fn keywords(&self) -> &'static [&'static str];
 
-/// Resolves a list of calls in order, each against the shape the previous
-/// one produces. A layer with a mistake still passes on its declared output,
-/// so the next layers are checked too; after an unknown layer the shape is
-/// unknown and checks that need it are skipped rather than guessed. Returns
-/// the layers that resolved and the final shape, if known.
-pub fn chain(
-    calls: &[Call],
-    input: Option<&[usize]>,
-    prefix: &str,
-    errors: &mut Errors,
-) -> (Vec<Layer>, Option<Vec<usize>>) {
-    let mut shape = input.map(<[usize]>::to_vec);
-    let mut layers = Vec::new();
-    for (index, call) in calls.iter().enumerate() {
-        let path = format!("{prefix}.{index}");
-        match resolve(call, shape.as_deref(), &path, errors) {
-            Some((kind, output)) => {
-                let input_len = shape.as_ref().map_or(1, |s| s.iter().product::<usize>());
-                shape = output;
-                // A shape too large to count is an error here, once, and
-                // unknown to the layers after it.
-                if let Some(out) = &shape
-                    && let Err(message) =
-                        crate::args::elements(out, &format!("the output of `{}`", call.display()))
-                {
-                    errors.push(call.site(), message);
-                    shape = None;
-                }
-                if let Some(message) = kind.weight_too_large(input_len) {
-                    errors.push(call.site(), message);
-                    shape = None;
-                }
-                if let Some(out) = &shape {
-                    layers.push(Layer { path, kind, span: call.name.span(), output: out.clone() });
-                }
-            }
-            None => shape = None,
-        }
+    /// Names other libraries give these layers (PyTorch's modules, Keras'
+    /// layers), each with the keyword to write instead.
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
     }
-    (layers, shape)
+
+    /// Reads `call`, one of this family's keywords, against the shape
+    /// flowing in (`None` when an earlier mistake left it unknown). Records
+    /// every mistake; returns the layer and its output shape (`None` when
+    /// it cannot be known), or `None` after a mistake that leaves nothing
+    /// to build.
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, at: &At, errors: &mut Errors)
+    -> Option<Resolved>;
+}
+
+/// Where a call sits: `path` names its parameters (`layers.3`,
+/// `layers.2.body.0`).
+pub struct At<'a> {
+    pub path: &'a str,
+}
+
+/// A layer as a family resolved it.
+pub struct Resolved {
+    pub layer: Box<dyn Layer>,
+    pub output: Option<Vec<usize>>,
+}
+
+impl Resolved {
+    pub fn new(layer: impl Layer + 'static, output: Option<Vec<usize>>) -> Option<Self> {
+        Some(Self { layer: Box::new(layer), output })
+    }
+}
+
+/// What a resolved layer does.
+pub trait Layer {
+    /// Appends its operations to `g`, reading `x`; returns its output.
+    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId;
+
+    /// How it treats the steps of a `[time, features]` value, for `step`.
+    fn over_time(&self) -> OverTime<'_> {
+        OverTime::Whole
+    }
+
+    /// Whether `embedded: true` can compile it: its batch-1 code calls only
+    /// what the runtime has without `std`.
+    fn without_std(&self) -> bool;
+}
+
+/// How a layer treats time steps when the network streams, one step a call.
+pub enum OverTime<'a> {
+    /// It acts on each step alone: one step lowers as the whole does.
+    EachStep,
+    /// It carries state from step to step, kept in the stream buffer.
+    Carried(&'a dyn Carried),
+    /// It needs the whole sequence, or its input is not one.
+    Whole,
+}
+
+/// A layer that carries state across time steps.
+pub trait Carried {
+    /// One step, its carries read from and written to `offset` of the
+    /// stream buffer; returns this step's output.
+    fn lower_step(&self, g: &mut Graph, x: NodeId, origin: &Origin, offset: usize) -> NodeId;
+
+    /// Values the stream keeps for the layer.
+    fn stream_len(&self) -> usize;
+
+    /// Whether its output is still a sequence, so the layers after it
+    /// stream too (stacked recurrent layers).
+    fn keeps_time(&self) -> bool;
+}
+
+/// Where a layer's parameters come from: their name prefix and the
+/// declaration's span.
+pub struct Origin {
+    pub path: String,
+    pub span: Span,
 }
 
 /// What lowering needs besides the layer itself.
@@ -101,103 +132,108 @@ pub struct LowerCtx {
     pub training: bool,
 }
 
+/// A layer in its place in the network.
+pub struct Placed {
+    pub layer: Box<dyn Layer>,
+    pub origin: Origin,
+    /// The call as written, and where, for messages.
+    pub shown: String,
+    pub site: Site,
+    pub output: Vec<usize>,
+}
+
+impl Placed {
+    pub fn lower(&self, g: &mut Graph, x: NodeId, ctx: LowerCtx) -> NodeId {
+        self.layer.lower(g, x, &self.origin, ctx)
+    }
+}
+
 /// Every layer keyword, for suggestions.
 pub fn keywords() -> Vec<&'static str> {
-    let mut all =
-        vec![dense::KEYWORD, dropout::KEYWORD, batch_norm::KEYWORD, residual::KEYWORD, flatten::KEYWORD];
-    all.extend(conv::KEYWORDS);
-    all.extend(pool::KEYWORDS);
-    all.extend(recurrent::KEYWORDS);
-    all.extend(softmax::KEYWORDS);
-    all.extend(activation::KEYWORDS);
-    all
+    FAMILIES.iter().flat_map(|f| f.keywords().iter().copied()).collect()
 }
 
-/// Resolves one call of a layer list. `input` is the shape flowing in,
-/// `None` when an earlier mistake left it unknown; `path` names the layer's
-/// parameters. Returns the layer and its output shape (`None` when it
-/// cannot be known), or `None` after an error.
-fn resolve(
-    call: &Call,
+/// Resolves a list of calls in order, each against the shape the previous
+/// one produces. A layer with a mistake still passes on its declared output,
+/// so the next layers are checked too; after an unknown layer the shape is
+/// unknown and checks that need it are skipped rather than guessed. Returns
+/// the layers that resolved and the final shape, if known.
+pub fn chain(
+    items: &[Item],
     input: Option<&[usize]>,
-    path: &str,
+    prefix: &str,
     errors: &mut Errors,
-) -> Option<(LayerKind, Option<Vec<usize>>)> {
-    let name = call.name.to_string();
-    if name == residual::KEYWORD {
-        return residual::resolve(call, input, path, errors)
-            .map(|layers| (LayerKind::Residual(layers), input.map(<[usize]>::to_vec)));
+) -> (Vec<Placed>, Option<Vec<usize>>) {
+    let mut shape = input.map(<[usize]>::to_vec);
+    let mut layers = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let path = format!("{prefix}.{index}");
+        // An unreadable item's token error is reported already.
+        let Item::Call(call) = item else {
+            shape = None;
+            continue;
+        };
+        let Some(resolved) = resolve(call, shape.as_deref(), &At { path: &path }, errors) else {
+            shape = None;
+            continue;
+        };
+        shape = resolved.output;
+        // A shape too large to count is an error here, once, and unknown
+        // to the layers after it.
+        if let Some(out) = &shape
+            && let Err(message) = crate::args::elements(out, &format!("the output of `{}`", call.display()))
+        {
+            errors.push(call.site(), message);
+            shape = None;
+        }
+        if let Some(out) = &shape {
+            let origin = Origin { path, span: call.name.span() };
+            let placed = Placed {
+                layer: resolved.layer,
+                origin,
+                shown: call.display(),
+                site: call.site(),
+                output: out.clone(),
+            };
+            layers.push(placed);
+        }
     }
-    if let Some((_, span)) = &call.block {
+    (layers, shape)
+}
+
+/// Resolves one call by the family that owns its keyword; an unknown one
+/// is an error with the closest keyword, or the keyword for a name that
+/// another library uses.
+fn resolve(call: &Call, input: Option<&[usize]>, at: &At, errors: &mut Errors) -> Option<Resolved> {
+    let name = call.name.to_string();
+    let Some(family) = FAMILIES.iter().find(|f| f.keywords().contains(&name.as_str())) else {
+        let alias = FAMILIES.iter().flat_map(|f| f.aliases()).find(|(other, _)| *other == name);
+        let message = match alias {
+            Some((_, keyword)) => format!("unknown layer `{name}`, did you mean `{keyword}`?"),
+            None => crate::suggest::unknown("layer", &name, &keywords()),
+        };
+        errors.push(call.name.span(), message);
+        return None;
+    };
+    if let Some((_, span)) = &call.block
+        && name != residual::KEYWORD
+    {
         errors.push(span.join(), format!("`{name}` takes no `[...]` block; only `residual` does"));
     }
-    if name == dense::KEYWORD {
-        return dense::resolve(call, input, errors).map(|(d, out)| (LayerKind::Dense(d), Some(out)));
-    }
-    if let Some(conv) = conv::resolve(call, input, errors) {
-        return conv.map(|(c, out)| (LayerKind::Conv(c), Some(out)));
-    }
-    if let Some(rec) = recurrent::resolve(call, input, errors) {
-        return rec.map(|(r, out)| (LayerKind::Recurrent(r), Some(out)));
-    }
-    if let Some(pool) = pool::resolve(call, input, errors) {
-        return pool.map(|p| {
-            let out = p.output.clone();
-            (LayerKind::Pool(p), Some(out))
-        });
-    }
-    if name == flatten::KEYWORD {
-        let out = flatten::resolve(call, input, errors);
-        return Some((LayerKind::Flatten, out));
-    }
-    if name == batch_norm::KEYWORD {
-        return batch_norm::resolve(call, input, errors)
-            .map(|bn| (LayerKind::BatchNorm(bn), input.map(<[usize]>::to_vec)));
-    }
-    if name == dropout::KEYWORD {
-        return dropout::resolve(call, errors)
-            .map(|p| (LayerKind::Dropout { p }, input.map(<[usize]>::to_vec)));
-    }
-    if let Some(log) = softmax::resolve(call, input, errors) {
-        return log.map(|log| (LayerKind::Softmax { log }, input.map(<[usize]>::to_vec)));
-    }
-    if let Some(act) = activation::resolve(call, errors) {
-        return act.map(|a| (LayerKind::Activation(a), input.map(<[usize]>::to_vec)));
-    }
-    errors.push(call.name.span(), crate::suggest::unknown("layer", &name, &keywords()));
-    None
+    family.resolve(call, input, at, errors)
 }
 
-impl LayerKind {
-    /// An error if the layer's largest parameter tensor would exceed what a
-    /// tensor may hold; `input_len` is the size of one input sample, which
-    /// the previous layer's check already bounded.
-    fn weight_too_large(&self, input_len: usize) -> Option<String> {
-        let dims: Vec<usize> = match self {
-            LayerKind::Conv(c) => {
-                let g = &c.geom;
-                vec![g.out_channels, g.channels, g.kernel_h, g.kernel_w]
-            }
-            LayerKind::Recurrent(r) => vec![4 * r.hidden, r.features.max(r.hidden)],
-            LayerKind::Dense(d) => vec![d.units, input_len],
-            _ => return None,
-        };
-        crate::args::elements(&dims, "its weight").err()
-    }
-
-    /// Appends the layer's operations to `g`, reading `x`.
-    pub fn lower(&self, g: &mut Graph, x: NodeId, path: &str, span: Span, ctx: LowerCtx) -> NodeId {
-        match self {
-            LayerKind::Dense(d) => d.lower(g, x, path, span, ctx.init),
-            LayerKind::Activation(a) => a.lower(g, x),
-            LayerKind::Softmax { log } => softmax::lower(g, x, *log),
-            LayerKind::Dropout { p } => dropout::lower(g, x, *p, ctx.training),
-            LayerKind::BatchNorm(bn) => bn.lower(g, x, path, span, ctx.training),
-            LayerKind::Residual(layers) => residual::lower(layers, g, x, ctx),
-            LayerKind::Conv(c) => c.lower(g, x, path, span, ctx.init),
-            LayerKind::Recurrent(r) => r.lower(g, x, path, span),
-            LayerKind::Pool(p) => p.lower(g, x),
-            LayerKind::Flatten => flatten::lower(g, x),
+/// The error when a layer's parameter tensor would hold more values than
+/// a tensor may; `what` names it.
+pub fn check_size(dims: &[usize], call: &Call, errors: &mut Errors) -> Option<()> {
+    match crate::args::elements(dims, "its weight") {
+        Ok(_) => Some(()),
+        Err(message) => {
+            errors.push(call.site(), message);
+            None
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

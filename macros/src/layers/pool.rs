@@ -11,6 +11,7 @@
 
 use super::conv::{WindowSites, axis_output};
 use super::window::{self, Accepts, Axis, WindowArgs};
+use super::{At, Family, Layer, LowerCtx, Origin, Resolved};
 use crate::errors::Errors;
 use crate::ir::{Graph, NodeId};
 use crate::model::show_shape;
@@ -18,8 +19,37 @@ use crate::ops;
 use crate::parse::Call;
 use chainrule_spec::Pool2d;
 
-pub const KEYWORDS: [&str; 5] = ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", GLOBAL];
 const GLOBAL: &str = "global_avg_pool";
+
+pub struct Pools;
+
+impl Family for Pools {
+    fn keywords(&self) -> &'static [&'static str] {
+        &["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", GLOBAL]
+    }
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("MaxPool2d", "max_pool2d"),
+            ("MaxPooling2D", "max_pool2d"),
+            ("AvgPool2d", "avg_pool2d"),
+            ("AveragePooling2D", "avg_pool2d"),
+            ("MaxPool1d", "max_pool1d"),
+            ("MaxPooling1D", "max_pool1d"),
+            ("AvgPool1d", "avg_pool1d"),
+            ("AveragePooling1D", "avg_pool1d"),
+            ("AdaptiveAvgPool2d", GLOBAL),
+            ("GlobalAveragePooling2D", GLOBAL),
+            ("GlobalAveragePooling1D", GLOBAL),
+        ]
+    }
+
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        let pool = read(call, input, errors)?;
+        let output = pool.output.clone();
+        Resolved::new(pool, Some(output))
+    }
+}
 
 pub struct Pool {
     pub geom: Pool2d,
@@ -27,28 +57,22 @@ pub struct Pool {
     pub output: Vec<usize>,
 }
 
-/// `Some` if `call` is a pooling keyword: the layer (its output shape
-/// inside), or `None` after an error.
-pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<Option<Pool>> {
+/// The pooling layer `call` describes (its output shape inside), or `None`
+/// after an error.
+fn read(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<Pool> {
     let name = call.name.to_string();
     if name == GLOBAL {
-        return Some(global(call, input, errors));
+        return global(call, input, errors);
     }
-    let (max, one_d) = match name.as_str() {
-        "max_pool2d" => (true, false),
-        "avg_pool2d" => (false, false),
-        "max_pool1d" => (true, true),
-        "avg_pool1d" => (false, true),
-        _ => return None,
-    };
+    let (max, one_d) = (name.starts_with("max"), name.ends_with("1d"));
     let accepts = Accepts {
         positional: &["kernel", "stride"],
         named: &["kernel", "stride", "exact"],
         two_d: !one_d,
         usage: if one_d { "max_pool1d(2)" } else { "max_pool2d(2)" },
     };
-    let args = window::read(call, &accepts, errors);
-    Some(args.and_then(|args| windowed(call, &args, input, max, one_d, errors)))
+    let args = window::read(call, &accepts, errors)?;
+    windowed(call, &args, input, max, one_d, errors)
 }
 
 fn windowed(
@@ -122,8 +146,12 @@ fn planes(
     }
 }
 
-impl Pool {
-    pub fn lower(&self, g: &mut Graph, x: NodeId) -> NodeId {
+impl Layer for Pool {
+    fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, _: LowerCtx) -> NodeId {
         ops::pool::pool(g, x, self.geom, self.max, &self.output)
+    }
+
+    fn without_std(&self) -> bool {
+        true
     }
 }

@@ -17,6 +17,7 @@
 //! expressions (below), then a `Block` taking out the hidden states.
 
 use super::window::boolean;
+use super::{At, Carried, Family, Layer, LowerCtx, Origin, OverTime, Resolved, check_size};
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::Cell;
@@ -27,7 +28,28 @@ use crate::ops;
 use crate::parse::Call;
 use proc_macro2::Span;
 
-pub const KEYWORDS: [&str; 3] = ["rnn", "lstm", "gru"];
+pub struct Recurrents;
+
+impl Family for Recurrents {
+    fn keywords(&self) -> &'static [&'static str] {
+        &["rnn", "lstm", "gru"]
+    }
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[("RNN", "rnn"), ("SimpleRNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru")]
+    }
+
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        let kind = match call.name.to_string().as_str() {
+            "rnn" => Kind::Rnn,
+            "lstm" => Kind::Lstm,
+            _ => Kind::Gru,
+        };
+        let (layer, output) = read(call, kind, input, errors)?;
+        check_size(&[4 * layer.hidden, layer.features.max(layer.hidden)], call, errors)?;
+        Resolved::new(layer, Some(output))
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -42,22 +64,6 @@ pub struct Recurrent {
     pub sequence: bool,
     pub steps: usize,
     pub features: usize,
-}
-
-/// `Some` if `call` is a recurrent keyword: the layer and its output shape,
-/// or `None` after an error.
-pub fn resolve(
-    call: &Call,
-    input: Option<&[usize]>,
-    errors: &mut Errors,
-) -> Option<Option<(Recurrent, Vec<usize>)>> {
-    let kind = match call.name.to_string().as_str() {
-        "rnn" => Kind::Rnn,
-        "lstm" => Kind::Lstm,
-        "gru" => Kind::Gru,
-        _ => return None,
-    };
-    Some(read(call, kind, input, errors))
 }
 
 fn read(
@@ -159,22 +165,6 @@ impl Recurrent {
         Cell { steps, hidden: self.hidden, gates, carries, update, stream }
     }
 
-    pub fn lower(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span) -> NodeId {
-        self.lower_cell(g, x, prefix, span, self.cell(self.steps, None), self.sequence)
-    }
-
-    /// One step of a stream: the carries at `offset` of the stream buffer
-    /// are read before the step and written after it; the result is this
-    /// step's hidden state.
-    pub fn lower_step(&self, g: &mut Graph, x: NodeId, prefix: &str, span: Span, offset: usize) -> NodeId {
-        self.lower_cell(g, x, prefix, span, self.cell(1, Some(offset)), false)
-    }
-
-    /// Values the stream keeps for this layer: its carries.
-    pub fn stream_len(&self) -> usize {
-        self.cell(1, None).carries * self.hidden
-    }
-
     fn lower_cell(
         &self,
         g: &mut Graph,
@@ -194,5 +184,39 @@ impl Recurrent {
         let xw = ops::linear::linear(g, x, w_ih);
         let rec = ops::recur::recur(g, cell.clone(), xw, w_hh, b_ih, b_hh);
         ops::recur::hidden_states(g, rec, &cell, sequence)
+    }
+}
+
+impl Layer for Recurrent {
+    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, _: LowerCtx) -> NodeId {
+        self.lower_cell(g, x, &origin.path, origin.span, self.cell(self.steps, None), self.sequence)
+    }
+
+    fn over_time(&self) -> OverTime<'_> {
+        OverTime::Carried(self)
+    }
+
+    /// The input projection of several steps runs on the packed matrix
+    /// multiply of the `std` build.
+    fn without_std(&self) -> bool {
+        false
+    }
+}
+
+impl Carried for Recurrent {
+    /// One step of a stream: the carries at `offset` of the stream buffer
+    /// are read before the step and written after it; the result is this
+    /// step's hidden state.
+    fn lower_step(&self, g: &mut Graph, x: NodeId, origin: &Origin, offset: usize) -> NodeId {
+        self.lower_cell(g, x, &origin.path, origin.span, self.cell(1, Some(offset)), false)
+    }
+
+    /// Its carries.
+    fn stream_len(&self) -> usize {
+        self.cell(1, None).carried()
+    }
+
+    fn keeps_time(&self) -> bool {
+        self.sequence
     }
 }

@@ -7,7 +7,7 @@
 //! so reverse mode adds the two gradients: the skip's identity and the
 //! block's. Nothing here handles gradients.
 
-use super::{Layer, LowerCtx, chain};
+use super::{At, Family, Layer, LowerCtx, Origin, OverTime, Placed, Resolved, chain};
 use crate::errors::Errors;
 use crate::ir::expr::{add, var};
 use crate::ir::{Graph, NodeId};
@@ -16,7 +16,31 @@ use crate::parse::Call;
 
 pub const KEYWORD: &str = "residual";
 
-pub fn resolve(call: &Call, input: Option<&[usize]>, path: &str, errors: &mut Errors) -> Option<Vec<Layer>> {
+pub struct Residual;
+
+impl Family for Residual {
+    fn keywords(&self) -> &'static [&'static str] {
+        &[KEYWORD]
+    }
+
+    fn resolve(
+        &self,
+        call: &Call,
+        input: Option<&[usize]>,
+        at: &At,
+        errors: &mut Errors,
+    ) -> Option<Resolved> {
+        let body = read(call, input, at.path, errors)?;
+        Resolved::new(ResidualLayer { body }, input.map(<[usize]>::to_vec))
+    }
+}
+
+/// `y = x + body(x)`.
+pub struct ResidualLayer {
+    body: Vec<Placed>,
+}
+
+fn read(call: &Call, input: Option<&[usize]>, path: &str, errors: &mut Errors) -> Option<Vec<Placed>> {
     if call.paren.is_some() {
         errors.push(call.site(), "`residual` takes its layers in brackets, as in `residual[dense(8), relu]`");
         return None;
@@ -36,13 +60,25 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, path: &str, errors: &mut Er
     if let (Some(inp), Some(out)) = (input, &output)
         && inp != out.as_slice()
     {
-        let last = &calls[calls.len() - 1];
+        // Blame the last layer that changes the size: nothing after it
+        // changes it back.
+        let mut before = inp.to_vec();
+        let mut culprit = None;
+        for layer in &layers {
+            if layer.output != before {
+                culprit = Some(layer);
+            }
+            before = layer.output.clone();
+        }
+        let (site, shown) = match culprit {
+            Some(layer) => (layer.site, layer.shown.clone()),
+            None => (call.site(), call.display()),
+        };
         errors.push(
-            last.site(),
+            site,
             format!(
-                "`residual` adds its input ({}) to its output, but its last layer `{}` produces {}",
+                "`residual` adds its input ({}) to its output, but `{shown}` makes that output {}",
                 show_shape(inp),
-                last.display(),
                 show_shape(out)
             ),
         );
@@ -50,11 +86,23 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, path: &str, errors: &mut Er
     (layers.len() == calls.len()).then_some(layers)
 }
 
-pub fn lower(layers: &[Layer], g: &mut Graph, x: NodeId, ctx: LowerCtx) -> NodeId {
-    let mut y = x;
-    for layer in layers {
-        y = layer.kind.lower(g, y, &layer.path, layer.span, ctx);
+impl Layer for ResidualLayer {
+    fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, ctx: LowerCtx) -> NodeId {
+        let y = self.body.iter().fold(x, |y, layer| layer.lower(g, y, ctx));
+        let shape = g.shape(x).clone();
+        crate::ops::map::map(g, add(var(0), var(1)), vec![x, y], shape)
     }
-    let shape = g.shape(x).clone();
-    crate::ops::map::map(g, add(var(0), var(1)), vec![x, y], shape)
+
+    /// A block of layers that each act on a step alone does too.
+    fn over_time(&self) -> OverTime<'_> {
+        if self.body.iter().all(|l| matches!(l.layer.over_time(), OverTime::EachStep)) {
+            OverTime::EachStep
+        } else {
+            OverTime::Whole
+        }
+    }
+
+    fn without_std(&self) -> bool {
+        self.body.iter().all(|l| l.layer.without_std())
+    }
 }

@@ -5,6 +5,7 @@
 //! scores, so its layers should not end with either; `nll` expects
 //! `log_softmax` output, as in PyTorch.
 
+use super::{At, Family, Layer, LowerCtx, Origin, Resolved};
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::{Graph, NodeId};
@@ -12,17 +13,32 @@ use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
 
-pub const KEYWORDS: [&str; 2] = ["softmax", "log_softmax"];
+pub struct Softmaxes;
 
-/// `Some(log)` for the two keywords (after checking them), `None` otherwise.
-pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<Option<bool>> {
-    let log = match call.name.to_string().as_str() {
-        "softmax" => false,
-        "log_softmax" => true,
-        _ => return None,
-    };
-    if call.paren.is_some() && args::positional(call, 0, KEYWORDS[usize::from(log)], errors).is_none() {
-        return Some(None);
+impl Family for Softmaxes {
+    fn keywords(&self) -> &'static [&'static str] {
+        &["softmax", "log_softmax"]
+    }
+
+    fn aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[("Softmax", "softmax"), ("LogSoftmax", "log_softmax")]
+    }
+
+    fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
+        let log = call.name == "log_softmax";
+        let layer = read(call, input, log, errors)?;
+        Resolved::new(layer, input.map(<[usize]>::to_vec))
+    }
+}
+
+/// `softmax` (or `log_softmax`, when `log`) over each sample's features.
+pub struct SoftmaxLayer {
+    log: bool,
+}
+
+fn read(call: &Call, input: Option<&[usize]>, log: bool, errors: &mut Errors) -> Option<SoftmaxLayer> {
+    if call.paren.is_some() {
+        args::positional(call, 0, if log { "log_softmax" } else { "softmax" }, errors)?;
     }
     if let Some(dims) = input
         && dims.len() != 1
@@ -32,9 +48,15 @@ pub fn resolve(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Opt
             format!("`{}` expects a flat input but receives {}", call.name, show_shape(dims)),
         );
     }
-    Some(Some(log))
+    Some(SoftmaxLayer { log })
 }
 
-pub fn lower(g: &mut Graph, x: NodeId, log: bool) -> NodeId {
-    if log { ops::log_softmax::log_softmax(g, x) } else { ops::softmax::softmax(g, x) }
+impl Layer for SoftmaxLayer {
+    fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, _: LowerCtx) -> NodeId {
+        if self.log { ops::log_softmax::log_softmax(g, x) } else { ops::softmax::softmax(g, x) }
+    }
+
+    fn without_std(&self) -> bool {
+        true
+    }
 }

@@ -208,32 +208,27 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         // (per-row, per-column) value is loaded once per run of the tail.
         Some(tail) => {
             let i = if samples { quote!(__r * #n + __c) } else { quote!(__c) };
-            let within = quote! {
-                for __h in 0..#lead {
-                    for __p in 0..#tail {
-                        let __c = __h * #tail + __p;
-                        let __i = #i;
-                        #body
-                    }
-                }
-            };
+            let positions = quote!(let __c = __h * #tail + __p; let __i = #i; #body);
+            let within = counted(quote!(__h), lead, counted(quote!(__p), tail, positions));
             if samples { quote!(for __r in 0..batch { #within }) } else { within }
         }
-        None if per_sample => quote! {
-            for __r in 0..batch {
-                for __c in 0..#n {
-                    let __i = __r * #n + __c;
-                    #body
-                }
-            }
-        },
-        None => quote!(for __i in 0..#total { #body }),
+        None if per_sample => {
+            let element = counted(quote!(__c), n, quote!(let __i = __r * #n + __c; #body));
+            quote!(for __r in 0..batch { #element })
+        }
+        None if samples => quote!(for __i in 0..batch * #n { #body }),
+        None => counted(quote!(__i), n, body),
     };
     quote! {{
         #(#binds)*
         let __o = &mut (#dst)[..#total];
         #lp
     }}
+}
+
+/// `for index in 0..n { body }`, or the body alone for one element.
+fn counted(index: TokenStream, n: usize, body: TokenStream) -> TokenStream {
+    if n == 1 { quote!({ let #index = 0usize; #body }) } else { quote!(for #index in 0..#n { #body }) }
 }
 
 #[cfg(test)]

@@ -6,89 +6,152 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::HashMap;
 
-/// A block evaluating `e`, where `Var(i)` reads `vars[i]`. Each distinct
-/// compound subexpression is bound once to a local and reused.
+/// Rust evaluating `e`, where `Var(i)` reads `vars[i]`. A compound
+/// subexpression that occurs more than once is bound once to a local and
+/// reused; the others are written in place.
 pub fn emit_expr(e: &Expr, vars: &[TokenStream], ctx: &Ctx) -> TokenStream {
-    let mut w = Writer { vars, ctx, memo: HashMap::new(), lets: Vec::new() };
-    let result = w.atom(e);
-    let lets = w.lets;
-    quote!({ #(#lets)* #result })
+    let mut w = Writer::new(std::slice::from_ref(e), vars, ctx);
+    let (result, _) = w.value(e);
+    w.block(result)
 }
 
-/// A block evaluating every expression of `es` into an array, in order,
-/// with their common subexpressions computed once across all of them.
-pub fn emit_exprs(es: &[Expr], vars: &[TokenStream], ctx: &Ctx) -> TokenStream {
-    let mut w = Writer { vars, ctx, memo: HashMap::new(), lets: Vec::new() };
-    let results: Vec<TokenStream> = es.iter().map(|e| w.atom(e)).collect();
+/// Statements storing each expression of `es` into the place `targets`
+/// names, their common subexpressions computed once across all of them.
+pub fn emit_stores(es: &[Expr], targets: &[TokenStream], vars: &[TokenStream], ctx: &Ctx) -> TokenStream {
+    let mut w = Writer::new(es, vars, ctx);
+    let values: Vec<TokenStream> = es.iter().map(|e| w.value(e).0).collect();
     let lets = w.lets;
-    quote!({ #(#lets)* [#(#results),*] })
+    quote!(#(#lets)* #(#targets = #values;)*)
 }
 
 struct Writer<'a> {
     vars: &'a [TokenStream],
     ctx: &'a Ctx<'a>,
-    memo: HashMap<Expr, TokenStream>,
+    /// How many times each compound subexpression is read.
+    uses: HashMap<Expr, usize>,
+    /// Locals bound so far, by expression.
+    bound: HashMap<Expr, TokenStream>,
     lets: Vec<TokenStream>,
 }
 
-impl Writer<'_> {
-    fn atom(&mut self, e: &Expr) -> TokenStream {
-        match e {
-            Expr::Const(n) => literal(n.0, self.ctx),
-            Expr::Var(i) => self.vars[*i].clone(),
-            Expr::Batch => {
-                let s = self.ctx.scalar;
-                match self.ctx.mode {
-                    Mode::Batched => quote!((batch as #s)),
-                    Mode::Single => literal(1.0, self.ctx),
-                }
-            }
-            _ => {
-                if let Some(name) = self.memo.get(e) {
-                    return name.clone();
-                }
-                let value = self.compound(e);
-                let name = format_ident!("__t{}", self.lets.len());
-                let s = self.ctx.scalar;
-                self.lets.push(quote!(let #name: #s = #value;));
-                self.memo.insert(e.clone(), quote!(#name));
-                quote!(#name)
-            }
+impl<'a> Writer<'a> {
+    fn new(roots: &[Expr], vars: &'a [TokenStream], ctx: &'a Ctx<'a>) -> Self {
+        let mut w = Writer { vars, ctx, uses: HashMap::new(), bound: HashMap::new(), lets: Vec::new() };
+        roots.iter().for_each(|e| w.count(e));
+        w
+    }
+
+    /// Counts the reads of `e`'s compound parts; a part's own parts are
+    /// counted once, however often the part is read.
+    fn count(&mut self, e: &Expr) {
+        let children: Vec<&Expr> = match e {
+            // `a * a`: the operand is read twice.
+            Expr::Unary(Unary::Powi(2), a) => vec![a, a],
+            Expr::Unary(_, a) => vec![a],
+            Expr::Binary(_, a, b) => vec![a, b],
+            _ => return,
+        };
+        let seen = self.uses.entry(e.clone()).or_insert(0);
+        *seen += 1;
+        if *seen == 1 {
+            children.into_iter().for_each(|c| self.count(c));
         }
     }
 
-    fn compound(&mut self, e: &Expr) -> TokenStream {
+    /// The statements binding the shared parts, then `result`.
+    fn block(self, result: TokenStream) -> TokenStream {
+        let lets = self.lets;
+        if lets.is_empty() { result } else { quote!({ #(#lets)* #result }) }
+    }
+
+    /// Tokens computing `e`, and whether they need parentheses to be the
+    /// operand of an arithmetic operator.
+    fn value(&mut self, e: &Expr) -> (TokenStream, bool) {
+        match e {
+            Expr::Const(n) => (literal(n.0, self.ctx), false),
+            Expr::Var(i) => (self.vars[*i].clone(), false),
+            Expr::Batch => {
+                let s = self.ctx.scalar;
+                match self.ctx.mode {
+                    Mode::Batched => (quote!((batch as #s)), false),
+                    Mode::Single => (literal(1.0, self.ctx), false),
+                }
+            }
+            _ if self.uses.get(e).is_some_and(|&n| n > 1) => {
+                if let Some(name) = self.bound.get(e) {
+                    return (name.clone(), false);
+                }
+                let (value, _) = self.compound(e);
+                let name = format_ident!("__t{}", self.lets.len());
+                let s = self.ctx.scalar;
+                self.lets.push(quote!(let #name: #s = #value;));
+                self.bound.insert(e.clone(), quote!(#name));
+                (quote!(#name), false)
+            }
+            _ => self.compound(e),
+        }
+    }
+
+    /// `e` as an operand: parenthesized where it must be.
+    fn operand(&mut self, e: &Expr) -> TokenStream {
+        match self.value(e) {
+            (tokens, true) => quote!((#tokens)),
+            (tokens, false) => tokens,
+        }
+    }
+
+    fn compound(&mut self, e: &Expr) -> (TokenStream, bool) {
         let rt = rt();
         match e {
             Expr::Unary(op, a) => {
-                let a = self.atom(a);
+                let call = |f: TokenStream, a: TokenStream| (quote!(#rt::math::#f(#a)), false);
                 match op {
-                    Unary::Neg => quote!(-#a),
-                    Unary::Exp => quote!(#rt::math::exp(#a)),
-                    Unary::Ln => quote!(#rt::math::ln(#a)),
-                    Unary::Tanh => quote!(#rt::math::tanh(#a)),
-                    Unary::Sigmoid => quote!(#rt::math::sigmoid(#a)),
-                    Unary::Sqrt => quote!(#rt::math::sqrt(#a)),
-                    Unary::Abs => quote!(#rt::math::abs(#a)),
-                    Unary::Step => quote!(#rt::math::step(#a)),
-                    Unary::Softplus => quote!(#rt::math::softplus(#a)),
-                    Unary::Erf => quote!(#rt::math::erf(#a)),
-                    Unary::Powi(2) => quote!(#a * #a),
-                    Unary::Powi(n) => quote!(#rt::math::powi(#a, #n)),
+                    Unary::Neg => {
+                        let a = self.operand(a);
+                        (quote!(-#a), true)
+                    }
+                    Unary::Powi(2) => {
+                        let a = self.operand(a);
+                        (quote!(#a * #a), true)
+                    }
+                    Unary::Powi(n) => {
+                        let a = self.value(a).0;
+                        (quote!(#rt::math::powi(#a, #n)), false)
+                    }
+                    _ => {
+                        let a = self.value(a).0;
+                        let f = match op {
+                            Unary::Exp => quote!(exp),
+                            Unary::Ln => quote!(ln),
+                            Unary::Tanh => quote!(tanh),
+                            Unary::Sigmoid => quote!(sigmoid),
+                            Unary::Sqrt => quote!(sqrt),
+                            Unary::Abs => quote!(abs),
+                            Unary::Step => quote!(step),
+                            Unary::Softplus => quote!(softplus),
+                            Unary::Erf => quote!(erf),
+                            Unary::Neg | Unary::Powi(_) => unreachable!("written above"),
+                        };
+                        call(f, a)
+                    }
                 }
             }
+            Expr::Binary(op @ (Binary::Max | Binary::Min), a, b) => {
+                let (a, b) = (self.value(a).0, self.value(b).0);
+                let f = if *op == Binary::Max { quote!(max) } else { quote!(min) };
+                (quote!(#rt::math::#f(#a, #b)), false)
+            }
             Expr::Binary(op, a, b) => {
-                let (a, b) = (self.atom(a), self.atom(b));
-                match op {
+                let (a, b) = (self.operand(a), self.operand(b));
+                let tokens = match op {
                     Binary::Add => quote!(#a + #b),
                     Binary::Sub => quote!(#a - #b),
                     Binary::Mul => quote!(#a * #b),
-                    Binary::Div => quote!(#a / #b),
-                    Binary::Max => quote!(#rt::math::max(#a, #b)),
-                    Binary::Min => quote!(#rt::math::min(#a, #b)),
-                }
+                    _ => quote!(#a / #b),
+                };
+                (tokens, true)
             }
-            _ => self.atom(e),
+            _ => self.value(e),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 mod expr;
 
-pub use expr::{emit_expr, emit_exprs};
+pub use expr::{emit_expr, emit_stores};
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -59,6 +59,12 @@ impl<'a> Ctx<'a> {
             Place::Buffer(v) => quote!(&#v[..]),
             Place::Scalar(v) => quote!(#v),
         }
+    }
+
+    /// The value's first `len` elements, as a slice.
+    pub fn slice(&self, node: usize, len: &TokenStream) -> TokenStream {
+        let v = self.ident(node);
+        quote!(&#v[..#len])
     }
 
     /// A mutable slice over the value's storage.

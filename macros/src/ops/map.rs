@@ -173,14 +173,14 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let tail = split(g, &node.inputs, reads, &node.shape).expect("one split per map").filter(|&t| t > 0);
     let lead = tail.map_or(0, |t| n / t);
     let per_sample = samples && reads.iter().any(|r| matches!(r, Read::PerFeature | Read::PerSample));
-    let (mut binds, mut loads, mut vars) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut binds, mut vars) = (Vec::new(), Vec::new());
     for (j, (&input, &read)) in node.inputs.iter().zip(reads).enumerate() {
-        let (src, a, x) = (ctx.read(input), format_ident!("__a{j}"), format_ident!("__x{j}"));
+        let a = format_ident!("__a{j}");
         // The operand's length, and its index at element `__i` of sample
         // `__r` (`__c` within the sample; `__h`, `__p` its lead and tail).
         let (len, index) = match read {
             Read::Scalar => {
-                vars.push(src);
+                vars.push(ctx.read(input));
                 continue;
             }
             Read::Same => (total.clone(), quote!(__i)),
@@ -196,13 +196,12 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
                 (quote!(#tail), quote!(__p))
             }
         };
-        binds.push(quote!(let #a = &(#src)[..#len];));
-        loads.push(quote!(let #x = #a[#index];));
-        vars.push(quote!(#x));
+        let operand = ctx.slice(input, &len);
+        binds.push(quote!(let #a = #operand;));
+        vars.push(quote!(#a[#index]));
     }
-    let dst = ctx.write(id);
     let value = emit_expr(f, &vars, ctx);
-    let body = quote!(#(#loads)* __o[__i] = #value;);
+    let body = quote!(__o[__i] = #value;);
     let lp = match tail {
         // Samples, then the lead positions, then the tail: a per-channel
         // (per-row, per-column) value is loaded once per run of the tail.
@@ -219,6 +218,7 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         None if samples => quote!(for __i in 0..batch * #n { #body }),
         None => counted(quote!(__i), n, body),
     };
+    let dst = ctx.write(id);
     quote! {{
         #(#binds)*
         let __o = &mut (#dst)[..#total];

@@ -27,7 +27,7 @@
 
 use super::block;
 use super::{Derivative, Rules, always};
-use crate::codegen::{Ctx, emit_exprs, rt};
+use crate::codegen::{Ctx, emit_stores, rt};
 use crate::ir::{Cell, Graph, NodeId, Op, Shape};
 use chainrule_spec::Block;
 use proc_macro2::TokenStream;
@@ -127,30 +127,24 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     }
 }
 
-/// Tokens reading the cell's variables for unit `__j`: the gate inputs
-/// from `x` (bias included) in `__x` and from `h` in `__hw`, the previous
-/// carries bound to `__p<m>`.
-fn variables(cell: &Cell) -> Vec<TokenStream> {
-    let h = cell.hidden;
-    let offsets = (0..cell.gates).map(|k| k * h);
-    let mut vars: Vec<TokenStream> = offsets.clone().map(|o| quote!(__x[#o + __j])).collect();
-    vars.extend(offsets.map(|o| quote!(__hw[#o + __j])));
-    vars.extend((0..cell.carries).map(|m| {
-        let p = format_ident!("__p{m}");
-        quote!(#p)
-    }));
-    vars
+/// Unit `__j`'s value in block `block` of `hidden` values of `array`.
+fn unit(array: &str, block: usize, hidden: usize) -> TokenStream {
+    let array = format_ident!("{array}");
+    match block * hidden {
+        0 => quote!(#array[__j]),
+        offset => quote!(#array[#offset + __j]),
+    }
 }
 
-/// Binds `__p<m>`, the previous carries of unit `__j`.
-fn previous_carries(cell: &Cell, ctx: &Ctx) -> Vec<TokenStream> {
-    let s = ctx.scalar;
-    (0..cell.carries)
-        .map(|m| {
-            let (p, o) = (format_ident!("__p{m}"), m * cell.hidden);
-            quote!(let #p: #s = __prev[#o + __j];)
-        })
-        .collect()
+/// Tokens reading the cell's variables for unit `__j`: the gate inputs
+/// from `x` (bias included) in `__x` and from `h` in `__hw`, the previous
+/// carries in `__prev`.
+fn variables(cell: &Cell) -> Vec<TokenStream> {
+    let h = cell.hidden;
+    let mut vars: Vec<TokenStream> = (0..cell.gates).map(|k| unit("__x", k, h)).collect();
+    vars.extend((0..cell.gates).map(|k| unit("__hw", k, h)));
+    vars.extend((0..cell.carries).map(|m| unit("__prev", m, h)));
+    vars
 }
 
 /// The runtime's size parameters: scalar, hidden units, gate values, carried values.
@@ -163,13 +157,8 @@ fn forward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) -
     let rt = rt();
     let [xw, w_hh, b_ih, b_hh] = operands else { unreachable!("four operands") };
     let (steps, h, rows, sizes) = (cell.steps, cell.hidden, ctx.rows(), sizes(ctx, cell));
-    let update = emit_exprs(&cell.update, &variables(cell), ctx);
-    let news: Vec<_> = (0..cell.carries).map(|m| format_ident!("__n{m}")).collect();
-    let stores = news.iter().enumerate().map(|(m, n)| {
-        let o = m * h;
-        quote!(__new[#o + __j] = #n;)
-    });
-    let previous = previous_carries(cell, ctx);
+    let targets: Vec<TokenStream> = (0..cell.carries).map(|m| unit("__new", m, h)).collect();
+    let update = emit_stores(&cell.update, &targets, &variables(cell), ctx);
     // A stream starts from the carries it kept and keeps the new ones.
     let stream = match cell.stream {
         Some(offset) => {
@@ -183,9 +172,7 @@ fn forward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) -
             #[inline(always)]
             |__x, __hw, __prev, __new| {
                 for __j in 0..#h {
-                    #(#previous)*
-                    let [#(#news),*] = #update;
-                    #(#stores)*
+                    #update
                 }
             },
         );
@@ -198,31 +185,17 @@ fn backward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) 
     let (steps, h, k, rows, sizes) = (cell.steps, cell.hidden, cell.gates, ctx.rows(), sizes(ctx, cell));
     let mut vars = variables(cell);
     // The gradients of the new carries: upstream plus what later steps sent.
-    vars.extend((0..cell.carries).map(|m| {
-        let o = m * h;
-        quote!(__dnew[#o + __j])
-    }));
-    let grads = emit_exprs(&cell.gradients(), &vars, ctx);
-    let names: Vec<_> = (0..cell.variables()).map(|v| format_ident!("__d{v}")).collect();
-    let store = |dst: &str, first: usize, count: usize| {
-        let dst = format_ident!("{dst}");
-        (0..count)
-            .map(move |i| (i * h, format_ident!("__d{}", first + i)))
-            .map(move |(o, d)| quote!(#dst[#o + __j] = #d;))
-    };
-    let (stores_x, stores_h, stores_carry) =
-        (store("__dx", 0, k), store("__dh", k, k), store("__dprev", 2 * k, cell.carries));
-    let previous = previous_carries(cell, ctx);
+    vars.extend((0..cell.carries).map(|m| unit("__dnew", m, h)));
+    let mut targets: Vec<TokenStream> = (0..k).map(|i| unit("__dx", i, h)).collect();
+    targets.extend((0..k).map(|i| unit("__dh", i, h)));
+    targets.extend((0..cell.carries).map(|m| unit("__dprev", m, h)));
+    let gradients = emit_stores(&cell.gradients(), &targets, &vars, ctx);
     quote! {
         #rt::kernels::recur_back::<#sizes>(#steps, #rows, #up, #xw, #w_hh, #b_ih, #rec, #out,
             #[inline(always)]
             |__x, __hw, __prev, __dnew, __dx, __dh, __dprev| {
                 for __j in 0..#h {
-                    #(#previous)*
-                    let [#(#names),*] = #grads;
-                    #(#stores_x)*
-                    #(#stores_h)*
-                    #(#stores_carry)*
+                    #gradients
                 }
             },
         );

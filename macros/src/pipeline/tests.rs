@@ -134,7 +134,15 @@ mod timing {
             ("LSTM", quote!(pub struct Lstm { input: [8, 2], layers: [lstm(16), dense(1)], loss: mse })),
         ];
         for (name, tokens) in nets {
-            println!("{name}: {} lines", expanded(tokens).lines().count());
+            let code = expanded(tokens);
+            if let Some(dir) = std::env::var_os("CHAINRULE_EXPANSIONS") {
+                std::fs::write(
+                    std::path::Path::new(&dir).join(format!("{}.rs", name.split(' ').next().unwrap_or(name))),
+                    &code,
+                )
+                .expect("the folder is writable");
+            }
+            println!("{name}: {} lines", code.lines().count());
         }
     }
 }

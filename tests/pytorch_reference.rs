@@ -232,10 +232,16 @@ reference!(StackedRecurrent [5, 3] {
 });
 reference!(LstmSequence [4, 2] { layers: [lstm(3, sequence = true), flatten], loss: mse });
 
+reference!(LayerNorm { layers: [dense(5), layer_norm, tanh, dense(2)], loss: mse });
+reference!(LayerNormSequence [4, 3] {
+    layers: [lstm(4, sequence = true), layer_norm(eps = 1e-3), flatten, dense(2)],
+    loss: mse
+});
+
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 41);
+    assert_eq!(cases.len(), 43);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _>(case),
@@ -279,6 +285,8 @@ fn every_case_matches_pytorch() {
             "gru_last" => check::<GruLast, _>(case),
             "stacked_recurrent" => check::<StackedRecurrent, _>(case),
             "lstm_sequence" => check::<LstmSequence, _>(case),
+            "layer_norm" => check::<LayerNorm, _>(case),
+            "layer_norm_sequence" => check::<LayerNormSequence, _>(case),
             other => panic!("no network for fixture case `{other}`"),
         }
     }

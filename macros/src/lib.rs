@@ -72,6 +72,7 @@ use proc_macro::TokenStream;
 /// | `softmax`, `log_softmax` | `[n]` to `[n]`, over each sample's features | none |
 /// | `dropout(p)` | unchanged; `0 <= p < 1`; training only (inverted) | none |
 /// | `batch_norm`, `batch_norm(momentum = 0.1, eps = 1e-5)` | unchanged; statistics per feature of `[n]`, per channel of `[c, ..]` | `<path>.weight`, `<path>.bias` `[n]` or `[c]`; state `<path>.running_mean`, `<path>.running_var` likewise |
+/// | `layer_norm`, `layer_norm(eps = 1e-5)` | unchanged; each row of the last dimension (a flat sample, a time step) normalized by its own mean and variance | `<path>.weight`, `<path>.bias` `[n]` for a last dimension of `n` |
 /// | `residual[layer, ...]` | `y = x + layers(x)`; the layers must give back the input's shape | those of its layers |
 /// | `conv2d(c_out, kernel = k, ...)` | `[c, h, w]` to `[c_out, h', w']` | `<path>.weight` `[c_out, c, kh, kw]`, `<path>.bias` `[c_out]` |
 /// | `conv1d(c_out, kernel = k, ...)` | `[c, l]` to `[c_out, l']` | `<path>.weight` `[c_out, c, k]`, `<path>.bias` `[c_out]` |

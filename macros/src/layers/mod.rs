@@ -13,6 +13,7 @@ mod conv;
 mod dense;
 mod dropout;
 mod flatten;
+mod layer_norm;
 mod pool;
 mod recurrent;
 mod residual;
@@ -32,6 +33,7 @@ pub const FAMILIES: &[&dyn Family] = &[
     &softmax::Softmaxes,
     &dropout::Dropout,
     &batch_norm::BatchNorms,
+    &layer_norm::LayerNorms,
     &residual::Residual,
     &conv::Convolutions,
     &pool::Pools,

@@ -17,7 +17,7 @@ fn sample(keyword: &str) -> Option<TokenStream> {
         |layer: TokenStream| quote!(struct N { input: [5, 3], layers: [#layer, dense(2)], loss: mse });
     Some(match keyword {
         "dense" | "sigmoid" | "tanh" | "relu" | "softplus" | "gelu" | "swish" | "silu" | "identity"
-        | "softmax" | "log_softmax" | "batch_norm" => {
+        | "softmax" | "log_softmax" | "batch_norm" | "layer_norm" => {
             let name = proc_macro2::Ident::new(keyword, proc_macro2::Span::call_site());
             if keyword == "dense" { flat(quote!(dense(3))) } else { flat(quote!(#name)) }
         }

@@ -22,6 +22,7 @@ activation_net!(Swish, swish);
 activation_net!(Silu, silu);
 
 activation_net!(CustomSwish, activation(|x| x * sigmoid(x)));
+activation_net!(CustomPower, activation(|x| (x * x + 1.0).powf(0.75) - powf(x * x + 2.0, -1.5)));
 activation_net!(
     CustomMix,
     activation(|x| exp(-x.powi(2)) + max(x, 0.3) * tanh(x) - x.abs().sqrt() / (1.0 + x * x))
@@ -91,6 +92,7 @@ fn activations() {
 fn user_defined_functions() {
     check_gradients(&mut CustomSwish::new(1), &inputs(40, 1.0), &targets(41));
     check_gradients(&mut CustomMix::new(2), &inputs(42, 1.0), &targets(43));
+    check_gradients(&mut CustomPower::new(4), &inputs(46, 1.0), &targets(47));
     let probabilities: Vec<[f64; 2]> = samples::<2>(44, 5, 0.4).iter().map(|t| t.map(|v| v + 0.5)).collect();
     check_gradients(&mut CustomLoss::new(3), &inputs(45, 1.0), &probabilities);
 }

@@ -60,6 +60,7 @@ fn expr_text(e: &Expr, operands: &[String]) -> String {
         Expr::Batch => "batch".into(),
         Expr::Unary(Unary::Neg, a) => format!("-{}", atom(a, operands)),
         Expr::Unary(Unary::Powi(n), a) => format!("{}^{n}", atom(a, operands)),
+        Expr::Unary(Unary::Powf(e), a) => format!("{}^{}", atom(a, operands), e.0),
         Expr::Unary(op, a) => {
             let f = format!("{op:?}").to_lowercase();
             format!("{f}({})", expr_text(a, operands))

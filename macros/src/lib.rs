@@ -130,9 +130,12 @@ use proc_macro::TokenStream;
 ///
 /// `activation(|x| ...)` and `loss: |y, t| ...` take a closure over `+ - *
 /// /`, unary `-`, numbers, and `exp`, `ln`, `sqrt`, `abs`, `sigmoid`,
-/// `tanh`, `powi(x, n)`, `max(a, b)`, `min(a, b)` (as functions or methods:
-/// `x.exp()`). The macro differentiates it symbolically and simplifies the
-/// result; anything else is a compile error at that sub-expression.
+/// `tanh`, `powi(x, n)` (`n` a whole number), `powf(x, p)` (`p` a number),
+/// `max(a, b)`, `min(a, b)` (as functions or methods: `x.exp()`). The
+/// macro differentiates it symbolically and simplifies the result;
+/// anything else is a compile error at that sub-expression (`floor`,
+/// `round`, `signum` and the like are refused by name: their derivative is
+/// zero wherever it exists).
 ///
 /// # Regularizer and initialization
 ///

@@ -3,18 +3,26 @@
 //! Accepted: the closure's parameters, numeric literals, `+ - * /`, unary
 //! `-`, parentheses, and these functions, called either as `f(x)` or as a
 //! method `x.f()`: `exp`, `ln`, `sqrt`, `abs`, `sigmoid`, `tanh`,
-//! `powi(x, n)` (`n` an integer literal), `max(a, b)`, `min(a, b)`.
-//! The derivative then comes from the expression language's rules (the
-//! gradient of `max` and `min` goes to the operand that wins; `abs` has
-//! derivative 0 at 0). Anything else (comparisons, `if`, `floor`, `%`, an
-//! unknown name) is an error at that sub-expression, because no derivative
-//! could be derived for it.
+//! `powi(x, n)` (`n` an integer literal), `powf(x, p)` (`p` a number
+//! literal), `max(a, b)`, `min(a, b)`. The derivative then comes from the
+//! expression language's rules (the gradient of `max` and `min` goes to
+//! the operand that wins; `abs` has derivative 0 at 0). Anything else
+//! (comparisons, `if`, `%`, an unknown name) is an error at that
+//! sub-expression, because no derivative could be derived for it; the
+//! rounding functions (`floor`, `round`, `signum`, ...) get their own
+//! message: their derivative is zero wherever it exists, so nothing would
+//! learn through them.
 
 use crate::errors::{Errors, Site};
-use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, neg, powi, sub, unary, var};
+use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, neg, powf, powi, sub, unary, var};
 use syn::{BinOp, Expr as E, ExprClosure, Lit, Pat, UnOp};
 
-pub const FUNCTIONS: [&str; 9] = ["exp", "ln", "sqrt", "abs", "sigmoid", "tanh", "powi", "max", "min"];
+pub const FUNCTIONS: [&str; 10] =
+    ["exp", "ln", "sqrt", "abs", "sigmoid", "tanh", "powi", "powf", "max", "min"];
+
+/// Functions that are piecewise constant: a derivative of zero wherever
+/// there is one.
+const FLAT: [&str; 6] = ["floor", "ceil", "round", "trunc", "signum", "fract"];
 
 /// Translates `closure`, which must take exactly `params.len()` parameters
 /// (`params` names them for messages, as in `["x"]` or `["y", "t"]`).
@@ -129,7 +137,18 @@ impl Translator<'_> {
         let f = name.to_string();
         let arity = match f.as_str() {
             "exp" | "ln" | "sqrt" | "abs" | "sigmoid" | "tanh" => 1,
-            "powi" | "max" | "min" => 2,
+            "powi" | "powf" | "max" | "min" => 2,
+            // `fract` is `x - floor(x)`: its derivative is 1, but a
+            // sawtooth is no activation; it goes with the others.
+            _ if FLAT.contains(&f.as_str()) => {
+                return self.fail(
+                    name,
+                    format!(
+                        "`{f}` has no useful derivative: it is 0 wherever it exists, so no gradient would flow \
+                         through it; use a smooth function (`tanh`, `sigmoid`) instead"
+                    ),
+                );
+            }
             _ => return self.fail(name, crate::suggest::unknown("function", &f, &FUNCTIONS)),
         };
         if args.len() != arity {
@@ -156,6 +175,14 @@ impl Translator<'_> {
                 return self.fail(args[1], "`powi` takes a whole-number exponent literal");
             };
             return Some(powi(base?, n));
+        }
+        if f == "powf" {
+            let base = self.expr(args[0]);
+            let Ok(exponent) = crate::args::real(args[1]) else {
+                return self
+                    .fail(args[1], "`powf` takes a number literal as its exponent, as in `x.powf(1.5)`");
+            };
+            return Some(powf(base?, exponent));
         }
         let a = self.expr(args[0]);
         let b = if arity == 2 { self.expr(args[1]) } else { Some(c(0.0)) };
@@ -202,6 +229,13 @@ mod tests {
     }
 
     #[test]
+    fn powf_takes_a_constant_exponent() {
+        let e = translate_str(quote!(|x| x.powf(1.5) + powf(x, -0.5)), &["x"]).unwrap();
+        assert!((e.eval(&[4.0], 1.0) - (8.0 + 0.5)).abs() < 1e-12);
+        assert!((e.diff(0).eval(&[4.0], 1.0) - (1.5 * 2.0 - 0.5 * 0.5 / 4.0)).abs() < 1e-12);
+    }
+
+    #[test]
     fn losses_take_two_parameters() {
         let e = translate_str(quote!(|y, t| (y - t).abs() / 2.0), &["y", "t"]).unwrap();
         assert_eq!(e.eval(&[1.0, 4.0], 1.0), 1.5);
@@ -211,7 +245,7 @@ mod tests {
     fn what_cannot_be_differentiated_is_reported_where_it_is() {
         let errors = translate_str(quote!(|x| x.floor() + (x % 2.0) + exq(x) + z), &["x"]).unwrap_err();
         assert_eq!(errors.len(), 4, "{errors:?}");
-        assert!(errors[0].contains("unknown function `floor`"), "{errors:?}");
+        assert!(errors[0].contains("`floor` has no useful derivative"), "{errors:?}");
         assert!(errors[1].contains("cannot differentiate `%`"), "{errors:?}");
         assert!(errors[2].contains("unknown function `exq`, did you mean `exp`?"), "{errors:?}");
         assert!(errors[3].contains("unknown name `z`"), "{errors:?}");
@@ -221,5 +255,9 @@ mod tests {
         assert!(errors[0].contains("must take 1 plain parameter (`x`)"), "{errors:?}");
         let errors = translate_str(quote!(|x| powi(x, 1.5)), &["x"]).unwrap_err();
         assert!(errors[0].contains("whole-number exponent"), "{errors:?}");
+        let errors = translate_str(quote!(|x| x.powf(x)), &["x"]).unwrap_err();
+        assert!(errors[0].contains("`powf` takes a number literal"), "{errors:?}");
+        let errors = translate_str(quote!(|x| x.signum() * round(x)), &["x"]).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
     }
 }

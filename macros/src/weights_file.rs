@@ -8,7 +8,7 @@
 
 use crate::ir::Graph;
 use crate::model::Model;
-use chainrule_spec::tensor_file::{self, Precision};
+use chainrule_spec::tensor_file::{self, FileError, Precision};
 use std::path::Path;
 
 /// A weights file's values in the network's flat order, as little-endian
@@ -33,7 +33,15 @@ pub fn read(model: &Model, graph: &Graph) -> syn::Result<Option<Baked>> {
     let bytes = std::fs::read(&path)
         .map_err(|e| fail(format!("cannot read it (paths start at the crate root): {e}")))?;
     let precision = if *model.scalar() == "f64" { Precision::F64 } else { Precision::F32 };
-    let (params, state) = tensor_file::read(&bytes, &graph.params, &graph.states, precision)
-        .map_err(|e| fail(format!("does not fit this network: {e}")))?;
+    let (params, state) =
+        tensor_file::read(&bytes, &graph.params, &graph.states, precision).map_err(|e| match e {
+            // One line per tensor, all of them, and the likely cause.
+            FileError::Mismatched(all, shift) => {
+                let mut lines: Vec<String> = all.iter().map(|m| format!("\n  {m}")).collect();
+                lines.extend(shift.map(|s| format!("\n  {s}")));
+                fail(format!("does not fit this network:{}", lines.concat()))
+            }
+            damaged => fail(damaged.to_string()),
+        })?;
     Ok(Some(Baked { params, state, path: path.to_string_lossy().into_owned() }))
 }

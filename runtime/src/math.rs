@@ -161,6 +161,12 @@ pub fn powi<S: Scalar>(x: S, n: i32) -> S {
     x.powi(n)
 }
 
+/// Real power with a constant exponent (`x.powf(2.5)` in a user closure).
+#[inline(always)]
+pub fn powf<S: Scalar>(x: S, exponent: S) -> S {
+    x.powf(exponent)
+}
+
 /// The larger of two values; NaN if either is NaN, as `torch.maximum`, so
 /// `relu` never hides a NaN from the user.
 ///

@@ -118,6 +118,10 @@ impl<'a> Writer<'a> {
                         let a = self.value(a).0;
                         (quote!(#rt::math::powi(#a, #n)), false)
                     }
+                    Unary::Powf(e) => {
+                        let (a, e) = (self.value(a).0, literal(e.0, self.ctx));
+                        (quote!(#rt::math::powf(#a, #e)), false)
+                    }
                     _ => {
                         let a = self.value(a).0;
                         let f = match op {
@@ -130,7 +134,7 @@ impl<'a> Writer<'a> {
                             Unary::Step => quote!(step),
                             Unary::Softplus => quote!(softplus),
                             Unary::Erf => quote!(erf),
-                            Unary::Neg | Unary::Powi(_) => unreachable!("written above"),
+                            Unary::Neg | Unary::Powi(_) | Unary::Powf(_) => unreachable!("written above"),
                         };
                         call(f, a)
                     }

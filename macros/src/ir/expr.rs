@@ -46,6 +46,8 @@ pub enum Unary {
     Softplus,
     Erf,
     Powi(i32),
+    /// A real power with a constant exponent.
+    Powf(Num),
 }
 
 /// Functions of two arguments.
@@ -157,6 +159,9 @@ pub fn step(a: Expr) -> Expr {
 pub fn powi(a: Expr, n: i32) -> Expr {
     unary(Unary::Powi(n), a)
 }
+pub fn powf(a: Expr, exponent: f64) -> Expr {
+    unary(Unary::Powf(Num(exponent)), a)
+}
 
 fn eval_unary(op: Unary, x: f64) -> f64 {
     match op {
@@ -171,6 +176,7 @@ fn eval_unary(op: Unary, x: f64) -> f64 {
         Unary::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
         Unary::Erf => libm::erf(x),
         Unary::Powi(n) => x.powi(n),
+        Unary::Powf(e) => x.powf(e.0),
     }
 }
 
@@ -236,6 +242,7 @@ impl Expr {
                         mul(c(std::f64::consts::FRAC_2_SQRT_PI), unary(Unary::Exp, neg(powi(a, 2))))
                     }
                     Unary::Powi(n) => mul(c(f64::from(*n)), powi(a, n - 1)),
+                    Unary::Powf(e) => mul(c(e.0), powf(a, e.0 - 1.0)),
                 };
                 mul(local, da)
             }
@@ -348,6 +355,7 @@ mod tests {
             div(powi(sub(x.clone(), y.clone()), 3), Expr::Batch),
             mul(x.clone(), sigmoid(x.clone())),
             unary(Unary::Softplus, mul(x.clone(), y.clone())),
+            powf(add(powi(x.clone(), 2), c(1.0)), 1.5),
             mul(x.clone(), unary(Unary::Erf, div(x.clone(), c(2f64.sqrt())))),
         ];
         for e in &cases {

@@ -77,7 +77,12 @@ fn build(
             let expected = if one_d { "[channels, length]" } else { "[channels, height, width]" };
             errors.push(
                 call.site(),
-                format!("`{}` expects a {expected} input but receives {}", call.name, show_shape(input)),
+                format!(
+                    "`{}` expects a {expected} input but receives {}{}",
+                    call.name,
+                    show_shape(input),
+                    one_channel(input, one_d)
+                ),
             );
             return None;
         }
@@ -86,8 +91,9 @@ fn build(
         Padding::Fixed(ph, pw) => ((ph, ph), (pw, pw)),
         Padding::Same if stride != (1, 1) => {
             let site = args.padding.1.unwrap_or_else(|| call.site());
-            errors
-                .push(site, "`padding = same` keeps the size only at stride 1; give the padding as a number");
+            let axes =
+                [(height, kernel.0, stride.0, args.dilation.0), (width, kernel.1, stride.1, args.dilation.1)];
+            errors.push(site, same_with_stride(&axes, one_d));
             return None;
         }
         Padding::Same => {
@@ -139,6 +145,73 @@ fn build(
     Some((Conv { geom, one_d, init: args.init }, output))
 }
 
+/// Why `padding = same` needs stride 1, and which padding gives the output
+/// sizes a user may have meant: PyTorch's usual `(kernel - 1) / 2`, and
+/// TensorFlow's `same`, `ceil(input / stride)`. `axes` holds (input,
+/// kernel, stride, dilation) of the height and the width.
+fn same_with_stride(axes: &[(usize, usize, usize, usize); 2], one_d: bool) -> String {
+    let axes = if one_d { &axes[1..] } else { &axes[..] };
+    let size = |input: usize, extent: usize, stride: usize, pad: usize| {
+        (input + 2 * pad).checked_sub(extent).map(|room| room / stride + 1)
+    };
+    let mut half = Vec::new();
+    let mut half_out = Vec::new();
+    let mut tf_out = Vec::new();
+    let mut tf_pad = Vec::new();
+    for &(input, kernel, stride, dilation) in axes {
+        let extent = dilation * (kernel - 1) + 1;
+        half.push((extent - 1) / 2);
+        half_out.push(size(input, extent, stride, (extent - 1) / 2).unwrap_or(0));
+        let target = input.div_ceil(stride);
+        tf_out.push(target);
+        tf_pad.push((0..=extent).find(|&p| size(input, extent, stride, p) == Some(target)));
+    }
+    let number = |values: &[usize]| match values {
+        [a, b] if a != b => format!("({a}, {b})"),
+        [a, ..] => a.to_string(),
+        [] => String::new(),
+    };
+    let shape = |values: &[usize]| values.iter().map(ToString::to_string).collect::<Vec<_>>().join("x");
+    let strides = number(&axes.iter().map(|a| a.2).collect::<Vec<_>>());
+    let same_axes = axes.windows(2).all(|w| (w[0].0, w[0].2) == (w[1].0, w[1].2));
+    let ceil: Vec<String> = axes
+        .iter()
+        .zip(&tf_out)
+        .take(if same_axes { 1 } else { axes.len() })
+        .map(|(&(input, _, stride, _), out)| format!("ceil({input} / {stride}) = {out}"))
+        .collect();
+    let ceil = ceil.join(" and ") + if same_axes && axes.len() > 1 { " on each axis" } else { "" };
+    let tensorflow = match tf_pad.iter().copied().collect::<Option<Vec<usize>>>() {
+        Some(pads) if pads == half => format!(", which is TensorFlow's `same` size too ({ceil})"),
+        Some(pads) => format!("; TensorFlow's `same` size ({ceil}) comes from `padding = {}`", number(&pads)),
+        None => format!(
+            "; TensorFlow's `same` size ({ceil}) needs one zero more after than before, which one padding number \
+             cannot give"
+        ),
+    };
+    format!(
+        "`padding = same` keeps the size only at stride 1; with stride {strides}, give the padding as a number: \
+         `padding = {}` (PyTorch's usual `(kernel - 1) / 2`) gives an output of {}{tensorflow}",
+        number(&half),
+        shape(&half_out),
+    )
+}
+
+/// How the same values read as one channel, when they can: a 2-D value
+/// as one image, a square number of values as a square image, a flat
+/// value as one signal.
+fn one_channel(input: &[usize], one_d: bool) -> String {
+    let image = |h: usize, w: usize| {
+        format!("; a single-channel image is written `[1, {h}, {w}]`, as in `input: [1, {h}, {w}]`")
+    };
+    match (one_d, input) {
+        (false, &[h, w]) => image(h, w),
+        (false, &[n]) if n.isqrt() * n.isqrt() == n => image(n.isqrt(), n.isqrt()),
+        (true, &[n]) => format!("; a single-channel signal is written `[1, {n}]`, as in `input: [1, {n}]`"),
+        _ => String::new(),
+    }
+}
+
 /// Where a window's problems are reported and how the layer is named.
 pub struct WindowSites<'a> {
     pub kernel: Site,
@@ -185,5 +258,32 @@ impl Layer for Conv {
 
     fn without_std(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_with_stride;
+
+    #[test]
+    fn same_with_stride_names_the_padding_for_each_convention() {
+        let both = same_with_stride(&[(28, 3, 2, 1), (28, 3, 2, 1)], false);
+        assert!(
+            both.contains("`padding = 1` (PyTorch's usual `(kernel - 1) / 2`) gives an output of 14x14"),
+            "{both}"
+        );
+        assert!(
+            both.contains("which is TensorFlow's `same` size too (ceil(28 / 2) = 14 on each axis)"),
+            "{both}"
+        );
+        let apart = same_with_stride(&[(1, 1, 1, 1), (9, 2, 2, 1)], true);
+        assert!(
+            apart.contains("`padding = 0` (PyTorch's usual `(kernel - 1) / 2`) gives an output of 4"),
+            "{apart}"
+        );
+        assert!(
+            apart.contains("TensorFlow's `same` size (ceil(9 / 2) = 5) comes from `padding = 1`"),
+            "{apart}"
+        );
     }
 }

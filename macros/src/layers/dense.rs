@@ -88,21 +88,7 @@ fn named_init(call: &Call, errors: &mut Errors) -> Option<Scheme> {
         match (name.to_string().as_str(), scheme) {
             ("init", Some(scheme)) => init = crate::init::resolve(scheme, errors),
             ("init", None) => errors.push(arg.site(), "`init` takes a scheme name, as in `init = he_normal`"),
-            ("activation", _) => {
-                let units = call
-                    .args
-                    .iter()
-                    .find(|a| a.name.is_none())
-                    .map_or("64".into(), |a| quote::ToTokens::to_token_stream(&a.value).to_string());
-                let act = match &arg.value {
-                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(name), .. }) => name.value(),
-                    other => quote::ToTokens::to_token_stream(other).to_string().replace(' ', ""),
-                };
-                errors.push(
-                    arg.site(),
-                    format!("an activation is a layer of its own here: write `dense({units}), {act}`"),
-                )
-            }
+            ("activation", _) => errors.push(arg.site(), super::activation_argument(call, arg)),
             (other, _) => {
                 errors.push(arg.site(), format!("`dense` has no parameter `{other}`; it takes `init`"))
             }

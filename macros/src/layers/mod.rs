@@ -225,6 +225,26 @@ fn resolve(call: &Call, input: Option<&[usize]>, at: &At, errors: &mut Errors) -
     family.resolve(call, input, at, errors)
 }
 
+/// The message for `activation = ..` among a layer's arguments (Keras
+/// style): here an activation is a layer of its own, written after it.
+pub fn activation_argument(call: &Call, activation: &crate::parse::Arg) -> String {
+    use quote::ToTokens;
+    let act = match &activation.value {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(name), .. }) => name.value(),
+        other => other.to_token_stream().to_string().replace(' ', ""),
+    };
+    let rest: Vec<String> = call
+        .args
+        .iter()
+        .filter(|a| !std::ptr::eq(*a, activation))
+        .map(|a| {
+            let value = a.value.to_token_stream().to_string().replace(' ', "");
+            a.name.as_ref().map_or(value.clone(), |n| format!("{n} = {value}"))
+        })
+        .collect();
+    format!("an activation is a layer of its own here: write `{}({}), {act}`", call.name, rest.join(", "))
+}
+
 /// The error when a layer's parameter tensor would hold more values than
 /// a tensor may; `what` names it.
 pub fn check_size(dims: &[usize], call: &Call, errors: &mut Errors) -> Option<()> {

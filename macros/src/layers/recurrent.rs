@@ -124,12 +124,18 @@ fn read(
         return None;
     };
     let &[steps, features] = input? else {
+        let input = input?;
+        // A flat value is most often a sequence of single values.
+        let hint = match input {
+            &[n] => format!("; {n} steps of one value each are written `[{n}, 1]`, as in `input: [{n}, 1]`"),
+            _ => String::new(),
+        };
         errors.push(
             call.site(),
             format!(
-                "`{}` expects a [time, features] input but receives {}",
+                "`{}` expects a [time, features] input but receives {}{hint}",
                 call.display(),
-                show_shape(input?)
+                show_shape(input)
             ),
         );
         return None;

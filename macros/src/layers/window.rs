@@ -76,6 +76,11 @@ pub fn read(call: &Call, accepts: &Accepts, errors: &mut Errors) -> Option<Windo
                 name.to_string()
             }
         };
+        if name == "activation" {
+            errors.push(arg.site(), super::activation_argument(call, arg));
+            ok = false;
+            continue;
+        }
         if !accepts.named.contains(&name.as_str()) {
             let message = match crate::suggest::did_you_mean(&name, accepts.named.iter().copied()).as_str() {
                 "" => format!(

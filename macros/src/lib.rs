@@ -2,13 +2,17 @@
 //! crate, which re-exports it and provides the runtime the generated code
 //! calls.
 //!
-//! Stages, one module each: `parse` (tokens to a declaration with spans),
-//! `check` (keywords and shapes, every error at once), `lower` (the tensor
-//! graph of the forward pass and loss), `autodiff` (reverse mode on that
-//! graph), `simplify` (fusions), `emit` (Rust code).
+//! `pipeline` runs the stages in order, one module each: `parse` (tokens to
+//! a declaration with spans), `check` (keywords and shapes, every error at
+//! once), `lower` (the tensor graphs of the forward pass and loss),
+//! `weights_file` (a `weights:` file checked against them), `autodiff`
+//! (reverse mode), `simplify` (one graph per generated function), `emit`
+//! (Rust code); `fallback` declares the type after a mistake.
 
 mod args;
 mod autodiff;
+#[cfg(test)]
+mod boundaries;
 mod check;
 mod codegen;
 mod describe;
@@ -151,7 +155,8 @@ use proc_macro::TokenStream;
 ///
 /// # What is generated
 ///
-/// A struct owning one heap buffer of parameters and one of state, with
+/// A struct owning one heap buffer of parameters (and one of running
+/// statistics, when a layer keeps them), with
 /// `new(seed)` and `from_params(&[S])`, implementing `chainrule::Network`:
 /// batch-1 `predict` on fixed-size arrays; batched `predict_batch`, `loss`
 /// and `loss_and_grad` that use a `chainrule::Workspace` and allocate
@@ -184,7 +189,9 @@ use proc_macro::TokenStream;
 /// states kept in the network; allocation-free and panic-free.
 ///
 /// Every shape is checked at compile time; mistakes are compile errors at
-/// the offending token, all reported at once.
+/// the offending token, all reported at once. After a mistake the struct
+/// is still declared with its whole API, so code using it gets no
+/// follow-up errors.
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
     pipeline::expand(input.into()).into()

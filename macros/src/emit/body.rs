@@ -107,8 +107,13 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> TokenStream {
         places[id] = Some(Place::Buffer(name));
     }
     if !slot_names.is_empty() {
+        let len = match (per_sample, fixed) {
+            (0, fixed) => quote!(#fixed),
+            (per_sample, 0) => quote!(batch * #per_sample),
+            (per_sample, fixed) => quote!(batch * #per_sample + #fixed),
+        };
         prologue.push(quote! {
-            let __ws = ws.take(batch * #per_sample + #fixed);
+            let __ws = ws.take(#len);
             let [#(#slot_names),*] = #rt::carve(__ws, [#(#slot_lens),*]);
         });
     }

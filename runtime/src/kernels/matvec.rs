@@ -1,5 +1,12 @@
 //! One sample through a dense layer, `y = W x` with `W` row-major `[n, k]`:
 //! the batch-1 inference product. Needs neither `std` nor `alloc`.
+//!
+//! The weights keep PyTorch's `[out, in]` layout, so weight files exchange
+//! without transposition; each output is then a dot product along a row,
+//! reduced with horizontal adds. Storing them input-major and broadcasting
+//! each input over a vector of outputs avoids the reductions and measured
+//! about 1.5x faster for 32x32 on an AMD EPYC (Zen 3): the price of the
+//! shared layout.
 
 use crate::Scalar;
 

@@ -51,6 +51,11 @@ chainrule::network! {
     struct W4 { input: [32, 8], layers: [lstm(32), dense(1)], loss: mse }
 }
 
+chainrule::network! {
+    /// W4i_gru: a GRU of the same size as W4's LSTM, for streaming.
+    struct W4Gru { input: [32, 8], layers: [gru(32), dense(1)], loss: mse }
+}
+
 fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut state = seed;
     (0..n).map(|_| (kernels::next_u64(&mut state) >> 40) as f32 / (1u64 << 24) as f32 - 0.5).collect()
@@ -154,6 +159,19 @@ fn w3() {
     report("W3", "chainrule", "samples_per_s", &s, |v| 1.0 / v);
 }
 
+/// W3i: batch-1 inference of W3's network.
+fn w3i() {
+    let net = W3::new(5);
+    let inputs: Vec<[f32; 784]> =
+        values(784 * 16, 11).chunks_exact(784).map(|c| c.try_into().unwrap()).collect();
+    let mut i = 0;
+    let s = measure(1.0, || {
+        i = (i + 1) % inputs.len();
+        black_box(net.predict(black_box(&inputs[i])));
+    });
+    report("W3i", "chainrule", "ns_per_call", &s, |v| v * 1e9);
+}
+
 /// W4 and W4b: one Adam step on a batch of 16 sequences, or of one.
 fn w4(batch: usize, name: &str) {
     let mut net = W4::new(7);
@@ -180,6 +198,12 @@ fn w4i() {
         black_box(net.step(black_box(&inputs[i])));
     });
     report("W4i", "chainrule", "ns_per_step", &s, |v| v * 1e9);
+    let mut gru = W4Gru::new(7);
+    let s = measure(1.0, || {
+        i = (i + 1) % inputs.len();
+        black_box(gru.step(black_box(&inputs[i])));
+    });
+    report("W4i_gru", "chainrule", "ns_per_step", &s, |v| v * 1e9);
 }
 
 /// The GEMM limit on the W2 shapes: forward (32x784 by 784x128) and the
@@ -254,6 +278,9 @@ fn main() {
     }
     if run("W3") {
         w3();
+    }
+    if run("W3i") {
+        w3i();
     }
     if run("W4") {
         w4(16, "W4");

@@ -79,7 +79,7 @@ pub fn gradients(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Vec<(NodeId, No
             // Leaves have no operands; forward graphs hold no adjoints, and
             // side effects have no value for a gradient to reach.
             Derivative::Leaf => continue,
-            Derivative::BackwardOnly | Derivative::Effect => {
+            Derivative::BackwardOnly | Derivative::Effect | Derivative::InferenceOnly => {
                 unreachable!("`{}` on the path to the loss", ops::name(&g.node(id).op))
             }
         };

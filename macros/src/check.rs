@@ -85,7 +85,7 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
     };
     let embedded = match find("embedded") {
         Some(Value::Embedded(flag)) if flag.value => {
-            embeddable(flag.span(), weights.is_some(), &layers, &mut errors);
+            embeddable(flag.span(), weights.is_some(), &mut errors);
             Some(flag.span())
         }
         _ => None,
@@ -123,24 +123,12 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
 }
 
 /// `embedded: true` compiles batch-1 inference for a runtime without
-/// `std`: the weights must be compiled in, and every layer's code must
-/// exist there (the packed matrix multiply of convolutions and of
-/// recurrent layers' input projections does not). Reported at the layer.
-fn embeddable(flag: Span, baked: bool, layers: &[Placed], errors: &mut Errors) {
+/// `std`, from weights compiled in; every layer has its code there.
+fn embeddable(flag: Span, baked: bool, errors: &mut Errors) {
     if !baked {
         errors.push(
             flag,
             "`embedded: true` needs the weights compiled in: add `weights: \"path/to/model.safetensors\"`",
-        );
-    }
-    for layer in layers.iter().filter(|l| !l.layer.without_std()) {
-        errors.push(
-            layer.site,
-            format!(
-                "`embedded: true` cannot compile `{}` yet: without std, networks of dense, activation, batch norm, \
-                 softmax, dropout, residual and pooling layers are supported",
-                layer.shown
-            ),
         );
     }
 }

@@ -17,7 +17,9 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
     let never = quote!(::core::unreachable!());
     let len = |dims: &Option<Vec<usize>>| dims.as_ref().map_or(0, |d| d.iter().product::<usize>());
     let (input_len, output_len) = (len(&outline.input), len(&outline.output));
-    let trained = outline.trained.then(|| {
+    // An embedded network is built by `trained()` alone, whether or not
+    // the declaration names its weights yet.
+    let trained = (outline.trained || outline.embedded).then(|| {
         quote! {
             /// (Not compiled: the declaration has errors.)
             #vis fn trained() -> Self { #never }

@@ -13,19 +13,39 @@ use crate::model::Model;
 pub struct Graphs {
     pub inference: Lowered,
     pub training: Lowered,
-    /// One step of streaming inference, for networks that run a step at a time.
+    /// Batch-1 inference reading the inference copy of the weights.
+    pub planned: Planned,
+    /// One step of streaming inference, planned too, for networks that run
+    /// a step at a time.
     pub stream: Option<Streamed>,
+}
+
+/// The batch-1 inference graph, whose layers read weights laid out for
+/// their batch-1 kernels (`Graph::plans`).
+pub struct Planned {
+    pub graph: Graph,
+    pub output: NodeId,
 }
 
 pub fn lower(model: &Model) -> Graphs {
     let inference = forward(model, false);
     let training = forward(model, true);
-    // The step reads the same flat parameters as every other function.
-    let stream = lower_stream(model).filter(|s| {
-        let names = |g: &Graph| g.params.iter().map(|p| (p.name.clone(), p.offset)).collect::<Vec<_>>();
-        names(&s.graph) == names(&inference.graph)
-    });
-    Graphs { inference, training, stream }
+    let planned = forward_planned(model);
+    // Every function reads the same flat parameters, and both batch-1
+    // functions the same inference copy.
+    let table = |g: &Graph| g.params.iter().map(|p| (p.name.clone(), p.offset)).collect::<Vec<_>>();
+    debug_assert!(table(&planned.graph) == table(&inference.graph), "one parameter layout");
+    let stream = lower_stream(model)
+        .filter(|s| table(&s.graph) == table(&inference.graph) && s.graph.plans == planned.graph.plans);
+    Graphs { inference, training, planned, stream }
+}
+
+fn forward_planned(model: &Model) -> Planned {
+    let ctx = LowerCtx { init: model.init, training: false };
+    let mut graph = Graph::default();
+    let x = graph.push(Op::Input, vec![], Shape::batched(&model.input));
+    let output = model.layers.iter().fold(x, |x, layer| layer.lower_planned(&mut graph, x, ctx));
+    Planned { graph, output }
 }
 
 pub struct Lowered {
@@ -86,8 +106,8 @@ fn lower_stream(model: &Model) -> Option<Streamed> {
     let (mut per_step, mut stream_len) = (true, 0);
     for layer in &model.layers {
         x = match layer.layer.over_time() {
-            _ if !per_step => layer.lower(&mut g, x, ctx),
-            OverTime::EachStep => layer.lower(&mut g, x, ctx),
+            _ if !per_step => layer.lower_planned(&mut g, x, ctx),
+            OverTime::EachStep => layer.lower_planned(&mut g, x, ctx),
             OverTime::Carried(carried) => {
                 let y = carried.lower_step(&mut g, x, &layer.origin, stream_len);
                 stream_len += carried.stream_len();
@@ -100,3 +120,6 @@ fn lower_stream(model: &Model) -> Option<Streamed> {
     let output_len = g.shape(x).len();
     Some(Streamed { graph: g, output: x, stream_len, input_len: features, output_len })
 }
+
+#[cfg(test)]
+mod tests;

@@ -28,7 +28,8 @@ fn compile(tokens: TokenStream) -> Result<TokenStream, Stop> {
     let declaration: parse::Declaration = parse::parse(tokens).map_err(Stop::Unreadable)?;
     let model: Model = check(declaration).map_err(Stop::Rejected)?;
     let graphs: lower::Graphs = lower::lower(&model);
-    let baked: Option<weights_file::Baked> = match weights_file::read(&model, &graphs.inference.graph) {
+    let baked = weights_file::read(&model, &graphs.inference.graph, &graphs.planned.graph.plans);
+    let baked: Option<weights_file::Baked> = match baked {
         Ok(baked) => baked,
         Err(errors) => return Err(Stop::Rejected(Rejected { errors, outline: Box::new(model.outline) })),
     };

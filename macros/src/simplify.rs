@@ -16,7 +16,9 @@
 //! - an elementwise `Map` read by exactly one other `Map` (or reading no
 //!   operand at all, such as the constant seed of the backward pass) is
 //!   inlined into it, so an activation, its bias addition and the pieces of
-//!   a derivative run as one loop.
+//!   a derivative run as one loop;
+//! - a single-operand `Map` of a batch-1 dense layer's output, read by
+//!   nothing else, becomes the layer's activation.
 
 use crate::autodiff::Backward;
 use crate::codegen::Mode;
@@ -66,7 +68,11 @@ impl Function {
 
 /// The functions of a network.
 pub struct Functions {
+    /// Batch-1 inference on the inference copy of the weights.
     pub predict: Function,
+    /// Batch-1 inference on the parameters themselves, for when they have
+    /// changed since the copy was made; only for networks that have one.
+    pub predict_stale: Option<Function>,
     pub predict_batch: Function,
     pub loss: Function,
     pub loss_and_grad: Function,
@@ -82,8 +88,15 @@ pub fn functions(graphs: &Graphs, backward: &Backward) -> Functions {
         effects: graphs.training.graph.effects.clone(),
         output: None,
     };
+    let planned = &graphs.planned;
+    let has_plan = !planned.graph.plans.is_empty();
     Functions {
-        predict: Function::new(&inference.graph, output(), Mode::Single),
+        predict: Function::new(
+            &planned.graph,
+            Sinks { output: Some(planned.output), ..Sinks::default() },
+            Mode::Single,
+        ),
+        predict_stale: has_plan.then(|| Function::new(&inference.graph, output(), Mode::Single)),
         predict_batch: Function::new(&inference.graph, output(), Mode::Batched),
         loss: Function::new(
             &inference.graph,
@@ -99,7 +112,34 @@ pub fn functions(graphs: &Graphs, backward: &Backward) -> Functions {
 
 /// Applies every rule until none applies.
 pub fn simplify(g: &mut Graph, roots: &[NodeId]) {
-    while fuse_softmax_cross_entropy(g, roots) || fuse_one_map(g, roots) {}
+    while fuse_softmax_cross_entropy(g, roots) || fuse_one_map(g, roots) || fuse_activation(g, roots) {}
+}
+
+/// Folds an elementwise map of a batch-1 dense layer's output (its
+/// activation, after the maps that follow have fused into one) into the
+/// layer, which applies it as it produces each output.
+fn fuse_activation(g: &mut Graph, roots: &[NodeId]) -> bool {
+    let uses = g.use_counts(roots);
+    for id in g.live(roots) {
+        let Op::Map(map) = &g.node(id).op else { continue };
+        let &[producer] = g.node(id).inputs.as_slice() else { continue };
+        let Op::DenseT(dense) = &g.node(producer).op else { continue };
+        if map.reads[0] != Read::Same
+            || g.node(producer).shape != g.node(id).shape
+            || uses[producer] != 1
+            || roots.contains(&producer)
+        {
+            continue;
+        }
+        let activation = map.expr.substitute(&|_| dense.activation.clone());
+        let mut fused = dense.clone();
+        fused.activation = activation;
+        let inputs = g.node(producer).inputs.clone();
+        g.nodes[id].op = Op::DenseT(fused);
+        g.nodes[id].inputs = inputs;
+        return true;
+    }
+    false
 }
 
 fn fuse_softmax_cross_entropy(g: &mut Graph, roots: &[NodeId]) -> bool {

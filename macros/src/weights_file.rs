@@ -6,7 +6,7 @@
 //! in one error at the path, with the likely cause when the layer indices
 //! are shifted.
 
-use crate::ir::Graph;
+use crate::ir::{Graph, PlanTensor};
 use crate::model::Model;
 use chainrule_spec::tensor_file::{self, FileError, Precision};
 use std::path::Path;
@@ -16,14 +16,17 @@ use std::path::Path;
 pub struct Baked {
     pub params: Vec<u8>,
     pub state: Vec<u8>,
+    /// The inference copy derived from them, as the runtime derives it.
+    pub plan: Vec<u8>,
     /// The file, absolute, for the `include_bytes!` that makes cargo
     /// rebuild when it changes.
     pub path: String,
 }
 
-/// The file the declaration names, checked against `graph`'s tables, or
-/// `None` without `weights:`.
-pub fn read(model: &Model, graph: &Graph) -> syn::Result<Option<Baked>> {
+/// The file the declaration names, checked against `graph`'s tables, with
+/// the inference copy `plans` describes derived from it; `None` without
+/// `weights:`.
+pub fn read(model: &Model, graph: &Graph, plans: &[PlanTensor]) -> syn::Result<Option<Baked>> {
     let Some(lit) = &model.weights else { return Ok(None) };
     let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let path = Path::new(&root).join(lit.value());
@@ -43,5 +46,30 @@ pub fn read(model: &Model, graph: &Graph) -> syn::Result<Option<Baked>> {
             }
             damaged => fail(damaged.to_string()),
         })?;
-    Ok(Some(Baked { params, state, path: path.to_string_lossy().into_owned() }))
+    let plan = match precision {
+        Precision::F32 => derive_plan::<f32, 4>(&params, plans, f32::from_le_bytes, f32::to_le_bytes),
+        Precision::F64 => derive_plan::<f64, 8>(&params, plans, f64::from_le_bytes, f64::to_le_bytes),
+    };
+    Ok(Some(Baked { params, state, plan, path: path.to_string_lossy().into_owned() }))
+}
+
+/// The inference copy of little-endian parameters, computed in their own
+/// type so that it equals, bit for bit, what the runtime derives.
+fn derive_plan<T, const N: usize>(
+    params: &[u8],
+    plans: &[PlanTensor],
+    from: fn([u8; N]) -> T,
+    to: fn(T) -> [u8; N],
+) -> Vec<u8>
+where
+    T: Copy + Default + std::ops::Add<Output = T>,
+{
+    let (chunks, _) = params.as_chunks::<N>();
+    let values: Vec<T> = chunks.iter().map(|c| from(*c)).collect();
+    let len = plans.last().map_or(0, |p| p.offset + p.derivation.len());
+    let mut plan = vec![T::default(); len];
+    for p in plans {
+        chainrule_spec::plan::derive(&p.derivation, &values, &mut plan[p.offset..]);
+    }
+    plan.into_iter().flat_map(to).collect()
 }

@@ -89,6 +89,7 @@ pub mod __private {
     #[cfg(feature = "std")]
     pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Workspace};
     pub use crate::{Scalar, isa, kernels, math};
+    pub use chainrule_spec::plan::{Derivation, GateBlock, PlanSpec, Side, relayout};
     pub use core::result::Result::{Err, Ok};
 
     /// Splits `buf` into consecutive disjoint slices of the given lengths,

@@ -87,7 +87,17 @@ pub trait Network {
     fn params(&self) -> &[Self::Scalar];
 
     /// The flat parameter buffer, for optimizers and weight loading.
+    ///
+    /// Batch-1 inference reads an inference copy of the weights, laid out
+    /// for its kernels; after changing parameters here, [`Network::relayout`]
+    /// brings that copy up to date (the trainer and weight loading do it).
+    /// Until then `predict` stays correct but computes from the parameters,
+    /// more slowly, and `step` re-lays the copy itself.
     fn params_mut(&mut self) -> &mut [Self::Scalar];
+
+    /// Re-derives the inference copy of the weights from the parameters
+    /// (see [`Network::params_mut`]). A network without one does nothing.
+    fn relayout(&mut self) {}
 
     /// The computational graph as text: the forward pass and loss, then the
     /// backward equations the compiler derived, each an upstream gradient

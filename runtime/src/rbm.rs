@@ -333,6 +333,7 @@ pub fn pretrain<N: Network>(
         params[bias..][..out].copy_from_slice(&rbm.hidden_bias);
         data = rbm.hidden_probabilities(&data, n);
     }
+    net.relayout();
     Ok(reports)
 }
 

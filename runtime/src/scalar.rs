@@ -62,6 +62,16 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     #[doc(hidden)]
     fn matvec(k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
 
+    /// `start + x^T rows` for one sample over `K` input-major rows of `NP`
+    /// values: the batch-1 product of planned weights, on the level's kernel.
+    #[doc(hidden)]
+    fn accumulate<const K: usize, const NP: usize>(
+        isa: crate::isa::Isa,
+        start: &[Self; NP],
+        x: &[Self; K],
+        rows: &[Self],
+    ) -> [Self; NP];
+
     #[cfg(feature = "std")]
     /// Runs `f` on this thread's scratch buffer of at least `len` elements.
     #[doc(hidden)]
@@ -69,7 +79,7 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
 }
 
 macro_rules! impl_scalar {
-    ($t:ty, $erf:path, $tanh:path, $exp:path, $matvec:expr, $dtype:literal) => {
+    ($t:ty, $erf:path, $tanh:path, $exp:path, $matvec:expr, $accumulate:ident, $dtype:literal) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -140,6 +150,16 @@ macro_rules! impl_scalar {
             fn matvec(k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool {
                 $matvec(k, n, x, w, y)
             }
+
+            #[inline(always)]
+            fn accumulate<const K: usize, const NP: usize>(
+                isa: crate::isa::Isa,
+                start: &[Self; NP],
+                x: &[Self; K],
+                rows: &[Self],
+            ) -> [Self; NP] {
+                crate::kernels::dense_t::$accumulate::<K, NP>(isa, start, x, rows)
+            }
         }
     };
 }
@@ -150,6 +170,7 @@ impl_scalar!(
     crate::math::tanh_f32,
     crate::math::exp_f32,
     crate::kernels::matvec::matvec_f32,
+    accumulate_f32,
     "F32"
 );
-impl_scalar!(f64, libm::erf, libm::tanh, libm::exp, |_, _, _, _, _| false, "F64");
+impl_scalar!(f64, libm::erf, libm::tanh, libm::exp, |_, _, _, _, _| false, accumulate_f64, "F64");

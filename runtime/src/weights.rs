@@ -97,6 +97,7 @@ pub fn load_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> std::result::Result<
     let state = N::Scalar::from_le(&state).filter(|s| s.len() == N::STATE_LEN).ok_or_else(cut)?;
     net.params_mut().copy_from_slice(&params);
     net.state_mut().copy_from_slice(&state);
+    net.relayout();
     Ok(())
 }
 

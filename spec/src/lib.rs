@@ -1,8 +1,9 @@
 //! What the `network!` compiler and the chainrule runtime must agree on,
 //! written once: the geometry the compiler fixes and the kernels read
 //! (convolution, pooling, blocks), the parameter table (roles and
-//! initialization schemes), and the check of a weights file against that
-//! table, which the compiler runs on `weights: "file"` and the runtime on
+//! initialization schemes), the layout of the inference copy of the
+//! weights (`plan`), and the check of a weights file against the table,
+//! which the compiler runs on `weights: "file"` and the runtime on
 //! `weights::load`.
 //!
 //! The compiler emits these types by name, field by field; it destructures
@@ -17,6 +18,7 @@ extern crate std;
 
 mod geometry;
 mod params;
+pub mod plan;
 #[cfg(feature = "files")]
 pub mod tensor_file;
 

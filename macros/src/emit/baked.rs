@@ -18,9 +18,9 @@ pub fn trained_doc(model: &Model) -> String {
     )
 }
 
-/// `__BAKED_PARAMS` and (with state) `__BAKED_STATE`, the file's values as
-/// static arrays of scalar `s`.
-pub fn statics(baked: &Baked, s: &Ident, param_len: usize, state_len: usize) -> TokenStream {
+/// `__BAKED_PARAMS`, and with state `__BAKED_STATE` and with an inference
+/// copy `__BAKED_PLAN`: the file's values as static arrays of scalar `s`.
+pub fn statics(baked: &Baked, s: &Ident, param_len: usize, state_len: usize, plan_len: usize) -> TokenStream {
     let rt = rt();
     let decode = if *s == "f64" { quote!(#rt::decode_f64) } else { quote!(#rt::decode_f32) };
     let (params, file) = (Literal::byte_string(&baked.params), &baked.path);
@@ -28,10 +28,15 @@ pub fn statics(baked: &Baked, s: &Ident, param_len: usize, state_len: usize) -> 
         let state = Literal::byte_string(&baked.state);
         quote!(static __BAKED_STATE: [#s; #state_len] = #decode::<#state_len>(#state);)
     });
+    let plan = (plan_len > 0).then(|| {
+        let plan = Literal::byte_string(&baked.plan);
+        quote!(static __BAKED_PLAN: [#s; #plan_len] = #decode::<#plan_len>(#plan);)
+    });
     quote! {
         // Makes cargo rebuild when the file changes.
         const _: &[u8] = include_bytes!(#file);
         static __BAKED_PARAMS: [#s; #param_len] = #decode::<#param_len>(#params);
         #state
+        #plan
     }
 }

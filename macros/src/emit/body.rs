@@ -29,11 +29,17 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> TokenStream {
     let mut prologue = Vec::new();
     let mut copies = Vec::new();
 
-    // Parameters: one immutable slice each.
+    // Parameters: one immutable slice each, where the function reads any.
     let param_names: Vec<Ident> = (0..g.params.len()).map(|k| format_ident!("__p{k}")).collect();
     let param_lens: Vec<usize> = g.params.iter().map(|p| p.len()).collect();
-    if !g.params.is_empty() {
+    if live.iter().any(|&id| matches!(g.node(id).op, Op::Param(_))) {
         prologue.push(quote!(let [#(#param_names),*] = #rt::carve_ref(__params, [#(#param_lens),*]);));
+    }
+    // The inference copy of the weights, likewise.
+    let plan_names: Vec<Ident> = (0..g.plans.len()).map(|k| format_ident!("__q{k}")).collect();
+    let plan_lens: Vec<usize> = g.plans.iter().map(|p| p.derivation.len()).collect();
+    if live.iter().any(|&id| matches!(g.node(id).op, Op::Plan(_))) {
+        prologue.push(quote!(let [#(#plan_names),*] = #rt::carve_ref(__plan, [#(#plan_lens),*]);));
     }
     // State: one slice each, mutable where the function updates it.
     let state_names: Vec<Ident> = (0..g.states.len()).map(|k| format_ident!("__st{k}")).collect();
@@ -61,6 +67,7 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> TokenStream {
             Op::Target => Some(Place::Buffer(format_ident!("__targets"))),
             Op::Param(k) => Some(Place::Buffer(param_names[k].clone())),
             Op::State(k) => Some(Place::Buffer(state_names[k].clone())),
+            Op::Plan(k) => Some(Place::Buffer(plan_names[k].clone())),
             _ if node.shape.is_scalar() => Some(Place::Scalar(format_ident!("v{id}"))),
             _ => None,
         };

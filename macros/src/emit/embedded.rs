@@ -1,8 +1,9 @@
 //! `embedded: true`: an inference-only struct for `no_std` builds without
 //! `alloc`. No heap buffers, no `Network` trait (its batched methods need a
 //! workspace): a unit struct whose `predict` reads the compiled-in weights
-//! in place and calls only kernels that need neither `std` nor `alloc` (the
-//! checker made sure of it, layer by layer).
+//! and their inference copy in place, and calls only kernels that need
+//! neither `std` nor `alloc` (every op of a planned graph is one of those;
+//! `layers::tests` holds each layer to it).
 
 use super::body::emit_body;
 use crate::codegen::rt;
@@ -19,16 +20,17 @@ pub fn emit_embedded(model: &Model, graph: &Graph, predict: &Function, baked: Op
     let live = predict.graph.live(&predict.sinks.roots());
     debug_assert!(
         live.iter().all(|&id| (ops::rules(&predict.graph.node(id).op).without_std)(&predict.graph, id)),
-        "the checker let a layer through that needs std"
+        "a planned op that needs std"
     );
-    let (param_len, state_len) = (graph.param_len(), graph.state_len());
-    let statics = baked.map(|b| super::baked::statics(b, s, param_len, state_len));
+    let (param_len, state_len, plan_len) = (graph.param_len(), graph.state_len(), predict.graph.plan_len());
+    let statics = baked.map(|b| super::baked::statics(b, s, param_len, state_len, plan_len));
     let body = emit_body(predict, s);
     let rt = rt();
     let (input_len, output_len) =
         (model.input.iter().product::<usize>(), model.output().iter().product::<usize>());
     let doc = super::baked::trained_doc(model);
     let bind_state = (state_len > 0).then(|| quote!(let __state: &[#s] = &__BAKED_STATE[..];));
+    let bind_plan = (plan_len > 0).then(|| quote!(let __plan: &[#s] = &__BAKED_PLAN[..];));
     quote! {
         #(#attrs)*
         #vis struct #name;
@@ -54,7 +56,8 @@ pub fn emit_embedded(model: &Model, graph: &Graph, predict: &Function, baked: Op
                 #vis fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
                     let __params: &[#s] = &__BAKED_PARAMS[..];
                     #bind_state
-                    #rt::isa::with_fast_path(#[inline(always)] || { #body })
+                    #bind_plan
+                    #rt::isa::with_isa(#[inline(always)] |__isa| { #body })
                 }
             }
         };

@@ -36,6 +36,7 @@ pub fn network(
         (model.input.iter().product::<usize>(), model.output().iter().product::<usize>());
     let (param_len, state_len) = (graph.param_len(), graph.state_len());
     let stream_len = graphs.stream.as_ref().map_or(0, |s| s.stream_len);
+    let plan_len = graphs.planned.graph.plan_len();
 
     let predict = emit_body(&functions.predict, s);
     let predict_batch = emit_body(&functions.predict_batch, s);
@@ -60,8 +61,35 @@ pub fn network(
     let (param_layout, state_layout) = (layout(&graph.params), layout(&graph.states));
     let doc_new = format!("A `{name}` with weights drawn from `seed` (biases zero).");
 
-    // Buffers a network without state or stream does without.
+    // Buffers a network without state, stream or inference copy does without.
     let has_state = state_len > 0;
+    let has_plan = plan_len > 0;
+    let plan_fields = has_plan.then(|| {
+        quote! {
+            plan: #rt::Buffer<#s, #plan_len>,
+            /// Whether `plan` matches the parameters.
+            planned: bool,
+        }
+    });
+    let (plan_param, plan_init) = if has_plan {
+        (quote!(plan: #rt::Buffer<#s, #plan_len>,), quote!(plan, planned: false,))
+    } else {
+        (quote!(), quote!())
+    };
+    let plan_arg = |value: TokenStream| has_plan.then_some(quote!(#value,));
+    let fresh_plan = plan_arg(quote!(#rt::Buffer::Owned(#rt::zeroed_params::<#s, #plan_len>())));
+    let plan_table = planned_layout(&graphs.planned.graph.plans);
+    let relayout = has_plan.then(|| {
+        quote! {
+            fn relayout(&mut self) {
+                const PLAN: &[#rt::PlanSpec] = &[#(#plan_table),*];
+                #rt::relayout(PLAN, &self.params[..], &mut self.plan[..]);
+                self.planned = true;
+            }
+        }
+    });
+    let stale = has_plan.then(|| quote!(self.planned = false;));
+    let bind_plan = has_plan.then(|| quote!(let __plan: &[#s] = &self.plan[..];));
     let state_field = has_state.then(|| quote!(state: #rt::Buffer<#s, #state_len>,));
     let stream_field = (stream_len > 0).then(|| quote!(stream: [#s; #stream_len],));
     let stream_init = (stream_len > 0).then(|| quote!(stream: [0.0; #stream_len],));
@@ -88,6 +116,13 @@ pub fn network(
         let body = emit_body(step, s);
         let streamed = graphs.stream.as_ref().expect("a step has its stream");
         let (step_in, step_out) = (streamed.input_len, streamed.output_len);
+        let refresh = has_plan.then(|| {
+            quote! {
+                if !self.planned {
+                    <Self as #rt::Network>::relayout(self);
+                }
+            }
+        });
         quote! {
             /// Streaming inference: feeds one time step and returns the output
             /// for the sequence fed since the last `reset` (or construction),
@@ -96,10 +131,12 @@ pub fn network(
             #[inline]
             #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
             #vis fn step(&mut self, __input: &[#s; #step_in]) -> [#s; #step_out] {
+                #refresh
                 let __params: &[#s] = &self.params[..];
                 #bind_state
+                #bind_plan
                 let __stream: &mut [#s] = &mut self.stream[..];
-                #rt::isa::with_fast_path(#[inline(always)] || { #body })
+                #rt::isa::with_isa(#[inline(always)] |__isa| { #body })
             }
 
             /// Forgets the stream: the next `step` starts a new sequence from
@@ -110,9 +147,12 @@ pub fn network(
         }
     });
     let trained = baked.map(|baked| {
-        let statics = baked::statics(baked, s, param_len, state_len);
+        let statics = baked::statics(baked, s, param_len, state_len, plan_len);
         let doc = baked::trained_doc(model);
         let state = has_state.then(|| quote!(let state = #rt::Buffer::Baked(&__BAKED_STATE);));
+        let plan = plan_arg(quote!(#rt::Buffer::Baked(&__BAKED_PLAN)));
+        // Laid out at compile time from the same weights.
+        let planned = has_plan.then(|| quote!(net.planned = true;));
         quote! {
             #statics
 
@@ -120,17 +160,34 @@ pub fn network(
                 #[doc = #doc]
                 #vis fn trained() -> Self {
                     #state
-                    Self::assemble(#rt::Buffer::Baked(&__BAKED_PARAMS), #state_init 0)
+                    let mut net = Self::assemble(#rt::Buffer::Baked(&__BAKED_PARAMS), #state_init #plan 0);
+                    #planned
+                    net
                 }
             }
         }
     });
+    let predict_body = match &functions.predict_stale {
+        Some(stale) => {
+            let stale = emit_body(stale, s);
+            quote! {
+                if self.planned {
+                    #bind_plan
+                    #rt::isa::with_isa(#[inline(always)] |__isa| { #predict })
+                } else {
+                    #rt::isa::with_isa(#[inline(always)] |__isa| { #stale })
+                }
+            }
+        }
+        None => quote!(#rt::isa::with_isa(#[inline(always)] |__isa| { #predict })),
+    };
 
     quote! {
         #(#attrs)*
         #vis struct #name {
             params: #rt::Buffer<#s, #param_len>,
             #state_field
+            #plan_fields
             rng: u64,
             #stream_field
         }
@@ -144,7 +201,10 @@ pub fn network(
                     let mut params = #rt::zeroed_params::<#s, #param_len>();
                     #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
                     #initial_state
-                    Self::assemble(#rt::Buffer::Owned(params), #state_init #rt::stream_from_seed(seed))
+                    let mut net =
+                        Self::assemble(#rt::Buffer::Owned(params), #state_init #fresh_plan #rt::stream_from_seed(seed));
+                    <Self as #rt::Network>::relayout(&mut net);
+                    net
                 }
 
                 /// A network with the given flat parameters, laid out as `LAYOUT`
@@ -152,13 +212,15 @@ pub fn network(
                 #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
                     let params = #rt::params_from_slice::<#s, #param_len>(values)?;
                     #initial_state
-                    #rt::Ok(Self::assemble(#rt::Buffer::Owned(params), #state_init 0))
+                    let mut net = Self::assemble(#rt::Buffer::Owned(params), #state_init #fresh_plan 0);
+                    <Self as #rt::Network>::relayout(&mut net);
+                    #rt::Ok(net)
                 }
 
                 #stream_methods
 
-                fn assemble(params: #rt::Buffer<#s, #param_len>, #state_param rng: u64) -> Self {
-                    Self { params, #state_init rng, #stream_init }
+                fn assemble(params: #rt::Buffer<#s, #param_len>, #state_param #plan_param rng: u64) -> Self {
+                    Self { params, #state_init #plan_init rng, #stream_init }
                 }
             }
 
@@ -181,8 +243,11 @@ pub fn network(
                 }
 
                 fn params_mut(&mut self) -> &mut [#s] {
+                    #stale
                     &mut self.params[..]
                 }
+
+                #relayout
 
                 fn describe() -> &'static str {
                     #description
@@ -216,7 +281,7 @@ pub fn network(
                 fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
                     let __params: &[#s] = &self.params[..];
                     #bind_state
-                    #rt::isa::with_fast_path(#[inline(always)] || { #predict })
+                    #predict_body
                 }
 
                 fn predict_batch(
@@ -230,7 +295,7 @@ pub fn network(
                     #bind_state
                     let __inputs: &[#s] = inputs.as_flattened();
                     let __out: &mut [#s] = outputs.as_flattened_mut();
-                    #rt::isa::with_fast_path(#[inline(always)] || { #predict_batch; });
+                    #rt::isa::with_isa(#[inline(always)] |__isa| { #predict_batch; });
                     #rt::Ok(())
                 }
 
@@ -245,7 +310,7 @@ pub fn network(
                     let __params: &[#s] = &self.params[..];
                     #bind_state
                     let __inputs: &[#s] = inputs.as_flattened();
-                    #rt::Ok(#rt::isa::with_fast_path(#[inline(always)] || { #loss }))
+                    #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss }))
                 }
 
                 fn loss_and_grad(
@@ -263,11 +328,47 @@ pub fn network(
                     let __params: &[#s] = &self.params[..];
                     #bind_state_mut
                     let __inputs: &[#s] = inputs.as_flattened();
-                    #rt::Ok(#rt::isa::with_fast_path(#[inline(always)] || { #loss_and_grad }))
+                    #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss_and_grad }))
                 }
             }
         };
     }
+}
+
+/// The `PlanSpec` table of the inference copy, every field by name.
+fn planned_layout(plans: &[crate::ir::PlanTensor]) -> Vec<TokenStream> {
+    use chainrule_spec::plan::{Derivation, GateBlock, Side};
+    let rt = rt();
+    plans
+        .iter()
+        .map(|p| {
+            let offset = p.offset;
+            let derivation = match &p.derivation {
+                Derivation::Dense { weight, bias, inputs, outputs } => {
+                    let bias = match bias {
+                        Some(b) => quote!(Some(#b)),
+                        None => quote!(None),
+                    };
+                    quote!(#rt::Derivation::Dense { weight: #weight, bias: #bias, inputs: #inputs, outputs: #outputs })
+                }
+                Derivation::Gates { w_ih, w_hh, b_ih, b_hh, inputs, hidden, blocks } => {
+                    let blocks = blocks.iter().map(|&GateBlock { gate, from }| {
+                        let from = match from {
+                            Side::Both => quote!(#rt::Side::Both),
+                            Side::Input => quote!(#rt::Side::Input),
+                            Side::State => quote!(#rt::Side::State),
+                        };
+                        quote!(#rt::GateBlock { gate: #gate, from: #from })
+                    });
+                    quote!(#rt::Derivation::Gates {
+                        w_ih: #w_ih, w_hh: #w_hh, b_ih: #b_ih, b_hh: #b_hh, inputs: #inputs, hidden: #hidden,
+                        blocks: &[#(#blocks),*],
+                    })
+                }
+            };
+            quote!(#rt::PlanSpec { offset: #offset, derivation: #derivation })
+        })
+        .collect()
 }
 
 /// The `ParamSpec` table, one entry per tensor of `table`.

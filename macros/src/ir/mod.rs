@@ -11,7 +11,8 @@
 pub mod expr;
 mod op;
 
-pub use op::{Cell, Map, Op, Read};
+pub use chainrule_spec::plan::{Derivation, GateBlock};
+pub use op::{Cell, DenseT, Map, Op, Read, RecurT};
 use proc_macro2::Span;
 
 pub type NodeId = usize;
@@ -76,6 +77,13 @@ impl chainrule_spec::tensor_file::Expected for Param {
     }
 }
 
+/// A tensor of the inference copy, at `offset` of that buffer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanTensor {
+    pub offset: usize,
+    pub derivation: Derivation<Vec<GateBlock>>,
+}
+
 /// Kind of the training targets a loss reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetKind {
@@ -101,6 +109,9 @@ pub struct Graph {
     pub param_spans: Vec<Span>,
     /// Non-trainable tensors saved with the network (running statistics).
     pub states: Vec<Param>,
+    /// Tensors of the inference copy of the weights, each derived from the
+    /// parameters, laid out for a batch-1 kernel.
+    pub plans: Vec<PlanTensor>,
     /// Nodes computed for their side effect on the state (training only).
     pub effects: Vec<NodeId>,
     /// `(gradient node, forward node)`: set by differentiation, for the
@@ -131,6 +142,14 @@ impl Graph {
         self.push(Op::Param(self.params.len() - 1), vec![], Shape::fixed(dims))
     }
 
+    /// Where parameter node `node` starts in the flat buffer.
+    pub fn param_offset(&self, node: NodeId) -> usize {
+        match self.node(node).op {
+            Op::Param(k) => self.params[k].offset,
+            _ => unreachable!("a parameter node"),
+        }
+    }
+
     pub fn param_len(&self) -> usize {
         self.params.last().map_or(0, |p| p.offset + p.len())
     }
@@ -144,6 +163,18 @@ impl Graph {
 
     pub fn state_len(&self) -> usize {
         self.states.last().map_or(0, |p| p.offset + p.len())
+    }
+
+    /// Adds a tensor to the inference copy and its node.
+    pub fn plan(&mut self, derivation: Derivation<Vec<GateBlock>>) -> NodeId {
+        let offset = self.plan_len();
+        let len = derivation.len();
+        self.plans.push(PlanTensor { offset, derivation });
+        self.push(Op::Plan(self.plans.len() - 1), vec![], Shape::fixed(&[len]))
+    }
+
+    pub fn plan_len(&self) -> usize {
+        self.plans.last().map_or(0, |p| p.offset + p.derivation.len())
     }
 
     /// Nodes reachable from `roots`, in topological order.

@@ -16,6 +16,8 @@ pub enum Op {
     Param(usize),
     /// State tensor `k` (running statistics): read, never differentiated.
     State(usize),
+    /// Tensor `k` of the inference copy of the weights (see `Graph::plans`).
+    Plan(usize),
     /// Moves state operand 0 toward statistic operand 1 (a side effect).
     UpdateRunning {
         momentum: f64,
@@ -55,6 +57,12 @@ pub enum Op {
     /// A recurrent cell run over time.
     Recur(Box<Cell>),
     RecurBack(Box<Cell>),
+    /// Batch-1 inference: a dense layer from its planned weights, with an
+    /// activation applied as the outputs are produced.
+    DenseT(DenseT),
+    /// Batch-1 inference: a recurrent layer from its planned weights,
+    /// giving its hidden states.
+    RecurT(Box<RecurT>),
     /// The value at each sample's target class.
     Pick,
     Scatter,
@@ -103,6 +111,31 @@ pub enum Read {
     /// One value per position of the last axis (`[n]` for a `[.., n]`
     /// output), shared by every row and sample: a per-feature scale.
     PerColumn,
+}
+
+/// A dense layer over planned weights (`Derivation::Dense`): `inputs` in,
+/// `outputs` out, `activation` of `Var(0)` applied to each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DenseT {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub activation: Expr,
+}
+
+/// A recurrent layer over planned weights (`Derivation::Gates`): per step,
+/// the gate inputs of every column block over `[x; h]` in one product,
+/// then the cell's update over the blocks (variables `0..blocks.len()`,
+/// each a unit's value in its block) and the previous carries (variables
+/// after them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecurT {
+    pub inputs: usize,
+    pub blocks: Vec<chainrule_spec::plan::GateBlock>,
+    /// Steps, hidden size, carries, stream offset as in `Cell`; its
+    /// `update` rewritten over the blocks.
+    pub cell: Cell,
+    /// Every step's hidden state, or the last one.
+    pub sequence: bool,
 }
 
 /// A recurrent cell: sizes and the update of its carries.

@@ -214,10 +214,6 @@ impl Layer for Activation {
     fn over_time(&self) -> OverTime<'_> {
         OverTime::EachStep
     }
-
-    fn without_std(&self) -> bool {
-        true
-    }
 }
 
 #[cfg(test)]

@@ -128,8 +128,4 @@ impl Layer for BatchNorm {
         ops::running::update(g, running_var, variance, self.momentum, true, per_sample);
         ops::map::map_with(g, normalize, operands(mean, variance), shape)
     }
-
-    fn without_std(&self) -> bool {
-        true
-    }
 }

@@ -255,10 +255,6 @@ impl Layer for Conv {
         let shape = g.shape(z).clone();
         ops::map::map_with(g, add(var(0), var(1)), vec![(z, Read::Same), (b, Read::PerChannel)], shape)
     }
-
-    fn without_std(&self) -> bool {
-        false
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::args;
 use crate::errors::Errors;
 use crate::init::Scheme;
 use crate::ir::expr::{add, var};
-use crate::ir::{Graph, Init, NodeId, Role};
+use crate::ir::{Derivation, Graph, Init, NodeId, Role};
 use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
@@ -97,19 +97,32 @@ fn named_init(call: &Call, errors: &mut Errors) -> Option<Scheme> {
     init
 }
 
-impl Layer for DenseLayer {
-    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
+impl DenseLayer {
+    /// The weight and bias, as both lowerings register them.
+    fn params(&self, g: &mut Graph, fan_in: usize, origin: &Origin, ctx: LowerCtx) -> (NodeId, NodeId) {
         let (prefix, span) = (&origin.path, origin.span);
-        let fan_in = g.shape(x).len();
         let init = self.init.unwrap_or(ctx.init).init(fan_in, self.units);
         let w = g.param(format!("{prefix}.weight"), &[self.units, fan_in], Role::Weight, init, span);
         let b = g.param(format!("{prefix}.bias"), &[self.units], Role::Bias, Init::Zeros, span);
+        (w, b)
+    }
+}
+
+impl Layer for DenseLayer {
+    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
+        let (w, b) = self.params(g, g.shape(x).len(), origin, ctx);
         let z = ops::linear::linear(g, x, w);
         let shape = g.shape(z).clone();
         ops::map::map(g, add(var(0), var(1)), vec![z, b], shape)
     }
 
-    fn without_std(&self) -> bool {
-        true
+    /// The weight input-major with the bias, for the batch-1 kernel.
+    fn lower_planned(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
+        let fan_in = g.shape(x).len();
+        let (w, b) = self.params(g, fan_in, origin, ctx);
+        let (weight, bias) = (g.param_offset(w), g.param_offset(b));
+        let plan =
+            g.plan(Derivation::Dense { weight, bias: Some(bias), inputs: fan_in, outputs: self.units });
+        ops::dense_t::dense_t(g, x, plan, fan_in, self.units)
     }
 }

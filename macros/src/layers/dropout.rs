@@ -65,8 +65,4 @@ impl Layer for DropoutLayer {
     fn over_time(&self) -> OverTime<'_> {
         OverTime::EachStep
     }
-
-    fn without_std(&self) -> bool {
-        true
-    }
 }

@@ -41,8 +41,4 @@ impl Layer for FlattenLayer {
         let len = g.shape(x).len();
         ops::map::map(g, var(0), vec![x], Shape::batched(&[len]))
     }
-
-    fn without_std(&self) -> bool {
-        true
-    }
 }

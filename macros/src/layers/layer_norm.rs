@@ -105,8 +105,4 @@ impl Layer for LayerNorm {
     fn over_time(&self) -> OverTime<'_> {
         OverTime::EachStep
     }
-
-    fn without_std(&self) -> bool {
-        true
-    }
 }

@@ -84,14 +84,18 @@ pub trait Layer {
     /// Appends its operations to `g`, reading `x`; returns its output.
     fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId;
 
+    /// The same for batch-1 inference, where a layer may read the
+    /// inference copy of its weights, laid out for its batch-1 kernel
+    /// (`Graph::plan`). Parameters are registered as in `lower`, in the
+    /// same order, so both graphs share one parameter layout.
+    fn lower_planned(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
+        self.lower(g, x, origin, ctx)
+    }
+
     /// How it treats the steps of a `[time, features]` value, for `step`.
     fn over_time(&self) -> OverTime<'_> {
         OverTime::Whole
     }
-
-    /// Whether `embedded: true` can compile it: its batch-1 code calls only
-    /// what the runtime has without `std`.
-    fn without_std(&self) -> bool;
 }
 
 /// How a layer treats time steps when the network streams, one step a call.
@@ -106,8 +110,8 @@ pub enum OverTime<'a> {
 
 /// A layer that carries state across time steps.
 pub trait Carried {
-    /// One step, its carries read from and written to `offset` of the
-    /// stream buffer; returns this step's output.
+    /// One step of batch-1 inference, its carries read from and written
+    /// to `offset` of the stream buffer; returns this step's output.
     fn lower_step(&self, g: &mut Graph, x: NodeId, origin: &Origin, offset: usize) -> NodeId;
 
     /// Values the stream keeps for the layer.
@@ -147,6 +151,10 @@ pub struct Placed {
 impl Placed {
     pub fn lower(&self, g: &mut Graph, x: NodeId, ctx: LowerCtx) -> NodeId {
         self.layer.lower(g, x, &self.origin, ctx)
+    }
+
+    pub fn lower_planned(&self, g: &mut Graph, x: NodeId, ctx: LowerCtx) -> NodeId {
+        self.layer.lower_planned(g, x, &self.origin, ctx)
     }
 }
 

@@ -150,8 +150,4 @@ impl Layer for Pool {
     fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, _: LowerCtx) -> NodeId {
         ops::pool::pool(g, x, self.geom, self.max, &self.output)
     }
-
-    fn without_std(&self) -> bool {
-        true
-    }
 }

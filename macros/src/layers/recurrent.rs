@@ -20,13 +20,11 @@ use super::window::boolean;
 use super::{At, Carried, Family, Layer, LowerCtx, Origin, OverTime, Resolved, check_size};
 use crate::args;
 use crate::errors::Errors;
-use crate::ir::Cell;
 use crate::ir::expr::{Unary, add, c, mul, sub, unary, var};
-use crate::ir::{Graph, Init, NodeId, Role};
+use crate::ir::{Cell, Derivation, Graph, Init, NodeId, RecurT, Role};
 use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
-use proc_macro2::Span;
 
 pub struct Recurrents;
 
@@ -171,41 +169,57 @@ impl Recurrent {
         Cell { steps, hidden: self.hidden, gates, carries, update, stream }
     }
 
-    fn lower_cell(
-        &self,
-        g: &mut Graph,
-        x: NodeId,
-        prefix: &str,
-        span: Span,
-        cell: Cell,
-        sequence: bool,
-    ) -> NodeId {
-        let (h, rows) = (self.hidden, cell.gates * self.hidden);
+    /// The four tensors, as every lowering registers them: `w_ih`,
+    /// `w_hh`, `b_ih`, `b_hh`.
+    fn params(&self, g: &mut Graph, origin: &Origin) -> [NodeId; 4] {
+        let (prefix, span) = (&origin.path, origin.span);
+        let (h, rows) = (self.hidden, self.cell(1, None).gate_len());
         let init = Init::Recurrent { hidden: h };
-        let w_ih =
-            g.param(format!("{prefix}.weight_ih_l0"), &[rows, self.features], Role::Weight, init, span);
-        let w_hh = g.param(format!("{prefix}.weight_hh_l0"), &[rows, h], Role::Weight, init, span);
-        let b_ih = g.param(format!("{prefix}.bias_ih_l0"), &[rows], Role::Bias, init, span);
-        let b_hh = g.param(format!("{prefix}.bias_hh_l0"), &[rows], Role::Bias, init, span);
-        let xw = ops::linear::linear(g, x, w_ih);
-        let rec = ops::recur::recur(g, cell.clone(), xw, w_hh, b_ih, b_hh);
-        ops::recur::hidden_states(g, rec, &cell, sequence)
+        [
+            g.param(format!("{prefix}.weight_ih_l0"), &[rows, self.features], Role::Weight, init, span),
+            g.param(format!("{prefix}.weight_hh_l0"), &[rows, h], Role::Weight, init, span),
+            g.param(format!("{prefix}.bias_ih_l0"), &[rows], Role::Bias, init, span),
+            g.param(format!("{prefix}.bias_hh_l0"), &[rows], Role::Bias, init, span),
+        ]
+    }
+
+    /// Batch-1 inference over `steps` steps from the planned gates; with
+    /// `stream`, the carries live at that offset of the stream buffer.
+    fn planned(&self, g: &mut Graph, x: NodeId, origin: &Origin, cell: Cell, sequence: bool) -> NodeId {
+        let [w_ih, w_hh, b_ih, b_hh] = self.params(g, origin).map(|p| g.param_offset(p));
+        let (blocks, update) = ops::recur_t::blocks(&cell);
+        let derivation = Derivation::Gates {
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            inputs: self.features,
+            hidden: self.hidden,
+            blocks: blocks.clone(),
+        };
+        let plan = g.plan(derivation);
+        let layer = RecurT { inputs: self.features, blocks, cell: Cell { update, ..cell }, sequence };
+        ops::recur_t::recur_t(g, x, plan, layer)
     }
 }
 
 impl Layer for Recurrent {
     fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, _: LowerCtx) -> NodeId {
-        self.lower_cell(g, x, &origin.path, origin.span, self.cell(self.steps, None), self.sequence)
+        let [w_ih, w_hh, b_ih, b_hh] = self.params(g, origin);
+        let cell = self.cell(self.steps, None);
+        let xw = ops::linear::linear(g, x, w_ih);
+        let rec = ops::recur::recur(g, cell.clone(), xw, w_hh, b_ih, b_hh);
+        ops::recur::hidden_states(g, rec, &cell, self.sequence)
+    }
+
+    /// Every gate over `[x; h]` in one product per step, from the planned
+    /// weights: no packed matrix multiply, so it compiles without `std`.
+    fn lower_planned(&self, g: &mut Graph, x: NodeId, origin: &Origin, _: LowerCtx) -> NodeId {
+        self.planned(g, x, origin, self.cell(self.steps, None), self.sequence)
     }
 
     fn over_time(&self) -> OverTime<'_> {
         OverTime::Carried(self)
-    }
-
-    /// The input projection of several steps runs on the packed matrix
-    /// multiply of the `std` build.
-    fn without_std(&self) -> bool {
-        false
     }
 }
 
@@ -214,7 +228,7 @@ impl Carried for Recurrent {
     /// are read before the step and written after it; the result is this
     /// step's hidden state.
     fn lower_step(&self, g: &mut Graph, x: NodeId, origin: &Origin, offset: usize) -> NodeId {
-        self.lower_cell(g, x, &origin.path, origin.span, self.cell(1, Some(offset)), false)
+        self.planned(g, x, origin, self.cell(1, Some(offset)), false)
     }
 
     /// Its carries.

@@ -93,6 +93,12 @@ impl Layer for ResidualLayer {
         crate::ops::map::map(g, add(var(0), var(1)), vec![x, y], shape)
     }
 
+    fn lower_planned(&self, g: &mut Graph, x: NodeId, _: &Origin, ctx: LowerCtx) -> NodeId {
+        let y = self.body.iter().fold(x, |y, layer| layer.lower_planned(g, y, ctx));
+        let shape = g.shape(x).clone();
+        crate::ops::map::map(g, add(var(0), var(1)), vec![x, y], shape)
+    }
+
     /// A block of layers that each act on a step alone does too.
     fn over_time(&self) -> OverTime<'_> {
         if self.body.iter().all(|l| matches!(l.layer.over_time(), OverTime::EachStep)) {
@@ -100,9 +106,5 @@ impl Layer for ResidualLayer {
         } else {
             OverTime::Whole
         }
-    }
-
-    fn without_std(&self) -> bool {
-        self.body.iter().all(|l| l.layer.without_std())
     }
 }

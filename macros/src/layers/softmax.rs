@@ -55,8 +55,4 @@ impl Layer for SoftmaxLayer {
     fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, _: LowerCtx) -> NodeId {
         if self.log { ops::log_softmax::log_softmax(g, x) } else { ops::softmax::softmax(g, x) }
     }
-
-    fn without_std(&self) -> bool {
-        true
-    }
 }

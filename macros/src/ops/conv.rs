@@ -7,10 +7,11 @@
 //! (`ConvBackData(g, W)`) and `dW` (`ConvBackWeight(g, x)`, summed over the
 //! batch) are its adjoints: the transposed convolution of `g` by `W`, and
 //! the correlation of `g` with `x`. The backward pass saves `x`. All three
-//! run on the GEMM through im2col.
+//! run on the GEMM through im2col; batch-1 code runs the forward one
+//! directly (`conv2d_1`).
 
-use super::{Derivative, Rules, never};
-use crate::codegen::{Ctx, rt};
+use super::{Derivative, Rules, always, never};
+use crate::codegen::{Ctx, Mode, rt};
 use crate::ir::{Graph, NodeId, Op, Shape};
 use chainrule_spec::Conv2d;
 use proc_macro2::TokenStream;
@@ -24,7 +25,7 @@ pub const CONV: Rules = Rules {
         build: vjp,
     },
     emit,
-    without_std: never,
+    without_std: always,
     #[cfg(test)]
     eval,
 };
@@ -107,6 +108,10 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         _ => unreachable!("conv::emit on a convolution"),
     };
     let geom = tokens(geom);
+    // One sample: the direct kernel, which needs no packing (nor `std`).
+    if ctx.mode == Mode::Single && matches!(node.op, Op::Conv(_)) {
+        return quote!(#rt::kernels::conv2d_1(__isa, &#geom, #a, #b, #out););
+    }
     quote!(#rt::kernels::#kernel(&#geom, #rows, #a, #b, #out);)
 }
 

@@ -39,6 +39,22 @@ pub fn given(v: &Values, _: &Graph, id: NodeId) -> Vec<f64> {
     v.given.get(&id).cloned().unwrap_or_else(|| panic!("node {id} is a leaf without a given value"))
 }
 
+/// The `eval` of a tensor of the inference copy: derived, as the runtime
+/// derives it, from the given values of the parameters.
+pub fn planned(v: &Values, g: &Graph, id: NodeId) -> Vec<f64> {
+    let crate::ir::Op::Plan(k) = g.node(id).op else { unreachable!("a plan tensor") };
+    let mut flat = vec![0.0; g.param_len()];
+    for (node, n) in g.nodes.iter().enumerate() {
+        if let (crate::ir::Op::Param(p), Some(values)) = (&n.op, v.given.get(&node)) {
+            flat[g.params[*p].offset..][..values.len()].copy_from_slice(values);
+        }
+    }
+    let derivation = &g.plans[k].derivation;
+    let mut out = vec![0.0; derivation.len()];
+    chainrule_spec::plan::derive(derivation, &flat, &mut out);
+    out
+}
+
 /// The `eval` of side effects, which have no value.
 pub fn no_value(_: &Values, _: &Graph, _: NodeId) -> Vec<f64> {
     Vec::new()

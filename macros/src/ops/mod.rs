@@ -13,6 +13,7 @@
 pub mod block;
 pub mod conv;
 pub mod cross_entropy;
+pub mod dense_t;
 pub mod dropout;
 #[cfg(test)]
 pub mod eval;
@@ -23,6 +24,7 @@ pub mod map;
 pub mod pick;
 pub mod pool;
 pub mod recur;
+pub mod recur_t;
 pub mod reduce;
 pub mod running;
 pub mod softmax;
@@ -52,6 +54,10 @@ pub enum Derivative {
     /// A side effect without a value (running statistics): nothing flows
     /// back through it.
     Effect,
+    /// Batch-1 inference from planned weights, found only in inference
+    /// graphs, which are never differentiated; a test holds its value to
+    /// the operations it stands for.
+    InferenceOnly,
 }
 
 /// Everything about one op.
@@ -64,8 +70,8 @@ pub struct Rules {
     pub derivative: Derivative,
     /// The statements computing a node of this op.
     pub emit: fn(&Ctx, &Graph, NodeId) -> TokenStream,
-    /// Whether that code runs on the runtime without its `std` feature
-    /// (`embedded: true`).
+    /// Whether its batch-1 code runs on the runtime without its `std`
+    /// feature (`embedded: true`).
     pub without_std: fn(&Graph, NodeId) -> bool,
     /// The node's value in `f64` from its operands' values: the reference
     /// the derivative tests hold the rules to.
@@ -91,6 +97,7 @@ pub fn rules(op: &Op) -> &'static Rules {
         Op::Target => &leaf::TARGET,
         Op::Param(_) => &leaf::PARAM,
         Op::State(_) => &leaf::STATE,
+        Op::Plan(_) => &leaf::PLAN,
         Op::UpdateRunning { .. } => &running::UPDATE_RUNNING,
         Op::Linear => &linear::LINEAR,
         Op::LinearBackData => &linear::LINEAR_BACK_DATA,
@@ -113,6 +120,8 @@ pub fn rules(op: &Op) -> &'static Rules {
         Op::BlockBack(_) => &block::BLOCK_BACK,
         Op::Recur(_) => &recur::RECUR,
         Op::RecurBack(_) => &recur::RECUR_BACK,
+        Op::DenseT(_) => &dense_t::DENSE_T,
+        Op::RecurT(_) => &recur_t::RECUR_T,
         Op::Pick => &pick::PICK,
         Op::Scatter => &pick::SCATTER,
         Op::LogSoftmax => &log_softmax::LOG_SOFTMAX,

@@ -54,7 +54,7 @@ fn generated_code_carries_nothing_it_does_not_use() {
     let mlp = expanded(quote!(pub struct Mlp { input: [4], layers: [dense(16), relu, dense(3)], loss: mse }));
     assert_eq!(
         struct_of(&mlp),
-        "pub struct Mlp {\n    params: ::chainrule::__private::Buffer<f32, 131usize>,\n    rng: u64,\n}\n"
+        "pub struct Mlp {\n    params: ::chainrule::__private::Buffer<f32, 131usize>,\n    plan: ::chainrule::__private::Buffer<f32, 216usize>,\n    /// Whether `plan` matches the parameters.\n    planned: bool,\n    rng: u64,\n}\n"
     );
     let lstm = expanded(quote!(pub struct Lstm { input: [8, 2], layers: [lstm(16), dense(1)], loss: mse }));
     assert!(has_line(struct_of(&lstm), "stream: [f32; 32usize],"), "{lstm}");

@@ -9,6 +9,8 @@
 mod block;
 #[cfg(feature = "std")]
 mod conv;
+mod conv1;
+pub(crate) mod dense_t;
 mod dropout;
 #[cfg(feature = "std")]
 pub(crate) mod gemm;
@@ -27,6 +29,8 @@ pub use crate::isa::fast_path_available;
 pub use block::{Block, block, block_back};
 #[cfg(feature = "std")]
 pub use conv::{Conv2d, conv2d, conv2d_back_data, conv2d_back_weight};
+pub use conv1::conv2d_1;
+pub use dense_t::{dense_t, mul_add};
 pub use dropout::{dropout_mask, next_u64};
 #[cfg(feature = "std")]
 pub use gemm::gemm;
@@ -37,6 +41,6 @@ pub use loss::{cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax
 pub use matvec::linear_1;
 pub use pick::{pick, scatter};
 pub use pool::{Pool2d, avg_pool2d, avg_pool2d_back, max_pool2d, max_pool2d_back};
-pub use recur::{recur, recur_back};
+pub use recur::{recur, recur_back, recur_t};
 pub use reduce::{sum_all, sum_batch, sum_channels, sum_features, update_running};
 pub use softmax::{softmax, softmax_back};

@@ -155,6 +155,72 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
     }
 }
 
+/// A recurrent layer on one sample from its planned weights
+/// (`chainrule_spec::plan::Derivation::Gates`): per step, every gate's
+/// input over `[x_t; h]` in one input-major product into `CP` accumulators
+/// (the bias row first), then `cell(gates, previous carries, new carries)`.
+/// `I` inputs, `H` hidden units, `C` carried values (the hidden state
+/// first). The carries start from `carries` and end in it (zeros for a
+/// whole sequence, the kept state for a stream). With `sequence`, every
+/// step's hidden state goes to `out` (`steps * H` values), otherwise the
+/// last one (`H`). Call it with the level [`crate::isa::with_isa`] passes.
+///
+/// # Example
+/// ```
+/// use chainrule::isa::Isa;
+/// // h_t = tanh(x_t w + h_{t-1} u + b), one unit: rows x, h, bias.
+/// let plan = [0.5f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+///             2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+///             0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+/// let mut carries = [0.0f32];
+/// let mut out = [0.0f32; 2];
+/// chainrule::kernels::recur_t::<f32, 1, 1, 8, 1>(Isa::Portable, 2, &[1.0, -1.0], &plan, &mut carries, &mut out, true,
+///     |gates, _, new| new[0] = gates[0].tanh());
+/// let h0 = (0.5f32 + 0.1).tanh();
+/// assert_eq!(out, [h0, (-0.5 + 2.0 * h0 + 0.1).tanh()]);
+/// assert_eq!(carries[0], out[1]);
+/// ```
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn recur_t<S: Scalar, const I: usize, const H: usize, const CP: usize, const C: usize>(
+    isa: crate::isa::Isa,
+    steps: usize,
+    x: &[S],
+    plan: &[S],
+    carries: &mut [S; C],
+    out: &mut [S],
+    sequence: bool,
+    mut cell: impl FnMut(&[S; CP], &[S; C], &mut [S; C]),
+) {
+    assert!(
+        C >= H
+            && x.len() >= steps * I
+            && plan.len() >= (I + H + 1) * CP
+            && out.len() >= if sequence { steps * H } else { H },
+        "recur_t: operands too short for {steps} steps"
+    );
+    let (input_rows, rest) = plan[..(I + H + 1) * CP].split_at(I * CP);
+    let (state_rows, bias) = rest.split_at(H * CP);
+    let bias = bias.first_chunk::<CP>().expect("checked above");
+    let mut prev = *carries;
+    for (t, xt) in x[..steps * I].chunks_exact(I).enumerate() {
+        let xt = xt.first_chunk::<I>().expect("chunks of I");
+        let h = prev.first_chunk::<H>().expect("the hidden state comes first");
+        let gates = S::accumulate::<I, CP>(isa, bias, xt, input_rows);
+        let gates = S::accumulate::<H, CP>(isa, &gates, h, state_rows);
+        let mut new = [S::ZERO; C];
+        cell(&gates, &prev, &mut new);
+        if sequence {
+            out[t * H..][..H].copy_from_slice(&new[..H]);
+        }
+        prev = new;
+    }
+    if !sequence {
+        out[..H].copy_from_slice(&prev[..H]);
+    }
+    *carries = prev;
+}
+
 /// The first `G` values of `values` as an array (checked by the callers' asserts).
 #[inline(always)]
 fn gates<S: Scalar, const G: usize>(values: &[S]) -> &[S; G] {

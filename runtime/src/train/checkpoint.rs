@@ -209,6 +209,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         self.optimizer.set_state(steps, &views).map_err(|e| fail(e.to_string()))?;
         net.params_mut().copy_from_slice(&params);
         net.state_mut().copy_from_slice(&state);
+        net.relayout();
         net.set_rng_state(rng);
         self.epoch = epoch as usize;
         self.seed = seed;

@@ -108,7 +108,9 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
     }
 
     /// One optimizer step on one mini-batch; returns its loss. A loss that is
-    /// not finite leaves the parameters untouched and is an error.
+    /// not finite leaves the parameters untouched and is an error. Batch-1
+    /// inference computes from the parameters until [`Network::relayout`]
+    /// (which `train_epoch` and `fit` call) brings its copy up to date.
     pub fn step(&mut self, net: &mut N, inputs: &[N::Input], targets: &[N::Target]) -> Result<N::Scalar> {
         let at = (self.epoch + 1, 0);
         descend(net, &mut self.optimizer, &mut self.grad, &mut self.ws, inputs, targets, None, at)
@@ -145,7 +147,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             self.batch_targets.clear();
             self.batch_inputs.extend(chunk.iter().map(|&i| data.inputs()[i]));
             self.batch_targets.extend(chunk.iter().map(|&i| data.targets()[i]));
-            let loss = descend(
+            let step = descend(
                 net,
                 &mut self.optimizer,
                 &mut self.grad,
@@ -154,10 +156,19 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
                 &self.batch_targets,
                 clip,
                 (self.epoch + 1, batch),
-            )?;
+            );
+            let loss = match step {
+                Ok(loss) => loss,
+                Err(e) => {
+                    net.relayout();
+                    return Err(e);
+                }
+            };
             total += loss.as_f64() * chunk.len() as f64;
             progress.batch(loss.as_f64());
         }
+        // Batch-1 inference reads the weights as they are now.
+        net.relayout();
         self.epoch += 1;
         Ok(total / data.len() as f64)
     }
@@ -269,6 +280,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         if let Some(best) = &self.best {
             net.params_mut().copy_from_slice(&best.params);
             net.state_mut().copy_from_slice(&best.state);
+            net.relayout();
         }
     }
 }

@@ -4,15 +4,17 @@
 //! values (training a compiled-in network) first copies them to the heap.
 
 use crate::Scalar;
+use crate::aligned::Aligned;
 use std::ops::{Deref, DerefMut};
 
-/// A fixed-size buffer of `N` values, owned or baked into the binary.
+/// A fixed-size buffer of `N` values, owned or baked into the binary,
+/// from the start of a cache line either way.
 #[doc(hidden)]
 pub enum Buffer<S: 'static, const N: usize> {
     /// Values compiled into the binary, read in place.
-    Baked(&'static [S; N]),
+    Baked(&'static Aligned<[S; N]>),
     /// Values on the heap (a box, never the stack: layers can be large).
-    Owned(Box<[S; N]>),
+    Owned(Box<Aligned<[S; N]>>),
 }
 
 impl<S: Scalar, const N: usize> Buffer<S, N> {

@@ -151,16 +151,33 @@ pub fn fast_path_available() -> bool {
 /// let x = [0.5f32; 32];
 /// let (isa, sum) = with_isa(
 ///     #[inline(always)]
-///     |isa| (isa, x.iter().map(|&v| chainrule::math::tanh_f32(v)).sum::<f32>()),
+///     |isa| (isa, x.iter().map(|&v| chainrule::math::tanh_f32(isa, v)).sum::<f32>()),
 /// );
 /// assert!(isa <= chainrule::isa::detected());
 /// assert!((sum - 32.0 * 0.5f32.tanh()).abs() < 1e-4);
 /// ```
 #[inline(always)]
 pub fn with_isa<R>(f: impl FnOnce(Isa) -> R) -> R {
+    // SAFETY: `active` never exceeds what the CPU runs.
+    unsafe { enter(active(), f) }
+}
+
+/// [`with_isa`] on a given level, capped at what the CPU runs: for tests
+/// and measurements of one path.
+pub fn with_level<R>(level: Isa, f: impl FnOnce(Isa) -> R) -> R {
+    // SAFETY: capped at what the CPU runs.
+    unsafe { enter(level.min(detected()), f) }
+}
+
+/// Runs `f` in the frame of `level`.
+///
+/// # Safety
+/// The CPU must run `level`.
+#[inline(always)]
+unsafe fn enter<R>(level: Isa, f: impl FnOnce(Isa) -> R) -> R {
     #[cfg(target_arch = "x86_64")]
-    match active() {
-        // SAFETY: `active` never exceeds what the CPU runs.
+    match level {
+        // SAFETY: the caller's promise.
         Isa::Avx512 => return unsafe { run_avx512(f) },
         // SAFETY: as above.
         Isa::Avx2 => return unsafe { run_avx2(f) },

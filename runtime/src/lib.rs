@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(feature = "std"), no_std)]
 
+mod aligned;
 #[cfg(feature = "std")]
 mod buffer;
 #[cfg(feature = "std")]
@@ -81,6 +82,7 @@ pub use workspace::Workspace;
 /// Items generated code refers to. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::aligned::Aligned;
     #[cfg(feature = "std")]
     pub use crate::buffer::Buffer;
     pub use crate::decode::{decode_f32, decode_f64};
@@ -115,13 +117,18 @@ pub mod __private {
 
     #[cfg(feature = "std")]
     /// A zeroed parameter buffer on the heap, never on the stack, whatever
-    /// its size (a 784x1024 layer would overflow a test thread's stack).
-    pub fn zeroed_params<S: Scalar, const P: usize>() -> Box<[S; P]> {
-        let boxed = vec![S::ZERO; P].into_boxed_slice();
-        match boxed.try_into() {
-            Ok(array) => array,
-            Err(_) => unreachable!("a vector of length P converts to [S; P]"),
+    /// its size (a 784x1024 layer would overflow a test thread's stack),
+    /// from the start of a cache line.
+    pub fn zeroed_params<S: Scalar, const P: usize>() -> Box<Aligned<[S; P]>> {
+        let mut boxed = Box::<Aligned<[S; P]>>::new_uninit();
+        let first = boxed.as_mut_ptr().cast::<S>();
+        for i in 0..P {
+            // SAFETY: `Aligned` is `repr(C)` around `[S; P]`, which holds
+            // `P` values from its start.
+            unsafe { first.add(i).write(S::ZERO) };
         }
+        // SAFETY: every value was written above.
+        unsafe { boxed.assume_init() }
     }
 
     #[cfg(feature = "std")]
@@ -134,7 +141,7 @@ pub mod __private {
 
     #[cfg(feature = "std")]
     /// Copies a caller's parameters into a fresh buffer after checking the length.
-    pub fn params_from_slice<S: Scalar, const P: usize>(values: &[S]) -> Result<Box<[S; P]>> {
+    pub fn params_from_slice<S: Scalar, const P: usize>(values: &[S]) -> Result<Box<Aligned<[S; P]>>> {
         if values.len() != P {
             return Err(Error::ParamLength { what: "parameter", expected: P, found: values.len() });
         }

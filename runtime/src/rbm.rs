@@ -127,7 +127,7 @@ impl<S: Scalar> Rbm<S> {
         linear(m, self.visible, self.hidden, v, &self.weights, &mut h);
         for row in h.chunks_exact_mut(self.hidden) {
             for (x, &c) in row.iter_mut().zip(&self.hidden_bias) {
-                *x = crate::math::sigmoid(*x + c);
+                *x = crate::math::sigmoid(crate::isa::Isa::Portable, *x + c);
             }
         }
         h
@@ -141,7 +141,7 @@ impl<S: Scalar> Rbm<S> {
         for row in v.chunks_exact_mut(self.visible) {
             for (x, &b) in row.iter_mut().zip(&self.visible_bias) {
                 *x = match self.kind {
-                    Visible::Binary => crate::math::sigmoid(*x + b),
+                    Visible::Binary => crate::math::sigmoid(crate::isa::Isa::Portable, *x + b),
                     Visible::Gaussian => *x + b,
                 };
             }
@@ -166,8 +166,11 @@ impl<S: Scalar> Rbm<S> {
                     .map(|(&a, &b)| (a - b).as_f64().powi(2) / 2.0)
                     .sum::<f64>(),
             };
-            let hidden_term: f64 =
-                row.iter().zip(&self.hidden_bias).map(|(&p, &c)| crate::math::softplus(p + c).as_f64()).sum();
+            let hidden_term: f64 = row
+                .iter()
+                .zip(&self.hidden_bias)
+                .map(|(&p, &c)| crate::math::softplus(crate::isa::Isa::Portable, p + c).as_f64())
+                .sum();
             total += visible_term - hidden_term;
         }
         total / m as f64

@@ -23,12 +23,17 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// The error function (through `libm`; `std` has none).
     fn erf(self) -> Self;
 
-    /// Hyperbolic tangent as networks compute it: fast for `f32`, exact for `f64`.
-    fn fast_tanh(self) -> Self;
+    /// Hyperbolic tangent as networks compute it on level `isa`: fast for
+    /// `f32`, exact for `f64`.
+    fn fast_tanh(self, isa: crate::isa::Isa) -> Self;
 
-    /// `e^x` as networks compute it: a branch-free, vectorizable version
-    /// for `f32` (within 2 ulp), the library function for `f64`.
-    fn fast_exp(self) -> Self;
+    /// `e^x` as networks compute it on level `isa`: a branch-free,
+    /// vectorizable version for `f32` (within 2 ulp), the library function
+    /// for `f64`.
+    fn fast_exp(self, isa: crate::isa::Isa) -> Self;
+
+    /// The logistic sigmoid as networks compute it on level `isa`.
+    fn fast_sigmoid(self, isa: crate::isa::Isa) -> Self;
 
     /// Name of the type in safetensors files: `"F32"` or `"F64"`.
     const DTYPE: &'static str;
@@ -72,6 +77,17 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
         rows: &[Self],
     ) -> [Self; NP];
 
+    /// A convolution of one sample on the level's vector kernel where one
+    /// exists (`kernels::conv2d_1`); false otherwise.
+    #[doc(hidden)]
+    fn conv2d_1(
+        isa: crate::isa::Isa,
+        c: &chainrule_spec::Conv2d,
+        x: &[Self],
+        w: &[Self],
+        y: &mut [Self],
+    ) -> bool;
+
     #[cfg(feature = "std")]
     /// Runs `f` on this thread's scratch buffer of at least `len` elements.
     #[doc(hidden)]
@@ -79,7 +95,7 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
 }
 
 macro_rules! impl_scalar {
-    ($t:ty, $erf:path, $tanh:path, $exp:path, $matvec:expr, $accumulate:ident, $dtype:literal) => {
+    ($t:ty, $erf:path, $tanh:expr, $exp:expr, $sigmoid:expr, $matvec:expr, $conv:expr, $accumulate:ident, $dtype:literal) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -114,13 +130,18 @@ macro_rules! impl_scalar {
             }
 
             #[inline(always)]
-            fn fast_tanh(self) -> Self {
-                $tanh(self)
+            fn fast_tanh(self, isa: crate::isa::Isa) -> Self {
+                $tanh(isa, self)
             }
 
             #[inline(always)]
-            fn fast_exp(self) -> Self {
-                $exp(self)
+            fn fast_exp(self, isa: crate::isa::Isa) -> Self {
+                $exp(isa, self)
+            }
+
+            #[inline(always)]
+            fn fast_sigmoid(self, isa: crate::isa::Isa) -> Self {
+                $sigmoid(isa, self)
             }
 
             fn of_f64(value: f64) -> Self {
@@ -152,6 +173,17 @@ macro_rules! impl_scalar {
             }
 
             #[inline(always)]
+            fn conv2d_1(
+                isa: crate::isa::Isa,
+                c: &chainrule_spec::Conv2d,
+                x: &[Self],
+                w: &[Self],
+                y: &mut [Self],
+            ) -> bool {
+                $conv(isa, c, x, w, y)
+            }
+
+            #[inline(always)]
             fn accumulate<const K: usize, const NP: usize>(
                 isa: crate::isa::Isa,
                 start: &[Self; NP],
@@ -169,8 +201,20 @@ impl_scalar!(
     libm::erff,
     crate::math::tanh_f32,
     crate::math::exp_f32,
+    crate::math::sigmoid_f32,
     crate::kernels::matvec::matvec_f32,
+    crate::kernels::conv2d_1::conv2d_1_f32,
     accumulate_f32,
     "F32"
 );
-impl_scalar!(f64, libm::erf, libm::tanh, libm::exp, |_, _, _, _, _| false, accumulate_f64, "F64");
+impl_scalar!(
+    f64,
+    libm::erf,
+    |_, x| libm::tanh(x),
+    |_, x| libm::exp(x),
+    |_, x: f64| 1.0 / (1.0 + libm::exp(-x)),
+    |_, _, _, _, _| false,
+    |_, _, _, _, _| false,
+    accumulate_f64,
+    "F64"
+);

@@ -40,27 +40,32 @@ pub struct Conv2d {
 
 impl Conv2d {
     /// Elements of one input sample.
+    #[inline]
     pub fn input_len(&self) -> usize {
         self.channels * self.height * self.width
     }
 
     /// Elements of one output sample.
+    #[inline]
     pub fn output_len(&self) -> usize {
         self.out_channels * self.out_h * self.out_w
     }
 
     /// Weights of one output channel: a row of the kernel matrix.
+    #[inline]
     pub fn patch_len(&self) -> usize {
         self.channels * self.kernel_h * self.kernel_w
     }
 
     /// Output positions of one channel.
+    #[inline]
     pub fn positions(&self) -> usize {
         self.out_h * self.out_w
     }
 
     /// A 1x1 kernel at stride 1 without padding: each output position
     /// reads only the input position under it.
+    #[inline]
     pub fn is_pointwise(&self) -> bool {
         self.kernel_h == 1
             && self.kernel_w == 1
@@ -75,12 +80,14 @@ impl Conv2d {
     /// The output columns whose tap at input column offset `offset`
     /// (`kernel column * dilation - pad_left`) lands inside the input, as
     /// a half-open range.
+    #[inline]
     pub fn valid_columns(&self, offset: isize) -> (usize, usize) {
         valid_range(offset, self.stride_w, self.width, self.out_w)
     }
 
     /// The output rows whose tap at input row offset `offset` lands inside
     /// the input, as a half-open range.
+    #[inline]
     pub fn valid_rows(&self, offset: isize) -> (usize, usize) {
         valid_range(offset, self.stride_h, self.height, self.out_h)
     }
@@ -88,6 +95,7 @@ impl Conv2d {
 
 /// The outputs `o` in `0..outs` with `0 <= o * stride + offset < len`, as
 /// a half-open range (empty when there are none).
+#[inline]
 fn valid_range(offset: isize, stride: usize, len: usize, outs: usize) -> (usize, usize) {
     let s = stride as isize;
     let lo = if offset >= 0 { 0 } else { (-offset + s - 1) / s };
@@ -122,21 +130,25 @@ pub struct Pool2d {
 
 impl Pool2d {
     /// Elements of one input sample.
+    #[inline]
     pub fn input_len(&self) -> usize {
         self.channels * self.height * self.width
     }
 
     /// Elements of one output sample.
+    #[inline]
     pub fn output_len(&self) -> usize {
         self.channels * self.out_h * self.out_w
     }
 
     /// Offset in the plane of the first element of output `(oy, ox)`'s window.
+    #[inline]
     pub fn origin(&self, oy: usize, ox: usize) -> usize {
         oy * self.stride_h * self.width + ox * self.stride_w
     }
 
     /// The common 2x2 window at stride 2.
+    #[inline]
     pub fn is_2x2(&self) -> bool {
         (self.kernel_h, self.kernel_w, self.stride_h, self.stride_w) == (2, 2, 2, 2)
     }
@@ -165,6 +177,7 @@ pub struct Block {
 
 impl Block {
     /// The source row of output row `r`, if it exists.
+    #[inline]
     pub fn source_row(&self, r: usize) -> Option<usize> {
         let row = r as isize + self.row_offset;
         (0..self.src_rows as isize).contains(&row).then_some(row as usize)

@@ -11,12 +11,18 @@
 //! weight files exchange, is output-major.
 
 /// Rows are padded to a multiple of this many values (one AVX2 vector of
-/// `f32`; AVX-512 takes them two at a time, and narrower sets in parts).
+/// `f32`; narrower sets take it in parts).
 pub const LANES: usize = 8;
 
-/// `n` rounded up to a whole number of [`LANES`].
+/// Values in a cache line of `f32` (64 bytes; one AVX-512 vector): each
+/// tensor of the inference copy starts on a line, and so does each row
+/// longer than [`LANES`], so that no vector load straddles two lines.
+pub const LINE: usize = 16;
+
+/// The padded length of a row of `n` values: one vector of [`LANES`], or
+/// whole lines.
 pub const fn padded(n: usize) -> usize {
-    n.div_ceil(LANES) * LANES
+    if n <= LANES { LANES } else { n.next_multiple_of(LINE) }
 }
 
 /// Which side of a recurrent cell a block of gate columns takes its

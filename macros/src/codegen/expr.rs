@@ -124,19 +124,21 @@ impl<'a> Writer<'a> {
                     }
                     _ => {
                         let a = self.value(a).0;
-                        let f = match op {
-                            Unary::Exp => quote!(exp),
-                            Unary::Ln => quote!(ln),
-                            Unary::Tanh => quote!(tanh),
-                            Unary::Sigmoid => quote!(sigmoid),
-                            Unary::Sqrt => quote!(sqrt),
-                            Unary::Abs => quote!(abs),
-                            Unary::Step => quote!(step),
-                            Unary::Softplus => quote!(softplus),
-                            Unary::Erf => quote!(erf),
+                        // Polynomial approximations take the level the code
+                        // runs on, to fuse their multiply-adds.
+                        let on_level = |f: TokenStream| call(f, quote!(__isa, #a));
+                        match op {
+                            Unary::Exp => on_level(quote!(exp)),
+                            Unary::Tanh => on_level(quote!(tanh)),
+                            Unary::Sigmoid => on_level(quote!(sigmoid)),
+                            Unary::Softplus => on_level(quote!(softplus)),
+                            Unary::Ln => call(quote!(ln), a),
+                            Unary::Sqrt => call(quote!(sqrt), a),
+                            Unary::Abs => call(quote!(abs), a),
+                            Unary::Step => call(quote!(step), a),
+                            Unary::Erf => call(quote!(erf), a),
                             Unary::Neg | Unary::Powi(_) | Unary::Powf(_) => unreachable!("written above"),
-                        };
-                        call(f, a)
+                        }
                     }
                 }
             }

@@ -26,16 +26,18 @@ pub fn statics(baked: &Baked, s: &Ident, param_len: usize, state_len: usize, pla
     let (params, file) = (Literal::byte_string(&baked.params), &baked.path);
     let state = (state_len > 0).then(|| {
         let state = Literal::byte_string(&baked.state);
-        quote!(static __BAKED_STATE: [#s; #state_len] = #decode::<#state_len>(#state);)
+        quote!(static __BAKED_STATE: #rt::Aligned<[#s; #state_len]> = #rt::Aligned(#decode::<#state_len>(#state));)
     });
     let plan = (plan_len > 0).then(|| {
         let plan = Literal::byte_string(&baked.plan);
-        quote!(static __BAKED_PLAN: [#s; #plan_len] = #decode::<#plan_len>(#plan);)
+        quote!(static __BAKED_PLAN: #rt::Aligned<[#s; #plan_len]> = #rt::Aligned(#decode::<#plan_len>(#plan));)
     });
     quote! {
         // Makes cargo rebuild when the file changes.
         const _: &[u8] = include_bytes!(#file);
-        static __BAKED_PARAMS: [#s; #param_len] = #decode::<#param_len>(#params);
+        // On cache lines, as the heap buffers: the kernels' vector loads
+        // never straddle two.
+        static __BAKED_PARAMS: #rt::Aligned<[#s; #param_len]> = #rt::Aligned(#decode::<#param_len>(#params));
         #state
         #plan
     }

@@ -35,9 +35,15 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> TokenStream {
     if live.iter().any(|&id| matches!(g.node(id).op, Op::Param(_))) {
         prologue.push(quote!(let [#(#param_names),*] = #rt::carve_ref(__params, [#(#param_lens),*]);));
     }
-    // The inference copy of the weights, likewise.
+    // The inference copy of the weights, likewise; each slice runs to the
+    // next tensor, which starts on a cache line.
     let plan_names: Vec<Ident> = (0..g.plans.len()).map(|k| format_ident!("__q{k}")).collect();
-    let plan_lens: Vec<usize> = g.plans.iter().map(|p| p.derivation.len()).collect();
+    let plan_lens: Vec<usize> = g
+        .plans
+        .iter()
+        .enumerate()
+        .map(|(k, p)| g.plans.get(k + 1).map_or(p.derivation.len(), |next| next.offset - p.offset))
+        .collect();
     if live.iter().any(|&id| matches!(g.node(id).op, Op::Plan(_))) {
         prologue.push(quote!(let [#(#plan_names),*] = #rt::carve_ref(__plan, [#(#plan_lens),*]);));
     }

@@ -165,9 +165,10 @@ impl Graph {
         self.states.last().map_or(0, |p| p.offset + p.len())
     }
 
-    /// Adds a tensor to the inference copy and its node.
+    /// Adds a tensor to the inference copy and its node, from the start of
+    /// a cache line (the buffer's start is on one).
     pub fn plan(&mut self, derivation: Derivation<Vec<GateBlock>>) -> NodeId {
-        let offset = self.plan_len();
+        let offset = self.plan_len().next_multiple_of(chainrule_spec::plan::LINE);
         let len = derivation.len();
         self.plans.push(PlanTensor { offset, derivation });
         self.push(Op::Plan(self.plans.len() - 1), vec![], Shape::fixed(&[len]))

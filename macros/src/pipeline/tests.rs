@@ -132,6 +132,14 @@ mod timing {
                 quote!(pub struct Cnn { input: [1, 8, 8], layers: [conv2d(4, kernel = 3, padding = 1), relu, max_pool2d(2), flatten, dense(3)], loss: softmax_cross_entropy }),
             ),
             ("LSTM", quote!(pub struct Lstm { input: [8, 2], layers: [lstm(16), dense(1)], loss: mse })),
+            (
+                "W1 (the benchmark's MLP)",
+                quote!(pub struct W1 { input: [16], layers: [dense(32), tanh, dense(32), tanh, dense(4)], loss: mse }),
+            ),
+            (
+                "W4 (the benchmark's LSTM)",
+                quote!(pub struct W4 { input: [32, 8], layers: [lstm(32), dense(1)], loss: mse }),
+            ),
         ];
         for (name, tokens) in nets {
             let code = expanded(tokens);

@@ -8,14 +8,7 @@
 
 use crate::Scalar;
 use crate::isa::Isa;
-
-/// `a * b + c`, fused where the instruction set has it (one rounding)
-/// and as two operations elsewhere, where a fused one would be a slow
-/// software routine.
-#[inline(always)]
-pub fn mul_add<S: Scalar>(isa: Isa, a: S, b: S, c: S) -> S {
-    if cfg!(feature = "std") && isa.has_fma() { a.fused_mul_add(b, c) } else { a * b + c }
-}
+use crate::math::mul_add;
 
 /// `y = act(W x + b)` for one sample; `plan` holds `W` as `K` rows of
 /// `NP` values (outputs padded to a whole number of vectors) and then the
@@ -124,180 +117,148 @@ pub fn accumulate_f32<const K: usize, const NP: usize>(
 /// The `f32` kernels in intrinsics: outputs in groups of a few vectors,
 /// each group's accumulators in registers over all `K` inputs, with
 /// several independent sets of them (over interleaved inputs) so that the
-/// multiply-adds do not wait on one another. Every group but the last has
-/// the full width, and the last one's width is a constant too, so each
-/// group's loops unroll and its accumulators stay in registers.
+/// multiply-adds do not wait on one another, summed by a tree at the end.
+/// Every group but the last has the full width, and the last one's width
+/// is a constant too, so each group's loops unroll and its accumulators
+/// stay in registers.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use core::arch::x86_64::*;
+    use crate::kernels::simd::{Lanes, Ymm, Zmm};
 
-    /// One group of `$width` outputs from column `$col`: `$vec` lanes per
-    /// vector, accumulators `[[$zero; 8]; 4]`, loaded, multiplied and stored
-    /// by the given intrinsics.
-    macro_rules! group {
-        ($col:expr, $width:expr, $lanes:expr, $max_acc:expr, $zero:expr, $set1:ident, $load:ident, $fmadd:ident, $add:ident, $store:ident,
-         $start:ident, $x:ident, $rows:ident, $out:ident, $K:ident, $NP:ident) => {{
-            let (col, width): (usize, usize) = ($col, $width);
-            let vectors = width / $lanes;
-            // As many sets as fit, up to four.
-            let sets = if vectors == 0 { 1 } else { ($max_acc / vectors).clamp(1, 4) };
-            let mut acc = [[$zero; 8]; 4];
-            // SAFETY (all loads and stores): `col + width <= NP`, and the
-            // caller checked that `rows` holds `K * NP` values.
-            for v in 0..vectors {
-                acc[0][v] = unsafe { $load($start.as_ptr().add(col + $lanes * v)) };
+    /// At most this many accumulator sets: with a chain of four
+    /// multiply-adds each, 32 inputs wait on one another no longer than
+    /// the latency of four and a tree of three additions.
+    const MAX_SETS: usize = 8;
+    /// Vectors per group, at most.
+    const MAX_VECTORS: usize = 8;
+
+    /// `out[col..col + width] = start + x^T rows` over those columns, in
+    /// vectors of `V`.
+    ///
+    /// # Safety
+    /// `col + width <= NP`, `width` a multiple of `V::LANES` and at most
+    /// `MAX_VECTORS` of them, `rows` holds `K * NP` values, and the CPU
+    /// runs `V`'s instructions.
+    #[inline(always)]
+    unsafe fn group<V: Lanes, const K: usize, const NP: usize>(
+        col: usize,
+        width: usize,
+        start: &[f32; NP],
+        x: &[f32; K],
+        rows: *const f32,
+        out: &mut [f32; NP],
+    ) {
+        let vectors = width / V::LANES;
+        if vectors == 0 {
+            return;
+        }
+        let sets = (V::ACCUMULATORS / vectors).clamp(1, MAX_SETS).min(K.max(1));
+        // SAFETY (every load and store): within `col..col + width` of
+        // `start`, `out` and each of the `K` rows, by the caller's promise.
+        unsafe {
+            let row = |i: usize, v: usize| V::load(rows.add(i * NP + col + V::LANES * v));
+            let mut acc = [[V::splat(0.0); MAX_VECTORS]; MAX_SETS];
+            for (v, a) in acc[0].iter_mut().enumerate().take(vectors) {
+                *a = V::load(start.as_ptr().add(col + V::LANES * v));
             }
-            let mut i = 0;
-            while i + sets <= $K {
-                for s in 0..sets {
-                    let xi = $set1($x[i + s]);
-                    let row = unsafe { $rows.add((i + s) * $NP + col) };
-                    for v in 0..vectors {
-                        acc[s][v] = $fmadd(xi, unsafe { $load(row.add($lanes * v)) }, acc[s][v]);
+            // Input `i` goes to set `i % sets`, the set an index known at
+            // compile time in each unrolled inner loop (an index computed at
+            // run time would put the accumulators on the stack). The first
+            // input of each set but the first starts it.
+            for s in 0..sets {
+                let xi = V::splat(x[s]);
+                for (v, a) in acc[s].iter_mut().enumerate().take(vectors) {
+                    *a = if s == 0 { xi.mul_add(row(s, v), *a) } else { xi.mul(row(s, v)) };
+                }
+            }
+            let mut i = sets;
+            while i + sets <= K {
+                for (s, set) in acc.iter_mut().enumerate().take(sets) {
+                    let xi = V::splat(x[i + s]);
+                    for (v, a) in set.iter_mut().enumerate().take(vectors) {
+                        *a = xi.mul_add(row(i + s, v), *a);
                     }
                 }
                 i += sets;
             }
-            while i < $K {
-                let xi = $set1($x[i]);
-                let row = unsafe { $rows.add(i * $NP + col) };
-                for v in 0..vectors {
-                    acc[0][v] = $fmadd(xi, unsafe { $load(row.add($lanes * v)) }, acc[0][v]);
+            for (s, set) in acc.iter_mut().enumerate().take(K - i) {
+                let xi = V::splat(x[i + s]);
+                for (v, a) in set.iter_mut().enumerate().take(vectors) {
+                    *a = xi.mul_add(row(i + s, v), *a);
                 }
-                i += 1;
             }
-            for v in 0..vectors {
-                let mut sum = acc[0][v];
-                for set in acc.iter().take(sets).skip(1) {
-                    sum = $add(sum, set[v]);
+            // Pairwise: the sum waits on log2(sets) additions.
+            let mut step = 1;
+            while step < sets {
+                for s in (0..sets).step_by(2 * step).filter(|s| s + step < sets) {
+                    let next = acc[s + step];
+                    for (a, b) in acc[s].iter_mut().zip(&next).take(vectors) {
+                        *a = a.add(*b);
+                    }
                 }
-                unsafe { $store($out.as_mut_ptr().add(col + $lanes * v), sum) };
+                step *= 2;
             }
-        }};
+            for (v, a) in acc[0].iter().enumerate().take(vectors) {
+                a.store(out.as_mut_ptr().add(col + V::LANES * v));
+            }
+        }
     }
 
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    /// Every column, in full groups of `Wide` vectors, then what is left in
+    /// whole `Wide` vectors, then in `Narrow` ones.
+    ///
+    /// # Safety
+    /// `rows` holds `K * NP` values, `NP` is a multiple of `Narrow::LANES`,
+    /// and the CPU runs both vector types' instructions.
+    #[inline(always)]
+    unsafe fn columns<Wide: Lanes, Narrow: Lanes, const K: usize, const NP: usize>(
+        start: &[f32; NP],
+        x: &[f32; K],
+        rows: *const f32,
+    ) -> [f32; NP] {
+        // Full groups of eight vectors: on AVX2 a single set of eight
+        // accumulators, eight independent chains, as many as two
+        // multiply-adds a cycle at a latency of four need.
+        let full = Wide::LANES * MAX_VECTORS;
+        let mut out = [0.0f32; NP];
+        // SAFETY: every group lies within `NP`, by the caller's promise.
+        unsafe {
+            for g in 0..NP / full {
+                group::<Wide, K, NP>(g * full, full, start, x, rows, &mut out);
+            }
+            let (done, rest) = (NP / full * full, NP % full);
+            let wide = rest / Wide::LANES * Wide::LANES;
+            group::<Wide, K, NP>(done, wide, start, x, rows, &mut out);
+            group::<Narrow, K, NP>(done + wide, rest - wide, start, x, rows, &mut out);
+        }
+        out
+    }
+
+    /// # Safety
+    /// As [`columns`], on a CPU with AVX-512 F and VL. Inlined into the
+    /// caller's frame (`isa::with_isa`), whose target features compile the
+    /// intrinsics in place; a `#[target_feature]` function of its own
+    /// would be a call that returns the accumulators through memory.
+    #[inline(always)]
     pub unsafe fn accumulate_avx512<const K: usize, const NP: usize>(
         start: &[f32; NP],
         x: &[f32; K],
         rows: *const f32,
     ) -> [f32; NP] {
-        // Groups of eight vectors of 16 (two sets: 16 of the 32
-        // registers); a last group of whole vectors of 16, then one of 8.
-        const GROUP: usize = 128;
-        let mut out = [0.0f32; NP];
-        for g in 0..NP / GROUP {
-            group!(
-                g * GROUP,
-                GROUP,
-                16,
-                16,
-                _mm512_setzero_ps(),
-                _mm512_set1_ps,
-                _mm512_loadu_ps,
-                _mm512_fmadd_ps,
-                _mm512_add_ps,
-                _mm512_storeu_ps,
-                start,
-                x,
-                rows,
-                out,
-                K,
-                NP
-            );
-        }
-        let (full, rest) = (NP / GROUP * GROUP, NP % GROUP);
-        group!(
-            full,
-            rest / 16 * 16,
-            16,
-            16,
-            _mm512_setzero_ps(),
-            _mm512_set1_ps,
-            _mm512_loadu_ps,
-            _mm512_fmadd_ps,
-            _mm512_add_ps,
-            _mm512_storeu_ps,
-            start,
-            x,
-            rows,
-            out,
-            K,
-            NP
-        );
-        group!(
-            full + rest / 16 * 16,
-            rest % 16,
-            8,
-            4,
-            _mm256_setzero_ps(),
-            _mm256_set1_ps,
-            _mm256_loadu_ps,
-            _mm256_fmadd_ps,
-            _mm256_add_ps,
-            _mm256_storeu_ps,
-            start,
-            x,
-            rows,
-            out,
-            K,
-            NP
-        );
-        out
+        // SAFETY: the caller's promise.
+        unsafe { columns::<Zmm, Ymm, K, NP>(start, x, rows) }
     }
 
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
+    /// # Safety
+    /// As [`columns`], on a CPU with AVX2 and FMA; inlined as above.
+    #[inline(always)]
     pub unsafe fn accumulate_avx2<const K: usize, const NP: usize>(
         start: &[f32; NP],
         x: &[f32; K],
         rows: *const f32,
     ) -> [f32; NP] {
-        // Sixteen registers: groups of eight vectors of 8, one set, or
-        // fewer vectors and more sets.
-        const GROUP: usize = 64;
-        let mut out = [0.0f32; NP];
-        for g in 0..NP / GROUP {
-            group!(
-                g * GROUP,
-                GROUP,
-                8,
-                8,
-                _mm256_setzero_ps(),
-                _mm256_set1_ps,
-                _mm256_loadu_ps,
-                _mm256_fmadd_ps,
-                _mm256_add_ps,
-                _mm256_storeu_ps,
-                start,
-                x,
-                rows,
-                out,
-                K,
-                NP
-            );
-        }
-        let full = NP / GROUP * GROUP;
-        group!(
-            full,
-            NP % GROUP,
-            8,
-            8,
-            _mm256_setzero_ps(),
-            _mm256_set1_ps,
-            _mm256_loadu_ps,
-            _mm256_fmadd_ps,
-            _mm256_add_ps,
-            _mm256_storeu_ps,
-            start,
-            x,
-            rows,
-            out,
-            K,
-            NP
-        );
-        out
+        // SAFETY: the caller's promise.
+        unsafe { columns::<Ymm, Ymm, K, NP>(start, x, rows) }
     }
 }
 

@@ -9,7 +9,9 @@
 mod block;
 #[cfg(feature = "std")]
 mod conv;
-mod conv1;
+pub(crate) mod conv2d_1;
+#[cfg(all(test, feature = "std"))]
+mod conv_cases;
 pub(crate) mod dense_t;
 mod dropout;
 #[cfg(feature = "std")]
@@ -23,14 +25,16 @@ mod pick;
 mod pool;
 mod recur;
 mod reduce;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 mod softmax;
 
 pub use crate::isa::fast_path_available;
 pub use block::{Block, block, block_back};
 #[cfg(feature = "std")]
 pub use conv::{Conv2d, conv2d, conv2d_back_data, conv2d_back_weight};
-pub use conv1::conv2d_1;
-pub use dense_t::{dense_t, mul_add};
+pub use conv2d_1::conv2d_1;
+pub use dense_t::dense_t;
 pub use dropout::{dropout_mask, next_u64};
 #[cfg(feature = "std")]
 pub use gemm::gemm;

@@ -172,16 +172,25 @@ pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
     crate::isa::with_fast_path(
         #[inline(always)]
         || {
-            planes(p, batch, x, y, |xs, ys| {
-                if p.is_2x2() {
-                    return max_2x2(p, xs, ys);
-                }
-                for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
-                    for (r, run) in out.chunks_mut(RUN).enumerate() {
-                        row_max(p, xs, oy, r * RUN, run, None);
+            // Inlined, so compiled in the frame (a closure of its own would
+            // be compiled for the baseline).
+            planes(
+                p,
+                batch,
+                x,
+                y,
+                #[inline(always)]
+                |xs, ys| {
+                    if p.is_2x2() {
+                        return max_2x2(p, xs, ys);
                     }
-                }
-            })
+                    for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
+                        for (r, run) in out.chunks_mut(RUN).enumerate() {
+                            row_max(p, xs, oy, r * RUN, run, None);
+                        }
+                    }
+                },
+            )
         },
     );
 }

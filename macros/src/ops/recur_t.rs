@@ -88,7 +88,7 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let rt = rt();
     let cell = &r.cell;
     let (s, i, h, c) = (ctx.scalar, r.inputs, cell.hidden, cell.carried());
-    let cp = chainrule_spec::plan::padded(r.blocks.len() * h);
+    let (cp, ih) = (chainrule_spec::plan::padded(r.blocks.len() * h), i + h);
     let mut vars: Vec<TokenStream> = (0..r.blocks.len()).map(|b| unit("__gates", b, h)).collect();
     vars.extend((0..cell.carries).map(|m| unit("__prev", m, h)));
     let targets: Vec<TokenStream> = (0..cell.carries).map(|m| unit("__new", m, h)).collect();
@@ -105,7 +105,7 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     quote! {{
         let mut __carries = [0.0 as #s; #c];
         #load
-        #rt::kernels::recur_t::<#s, #i, #h, #cp, #c>(__isa, #steps, #x, #plan, &mut __carries, #out, #sequence,
+        #rt::kernels::recur_t::<#s, #i, #h, #ih, #cp, #c>(__isa, #steps, #x, #plan, &mut __carries, #out, #sequence,
             #[inline(always)]
             |__gates, __prev, __new| {
                 for __j in 0..#h {

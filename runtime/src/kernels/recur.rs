@@ -158,9 +158,9 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
 /// A recurrent layer on one sample from its planned weights
 /// (`chainrule_spec::plan::Derivation::Gates`): per step, every gate's
 /// input over `[x_t; h]` in one input-major product into `CP` accumulators
-/// (the bias row first), then `cell(gates, previous carries, new carries)`.
-/// `I` inputs, `H` hidden units, `C` carried values (the hidden state
-/// first). The carries start from `carries` and end in it (zeros for a
+/// (the bias row their start), then `cell(gates, previous carries, new
+/// carries)`. `I` inputs, `H` hidden units, `IH = I + H`, `C` carried
+/// values (the hidden state first). The carries start from `carries` and end in it (zeros for a
 /// whole sequence, the kept state for a stream). With `sequence`, every
 /// step's hidden state goes to `out` (`steps * H` values), otherwise the
 /// last one (`H`). Call it with the level [`crate::isa::with_isa`] passes.
@@ -174,7 +174,7 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
 ///             0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
 /// let mut carries = [0.0f32];
 /// let mut out = [0.0f32; 2];
-/// chainrule::kernels::recur_t::<f32, 1, 1, 8, 1>(Isa::Portable, 2, &[1.0, -1.0], &plan, &mut carries, &mut out, true,
+/// chainrule::kernels::recur_t::<f32, 1, 1, 2, 8, 1>(Isa::Portable, 2, &[1.0, -1.0], &plan, &mut carries, &mut out, true,
 ///     |gates, _, new| new[0] = gates[0].tanh());
 /// let h0 = (0.5f32 + 0.1).tanh();
 /// assert_eq!(out, [h0, (-0.5 + 2.0 * h0 + 0.1).tanh()]);
@@ -182,7 +182,7 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
 /// ```
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn recur_t<S: Scalar, const I: usize, const H: usize, const CP: usize, const C: usize>(
+pub fn recur_t<S: Scalar, const I: usize, const H: usize, const IH: usize, const CP: usize, const C: usize>(
     isa: crate::isa::Isa,
     steps: usize,
     x: &[S],

@@ -1,18 +1,36 @@
 #!/usr/bin/env bash
-# Runs chainrule's benchmark and the PyTorch/JAX peers on the same core, one
-# after the other, and prints every figure with its ratio to chainrule.
+# Runs chainrule's benchmark, the PyTorch/JAX peers and RTNeural on the same
+# core, one after the other, and prints every figure with its ratio to
+# chainrule. chainrule's batch-1 workloads run twice on a CPU with AVX-512:
+# on its widest path and with the AVX2 path forced (as `chainrule_avx2`),
+# each compared with RTNeural built for the same instruction set.
 #
 #   bench/compare.sh [python]     (default: ~/.cache/chainrule-peers/bin/python)
+#
+# Environment: RTNEURAL=0 skips RTNeural; RTN_CALLS sets its calls per
+# repetition (default 2000000; RTNeural builds into ~/.cache/rtneural-peer
+# on first use, see ../shared/peers/rtneural/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${1:-$HOME/.cache/chainrule-peers/bin/python}
+rtneural=../shared/peers/rtneural/run.sh
 out=$(mktemp -d)
 cargo build --release -q -p chainrule-bench
 taskset -c 0 ./target/release/bench | tee "$out/chainrule.txt"
+if grep -q '^# chainrule path: avx512' "$out/chainrule.txt"; then
+  for w in W1 W3i W4i; do
+    CHAINRULE_ISA=avx2 taskset -c 0 ./target/release/bench "$w" | sed 's/^\([^ ]*\) chainrule /\1 chainrule_avx2 /'
+  done | tee "$out/chainrule_avx2.txt"
+fi
 if [ -x "$python" ] || command -v "$python" >/dev/null; then
   taskset -c 0 "$python" bench/peers.py | tee "$out/peers.txt"
 else
   echo "no Python with torch and jax at $python: peers skipped (see README, Benchmarks)" >&2
-  : > "$out/peers.txt"
 fi
-python3 bench/ratios.py "$out/chainrule.txt" "$out/peers.txt"
+if [ "${RTNEURAL:-1}" != 0 ] && [ -x "$rtneural" ]; then
+  CORE=0 "$rtneural" "${RTN_CALLS:-2000000}" 2>/dev/null | tee "$out/rtneural.txt"
+elif [ "${RTNEURAL:-1}" != 0 ]; then
+  echo "no RTNeural peer at $rtneural: skipped" >&2
+fi
+cat "$out"/*.txt > "$out/all.txt"
+python3 bench/ratios.py "$out/all.txt"

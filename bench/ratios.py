@@ -1,30 +1,82 @@
-"""Reads benchmark lines (chainrule's, then the peers') and prints, per
-workload, each implementation with its ratio to chainrule: how many times
-better chainrule is (time metrics are inverted, so > 1 always means
-chainrule wins)."""
+"""Reads benchmark lines (chainrule's, the peers', RTNeural's) and prints,
+per workload, each implementation with its ratio to chainrule: how many
+times better chainrule is (time metrics are inverted, so > 1 always means
+chainrule wins).
+
+RTNeural's lines name its workloads in its own terms; W1, the LSTM step
+with its dense head and the GRU step with its dense head are chainrule's
+W1, W4i and W4i_gru. Each RTNeural binary is compared with the chainrule
+line of its instruction set (`_avx2` binaries with `chainrule_avx2`, where
+that line exists), and a summary gives the ratio to RTNeural's best binary
+per workload and instruction set: the figure the targets are stated in."""
 
 import sys
 
 LOWER_IS_BETTER = {"ns_per_call", "ns_per_param", "ns_per_step"}
+# RTNeural workload: (chainrule workload, chainrule metric).
+RTNEURAL = {
+    "W1": ("W1", "ns_per_call"),
+    "W4i_lstm_dense1": ("W4i", "ns_per_step"),
+    "W4i_gru_dense1": ("W4i_gru", "ns_per_step"),
+}
 
 
-def read(path):
-    rows = []
-    for line in open(path):
-        parts = line.split()
-        if len(parts) == 6:
-            rows.append((parts[0], parts[1], parts[2], float(parts[3])))
-    return rows
+def read(paths):
+    rows, comments = [], []
+    for path in paths:
+        for line in open(path):
+            parts = line.split()
+            if line.startswith("#"):
+                comments.append(line.strip())
+            elif len(parts) >= 6 and parts[1].startswith("rtneural_") and parts[0] in RTNEURAL:
+                workload, metric = RTNEURAL[parts[0]]
+                rows.append((workload, parts[1], metric, float(parts[3])))
+            elif len(parts) == 6:
+                rows.append((parts[0], parts[1], parts[2], float(parts[3])))
+    return rows, comments
 
 
-rows = read(sys.argv[1]) + (read(sys.argv[2]) if len(sys.argv) > 2 else [])
-ours = {(w, m): v for w, i, m, v in rows if i == "chainrule"}
-print(f"\n{'workload':<9} {'implementation':<24} {'metric':<14} {'median':>12} {'chainrule is':>14}")
+def ratio(ours, theirs, metric):
+    times = theirs / ours if metric in LOWER_IS_BETTER else ours / theirs
+    return f"{times:.2f}x better" if times >= 1 else f"{1 / times:.2f}x worse"
+
+
+rows, comments = read(sys.argv[1:])
+for c in comments:
+    if c.startswith("# chainrule path") or c.startswith("# rtneural-peer"):
+        print(c)
+ours = {(w, i, m): v for w, i, m, v in rows if i.startswith("chainrule") and "handwritten" not in i}
+
+
+def baseline(w, i, m):
+    """The chainrule line an implementation compares with."""
+    if i.startswith("rtneural_") and i.endswith("_avx2"):
+        return ours.get((w, "chainrule_avx2", m), ours.get((w, "chainrule", m)))
+    return ours.get((w, "chainrule", m))
+
+
+print(f"\n{'workload':<9} {'implementation':<31} {'metric':<14} {'median':>12} {'chainrule is':>14}")
 for w, i, m, v in rows:
-    base = ours.get((w, m))
-    if base is None or i == "chainrule":
-        ratio = ""
-    else:
-        times = v / base if m in LOWER_IS_BETTER else base / v
-        ratio = f"{times:.2f}x better" if times >= 1 else f"{1 / times:.2f}x worse"
-    print(f"{w:<9} {i:<24} {m:<14} {v:>12.4f} {ratio:>14}")
+    base = None if i.startswith("chainrule") and "handwritten" not in i else baseline(w, i, m)
+    print(f"{w:<9} {i:<31} {m:<14} {v:>12.4f} {ratio(base, v, m) if base else '':>14}")
+
+# Against RTNeural's best binary of each instruction set.
+best = {}
+for w, i, m, v in rows:
+    if i.startswith("rtneural_"):
+        isa = "avx2" if i.endswith("_avx2") else "widest"
+        if (w, isa) not in best or v < best[(w, isa)][1]:
+            best[(w, isa)] = (i, v, m)
+summary = []
+for (w, isa), (i, v, m) in sorted(best.items()):
+    # Without AVX-512 chainrule's widest path is AVX2 and RTNeural builds
+    # only its AVX2 binaries.
+    name = "chainrule_avx2" if isa == "avx2" and (w, "chainrule_avx2", m) in ours else "chainrule"
+    base = ours.get((w, name, m))
+    if base is None:
+        continue
+    summary.append(f"{w:<9} {name:<15} {base:>10.1f} ns   RTNeural best ({i}) {v:>8.1f} ns   "
+                   f"time ratio {base / v:.2f}")
+if summary:
+    print("\nAgainst RTNeural's best binary per instruction set (time ratio = chainrule / RTNeural):")
+    print("\n".join(summary))

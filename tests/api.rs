@@ -201,3 +201,47 @@ fn networks_describe_their_graph_and_derivation() {
     assert!(dot.starts_with("digraph Small {") && dot.contains("cluster_backward"));
     assert_eq!(dot.matches('{').count(), dot.matches('}').count());
 }
+
+/// Batch-1 inference reads an inference copy of the weights laid out for
+/// its kernels. Every way parameters change keeps it in step: writing
+/// through `params_mut` (then `predict` reads the parameters until the
+/// copy is laid out again), `relayout`, a training step, loading a file.
+#[test]
+fn the_inference_copy_follows_the_parameters() {
+    let x = f32_samples(1)[0];
+    let batched = |net: &Classifier| {
+        let mut out = [Classifier::zero_output()];
+        net.predict_batch(&[x], &mut out, &mut Workspace::new()).unwrap();
+        out[0]
+    };
+    let agree = |net: &Classifier, what: &str| {
+        let (single, batch) = (net.predict(&x), batched(net));
+        for (a, b) in single.iter().zip(&batch) {
+            assert!((a - b).abs() < 1e-6, "{what}: batch-1 {a} vs batched {b}");
+        }
+    };
+    let mut net = Classifier::new(11);
+    agree(&net, "new");
+    let before = net.predict(&x);
+    net.params_mut().iter_mut().for_each(|w| *w *= -0.5);
+    agree(&net, "after params_mut");
+    assert_ne!(net.predict(&x), before, "the change is seen");
+    let stale = net.predict(&x);
+    net.relayout();
+    agree(&net, "after relayout");
+    assert!(net.predict(&x).iter().zip(&stale).all(|(a, b)| (a - b).abs() < 1e-6));
+
+    let mut trainer = chainrule::Trainer::new(chainrule::optim::Sgd::new(0.5), 1, 3);
+    let before = net.predict(&x);
+    trainer.step(&mut net, &[x], &[2]).unwrap();
+    agree(&net, "after a training step");
+    assert_ne!(net.predict(&x), before, "the step is seen");
+
+    let file = std::env::temp_dir().join(format!("chainrule-api-{}.safetensors", std::process::id()));
+    let other = Classifier::new(12);
+    chainrule::weights::save(&other, &file).unwrap();
+    chainrule::weights::load(&mut net, &file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    agree(&net, "after loading a file");
+    assert_eq!(net.predict(&x), other.predict(&x), "loaded weights, laid out the same");
+}

@@ -1,9 +1,11 @@
-//! A steady-state training step and every inference call allocate nothing.
+//! A steady-state training step and every inference call allocate nothing,
+//! batch-1 inference and streaming on every instruction-set level.
 //! A counting global allocator proves it: it counts the allocations made by
 //! the current thread, so other test threads cannot disturb the count.
 
 use chainrule::optim::Sgd;
 use chainrule::{Dataset, Network, Trainer, Workspace};
+use chainrule_suite::on_every_level;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
@@ -80,13 +82,12 @@ fn steady_state_training_and_inference_do_not_allocate() {
     // Warm-up: the workspace grows to what the largest call needs.
     net.predict_batch(&inputs[..32], &mut outputs, &mut ws).unwrap();
     net.loss(&inputs[..32], &targets[..32], &mut ws).unwrap();
-    assert_eq!(
-        allocations_during(|| {
+    on_every_level(|level| {
+        let single = allocations_during(|| {
             black_box(net.predict(&inputs[0]));
-        }),
-        0,
-        "batch-1 inference"
-    );
+        });
+        assert_eq!(single, 0, "batch-1 inference, {level:?}");
+    });
     let batched = allocations_during(|| net.predict_batch(&inputs[..32], &mut outputs, &mut ws).unwrap());
     assert_eq!(batched, 0, "batched inference");
     assert_eq!(
@@ -148,10 +149,12 @@ fn convolutional_training_and_inference_do_not_allocate() {
     black_box(net.predict(&inputs[0]));
     let batched = allocations_during(|| net.predict_batch(&inputs, &mut outputs, &mut ws).unwrap());
     assert_eq!(batched, 0, "batched inference");
-    let single = allocations_during(|| {
-        black_box(net.predict(&inputs[1]));
+    on_every_level(|level| {
+        let single = allocations_during(|| {
+            black_box(net.predict(&inputs[1]));
+        });
+        assert_eq!(single, 0, "batch-1 inference, {level:?}");
     });
-    assert_eq!(single, 0, "batch-1 inference");
 }
 
 chainrule::network! {
@@ -165,12 +168,18 @@ fn streaming_steps_and_recurrent_training_do_not_allocate() {
     let mut net = Stream::new(5);
     let x = [0.25f32; 8];
     net.step(&x);
-    let steps = allocations_during(|| {
-        for _ in 0..10 {
-            black_box(net.step(&x));
-        }
+    on_every_level(|level| {
+        let steps = allocations_during(|| {
+            for _ in 0..10 {
+                black_box(net.step(&x));
+            }
+        });
+        assert_eq!(steps, 0, "streaming steps, {level:?}");
+        let sequence = allocations_during(|| {
+            black_box(net.predict(&[0.1f32; 128]));
+        });
+        assert_eq!(sequence, 0, "a whole sequence, batch-1, {level:?}");
     });
-    assert_eq!(steps, 0, "streaming steps");
     let inputs = vec![[0.1f32; 128]; 4];
     let targets = vec![[0.5f32]; 4];
     let mut trainer = Trainer::new(Sgd::new(0.01), 4, 1);

@@ -35,6 +35,16 @@ chainrule::network! {
     }
 }
 
+chainrule::network! {
+    /// The LSTM case with PyTorch's weights compiled in.
+    struct BakedLstm {
+        input: [5, 3],
+        layers: [lstm(4), dense(2)],
+        loss: mse,
+        weights: "tests/fixtures/weights/lstm.safetensors",
+    }
+}
+
 fn fixtures() -> Value {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/weights/expected.json");
     serde_json::from_str(&std::fs::read_to_string(dir).unwrap()).unwrap()
@@ -99,6 +109,20 @@ fn compiled_in_pytorch_weights_match() {
     b.params_mut()[0] += 1.0;
     assert_ne!(a.params().as_ptr(), b.params().as_ptr(), "written to a copy");
     assert_ne!(a.params()[0], b.params()[0]);
+}
+
+/// The inference copy of compiled-in weights is laid out at compile time
+/// by the same function the runtime lays it out with: the baked network
+/// and one built from its parameters compute the same bits.
+#[test]
+fn weights_laid_out_at_compile_time_match_the_runtime_layout() {
+    let baked = BakedLstm::trained();
+    matches_pytorch("lstm", &baked);
+    let built = BakedLstm::from_params(baked.params()).unwrap();
+    let case = &fixtures()["cases"]["lstm"];
+    for x in rows::<15>(&case["inputs"]) {
+        assert_eq!(baked.predict(&x), built.predict(&x));
+    }
 }
 
 /// The other direction, run by the fixture script: writes each network's

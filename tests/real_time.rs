@@ -1,8 +1,9 @@
 //! Inference on any input value: NaN and infinities go in, values come out
 //! (NaN where the math says so), with no panic, for every kind of layer and
-//! both the batch-1 and streaming paths.
+//! both the batch-1 and streaming paths, on every instruction-set level.
 
 use chainrule::{Network, Workspace};
+use chainrule_suite::on_every_level;
 
 chainrule::network! {
     struct Dense { input: [4], layers: [dense(8), batch_norm, tanh, dense(3), softmax], loss: mse }
@@ -58,19 +59,23 @@ fn run<N: Network<Scalar = f32, Input = [f32; I]>, const I: usize>(net: &N) -> u
 #[test]
 fn special_values_never_panic() {
     // NaN propagates: some outputs must be NaN, or the inputs never reached them.
-    assert!(run(&Dense::new(1)) > 0);
-    assert!(run(&Conv::new(2)) > 0);
-    assert!(run(&Recurrent::new(3)) > 0);
+    on_every_level(|level| {
+        assert!(run(&Dense::new(1)) > 0, "{level:?}");
+        assert!(run(&Conv::new(2)) > 0, "{level:?}");
+        assert!(run(&Recurrent::new(3)) > 0, "{level:?}");
+    });
 }
 
 #[test]
 fn streaming_survives_special_values_and_recovers_after_reset() {
-    let mut net = Recurrent::new(4);
-    for &special in &SPECIALS {
-        let out = net.step(&[special, 1.0]);
-        assert_eq!(out.len(), 2);
-    }
-    net.reset();
-    let clean = net.step(&[0.25, -0.5]);
-    assert!(clean.iter().all(|v| v.is_finite()), "reset clears the NaN state: {clean:?}");
+    on_every_level(|level| {
+        let mut net = Recurrent::new(4);
+        for &special in &SPECIALS {
+            let out = net.step(&[special, 1.0]);
+            assert_eq!(out.len(), 2);
+        }
+        net.reset();
+        let clean = net.step(&[0.25, -0.5]);
+        assert!(clean.iter().all(|v| v.is_finite()), "{level:?}: reset clears the NaN state: {clean:?}");
+    });
 }

@@ -2,9 +2,12 @@
 //! 16 -> 32 tanh -> 32 tanh -> 4, written by hand on nalgebra's fixed-size
 //! matrices, reading the same flat parameter layout. `tanh` is passed in, so
 //! the comparison can use the same elementwise function as chainrule.
+//! Inlined, so that inside a frame of `isa::with_isa` it is compiled for
+//! that instruction set, as chainrule's generated code is.
 
 use nalgebra::{SMatrixView, SVector};
 
+#[inline(always)]
 pub fn w1(params: &[f32], x: &[f32; 16], tanh: impl Fn(f32) -> f32) -> [f32; 4] {
     // Row-major [out, in] weights are column-major [in, out] matrices.
     let w0 = SMatrixView::<f32, 16, 32>::from_slice(&params[0..512]);

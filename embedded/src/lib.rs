@@ -1,6 +1,8 @@
 //! chainrule without `std` or `alloc`: the network the `digits` example
 //! trained, with its weights compiled in (`examples/models/digits.safetensors`),
-//! classifying 8x8 handwritten digits in a `#![no_std]` crate.
+//! classifying 8x8 handwritten digits in a `#![no_std]` crate; and a small
+//! CNN and an LSTM with PyTorch's weights compiled in (the fixtures of the
+//! repository's tests), checked against the outputs of their `std` builds.
 //!
 //! The crate exists to prove that inference builds without an operating
 //! system: it depends on `chainrule` with `default-features = false`, so
@@ -19,6 +21,34 @@ chainrule::network! {
         embedded: true,
     }
 }
+
+chainrule::network! {
+    /// An 8x8 single-channel image to three scores: convolution, batch
+    /// norm, ReLU, 2x2 max pooling, dense.
+    pub struct Conv {
+        input: [1, 8, 8],
+        layers: [conv2d(4, kernel = 3, padding = 1), batch_norm, relu, max_pool2d(2), flatten, dense(3)],
+        loss: mse,
+        weights: "../tests/fixtures/weights/conv.safetensors",
+        embedded: true,
+    }
+}
+
+chainrule::network! {
+    /// Five steps of three features to two values: an LSTM of four units,
+    /// its last state through a dense layer.
+    pub struct Lstm {
+        input: [5, 3],
+        layers: [lstm(4), dense(2)],
+        loss: mse,
+        weights: "../tests/fixtures/weights/lstm.safetensors",
+        embedded: true,
+    }
+}
+
+/// Inputs and the outputs of the `std` builds of [`Conv`] and [`Lstm`].
+#[cfg(test)]
+mod reference;
 
 /// The digit shown by `pixels` (intensities in [0, 1], row after row): the
 /// class with the highest score, the first of equals. A NaN score never
@@ -131,6 +161,29 @@ mod tests {
     fn classifies_real_digits() {
         let right = DIGITS.iter().filter(|(pixels, label)| classify(&scaled(pixels)) == *label).count();
         assert!(right >= 9, "{right} of 10");
+    }
+
+    /// Within 1e-5 of what the `std` build computes (this build runs the
+    /// kernels of the instruction set it is compiled for, the `std` build
+    /// the widest its CPU has: they round differently).
+    fn close<const N: usize>(ours: [f32; N], theirs: &[f32; N]) {
+        for (a, b) in ours.iter().zip(theirs) {
+            assert!((a - b).abs() <= 1e-5, "{a} vs the std build's {b}");
+        }
+    }
+
+    #[test]
+    fn the_cnn_matches_its_std_build() {
+        for (x, y) in reference::CONV_INPUTS.iter().zip(&reference::CONV_OUTPUTS) {
+            close(Conv::trained().predict(x), y);
+        }
+    }
+
+    #[test]
+    fn the_lstm_matches_its_std_build() {
+        for (x, y) in reference::LSTM_INPUTS.iter().zip(&reference::LSTM_OUTPUTS) {
+            close(Lstm::trained().predict(x), y);
+        }
     }
 
     #[test]

@@ -56,3 +56,19 @@ pub fn values(seed: u64, count: usize, scale: f64) -> Vec<f64> {
 pub fn samples<const N: usize>(seed: u64, count: usize, scale: f64) -> Vec<[f64; N]> {
     values(seed, count * N, scale).chunks_exact(N).map(|c| c.try_into().unwrap()).collect()
 }
+
+/// Runs `f` once on every instruction-set level this CPU runs, from the
+/// narrowest, with the level forced for the whole process
+/// (`chainrule::isa::set_limit`), then restores the widest. Callers in
+/// one test binary take turns, so each sees the level it asked for.
+pub fn on_every_level(mut f: impl FnMut(chainrule::isa::Isa)) {
+    use chainrule::isa::{self, Isa};
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for level in Isa::ALL.into_iter().filter(|&level| level <= isa::detected()) {
+        assert_eq!(isa::set_limit(level), level);
+        assert_eq!(isa::active(), level);
+        f(level);
+    }
+    isa::set_limit(Isa::Avx512);
+}

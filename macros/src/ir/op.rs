@@ -131,11 +131,15 @@ pub struct DenseT {
 pub struct RecurT {
     pub inputs: usize,
     pub blocks: Vec<chainrule_spec::plan::GateBlock>,
-    /// Steps, hidden size, carries, stream offset as in `Cell`; its
-    /// `update` rewritten over the blocks.
+    /// Steps, hidden size and carries as in `Cell`; its `update`
+    /// rewritten over the blocks.
     pub cell: Cell,
     /// Every step's hidden state, or the last one.
     pub sequence: bool,
+    /// Streaming (one step a call): where the carries live in the
+    /// network's stream buffer, read before the step and written after
+    /// it. Otherwise the state starts at zero.
+    pub stream: Option<usize>,
 }
 
 /// A recurrent cell: sizes and the update of its carries.
@@ -152,10 +156,6 @@ pub struct Cell {
     /// `gates..2 * gates` (from `h`, bias included) and `2 * gates..` (the
     /// previous carries).
     pub update: Vec<Expr>,
-    /// Streaming (one step at a time): where the carries live in the
-    /// network's stream buffer, read before the step and written after
-    /// it. Otherwise the state starts at zero.
-    pub stream: Option<usize>,
 }
 
 impl Cell {

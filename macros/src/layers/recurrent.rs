@@ -145,7 +145,7 @@ fn read(
 impl Recurrent {
     /// The cell's update, over variables `x_k` (`0..gates`), `h_k`
     /// (`gates..2 * gates`) and previous carries (`2 * gates..`).
-    fn cell(&self, steps: usize, stream: Option<usize>) -> Cell {
+    fn cell(&self, steps: usize) -> Cell {
         let sigmoid = |e| unary(Unary::Sigmoid, e);
         let tanh = |e| unary(Unary::Tanh, e);
         let (gates, update) = match self.kind {
@@ -166,14 +166,14 @@ impl Recurrent {
             }
         };
         let carries = update.len();
-        Cell { steps, hidden: self.hidden, gates, carries, update, stream }
+        Cell { steps, hidden: self.hidden, gates, carries, update }
     }
 
     /// The four tensors, as every lowering registers them: `w_ih`,
     /// `w_hh`, `b_ih`, `b_hh`.
     fn params(&self, g: &mut Graph, origin: &Origin) -> [NodeId; 4] {
         let (prefix, span) = (&origin.path, origin.span);
-        let (h, rows) = (self.hidden, self.cell(1, None).gate_len());
+        let (h, rows) = (self.hidden, self.cell(1).gate_len());
         let init = Init::Recurrent { hidden: h };
         [
             g.param(format!("{prefix}.weight_ih_l0"), &[rows, self.features], Role::Weight, init, span),
@@ -185,7 +185,15 @@ impl Recurrent {
 
     /// Batch-1 inference over `steps` steps from the planned gates; with
     /// `stream`, the carries live at that offset of the stream buffer.
-    fn planned(&self, g: &mut Graph, x: NodeId, origin: &Origin, cell: Cell, sequence: bool) -> NodeId {
+    fn planned(
+        &self,
+        g: &mut Graph,
+        x: NodeId,
+        origin: &Origin,
+        steps: usize,
+        stream: Option<usize>,
+    ) -> NodeId {
+        let (cell, sequence) = (self.cell(steps), self.sequence && stream.is_none());
         let [w_ih, w_hh, b_ih, b_hh] = self.params(g, origin).map(|p| g.param_offset(p));
         let (blocks, update) = ops::recur_t::blocks(&cell);
         let derivation = Derivation::Gates {
@@ -198,7 +206,7 @@ impl Recurrent {
             blocks: blocks.clone(),
         };
         let plan = g.plan(derivation);
-        let layer = RecurT { inputs: self.features, blocks, cell: Cell { update, ..cell }, sequence };
+        let layer = RecurT { inputs: self.features, blocks, cell: Cell { update, ..cell }, sequence, stream };
         ops::recur_t::recur_t(g, x, plan, layer)
     }
 }
@@ -206,7 +214,7 @@ impl Recurrent {
 impl Layer for Recurrent {
     fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, _: LowerCtx) -> NodeId {
         let [w_ih, w_hh, b_ih, b_hh] = self.params(g, origin);
-        let cell = self.cell(self.steps, None);
+        let cell = self.cell(self.steps);
         let xw = ops::linear::linear(g, x, w_ih);
         let rec = ops::recur::recur(g, cell.clone(), xw, w_hh, b_ih, b_hh);
         ops::recur::hidden_states(g, rec, &cell, self.sequence)
@@ -215,7 +223,7 @@ impl Layer for Recurrent {
     /// Every gate over `[x; h]` in one product per step, from the planned
     /// weights: no packed matrix multiply, so it compiles without `std`.
     fn lower_planned(&self, g: &mut Graph, x: NodeId, origin: &Origin, _: LowerCtx) -> NodeId {
-        self.planned(g, x, origin, self.cell(self.steps, None), self.sequence)
+        self.planned(g, x, origin, self.steps, None)
     }
 
     fn over_time(&self) -> OverTime<'_> {
@@ -228,12 +236,12 @@ impl Carried for Recurrent {
     /// are read before the step and written after it; the result is this
     /// step's hidden state.
     fn lower_step(&self, g: &mut Graph, x: NodeId, origin: &Origin, offset: usize) -> NodeId {
-        self.planned(g, x, origin, self.cell(1, Some(offset)), false)
+        self.planned(g, x, origin, 1, Some(offset))
     }
 
     /// Its carries.
     fn stream_len(&self) -> usize {
-        self.cell(1, None).carried()
+        self.cell(1).carried()
     }
 
     fn keeps_time(&self) -> bool {

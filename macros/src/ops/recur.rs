@@ -159,16 +159,8 @@ fn forward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) -
     let (steps, h, rows, sizes) = (cell.steps, cell.hidden, ctx.rows(), sizes(ctx, cell));
     let targets: Vec<TokenStream> = (0..cell.carries).map(|m| unit("__new", m, h)).collect();
     let update = emit_stores(&cell.update, &targets, &variables(cell), ctx);
-    // A stream starts from the carries it kept and keeps the new ones.
-    let stream = match cell.stream {
-        Some(offset) => {
-            let carried = cell.carried();
-            quote!(Some(&mut __stream[#offset..][..#carried]))
-        }
-        None => quote!(None),
-    };
     quote! {
-        #rt::kernels::recur::<#sizes>(#steps, #rows, #xw, #w_hh, #b_ih, #b_hh, #stream, #out,
+        #rt::kernels::recur::<#sizes>(#steps, #rows, #xw, #w_hh, #b_ih, #b_hh, #out,
             #[inline(always)]
             |__x, __hw, __prev, __new| {
                 for __j in 0..#h {

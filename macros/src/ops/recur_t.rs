@@ -95,7 +95,7 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let update = emit_stores(&cell.update, &targets, &vars, ctx);
     let (x, plan, out, steps, sequence) =
         (ctx.read(node.inputs[0]), ctx.read(node.inputs[1]), ctx.write(id), cell.steps, r.sequence);
-    let (load, keep) = match cell.stream {
+    let (load, keep) = match r.stream {
         Some(offset) => (
             quote!(__carries.copy_from_slice(&__stream[#offset..][..#c]);),
             quote!(__stream[#offset..][..#c].copy_from_slice(&__carries);),

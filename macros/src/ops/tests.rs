@@ -264,7 +264,7 @@ fn recur_case() -> Case {
     let gate = |i: usize| add(var(i), var(4 + i));
     let cell_state = add(mul(sigmoid(gate(1)), var(9)), mul(sigmoid(gate(0)), tanh(gate(2))));
     let update: Vec<Expr> = vec![mul(sigmoid(gate(3)), tanh(cell_state.clone())), cell_state];
-    let cell = Cell { steps, hidden, gates: 4, carries: 2, update, stream: None };
+    let cell = Cell { steps, hidden, gates: 4, carries: 2, update };
     let xw = k.leaf(Shape::batched(&[steps, 8]));
     let w_hh = k.param(&[8, hidden]);
     let b_ih = k.param(&[8]);
@@ -372,7 +372,7 @@ const POOL: Pool2d = Pool2d {
 const BLOCK: Block = Block { src_rows: 1, src_cols: 1, row_offset: 0, col_offset: 0, rows: 1, cols: 1 };
 
 fn cell() -> Box<Cell> {
-    Box::new(Cell { steps: 1, hidden: 1, gates: 1, carries: 1, update: vec![var(0)], stream: None })
+    Box::new(Cell { steps: 1, hidden: 1, gates: 1, carries: 1, update: vec![var(0)] })
 }
 
 every_op! {
@@ -415,7 +415,7 @@ every_op! {
     Op::SoftmaxCrossEntropyBack => Op::SoftmaxCrossEntropyBack,
     Op::Plan(_) => Op::Plan(0),
     Op::DenseT(_) => Op::DenseT(DenseT { inputs: 1, outputs: 1, activation: var(0) }),
-    Op::RecurT(_) => Op::RecurT(Box::new(RecurT { inputs: 1, blocks: vec![], cell: *cell(), sequence: false })),
+    Op::RecurT(_) => Op::RecurT(Box::new(RecurT { inputs: 1, blocks: vec![], cell: *cell(), sequence: false, stream: None })),
 }
 
 /// Every op with a derivative, and every adjoint its derivative builds, is

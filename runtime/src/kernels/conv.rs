@@ -15,7 +15,7 @@
 use super::gemm::gemm;
 use crate::Scalar;
 
-pub use chainrule_spec::Conv2d;
+use chainrule_spec::Conv2d;
 
 /// Operand lengths for `batch` samples: too short is a compiler bug.
 fn check(c: &Conv2d, batch: usize, x: usize, w: usize, y: usize) {

@@ -18,15 +18,14 @@ use crate::Scalar;
 /// `xw` holds each step's input projections `x_t W_ih^T` (`[batch, steps,
 /// G]`), `w_hh` is `[G, H]`, the biases `[G]`. Each step computes `hw_t`,
 /// then calls `cell(x + b_ih, hw, previous carries, new carries)`.
-/// With `stream` (one sample), the carries start from it and end in it;
-/// otherwise they start at zero. Records go to `out` (`[batch, steps, C + G]`).
+/// The carries start at zero. Records go to `out` (`[batch, steps, C + G]`).
 ///
 /// # Example
 /// ```
 /// // h_t = tanh(x_t + h_{t-1} w + b): one unit, one gate, one carry.
 /// let (xw, w, b) = ([0.5f32, -1.0], [2.0f32], [0.1f32]);
 /// let mut out = [0.0f32; 4];
-/// chainrule::kernels::recur::<f32, 1, 1, 1>(2, 1, &xw, &w, &[0.0], &b, None, &mut out, |x, hw, _, new| {
+/// chainrule::kernels::recur::<f32, 1, 1, 1>(2, 1, &xw, &w, &[0.0], &b, &mut out, |x, hw, _, new| {
 ///     new[0] = (x[0] + hw[0]).tanh();
 /// });
 /// let h0 = (0.5f32 + 0.1).tanh();
@@ -42,30 +41,22 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
     w_hh: &[S],
     b_ih: &[S],
     b_hh: &[S],
-    mut stream: Option<&mut [S]>,
     out: &mut [S],
     mut cell: impl FnMut(&[S; G], &[S; G], &[S; C], &mut [S; C]),
 ) {
     let record = C + G;
     assert!(
-        C >= H
-            && xw.len() >= batch * steps * G
-            && w_hh.len() >= G * H
-            && out.len() >= batch * steps * record
-            && stream.as_ref().is_none_or(|s| s.len() >= C && batch == 1),
+        C >= H && xw.len() >= batch * steps * G && w_hh.len() >= G * H && out.len() >= batch * steps * record,
         "recur: operands too short for {steps} steps of batch {batch}"
     );
     let (b_ih, b_hh) = (gates::<S, G>(b_ih), gates::<S, G>(b_hh));
     let samples = xw.chunks_exact(steps * G).zip(out.chunks_exact_mut(steps * record));
     for (xs, records) in samples.take(batch) {
         let mut prev = [S::ZERO; C];
-        if let Some(kept) = stream.as_deref() {
-            prev.copy_from_slice(&kept[..C]);
-        }
         for (t, (x, rec)) in xs.chunks_exact(G).zip(records.chunks_exact_mut(record)).enumerate() {
             // The recurrent projection; from a zero state it is the bias.
             let mut hw = *b_hh;
-            if t > 0 || stream.is_some() {
+            if t > 0 {
                 let h = prev.first_chunk::<H>().expect("the hidden state comes first");
                 linear_1::<S, H, G>(h, w_hh, &mut hw);
                 hw.iter_mut().zip(b_hh).for_each(|(v, b)| *v += *b);
@@ -77,9 +68,6 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
             rec[..C].copy_from_slice(&new);
             rec[C..].copy_from_slice(&hw);
             prev = new;
-        }
-        if let Some(kept) = stream.as_deref_mut() {
-            kept[..C].copy_from_slice(&prev);
         }
     }
 }
@@ -182,7 +170,14 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
 /// ```
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn recur_t<S: Scalar, const I: usize, const H: usize, const IH: usize, const CP: usize, const C: usize>(
+pub fn recur_t<
+    S: Scalar,
+    const I: usize,
+    const H: usize,
+    const IH: usize,
+    const CP: usize,
+    const C: usize,
+>(
     isa: crate::isa::Isa,
     steps: usize,
     x: &[S],
@@ -239,7 +234,7 @@ mod tests {
         let mut out = [0.0f64; 6];
         let step =
             |x: &[f64; 1], hw: &[f64; 1], _: &[f64; 1], new: &mut [f64; 1]| new[0] = (x[0] + hw[0]).tanh();
-        recur::<f64, 1, 1, 1>(3, 1, &xw, &w, &b_ih, &b_hh, None, &mut out, step);
+        recur::<f64, 1, 1, 1>(3, 1, &xw, &w, &b_ih, &b_hh, &mut out, step);
         let mut h = 0.0f64;
         for t in 0..3 {
             let hw = h * 0.7 - 0.05;

@@ -19,7 +19,8 @@ cargo build --release -q -p chainrule-bench
 taskset -c 0 ./target/release/bench | tee "$out/chainrule.txt"
 if grep -q '^# chainrule path: avx512' "$out/chainrule.txt"; then
   for w in W1 W3i W4i; do
-    CHAINRULE_ISA=avx2 taskset -c 0 ./target/release/bench "$w" | sed 's/^\([^ ]*\) chainrule /\1 chainrule_avx2 /'
+    CHAINRULE_ISA=avx2 taskset -c 0 ./target/release/bench "$w" | grep ' chainrule ' |
+      sed 's/^\([^ ]*\) chainrule /\1 chainrule_avx2 /'
   done | tee "$out/chainrule_avx2.txt"
 fi
 if [ -x "$python" ] || command -v "$python" >/dev/null; then

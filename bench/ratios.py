@@ -42,7 +42,7 @@ def ratio(ours, theirs, metric):
 
 
 rows, comments = read(sys.argv[1:])
-for c in comments:
+for c in dict.fromkeys(comments):
     if c.startswith("# chainrule path") or c.startswith("# rtneural-peer"):
         print(c)
 ours = {(w, i, m): v for w, i, m, v in rows if i.startswith("chainrule") and "handwritten" not in i}

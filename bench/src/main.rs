@@ -137,6 +137,30 @@ fn w2(batch: usize, name: &str) {
         let ratio = (after - before) / needed;
         println!("{name} chainrule memory_vs_needed {ratio:.4} {ratio:.4} {ratio:.4}");
     }
+    // The initial weights again (the same seed draws them).
+    let start = W2::new(3).params().to_vec();
+    // The same steps written by hand (reference.rs), from the same weights.
+    let mut by_hand = reference::w2::Batched::new(batch);
+    let hand_step = |params: &mut [f32], by_hand: &mut reference::w2::Batched| {
+        if batch == 1 {
+            reference::w2::step_one(params, &inputs[0], targets[0], 0.01)
+        } else {
+            by_hand.step(params, inputs.as_flattened(), &targets, 0.01)
+        }
+    };
+    let mut params = start.clone();
+    let h = measure(batch as f64, || {
+        black_box(hand_step(&mut params, &mut by_hand));
+    });
+    report(name, "handwritten", "samples_per_s", &h, |v| 1.0 / v);
+    // It is a reference only if it takes the same step.
+    let mut once = W2::from_params(&start).unwrap();
+    once.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
+    Sgd::new(0.01).step(once.params_mut(), &grad).unwrap();
+    let mut params = start.clone();
+    hand_step(&mut params, &mut by_hand);
+    let worst = once.params().iter().zip(&params).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(worst < 1e-5, "{name}: the hand-written step differs from chainrule's by {worst}");
     if batch > 1 {
         // Useful FLOPs of one step: both forward products, both weight
         // gradients, and the input gradient of the second layer only.
@@ -249,6 +273,38 @@ fn sgemm_reference() {
         black_box(&c);
     });
     report("SGEMM_W2", "matrixmultiply", "gflops", &theirs, |v| flops / v / 1e9);
+    // The `gemm` crate, one thread. Its AVX-512 kernels need nightly Rust;
+    // on stable its widest path is AVX2 + FMA.
+    let crate_gemm = measure(1.0, || {
+        for &(m, k, n) in &shapes {
+            // SAFETY: every operand is a dense row-major matrix within its slice.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    k as isize,
+                    b.as_ptr(),
+                    1,
+                    n as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                )
+            };
+        }
+        black_box(&c);
+    });
+    report("SGEMM_W2", "gemm_crate", "gflops", &crate_gemm, |v| flops / v / 1e9);
 }
 
 fn w5() {

@@ -9,17 +9,31 @@
 //! and only ever grow, so after the first call of a given size nothing is
 //! allocated.
 //!
-//! The microkernel is plain Rust over fixed-size arrays. It is compiled
-//! twice: once for AVX2 with fused multiply-add, chosen at run time when the
-//! CPU has it, and once for the baseline target, so a plain
-//! `cargo build --release` gets the fast path on machines that support it.
+//! The register tile is chosen once per process with the instruction-set
+//! level (`crate::isa`): 8 x 32 on AVX-512 (sixteen of its 32 registers,
+//! whole tiles written from the registers), 6 x 16 on AVX2 + FMA, and a
+//! plain Rust tile over fixed-size arrays elsewhere, so a plain
+//! `cargo build --release` gets the widest path the machine has. Panels
+//! are packed from the operand's contiguous direction, one step of the
+//! shared dimension at a time, and the packing buffer starts on a cache
+//! line.
 
 use crate::Scalar;
-use crate::isa::fast_path_available;
+use crate::isa::{Isa, active, fast_path_available};
 use std::cell::RefCell;
 
-/// Depth of one packed block (the shared dimension).
+/// Depth of one packed block (the shared dimension), at most: a panel of B
+/// (`KC x NR`) of about 16 KB stays in the first-level cache while the
+/// tiles of a block of A sweep it.
 const KC: usize = 256;
+
+/// The depth blocks for a shared dimension `k` and a tile `NR` wide: equal
+/// blocks of at most `16 KB / (NR values)`, so that no block is a thin
+/// remainder.
+fn depth<S, const NR: usize>(k: usize) -> usize {
+    let most = (16 * 1024 / (NR * size_of::<S>())).clamp(64, KC);
+    k.div_ceil(k.div_ceil(most))
+}
 /// Rows of `A` packed at once.
 const MC: usize = 96;
 /// Columns of `B` packed at once.
@@ -81,17 +95,22 @@ impl<S: Copy> Operand<'_, S> {
     }
 }
 
+/// Runs `f` on `len` elements of the thread's buffer `key`, starting on a
+/// cache line: packed panels are read a vector at a time, and a vector
+/// that straddles two lines costs two loads.
 fn with_buffer<T: Copy + Default, R>(
     key: &'static std::thread::LocalKey<RefCell<Vec<T>>>,
     len: usize,
     f: impl FnOnce(&mut [T]) -> R,
 ) -> R {
+    let slack = 64 / size_of::<T>();
     key.with(|cell| {
         let mut buf = cell.borrow_mut();
-        if buf.len() < len {
-            buf.resize(len, T::default());
+        if buf.len() < len + slack {
+            buf.resize(len + slack, T::default());
         }
-        f(&mut buf[..len])
+        let skip = buf.as_ptr().align_offset(64).min(slack);
+        f(&mut buf[skip..skip + len])
     })
 }
 
@@ -105,13 +124,20 @@ impl GemmScalar for f32 {
     }
 
     fn dispatch(p: &Problem<'_, Self>) {
-        Self::with_pack(pack_len::<6, 16>(p), |pack| {
-            #[cfg(target_arch = "x86_64")]
-            if fast_path_available() {
-                // SAFETY: the CPU supports AVX2 and FMA.
-                return unsafe { x86::run_f32(p, pack) };
+        #[cfg(target_arch = "x86_64")]
+        match active() {
+            // SAFETY: the level never exceeds what the CPU runs.
+            Isa::Avx512 => {
+                return Self::with_pack(pack_len::<8, 32>(p), |pack| unsafe { x86::run_f32_avx512(p, pack) });
             }
-            run::<f32, 6, 16>(p, pack, microkernel::<f32, 6, 16>);
+            // SAFETY: as above.
+            Isa::Avx2 => {
+                return Self::with_pack(pack_len::<6, 16>(p), |pack| unsafe { x86::run_f32(p, pack) });
+            }
+            Isa::Portable => {}
+        }
+        Self::with_pack(pack_len::<6, 16>(p), |pack| {
+            run::<f32, 6, 16>(p, pack, |kc, a, b, spot| store(p, &microkernel::<f32, 6, 16>(kc, a, b), spot))
         });
     }
 
@@ -144,7 +170,7 @@ impl GemmScalar for f64 {
                 // SAFETY: the CPU supports AVX2 and FMA.
                 return unsafe { x86::run_f64(p, pack) };
             }
-            run::<f64, 6, 8>(p, pack, microkernel::<f64, 6, 8>);
+            run::<f64, 6, 8>(p, pack, |kc, a, b, spot| store(p, &microkernel::<f64, 6, 8>(kc, a, b), spot));
         });
     }
 }
@@ -154,28 +180,47 @@ fn pack_len<const MR: usize, const NR: usize>(p: &Problem<'_, impl Copy>) -> usi
     p.k.min(KC) * (p.n.min(NC).next_multiple_of(NR) + p.m.min(MC).next_multiple_of(MR))
 }
 
+/// Where a tile's results go: its first row and column in `c`, how many of
+/// its rows and columns are valid, and the `beta` of this depth block.
+#[derive(Clone, Copy)]
+struct Spot<S> {
+    i0: usize,
+    j0: usize,
+    rows: usize,
+    cols: usize,
+    beta: S,
+}
+
 /// The AVX2 + FMA path: the blocked loops compiled with those features, and
 /// a register tile written with intrinsics. The loops must not sit inside
 /// the closure that hands out the packing buffer: a closure does not
 /// inherit `#[target_feature]`, so they would be compiled for the baseline.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{KC, Problem, run};
+    use super::{KC, Problem, Spot, run, store};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn run_f32(p: &Problem<'_, f32>, pack: &mut [f32]) {
-        run::<f32, 6, 16>(p, pack, |kc, a, b| {
+        run::<f32, 6, 16>(p, pack, |kc, a, b, spot| {
             // SAFETY: this closure runs inside a function compiled for AVX2.
-            unsafe { tile_f32(kc, a, b) }
+            store(p, &unsafe { tile_f32(kc, a, b) }, spot)
+        });
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn run_f32_avx512(p: &Problem<'_, f32>, pack: &mut [f32]) {
+        run::<f32, 8, 32>(p, pack, |kc, a, b, spot| {
+            // SAFETY: this closure runs inside a function compiled for AVX-512.
+            unsafe { tile_f32_avx512(kc, a, b, p, spot) }
         });
     }
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn run_f64(p: &Problem<'_, f64>, pack: &mut [f64]) {
-        run::<f64, 6, 8>(p, pack, |kc, a, b| {
+        run::<f64, 6, 8>(p, pack, |kc, a, b, spot| {
             // SAFETY: as above.
-            unsafe { tile_f64(kc, a, b) }
+            store(p, &unsafe { tile_f64(kc, a, b) }, spot)
         });
     }
 
@@ -236,31 +281,47 @@ mod x86 {
         let (mut c00, mut c01, mut c10, mut c11, mut c20, mut c21) = (z, z, z, z, z, z);
         let (mut c30, mut c31, mut c40, mut c41, mut c50, mut c51) = (z, z, z, z, z, z);
         let (a, b) = (pa.as_ptr(), pb.as_ptr());
-        for p in 0..kc {
-            // SAFETY: in bounds by the assertion; unaligned loads.
-            unsafe {
-                let b0 = _mm256_loadu_ps(b.add(p * 16));
-                let b1 = _mm256_loadu_ps(b.add(p * 16 + 8));
-                let a_row = a.add(p * 6);
-                let x = _mm256_broadcast_ss(&*a_row);
-                c00 = _mm256_fmadd_ps(x, b0, c00);
-                c01 = _mm256_fmadd_ps(x, b1, c01);
-                let x = _mm256_broadcast_ss(&*a_row.add(1));
-                c10 = _mm256_fmadd_ps(x, b0, c10);
-                c11 = _mm256_fmadd_ps(x, b1, c11);
-                let x = _mm256_broadcast_ss(&*a_row.add(2));
-                c20 = _mm256_fmadd_ps(x, b0, c20);
-                c21 = _mm256_fmadd_ps(x, b1, c21);
-                let x = _mm256_broadcast_ss(&*a_row.add(3));
-                c30 = _mm256_fmadd_ps(x, b0, c30);
-                c31 = _mm256_fmadd_ps(x, b1, c31);
-                let x = _mm256_broadcast_ss(&*a_row.add(4));
-                c40 = _mm256_fmadd_ps(x, b0, c40);
-                c41 = _mm256_fmadd_ps(x, b1, c41);
-                let x = _mm256_broadcast_ss(&*a_row.add(5));
-                c50 = _mm256_fmadd_ps(x, b0, c50);
-                c51 = _mm256_fmadd_ps(x, b1, c51);
-            }
+        // One step of the shared dimension: two vectors of B, each row of A
+        // broadcast into them.
+        macro_rules! step {
+            ($p:expr) => {
+                // SAFETY: in bounds by the assertion; unaligned loads.
+                unsafe {
+                    let b0 = _mm256_loadu_ps(b.add($p * 16));
+                    let b1 = _mm256_loadu_ps(b.add($p * 16 + 8));
+                    let a_row = a.add($p * 6);
+                    let x = _mm256_broadcast_ss(&*a_row);
+                    c00 = _mm256_fmadd_ps(x, b0, c00);
+                    c01 = _mm256_fmadd_ps(x, b1, c01);
+                    let x = _mm256_broadcast_ss(&*a_row.add(1));
+                    c10 = _mm256_fmadd_ps(x, b0, c10);
+                    c11 = _mm256_fmadd_ps(x, b1, c11);
+                    let x = _mm256_broadcast_ss(&*a_row.add(2));
+                    c20 = _mm256_fmadd_ps(x, b0, c20);
+                    c21 = _mm256_fmadd_ps(x, b1, c21);
+                    let x = _mm256_broadcast_ss(&*a_row.add(3));
+                    c30 = _mm256_fmadd_ps(x, b0, c30);
+                    c31 = _mm256_fmadd_ps(x, b1, c31);
+                    let x = _mm256_broadcast_ss(&*a_row.add(4));
+                    c40 = _mm256_fmadd_ps(x, b0, c40);
+                    c41 = _mm256_fmadd_ps(x, b1, c41);
+                    let x = _mm256_broadcast_ss(&*a_row.add(5));
+                    c50 = _mm256_fmadd_ps(x, b0, c50);
+                    c51 = _mm256_fmadd_ps(x, b1, c51);
+                }
+            };
+        }
+        let mut p = 0;
+        while p + 4 <= kc {
+            step!(p);
+            step!(p + 1);
+            step!(p + 2);
+            step!(p + 3);
+            p += 4;
+        }
+        while p < kc {
+            step!(p);
+            p += 1;
         }
         let c = [[c00, c01], [c10, c11], [c20, c21], [c30, c31], [c40, c41], [c50, c51]];
         let mut out = [[0.0f32; 16]; 6];
@@ -272,6 +333,64 @@ mod x86 {
             }
         }
         out
+    }
+
+    /// 8 x 32 f32 accumulators in sixteen of AVX-512's 32 registers; each
+    /// step loads two vectors of B and multiplies each row's value of A,
+    /// broadcast, into both. Sixteen independent chains cover the latency
+    /// of two multiply-adds a cycle; the tile divides the W2 shapes (32
+    /// rows, 128 columns) exactly. A whole tile of a row-major `c` is
+    /// written from the registers, `c = alpha acc + beta c` in vectors;
+    /// edge tiles go through [`store`].
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    unsafe fn tile_f32_avx512(kc: usize, pa: &[f32], pb: &[f32], p: &Problem<'_, f32>, spot: Spot<f32>) {
+        assert!(kc <= KC && pa.len() >= kc * 8 && pb.len() >= kc * 32);
+        let z = _mm512_setzero_ps();
+        let mut c = [[z; 2]; 8];
+        let (a, b) = (pa.as_ptr(), pb.as_ptr());
+        for p in 0..kc {
+            // SAFETY: in bounds by the assertion; unaligned loads.
+            unsafe {
+                let b0 = _mm512_loadu_ps(b.add(p * 32));
+                let b1 = _mm512_loadu_ps(b.add(p * 32 + 16));
+                let a_row = a.add(p * 8);
+                for (i, row) in c.iter_mut().enumerate() {
+                    let x = _mm512_set1_ps(*a_row.add(i));
+                    row[0] = _mm512_fmadd_ps(x, b0, row[0]);
+                    row[1] = _mm512_fmadd_ps(x, b1, row[1]);
+                }
+            }
+        }
+        if spot.rows == 8 && spot.cols == 32 && p.csc == 1 {
+            let (alpha, beta) = (_mm512_set1_ps(p.alpha), _mm512_set1_ps(spot.beta));
+            for (i, row) in c.iter().enumerate() {
+                // SAFETY: `gemm` checked that the m x n output lies inside
+                // the slice `c` came from; this whole tile is within it.
+                unsafe {
+                    let out = p.c.add((spot.i0 + i) * p.rsc + spot.j0);
+                    for (h, &v) in row.iter().enumerate() {
+                        let at = out.add(16 * h);
+                        let v = if spot.beta == 0.0 {
+                            _mm512_mul_ps(alpha, v)
+                        } else {
+                            _mm512_fmadd_ps(beta, _mm512_loadu_ps(at), _mm512_mul_ps(alpha, v))
+                        };
+                        _mm512_storeu_ps(at, v);
+                    }
+                }
+            }
+            return;
+        }
+        let mut out = [[0.0f32; 32]; 8];
+        for (o, row) in out.iter_mut().zip(&c) {
+            // SAFETY: each row of `out` holds 32 floats.
+            unsafe {
+                _mm512_storeu_ps(o.as_mut_ptr(), row[0]);
+                _mm512_storeu_ps(o.as_mut_ptr().add(16), row[1]);
+            }
+        }
+        store(p, &out, spot);
     }
 
     /// 6 x 8 f64 accumulators, the same scheme with 4-wide vectors.
@@ -366,21 +485,23 @@ pub fn gemm<S: Scalar>(
     S::gemm(&problem);
 }
 
-/// The blocked loops around a register tile `tile(kc, a_panel, b_panel)`.
+/// The blocked loops around a register tile `tile(kc, a_panel, b_panel,
+/// spot)`, which multiplies the panels and writes the result to `spot`.
 /// `#[inline(always)]` so that each caller (the AVX2 entry or the baseline
 /// one) compiles its own copy for its features.
 #[inline(always)]
 fn run<S: GemmScalar, const MR: usize, const NR: usize>(
     p: &Problem<'_, S>,
     pack: &mut [S],
-    tile: impl Fn(usize, &[S], &[S]) -> [[S; NR]; MR],
+    tile: impl Fn(usize, &[S], &[S], Spot<S>),
 ) {
     let b_cols = p.n.min(NC).next_multiple_of(NR);
-    let (pb, pa) = pack.split_at_mut(p.k.min(KC) * b_cols);
+    let block = depth::<S, NR>(p.k);
+    let (pb, pa) = pack.split_at_mut(block * b_cols);
     for jc in (0..p.n).step_by(NC) {
         let nc = (p.n - jc).min(NC);
-        for pc in (0..p.k).step_by(KC) {
-            let kc = (p.k - pc).min(KC);
+        for pc in (0..p.k).step_by(block) {
+            let kc = (p.k - pc).min(block);
             // Later depth blocks add to what the first one wrote.
             let beta = if pc == 0 { p.beta } else { S::ONE };
             pack_b::<S, NR>(&p.b, pc, kc, jc, nc, pb);
@@ -391,10 +512,8 @@ fn run<S: GemmScalar, const MR: usize, const NR: usize>(
                     let panel_b = &pb[jr * kc..(jr + NR) * kc];
                     for ir in (0..mc).step_by(MR) {
                         let panel_a = &pa[ir * kc..(ir + MR) * kc];
-                        let acc = tile(kc, panel_a, panel_b);
-                        let rows = (mc - ir).min(MR);
-                        let cols = (nc - jr).min(NR);
-                        store(p, &acc, ic + ir, jc + jr, rows, cols, beta);
+                        let (rows, cols) = ((mc - ir).min(MR), (nc - jr).min(NR));
+                        tile(kc, panel_a, panel_b, Spot { i0: ic + ir, j0: jc + jr, rows, cols, beta });
                     }
                 }
             }
@@ -424,13 +543,21 @@ fn pack_b<S: Scalar, const NR: usize>(
         if b.cs == 1 {
             for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
                 let start = (pc + p) * b.rs + jc + j0;
-                row[..cols].copy_from_slice(&b.data[start..start + cols]);
+                if cols == NR {
+                    // A copy of constant length: vector moves, not a call.
+                    row.copy_from_slice(&b.data[start..start + NR]);
+                } else {
+                    row[..cols].copy_from_slice(&b.data[start..start + cols]);
+                }
             }
         } else if b.rs == 1 {
-            for j in 0..cols {
-                let start = (jc + j0 + j) * b.cs + pc;
-                for (p, &v) in b.data[start..start + kc].iter().enumerate() {
-                    panel[p * NR + j] = v;
+            // Column-major B (a transposed weight): each step of the panel
+            // takes one value from each column, written step by step as for
+            // row-major A in `pack_a`.
+            let starts: [usize; NR] = core::array::from_fn(|j| (jc + j0 + j.min(cols - 1)) * b.cs + pc);
+            for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+                for (v, &start) in row.iter_mut().zip(&starts) {
+                    *v = b.data[start + p];
                 }
             }
         } else {
@@ -461,10 +588,17 @@ fn pack_a<S: Scalar, const MR: usize>(
             panel.fill(S::ZERO);
         }
         if a.cs == 1 {
-            for i in 0..rows {
-                let start = (ic + i0 + i) * a.rs + pc;
-                for (p, &v) in a.data[start..start + kc].iter().enumerate() {
-                    panel[p * MR + i] = v;
+            // Row-major A: each step of the panel takes one value from each
+            // row. Written step by step (a contiguous write of `MR` values);
+            // row by row, the compiler scatters, which is slower.
+            // Rows past the end repeat the last one: the tile computes
+            // them and `store` drops them.
+            let starts: [usize; MR] = core::array::from_fn(|i| (ic + i0 + i.min(rows - 1)) * a.rs + pc);
+            let last = starts[MR - 1] + kc;
+            assert!(last <= a.data.len(), "pack_a: rows past the end of a");
+            for (p, col) in panel.chunks_exact_mut(MR).enumerate() {
+                for (v, &start) in col.iter_mut().zip(&starts) {
+                    *v = a.data[start + p];
                 }
             }
         } else if a.rs == 1 {
@@ -506,12 +640,9 @@ fn microkernel<S: Scalar, const MR: usize, const NR: usize>(kc: usize, pa: &[S],
 fn store<S: Scalar, const MR: usize, const NR: usize>(
     p: &Problem<'_, S>,
     acc: &[[S; NR]; MR],
-    i0: usize,
-    j0: usize,
-    rows: usize,
-    cols: usize,
-    beta: S,
+    spot: Spot<S>,
 ) {
+    let Spot { i0, j0, rows, cols, beta } = spot;
     for (i, row) in acc.iter().enumerate().take(rows) {
         let base = (i0 + i) * p.rsc + j0 * p.csc;
         if p.csc == 1 {
@@ -616,7 +747,9 @@ mod tests {
             f64::with_pack(KC * (NC + MC), |pack| match fma {
                 #[cfg(target_arch = "x86_64")]
                 true if fast_path_available() => unsafe { x86::run_f64(&p, pack) },
-                _ => run::<f64, 6, 8>(&p, pack, microkernel::<f64, 6, 8>),
+                _ => run::<f64, 6, 8>(&p, pack, |kc, a, b, spot| {
+                    store(&p, &microkernel::<f64, 6, 8>(kc, a, b), spot)
+                }),
             });
             c
         };
@@ -624,6 +757,87 @@ mod tests {
         for c in [run_with(false), run_with(true)] {
             for (x, y) in c.iter().zip(&expected) {
                 assert!((x - y).abs() < 1e-12 * k as f64, "{x} vs {y}");
+            }
+        }
+    }
+
+    /// The `f32` kernels of every level this CPU runs (AVX-512, AVX2, the
+    /// portable tile) against the `f64` definition: row-major and
+    /// transposed operands, edge tiles, `alpha` and `beta`, a strided `c`.
+    #[test]
+    fn every_f32_kernel_matches_the_definition() {
+        use crate::isa::{Isa, detected};
+        let shapes = [
+            (32usize, 784usize, 128usize),
+            (128, 32, 784),
+            (13, 7, 37),
+            (9, 300, 33),
+            (1, 1, 1),
+            (8, 64, 32),
+        ];
+        for &(m, k, n) in &shapes {
+            let (a, b) = (values(m * k, 11), values(k * n, 12));
+            let c0 = values(m * n, 13);
+            let exact = naive(m, k, n, (&a, k, 1), (&b, n, 1));
+            let a_t: Vec<f64> = (0..k * m).map(|idx| a[(idx % m) * k + idx / m]).collect();
+            let b_t: Vec<f64> = (0..n * k).map(|idx| b[(idx % k) * n + idx / k]).collect();
+            let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+            let (a32, b32, at32, bt32, c32) = (f(&a), f(&b), f(&a_t), f(&b_t), f(&c0));
+            for level in Isa::ALL.into_iter().filter(|&isa| isa <= detected()) {
+                for (transposed_a, transposed_b, strided_c) in
+                    [(false, false, false), (true, true, false), (false, true, true)]
+                {
+                    let (aop, bop) = (
+                        if transposed_a {
+                            Operand { data: &at32[..], rs: 1, cs: m }
+                        } else {
+                            Operand { data: &a32[..], rs: k, cs: 1 }
+                        },
+                        if transposed_b {
+                            Operand { data: &bt32[..], rs: 1, cs: k }
+                        } else {
+                            Operand { data: &b32[..], rs: n, cs: 1 }
+                        },
+                    );
+                    // A strided c: element (i, j) at i + j * m (column-major).
+                    let (rsc, csc) = if strided_c { (1, m) } else { (n, 1) };
+                    let mut c: Vec<f32> = c32.clone();
+                    let start = c.clone();
+                    let p = Problem {
+                        m,
+                        k,
+                        n,
+                        alpha: 0.5,
+                        a: aop,
+                        b: bop,
+                        beta: 2.0,
+                        c: c.as_mut_ptr(),
+                        rsc,
+                        csc,
+                    };
+                    f32::with_pack(KC * (NC + MC) * 2, |pack| match level {
+                        // SAFETY: the CPU runs the level (filtered above).
+                        #[cfg(target_arch = "x86_64")]
+                        Isa::Avx512 => unsafe { x86::run_f32_avx512(&p, pack) },
+                        // SAFETY: as above.
+                        #[cfg(target_arch = "x86_64")]
+                        Isa::Avx2 => unsafe { x86::run_f32(&p, pack) },
+                        _ => run::<f32, 6, 16>(&p, pack, |kc, a, b, spot| {
+                            store(&p, &microkernel::<f32, 6, 16>(kc, a, b), spot)
+                        }),
+                    });
+                    for i in 0..m {
+                        for j in 0..n {
+                            let at = i * rsc + j * csc;
+                            let want = 0.5 * exact[i * n + j] + 2.0 * f64::from(start[at]);
+                            let got = f64::from(c[at]);
+                            assert!(
+                                (got - want).abs() < 1e-4 * (1.0 + want.abs()) * (k as f64).sqrt(),
+                                "{level:?} {m}x{k}x{n} a^T {transposed_a} b^T {transposed_b} c strided {strided_c} ({i}, {j}): {got} vs {want}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }

@@ -186,6 +186,52 @@ fn w3() {
     report("W3", "chainrule", "samples_per_s", &s, |v| 1.0 / v);
 }
 
+/// W2, W3 and W4 again on every core (`chainrule_threads`): the same
+/// steps, split over the pool of `chainrule::threads`.
+fn threaded(cores: usize, only: &dyn Fn(&str) -> bool) {
+    chainrule::threads::set(cores);
+    if only("W2") {
+        let inputs: Vec<[f32; 784]> =
+            values(784 * 32, 4).chunks_exact(784).map(|c| c.try_into().unwrap()).collect();
+        let targets: Vec<usize> = (0..32).map(|i| i % 10).collect();
+        let mut net = W2::new(3);
+        train("W2", "samples_per_s", &mut net, &inputs, &targets, Sgd::new(0.01));
+    }
+    if only("W3") {
+        let inputs: Vec<[f32; 784]> =
+            values(784 * 32, 6).chunks_exact(784).map(|c| c.try_into().unwrap()).collect();
+        let targets: Vec<usize> = (0..32).map(|i| i % 10).collect();
+        let mut net = W3::new(5);
+        train("W3", "samples_per_s", &mut net, &inputs, &targets, Sgd::new(0.01));
+    }
+    if only("W4") {
+        let inputs: Vec<[f32; 256]> =
+            values(256 * 16, 8).chunks_exact(256).map(|c| c.try_into().unwrap()).collect();
+        let targets: Vec<[f32; 1]> = values(16, 9).into_iter().map(|v| [v]).collect();
+        let mut net = W4::new(7);
+        train("W4", "sequences_per_s", &mut net, &inputs, &targets, Adam::new(1e-3));
+    }
+    chainrule::threads::set(1);
+}
+
+/// Measures training steps of `net` on one batch with `optimizer`.
+fn train<N: Network<Scalar = f32>>(
+    name: &str,
+    metric: &str,
+    net: &mut N,
+    inputs: &[N::Input],
+    targets: &[N::Target],
+    mut optimizer: impl Optimizer<f32>,
+) {
+    let mut grad = vec![0.0; N::PARAM_LEN];
+    let mut ws = Workspace::new();
+    let s = measure(inputs.len() as f64, || {
+        net.loss_and_grad(inputs, targets, &mut grad, &mut ws).unwrap();
+        optimizer.step(net.params_mut(), &grad).unwrap();
+    });
+    report(name, "chainrule_threads", metric, &s, |v| 1.0 / v);
+}
+
 /// W3i: batch-1 inference of W3's network.
 fn w3i() {
     let net = W3::new(5);
@@ -317,13 +363,19 @@ fn w5() {
 }
 
 fn main() {
+    // The pool starts on every core before this thread pins itself to the
+    // first: its workers take the others.
+    let cores = chainrule::threads::available();
+    chainrule::threads::run(cores, &|_| ());
     let pinned = pin_to_core(0);
+    chainrule::threads::set(1);
     // A comment line the ratio script reads: which instruction-set path ran.
     println!(
-        "# chainrule path: {} (this CPU runs up to {}; CHAINRULE_ISA forces a lower one), {} core",
+        "# chainrule path: {} (this CPU runs up to {}; CHAINRULE_ISA forces a lower one), {} core, one thread; {} threads on the _threads lines",
         chainrule::isa::active().name(),
         chainrule::isa::detected().name(),
         if pinned { "pinned to one" } else { "not pinned to a" },
+        cores,
     );
     // An optional argument picks workloads by prefix: `bench W2` runs W2 and W2b.
     let only = std::env::args().nth(1).unwrap_or_default();
@@ -357,6 +409,9 @@ fn main() {
     }
     if run("W5") {
         w5();
+    }
+    if cores > 1 {
+        threaded(cores, &|name| run(name));
     }
 }
 

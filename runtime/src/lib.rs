@@ -59,6 +59,7 @@ pub mod optim;
 #[cfg(feature = "std")]
 pub mod rbm;
 mod scalar;
+pub mod threads;
 #[cfg(feature = "std")]
 pub mod train;
 #[cfg(feature = "std")]

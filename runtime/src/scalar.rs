@@ -92,6 +92,12 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     /// Runs `f` on this thread's scratch buffer of at least `len` elements.
     #[doc(hidden)]
     fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
+
+    #[cfg(feature = "std")]
+    /// Runs `f` on a second buffer of this thread, for partial sums the
+    /// parts of a split kernel write while each uses its own scratch.
+    #[doc(hidden)]
+    fn with_partials<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
 }
 
 macro_rules! impl_scalar {
@@ -165,6 +171,11 @@ macro_rules! impl_scalar {
             #[cfg(feature = "std")]
             fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
                 <Self as crate::kernels::gemm::GemmScalar>::with_scratch(len, f)
+            }
+
+            #[cfg(feature = "std")]
+            fn with_partials<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
+                <Self as crate::kernels::gemm::GemmScalar>::with_partials(len, f)
             }
 
             #[inline(always)]

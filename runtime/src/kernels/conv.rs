@@ -118,18 +118,25 @@ fn col2im_add<S: Scalar>(c: &Conv2d, col: &[S], dx: &mut [S]) {
 pub fn conv2d<S: Scalar>(c: &Conv2d, batch: usize, x: &[S], w: &[S], y: &mut [S]) {
     check(c, batch, x.len(), w.len(), y.len());
     let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
-    let samples = x.chunks_exact(c.input_len()).zip(y.chunks_exact_mut(c.output_len())).take(batch);
-    if c.is_pointwise() {
-        for (xs, ys) in samples {
-            gemm(o, k, p, S::ONE, (w, k, 1), (xs, p, 1), S::ZERO, (ys, p, 1));
+    // Samples over threads: each output is one sample's product, the same
+    // whatever the split.
+    let (x, y) = (&x[..batch * c.input_len()], &mut y[..batch * c.output_len()]);
+    crate::threads::ranges_mut(y, c.output_len(), c.output_len(), &|range, ys| {
+        let first = range.start / c.output_len();
+        let xs = &x[first * c.input_len()..];
+        let samples = xs.chunks_exact(c.input_len()).zip(ys.chunks_exact_mut(c.output_len()));
+        if c.is_pointwise() {
+            for (xs, ys) in samples {
+                gemm(o, k, p, S::ONE, (w, k, 1), (xs, p, 1), S::ZERO, (ys, p, 1));
+            }
+            return;
         }
-        return;
-    }
-    S::with_scratch(k * p, |col| {
-        for (xs, ys) in samples {
-            im2col(c, xs, col);
-            gemm(o, k, p, S::ONE, (w, k, 1), (&*col, p, 1), S::ZERO, (ys, p, 1));
-        }
+        S::with_scratch(k * p, |col| {
+            for (xs, ys) in samples {
+                im2col(c, xs, col);
+                gemm(o, k, p, S::ONE, (w, k, 1), (&*col, p, 1), S::ZERO, (ys, p, 1));
+            }
+        });
     });
 }
 
@@ -137,23 +144,31 @@ pub fn conv2d<S: Scalar>(c: &Conv2d, batch: usize, x: &[S], w: &[S], y: &mut [S]
 pub fn conv2d_back_data<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], w: &[S], dx: &mut [S]) {
     check(c, batch, dx.len(), w.len(), g.len());
     let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
-    let samples = g.chunks_exact(c.output_len()).zip(dx.chunks_exact_mut(c.input_len())).take(batch);
-    if c.is_pointwise() {
-        for (gs, dxs) in samples {
-            gemm(k, o, p, S::ONE, (w, 1, k), (gs, p, 1), S::ZERO, (dxs, p, 1));
+    let (g, dx) = (&g[..batch * c.output_len()], &mut dx[..batch * c.input_len()]);
+    crate::threads::ranges_mut(dx, c.input_len(), c.input_len(), &|range, dxs| {
+        let first = range.start / c.input_len();
+        let gs = &g[first * c.output_len()..];
+        let samples = gs.chunks_exact(c.output_len()).zip(dxs.chunks_exact_mut(c.input_len()));
+        if c.is_pointwise() {
+            for (gs, dxs) in samples {
+                gemm(k, o, p, S::ONE, (w, 1, k), (gs, p, 1), S::ZERO, (dxs, p, 1));
+            }
+            return;
         }
-        return;
-    }
-    S::with_scratch(k * p, |col| {
-        for (gs, dxs) in samples {
-            gemm(k, o, p, S::ONE, (w, 1, k), (gs, p, 1), S::ZERO, (&mut *col, p, 1));
-            dxs.fill(S::ZERO);
-            col2im_add(c, col, dxs);
-        }
+        S::with_scratch(k * p, |col| {
+            for (gs, dxs) in samples {
+                gemm(k, o, p, S::ONE, (w, 1, k), (gs, p, 1), S::ZERO, (&mut *col, p, 1));
+                dxs.fill(S::ZERO);
+                col2im_add(c, col, dxs);
+            }
+        });
     });
 }
 
-/// Gradient with respect to the weight, summed over the batch: `dW = sum_b g_b col_b^T`.
+/// Gradient with respect to the weight, summed over the batch: `dW = sum_b
+/// g_b col_b^T`. Each sample's product goes to a partial sum of its own
+/// (samples over threads), then the partials are added in sample order:
+/// the same sum whatever the thread count.
 pub fn conv2d_back_weight<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], x: &[S], dw: &mut [S]) {
     check(c, batch, x.len(), dw.len(), g.len());
     let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
@@ -162,20 +177,34 @@ pub fn conv2d_back_weight<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], x: &[S],
         dw.fill(S::ZERO);
         return;
     }
-    let samples = g.chunks_exact(c.output_len()).zip(x.chunks_exact(c.input_len())).take(batch);
-    if c.is_pointwise() {
-        for (b, (gs, xs)) in samples.enumerate() {
-            let beta = if b == 0 { S::ZERO } else { S::ONE };
-            gemm(o, p, k, S::ONE, (gs, p, 1), (xs, 1, p), beta, (&mut *dw, k, 1));
-        }
-        return;
-    }
-    S::with_scratch(k * p, |col| {
-        for (b, (gs, xs)) in samples.enumerate() {
-            im2col(c, xs, col);
-            let beta = if b == 0 { S::ZERO } else { S::ONE };
-            gemm(o, p, k, S::ONE, (gs, p, 1), (&*col, 1, p), beta, (&mut *dw, k, 1));
-        }
+    let (g, x) = (&g[..batch * c.output_len()], &x[..batch * c.input_len()]);
+    S::with_partials(batch * o * k, |partials| {
+        crate::threads::ranges_mut(partials, o * k, o * k, &|range, parts| {
+            let first = range.start / (o * k);
+            let samples = g[first * c.output_len()..]
+                .chunks_exact(c.output_len())
+                .zip(x[first * c.input_len()..].chunks_exact(c.input_len()))
+                .zip(parts.chunks_exact_mut(o * k));
+            if c.is_pointwise() {
+                for ((gs, xs), part) in samples {
+                    gemm(o, p, k, S::ONE, (gs, p, 1), (xs, 1, p), S::ZERO, (part, k, 1));
+                }
+                return;
+            }
+            S::with_scratch(k * p, |col| {
+                for ((gs, xs), part) in samples {
+                    im2col(c, xs, col);
+                    gemm(o, p, k, S::ONE, (gs, p, 1), (&*col, 1, p), S::ZERO, (part, k, 1));
+                }
+            });
+        });
+        let partials = &*partials;
+        crate::threads::ranges_mut(dw, 1024, 16, &|range, out| {
+            out.copy_from_slice(&partials[range.clone()]);
+            for part in partials.chunks_exact(o * k).skip(1) {
+                out.iter_mut().zip(&part[range.clone()]).for_each(|(d, &v)| *d += v);
+            }
+        });
     });
 }
 

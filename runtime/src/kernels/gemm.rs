@@ -44,6 +44,8 @@ thread_local! {
     static PACK_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
     static SCRATCH_F32: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     static SCRATCH_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    static PARTIALS_F32: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    static PARTIALS_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Per-type choices: the register tile and the thread's packing buffer.
@@ -64,10 +66,15 @@ pub(crate) trait GemmScalar: Scalar {
     /// (kernels' own temporaries, such as a convolution's column matrix;
     /// it only grows, so steady state allocates nothing).
     fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
+
+    /// Like `with_scratch`, a second buffer: for per-sample partial sums
+    /// that the parts of a split kernel write while each uses its scratch.
+    fn with_partials<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
 }
 
 /// A validated multiply: dimensions, operands with their strides, scalars.
 #[doc(hidden)]
+#[derive(Clone, Copy)]
 pub struct Problem<'a, S> {
     m: usize,
     k: usize,
@@ -123,6 +130,10 @@ impl GemmScalar for f32 {
         with_buffer(&SCRATCH_F32, len, f)
     }
 
+    fn with_partials<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
+        with_buffer(&PARTIALS_F32, len, f)
+    }
+
     fn dispatch(p: &Problem<'_, Self>) {
         #[cfg(target_arch = "x86_64")]
         match active() {
@@ -145,8 +156,22 @@ impl GemmScalar for f32 {
         #[cfg(target_arch = "x86_64")]
         if fast_path_available() && m > 0 && n > 0 && k >= 8 {
             assert!(x.len() >= m * k && w.len() >= n * k && y.len() >= m * n, "dot_rows: operand too short");
-            // SAFETY: the CPU supports AVX2 and FMA; lengths checked above.
-            unsafe { x86::dot_rows_f32(m, k, n, x, w, y) };
+            if m * n * k < PARALLEL_MACS || n < 32 {
+                // SAFETY: the CPU supports AVX2 and FMA; lengths checked above.
+                unsafe { x86::dot_rows_f32(m, k, n, x, w, y.as_mut_ptr(), n) };
+                return true;
+            }
+            // Output features over threads, in whole tiles of four: each
+            // part reads its rows of the weight (the ones it updates, when
+            // the optimizer splits the parameters the same way), and each
+            // output is one dot product, the same whatever the split.
+            let out = Outputs(y.as_mut_ptr());
+            crate::threads::ranges(n, 16, 4, &|cols| {
+                // SAFETY: as above; the parts write disjoint columns.
+                unsafe {
+                    x86::dot_rows_f32(m, k, cols.len(), x, &w[cols.start * k..], out.at(cols.start), n)
+                };
+            });
             return true;
         }
         let _ = (m, k, n, x, w, y);
@@ -161,6 +186,10 @@ impl GemmScalar for f64 {
 
     fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
         with_buffer(&SCRATCH_F64, len, f)
+    }
+
+    fn with_partials<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
+        with_buffer(&PARTIALS_F64, len, f)
     }
 
     fn dispatch(p: &Problem<'_, Self>) {
@@ -229,7 +258,19 @@ mod x86 {
     /// sums in registers and reduces them at the end. Edge tiles repeat the
     /// last row and write only the valid results.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dot_rows_f32(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], y: &mut [f32]) {
+    ///
+    /// # Safety
+    /// The CPU runs AVX2 and FMA; `y` addresses `m` rows of `n` values,
+    /// `rsy` apart, that nothing else accesses meanwhile.
+    pub(super) unsafe fn dot_rows_f32(
+        m: usize,
+        k: usize,
+        n: usize,
+        x: &[f32],
+        w: &[f32],
+        y: *mut f32,
+        rsy: usize,
+    ) {
         let k8 = k - k % 8;
         for i in (0..m).step_by(3) {
             let xr: [&[f32]; 3] = core::array::from_fn(|a| &x[(i + a).min(m - 1) * k..][..k]);
@@ -252,8 +293,9 @@ mod x86 {
                 for a in 0..3.min(m - i) {
                     for b in 0..4.min(n - j) {
                         let tail: f32 = (k8..k).map(|p| xr[a][p] * wr[b][p]).sum();
-                        // SAFETY: this function is compiled for AVX2.
-                        y[(i + a) * n + j + b] = unsafe { hsum(acc[a][b]) } + tail;
+                        // SAFETY: this function is compiled for AVX2, and the
+                        // caller promised the output rows.
+                        unsafe { *y.add((i + a) * rsy + j + b) = hsum(acc[a][b]) + tail };
                     }
                 }
             }
@@ -482,7 +524,83 @@ pub fn gemm<S: Scalar>(
         rsc,
         csc,
     };
-    S::gemm(&problem);
+    split(&problem);
+}
+
+/// An output the parts of a split kernel each write their own elements of.
+struct Outputs(*mut f32);
+
+// SAFETY: the parts write disjoint elements.
+unsafe impl Sync for Outputs {}
+
+impl Outputs {
+    /// The output from element `offset` on.
+    ///
+    /// # Safety
+    /// `offset` is within the output.
+    unsafe fn at(&self, offset: usize) -> *mut f32 {
+        // SAFETY: the caller's promise.
+        unsafe { self.0.add(offset) }
+    }
+}
+
+/// Below this many multiply-adds a product runs on one thread.
+const PARALLEL_MACS: usize = 1 << 17;
+
+/// A problem the parts of [`split`] share: each writes its own columns or
+/// rows of `c`, and reads the operands.
+struct Parts<'p, 'a, S>(&'p Problem<'a, S>);
+
+// SAFETY: the parts write disjoint ranges of `c` (through the raw pointer)
+// and only read the operands, which are shared slices.
+unsafe impl<S: Sync> Sync for Parts<'_, '_, S> {}
+
+impl<'p, 'a, S> Parts<'p, 'a, S> {
+    fn problem(&self) -> &'p Problem<'a, S> {
+        self.0
+    }
+}
+
+impl<'a, S: Copy> Problem<'a, S> {
+    /// The columns `range` of this problem.
+    fn columns(&self, range: std::ops::Range<usize>) -> Problem<'a, S> {
+        let b = Operand { data: &self.b.data[range.start * self.b.cs..], ..self.b };
+        // SAFETY: `gemm` checked that c holds the whole output; this is a
+        // part of it.
+        let c = unsafe { self.c.add(range.start * self.csc) };
+        Problem { n: range.len(), b, c, ..*self }
+    }
+
+    /// The rows `range` of this problem.
+    fn rows(&self, range: std::ops::Range<usize>) -> Problem<'a, S> {
+        let a = Operand { data: &self.a.data[range.start * self.a.rs..], ..self.a };
+        // SAFETY: as above.
+        let c = unsafe { self.c.add(range.start * self.rsc) };
+        Problem { m: range.len(), a, c, ..*self }
+    }
+}
+
+/// Runs `p` on the threads of [`crate::threads`]: split into ranges of
+/// whole tiles of columns (or of rows when there are few columns). Every
+/// output is computed by one part, over the same depth blocks in the same
+/// order whatever the split, so the result does not depend on the thread
+/// count.
+fn split<S: Scalar>(p: &Problem<'_, S>) {
+    if p.m * p.n * p.k < PARALLEL_MACS || crate::threads::current() == 1 {
+        return S::gemm(p);
+    }
+    let parts = Parts(p);
+    if p.m >= 48 {
+        // 24 rows: whole tiles of 6 and of 8. Rows first: for a weight
+        // gradient they are output features, the parameters' own order,
+        // which the optimizer then splits the same way.
+        crate::threads::ranges(p.m, 24, 24, &|range| S::gemm(&parts.problem().rows(range)));
+    } else if p.n >= 128 {
+        // 32 columns: a tile of every level.
+        crate::threads::ranges(p.n, 64, 32, &|range| S::gemm(&parts.problem().columns(range)));
+    } else {
+        S::gemm(p);
+    }
 }
 
 /// The blocked loops around a register tile `tile(kc, a_panel, b_panel,

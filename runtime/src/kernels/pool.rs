@@ -20,19 +20,42 @@ fn check(p: &Pool2d, batch: usize, x: usize, y: usize) {
     );
 }
 
-/// Calls `f(plane_in, plane_out)` for every channel of every sample.
+/// Calls `f(plane_in, plane_out)` for every channel of every sample,
+/// planes split over threads (each output plane is computed whole by one
+/// part, so the split does not change it).
 #[inline(always)]
-fn planes<'a, S, T>(
+fn planes<S: Sync, T: Send>(
     p: &Pool2d,
     batch: usize,
-    x: &'a [S],
-    y: &'a mut [T],
-    mut f: impl FnMut(&'a [S], &'a mut [T]),
+    x: &[S],
+    y: &mut [T],
+    f: &(dyn Fn(&[S], &mut [T]) + Sync),
 ) {
     let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
-    for (xs, ys) in x.chunks_exact(hw).zip(y.chunks_exact_mut(ohw)).take(batch * p.channels) {
-        f(xs, ys);
+    over_planes(batch * p.channels, ohw, y, &|planes, ys| {
+        for (xs, ys) in x[planes.start * hw..].chunks_exact(hw).zip(ys.chunks_exact_mut(ohw)) {
+            f(xs, ys);
+        }
+    });
+}
+
+/// Calls `f(planes, &mut out[planes])` for ranges of the `count` planes of
+/// `plane` values in `out`, over threads.
+fn over_planes<T: Send>(
+    count: usize,
+    plane: usize,
+    out: &mut [T],
+    f: &(dyn Fn(core::ops::Range<usize>, &mut [T]) + Sync),
+) {
+    if plane == 0 {
+        return;
     }
+    crate::threads::ranges_mut(
+        &mut out[..count * plane],
+        (4096 / plane).max(1) * plane,
+        plane,
+        &|range, part| f(range.start / plane..range.end / plane, part),
+    );
 }
 
 /// For one row of outputs `oy` and the outputs `first..first + best.len()`
@@ -169,30 +192,21 @@ const RUN: usize = 64;
 /// ```
 pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
     check(p, batch, x.len(), y.len());
-    crate::isa::with_fast_path(
-        #[inline(always)]
-        || {
-            // Inlined, so compiled in the frame (a closure of its own would
-            // be compiled for the baseline).
-            planes(
-                p,
-                batch,
-                x,
-                y,
-                #[inline(always)]
-                |xs, ys| {
-                    if p.is_2x2() {
-                        return max_2x2(p, xs, ys);
+    planes(p, batch, x, y, &|xs, ys| {
+        crate::isa::with_fast_path(
+            #[inline(always)]
+            || {
+                if p.is_2x2() {
+                    return max_2x2(p, xs, ys);
+                }
+                for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
+                    for (r, run) in out.chunks_mut(RUN).enumerate() {
+                        row_max(p, xs, oy, r * RUN, run, None);
                     }
-                    for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
-                        for (r, run) in out.chunks_mut(RUN).enumerate() {
-                            row_max(p, xs, oy, r * RUN, run, None);
-                        }
-                    }
-                },
-            )
-        },
-    );
+                }
+            },
+        )
+    });
 }
 
 /// Gradient of [`max_pool2d`]: each output's gradient goes to its window's
@@ -204,30 +218,34 @@ pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], y:
     check(p, batch, dx.len(), y.len());
     assert!(p.height * p.width <= u32::MAX as usize, "pooling: plane too large");
     let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
-    let planes =
-        x.chunks_exact(hw).zip(dx.chunks_exact_mut(hw)).zip(g.chunks_exact(ohw).zip(y.chunks_exact(ohw)));
-    let (mut best, mut at) = ([S::ZERO; RUN], [0u32; RUN]);
-    crate::isa::with_fast_path(
-        #[inline(always)]
-        || {
-            for ((xs, dxs), (gs, ys)) in planes.take(batch * p.channels) {
-                if p.is_2x2() {
-                    max_2x2_back(p, gs, xs, ys, dxs);
-                    continue;
-                }
-                dxs.fill(S::ZERO);
-                for (oy, grads) in gs.chunks_exact(p.out_w).enumerate() {
-                    for (r, run) in grads.chunks(RUN).enumerate() {
-                        let n = run.len();
-                        row_max(p, xs, oy, r * RUN, &mut best[..n], Some(&mut at[..n]));
-                        for (&a, &gv) in at[..n].iter().zip(run) {
-                            dxs[a as usize] += gv;
+    over_planes(batch * p.channels, hw, dx, &|range, dx| {
+        let planes = x[range.start * hw..]
+            .chunks_exact(hw)
+            .zip(dx.chunks_exact_mut(hw))
+            .zip(g[range.start * ohw..].chunks_exact(ohw).zip(y[range.start * ohw..].chunks_exact(ohw)));
+        crate::isa::with_fast_path(
+            #[inline(always)]
+            || {
+                let (mut best, mut at) = ([S::ZERO; RUN], [0u32; RUN]);
+                for ((xs, dxs), (gs, ys)) in planes {
+                    if p.is_2x2() {
+                        max_2x2_back(p, gs, xs, ys, dxs);
+                        continue;
+                    }
+                    dxs.fill(S::ZERO);
+                    for (oy, grads) in gs.chunks_exact(p.out_w).enumerate() {
+                        for (r, run) in grads.chunks(RUN).enumerate() {
+                            let n = run.len();
+                            row_max(p, xs, oy, r * RUN, &mut best[..n], Some(&mut at[..n]));
+                            for (&a, &gv) in at[..n].iter().zip(run) {
+                                dxs[a as usize] += gv;
+                            }
                         }
                     }
                 }
-            }
-        },
-    );
+            },
+        );
+    });
 }
 
 /// Average pooling: each output is the mean of its window.
@@ -244,7 +262,7 @@ pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], y:
 pub fn avg_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
     check(p, batch, x.len(), y.len());
     let scale = S::ONE / S::of_f64((p.kernel_h * p.kernel_w) as f64);
-    planes(p, batch, x, y, |xs, ys| {
+    planes(p, batch, x, y, &|xs, ys| {
         for oy in 0..p.out_h {
             for ox in 0..p.out_w {
                 let start = p.origin(oy, ox);
@@ -264,17 +282,19 @@ pub fn avg_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], dx: &mut [S
     check(p, batch, dx.len(), g.len());
     let scale = S::ONE / S::of_f64((p.kernel_h * p.kernel_w) as f64);
     let (hw, ohw) = (p.height * p.width, p.out_h * p.out_w);
-    for (dxs, gs) in dx.chunks_exact_mut(hw).zip(g.chunks_exact(ohw)).take(batch * p.channels) {
-        dxs.fill(S::ZERO);
-        for oy in 0..p.out_h {
-            for ox in 0..p.out_w {
-                let (start, share) = (p.origin(oy, ox), gs[oy * p.out_w + ox] * scale);
-                for ki in 0..p.kernel_h {
-                    dxs[start + ki * p.width..][..p.kernel_w].iter_mut().for_each(|d| *d += share);
+    over_planes(batch * p.channels, hw, dx, &|range, dx| {
+        for (dxs, gs) in dx.chunks_exact_mut(hw).zip(g[range.start * ohw..].chunks_exact(ohw)) {
+            dxs.fill(S::ZERO);
+            for oy in 0..p.out_h {
+                for ox in 0..p.out_w {
+                    let (start, share) = (p.origin(oy, ox), gs[oy * p.out_w + ox] * scale);
+                    for ki in 0..p.kernel_h {
+                        dxs[start + ki * p.width..][..p.kernel_w].iter_mut().for_each(|d| *d += share);
+                    }
                 }
             }
         }
-    }
+    });
 }
 
 #[cfg(test)]

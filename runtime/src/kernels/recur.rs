@@ -42,7 +42,7 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
     b_ih: &[S],
     b_hh: &[S],
     out: &mut [S],
-    mut cell: impl FnMut(&[S; G], &[S; G], &[S; C], &mut [S; C]),
+    cell: impl Fn(&[S; G], &[S; G], &[S; C], &mut [S; C]) + Sync,
 ) {
     let record = C + G;
     assert!(
@@ -50,26 +50,39 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
         "recur: operands too short for {steps} steps of batch {batch}"
     );
     let (b_ih, b_hh) = (gates::<S, G>(b_ih), gates::<S, G>(b_hh));
-    let samples = xw.chunks_exact(steps * G).zip(out.chunks_exact_mut(steps * record));
-    for (xs, records) in samples.take(batch) {
-        let mut prev = [S::ZERO; C];
-        for (t, (x, rec)) in xs.chunks_exact(G).zip(records.chunks_exact_mut(record)).enumerate() {
-            // The recurrent projection; from a zero state it is the bias.
-            let mut hw = *b_hh;
-            if t > 0 {
-                let h = prev.first_chunk::<H>().expect("the hidden state comes first");
-                linear_1::<S, H, G>(h, w_hh, &mut hw);
-                hw.iter_mut().zip(b_hh).for_each(|(v, b)| *v += *b);
-            }
-            let mut xb = [S::ZERO; G];
-            xb.iter_mut().zip(x).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
-            let mut new = [S::ZERO; C];
-            cell(&xb, &hw, &prev, &mut new);
-            rec[..C].copy_from_slice(&new);
-            rec[C..].copy_from_slice(&hw);
-            prev = new;
-        }
-    }
+    // Samples over threads: each sample's steps are its own.
+    let sample = steps * record;
+    // Each part runs in the frame of the instruction-set level: the cell's
+    // multiply-adds are fused only where compiled with the level's features
+    // (elsewhere a fused multiply-add is a library call).
+    crate::threads::ranges_mut(&mut out[..batch * sample], sample, sample, &|range, out| {
+        crate::isa::with_isa(
+            #[inline(always)]
+            |_| {
+                let xs = &xw[range.start / sample * steps * G..];
+                for (xs, records) in xs.chunks_exact(steps * G).zip(out.chunks_exact_mut(sample)) {
+                    let mut prev = [S::ZERO; C];
+                    for (t, (x, rec)) in xs.chunks_exact(G).zip(records.chunks_exact_mut(record)).enumerate()
+                    {
+                        // The recurrent projection; from a zero state it is the bias.
+                        let mut hw = *b_hh;
+                        if t > 0 {
+                            let h = prev.first_chunk::<H>().expect("the hidden state comes first");
+                            linear_1::<S, H, G>(h, w_hh, &mut hw);
+                            hw.iter_mut().zip(b_hh).for_each(|(v, b)| *v += *b);
+                        }
+                        let mut xb = [S::ZERO; G];
+                        xb.iter_mut().zip(x).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
+                        let mut new = [S::ZERO; C];
+                        cell(&xb, &hw, &prev, &mut new);
+                        rec[..C].copy_from_slice(&new);
+                        rec[C..].copy_from_slice(&hw);
+                        prev = new;
+                    }
+                }
+            },
+        )
+    });
 }
 
 /// Backpropagation through time for [`recur`]: walks each sample's steps
@@ -91,7 +104,7 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
     b_ih: &[S],
     rec: &[S],
     back: &mut [S],
-    mut cell: impl FnMut(&[S; G], &[S; G], &[S; C], &[S; C], &mut [S; G], &mut [S; G], &mut [S; C]),
+    cell: impl Fn(&[S; G], &[S; G], &[S; C], &[S; C], &mut [S; G], &mut [S; G], &mut [S; C]) + Sync,
 ) {
     let record = C + G;
     assert!(
@@ -105,42 +118,52 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
     );
     let b_ih = gates::<S, G>(b_ih);
     let (w_rows, _) = w_hh[..G * H].as_chunks::<H>();
-    for b in 0..batch {
-        let (ups, recs) =
-            (&up[b * steps * record..][..steps * record], &rec[b * steps * record..][..steps * record]);
-        let (xs, backs) =
-            (&xw[b * steps * G..][..steps * G], &mut back[b * steps * 2 * G..][..steps * 2 * G]);
-        // The gradient of the carries, sent back from the step after.
-        let mut carry = [S::ZERO; C];
-        for t in (0..steps).rev() {
-            let hw = gates::<S, G>(&recs[t * record + C..]);
-            let mut prev = [S::ZERO; C];
-            if t > 0 {
-                prev.copy_from_slice(&recs[(t - 1) * record..][..C]);
-            }
-            let u = &ups[t * record..][..record];
-            let mut xb = [S::ZERO; G];
-            xb.iter_mut().zip(&xs[t * G..][..G]).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
-            let mut dnew = carry;
-            dnew.iter_mut().zip(&u[..C]).for_each(|(d, u)| *d += *u);
-            let (mut dx, mut dh, mut dprev) = ([S::ZERO; G], [S::ZERO; G], [S::ZERO; C]);
-            cell(&xb, hw, &prev, &dnew, &mut dx, &mut dh, &mut dprev);
-            dh.iter_mut().zip(&u[C..]).for_each(|(d, u)| *d += *u);
-            let step = &mut backs[t * 2 * G..][..2 * G];
-            step[..G].copy_from_slice(&dx);
-            step[G..].copy_from_slice(&dh);
-            carry = dprev;
-            // Through the recurrent projection: d h_{t-1} += dh W_hh, a sum
-            // of rows of W_hh in a fixed-size accumulator.
-            if t > 0 {
-                let mut acc = [S::ZERO; H];
-                for (g, row) in dh.iter().zip(w_rows) {
-                    acc.iter_mut().zip(row).for_each(|(a, v)| *a += *g * *v);
+    let (record_len, back_len) = (steps * record, steps * 2 * G);
+    // Samples over threads, as in the forward pass.
+    crate::threads::ranges_mut(&mut back[..batch * back_len], back_len, back_len, &|range, back| {
+        crate::isa::with_isa(
+            #[inline(always)]
+            |_| {
+                let first = range.start / back_len;
+                for (i, backs) in back.chunks_exact_mut(back_len).enumerate() {
+                    let b = first + i;
+                    let (ups, recs) =
+                        (&up[b * record_len..][..record_len], &rec[b * record_len..][..record_len]);
+                    let xs = &xw[b * steps * G..][..steps * G];
+                    // The gradient of the carries, sent back from the step after.
+                    let mut carry = [S::ZERO; C];
+                    for t in (0..steps).rev() {
+                        let hw = gates::<S, G>(&recs[t * record + C..]);
+                        let mut prev = [S::ZERO; C];
+                        if t > 0 {
+                            prev.copy_from_slice(&recs[(t - 1) * record..][..C]);
+                        }
+                        let u = &ups[t * record..][..record];
+                        let mut xb = [S::ZERO; G];
+                        xb.iter_mut().zip(&xs[t * G..][..G]).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
+                        let mut dnew = carry;
+                        dnew.iter_mut().zip(&u[..C]).for_each(|(d, u)| *d += *u);
+                        let (mut dx, mut dh, mut dprev) = ([S::ZERO; G], [S::ZERO; G], [S::ZERO; C]);
+                        cell(&xb, hw, &prev, &dnew, &mut dx, &mut dh, &mut dprev);
+                        dh.iter_mut().zip(&u[C..]).for_each(|(d, u)| *d += *u);
+                        let step = &mut backs[t * 2 * G..][..2 * G];
+                        step[..G].copy_from_slice(&dx);
+                        step[G..].copy_from_slice(&dh);
+                        carry = dprev;
+                        // Through the recurrent projection: d h_{t-1} += dh W_hh, a
+                        // sum of rows of W_hh in a fixed-size accumulator.
+                        if t > 0 {
+                            let mut acc = [S::ZERO; H];
+                            for (g, row) in dh.iter().zip(w_rows) {
+                                acc.iter_mut().zip(row).for_each(|(a, v)| *a += *g * *v);
+                            }
+                            carry.iter_mut().zip(&acc).for_each(|(c, a)| *c += *a);
+                        }
+                    }
                 }
-                carry.iter_mut().zip(&acc).for_each(|(c, a)| *c += *a);
-            }
-        }
-    }
+            },
+        )
+    });
 }
 
 /// A recurrent layer on one sample from its planned weights

@@ -107,13 +107,20 @@ impl<S: Scalar> Optimizer<S> for Adam<S> {
             (S::of_f64(self.weight_decay), S::ONE)
         };
         let c = Coefficients { shrink, coupled, b1, b2, r1, r2, step_size, inv_sqrt_bc2, eps };
-        #[cfg(target_arch = "x86_64")]
-        if crate::kernels::fast_path_available() {
-            // SAFETY: the CPU supports AVX2 and FMA.
-            unsafe { update_avx2(params, grads, &mut self.m, &mut self.v, &c) };
-            return Ok(());
-        }
-        update(params, grads, &mut self.m, &mut self.v, &c);
+        let fast = crate::kernels::fast_path_available();
+        let (m, v) = (crate::threads::Disjoint::new(&mut self.m), crate::threads::Disjoint::new(&mut self.v));
+        // Elementwise: the same update whatever the split over threads.
+        crate::threads::ranges_mut(params, 16 * 1024, 16, &|range, params| {
+            let grads = &grads[range.clone()];
+            // SAFETY: `ranges_mut` hands out disjoint ranges.
+            let (m, v) = unsafe { (m.range(range.clone()), v.range(range)) };
+            #[cfg(target_arch = "x86_64")]
+            if fast {
+                // SAFETY: the CPU supports AVX2 and FMA.
+                return unsafe { update_avx2(params, grads, m, v, &c) };
+            }
+            update(params, grads, m, v, &c);
+        });
         Ok(())
     }
 

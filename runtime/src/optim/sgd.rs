@@ -86,32 +86,70 @@ impl<S: Scalar> Optimizer<S> for Sgd<S> {
             return Err(invalid("Nesterov momentum needs momentum > 0 and no dampening".into()));
         }
         let (lr, wd) = (S::of_f64(self.lr), S::of_f64(self.weight_decay));
+        let fast = crate::kernels::fast_path_available();
         if self.momentum == 0.0 {
-            #[cfg(target_arch = "x86_64")]
-            if crate::kernels::fast_path_available() {
-                // SAFETY: the CPU supports AVX2 and FMA.
-                unsafe { plain_avx2(params, grads, lr, wd) };
-                self.steps += 1;
-                return Ok(());
-            }
-            plain(params, grads, lr, wd);
+            crate::threads::ranges_mut(params, PART, 16, &|range, params| {
+                let grads = &grads[range];
+                #[cfg(target_arch = "x86_64")]
+                if fast {
+                    // SAFETY: the CPU supports AVX2 and FMA.
+                    return unsafe { plain_avx2(params, grads, lr, wd) };
+                }
+                plain(params, grads, lr, wd);
+            });
             self.steps += 1;
             return Ok(());
         }
         buffer(&mut self.velocity, params.len(), S::ZERO)?;
         let (mu, keep) = (S::of_f64(self.momentum), S::of_f64(1.0 - self.dampening));
-        let first = self.steps == 0;
-        for ((p, &g), b) in params.iter_mut().zip(grads).zip(&mut self.velocity) {
-            let g = g + wd * *p;
-            *b = if first { g } else { mu * *b + keep * g };
-            let update = if self.nesterov { g + mu * *b } else { *b };
-            *p -= lr * update;
-        }
+        let c = Momentum { lr, wd, mu, keep, first: self.steps == 0, nesterov: self.nesterov };
+        let velocity = crate::threads::Disjoint::new(&mut self.velocity);
+        crate::threads::ranges_mut(params, PART, 16, &|range, params| {
+            // SAFETY: `ranges_mut` hands out disjoint ranges.
+            let (grads, velocity) = (&grads[range.clone()], unsafe { velocity.range(range) });
+            #[cfg(target_arch = "x86_64")]
+            if fast {
+                // SAFETY: the CPU supports AVX2 and FMA.
+                return unsafe { momentum_avx2(params, grads, velocity, &c) };
+            }
+            momentum(params, grads, velocity, &c);
+        });
         self.steps += 1;
         Ok(())
     }
 
     shared_methods!(velocity);
+}
+
+/// Parameters per part when the update is split over threads.
+const PART: usize = 16 * 1024;
+
+/// The per-step constants of the update with momentum.
+struct Momentum<S> {
+    lr: S,
+    wd: S,
+    mu: S,
+    keep: S,
+    first: bool,
+    nesterov: bool,
+}
+
+/// `b = mu b + (1 - dampening) g` (or `g` at the first step), then `w -=
+/// lr b` (Nesterov: `w -= lr (g + mu b)`), with `g` including the weight decay.
+#[inline(always)]
+fn momentum<S: Scalar>(params: &mut [S], grads: &[S], velocity: &mut [S], c: &Momentum<S>) {
+    for ((p, &g), b) in params.iter_mut().zip(grads).zip(velocity) {
+        let g = g + c.wd * *p;
+        *b = if c.first { g } else { c.mu * *b + c.keep * g };
+        let update = if c.nesterov { g + c.mu * *b } else { *b };
+        *p -= c.lr * update;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn momentum_avx2<S: Scalar>(params: &mut [S], grads: &[S], velocity: &mut [S], c: &Momentum<S>) {
+    momentum(params, grads, velocity, c);
 }
 
 /// `w -= lr * (g + wd * w)`, inlined into each caller so the AVX2 entry

@@ -34,6 +34,9 @@ struct Best<S> {
     state: Vec<S>,
 }
 
+/// Batches of fewer samples train on one thread (see [`Trainer::threads`]).
+pub const SMALL_BATCH: usize = 8;
+
 /// Trains a network of type `N` with an optimizer `O`: seeded shuffling,
 /// mini-batches, and every buffer a step needs kept between steps, so that
 /// after the first epoch a step allocates nothing.
@@ -69,6 +72,7 @@ pub struct Trainer<N: Network, O> {
     batch_inputs: Vec<N::Input>,
     batch_targets: Vec<N::Target>,
     outputs: Vec<N::Output>,
+    threads: usize,
 }
 
 impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
@@ -89,6 +93,27 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             batch_inputs: Vec::with_capacity(batch_size),
             batch_targets: Vec::with_capacity(batch_size),
             outputs: Vec::new(),
+            threads: 0,
+        }
+    }
+
+    /// Trains on `threads` threads (at least 1); by default every core
+    /// ([`crate::threads`]). The parameters after every step are the same,
+    /// bit for bit, whatever the count. Batches of fewer than
+    /// [`SMALL_BATCH`] samples train on one thread: their kernels are too
+    /// small to split, and the optimizer's update split over cores would
+    /// move the parameters between the cores' caches every step.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// The threads a step on `batch` samples runs on.
+    fn threads_for(&self, batch: usize) -> usize {
+        match (batch < SMALL_BATCH, self.threads) {
+            (true, _) => 1,
+            (false, 0) => crate::threads::current(),
+            (false, n) => n,
         }
     }
 
@@ -113,7 +138,9 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
     /// (which `train_epoch` and `fit` call) brings its copy up to date.
     pub fn step(&mut self, net: &mut N, inputs: &[N::Input], targets: &[N::Target]) -> Result<N::Scalar> {
         let at = (self.epoch + 1, 0);
-        descend(net, &mut self.optimizer, &mut self.grad, &mut self.ws, inputs, targets, None, at)
+        crate::threads::with(self.threads_for(inputs.len()), || {
+            descend(net, &mut self.optimizer, &mut self.grad, &mut self.ws, inputs, targets, None, at)
+        })
     }
 
     /// One pass over `data` in this epoch's seeded order; returns the mean
@@ -147,16 +174,18 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             self.batch_targets.clear();
             self.batch_inputs.extend(chunk.iter().map(|&i| data.inputs()[i]));
             self.batch_targets.extend(chunk.iter().map(|&i| data.targets()[i]));
-            let step = descend(
-                net,
-                &mut self.optimizer,
-                &mut self.grad,
-                &mut self.ws,
-                &self.batch_inputs,
-                &self.batch_targets,
-                clip,
-                (self.epoch + 1, batch),
-            );
+            let step = crate::threads::with(self.threads_for(chunk.len()), || {
+                descend(
+                    net,
+                    &mut self.optimizer,
+                    &mut self.grad,
+                    &mut self.ws,
+                    &self.batch_inputs,
+                    &self.batch_targets,
+                    clip,
+                    (self.epoch + 1, batch),
+                )
+            });
             let loss = match step {
                 Ok(loss) => loss,
                 Err(e) => {

@@ -1,0 +1,220 @@
+//! The worker threads behind [`super::run`]: started once, each pinned to
+//! a core of its own, handed jobs through atomics.
+
+use super::{INSIDE, available};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+/// How long an idle worker spins before it sleeps: long enough to span the
+/// gap between the parallel kernels of one training step.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// Pins worker `index` (from 1) to the `index`-th of the cores this
+/// process may run on, leaving the first to the threads that call the
+/// kernels. Unpinned, the scheduler can put a spinning worker on the core
+/// of the thread it waits for, which then runs in time slices: a step many
+/// times slower. Linux only; elsewhere the workers are not pinned.
+fn pin(index: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        // The two calls of the C library, declared here to avoid a
+        // dependency for them.
+        unsafe extern "C" {
+            fn sched_getaffinity(pid: i32, size: usize, mask: *mut u64) -> i32;
+            fn sched_setaffinity(pid: i32, size: usize, mask: *const u64) -> i32;
+        }
+        let mut allowed = [0u64; 16];
+        // SAFETY: the mask is 1024 bits, as `size` says; pid 0 is this thread.
+        if unsafe { sched_getaffinity(0, size_of_val(&allowed), allowed.as_mut_ptr()) } != 0 {
+            return;
+        }
+        let cores: Vec<usize> = (0..1024).filter(|&c| allowed[c / 64] >> (c % 64) & 1 == 1).collect();
+        if cores.len() < 2 {
+            return;
+        }
+        let core = cores[index % cores.len()];
+        let mut mask = [0u64; 16];
+        mask[core / 64] |= 1 << (core % 64);
+        // SAFETY: as above. A failure leaves the worker unpinned.
+        unsafe { sched_setaffinity(0, size_of_val(&mask), mask.as_ptr()) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = index;
+}
+
+/// Runs the parts on the pool and this thread, or here in order when
+/// another thread's job holds the pool.
+pub(super) fn run(parts: usize, threads: usize, part: &(dyn Fn(usize) + Sync)) {
+    let pool = pool();
+    // One job at a time: another thread's kernel using the pool now (two
+    // networks training at once) means this one runs here, in order.
+    if pool.shared.busy.swap(true, Ordering::Acquire) {
+        (0..parts).for_each(part);
+        return;
+    }
+    let panicked = pool.run(parts, threads - 1, part);
+    pool.shared.busy.store(false, Ordering::Release);
+    if panicked {
+        panic!("a part of a parallel kernel panicked");
+    }
+}
+
+/// The job of the moment: the caller's closure, on the caller's stack.
+struct Job<'a> {
+    part: &'a (dyn Fn(usize) + Sync),
+}
+
+/// The pool: its workers and what they share.
+struct Pool {
+    shared: Arc<Shared>,
+    workers: Vec<Thread>,
+}
+
+struct Shared {
+    /// Generation (high 24 bits), parts (20 bits), next part to take (20
+    /// bits): a worker takes part `i` of generation `g` only by moving this
+    /// from `(g, parts, i)` to `(g, parts, i + 1)`, so it never runs a part
+    /// of a job that has ended.
+    state: AtomicU64,
+    /// The job of the current generation; valid while a part of it is
+    /// taken and not done.
+    job: AtomicPtr<Job<'static>>,
+    /// Parts done in this generation.
+    done: AtomicUsize,
+    /// Workers asked to take part in this generation.
+    wanted: AtomicUsize,
+    /// Set when a part panicked; the caller panics in turn.
+    panicked: AtomicBool,
+    /// Workers asleep (parked), to wake.
+    sleeping: AtomicUsize,
+    /// A caller is running a job.
+    busy: AtomicBool,
+}
+
+const PARTS_BITS: u32 = 20;
+const NEXT_MASK: u64 = (1 << PARTS_BITS) - 1;
+
+fn pack(generation: u64, parts: u64, next: u64) -> u64 {
+    (generation << (2 * PARTS_BITS)) | (parts << PARTS_BITS) | next
+}
+
+fn unpack(state: u64) -> (u64, u64, u64) {
+    (state >> (2 * PARTS_BITS), (state >> PARTS_BITS) & NEXT_MASK, state & NEXT_MASK)
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let shared = Arc::new(Shared {
+            state: AtomicU64::new(0),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            done: AtomicUsize::new(0),
+            wanted: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
+            sleeping: AtomicUsize::new(0),
+            busy: AtomicBool::new(false),
+        });
+        let workers = (1..available().max(2))
+            .map(|index| {
+                let shared = Arc::clone(&shared);
+                thread::Builder::new()
+                    .name(format!("chainrule-{index}"))
+                    .spawn(move || {
+                        pin(index);
+                        work(&shared, index)
+                    })
+                    .expect("the operating system starts a thread")
+                    .thread()
+                    .clone()
+            })
+            .collect();
+        Pool { shared, workers }
+    })
+}
+
+impl Pool {
+    /// Publishes the job, takes parts until none is left, waits for the
+    /// workers' parts. `helpers` workers are woken. True if a part panicked.
+    fn run(&self, parts: usize, helpers: usize, part: &(dyn Fn(usize) + Sync)) -> bool {
+        assert!(parts < 1 << PARTS_BITS, "threads: too many parts");
+        let s = &self.shared;
+        let job = Job { part };
+        // SAFETY (lifetime): workers use the job only while a part of this
+        // generation is taken and not done, and this function returns only
+        // when every part is done.
+        let erased = (&job as *const Job<'_>).cast::<Job<'static>>().cast_mut();
+        s.job.store(erased, Ordering::Relaxed);
+        s.done.store(0, Ordering::Relaxed);
+        s.wanted.store(helpers.min(self.workers.len()), Ordering::Relaxed);
+        let (generation, ..) = unpack(s.state.load(Ordering::Relaxed));
+        let generation = (generation + 1) & ((1 << (64 - 2 * PARTS_BITS)) - 1);
+        s.state.store(pack(generation, parts as u64, 0), Ordering::SeqCst);
+        if s.sleeping.load(Ordering::SeqCst) > 0 {
+            self.workers.iter().take(helpers).for_each(Thread::unpark);
+        }
+        INSIDE.with(|inside| inside.set(true));
+        take_parts(s, generation);
+        INSIDE.with(|inside| inside.set(false));
+        while s.done.load(Ordering::Acquire) < parts {
+            std::hint::spin_loop();
+        }
+        s.job.store(std::ptr::null_mut(), Ordering::Relaxed);
+        s.panicked.swap(false, Ordering::Relaxed)
+    }
+}
+
+/// Takes and runs parts of `generation` until none is left.
+fn take_parts(s: &Shared, generation: u64) {
+    loop {
+        let state = s.state.load(Ordering::Acquire);
+        let (g, parts, next) = unpack(state);
+        if g != generation || next >= parts {
+            return;
+        }
+        if s.state.compare_exchange_weak(state, state + 1, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+            continue;
+        }
+        // SAFETY: part `next` of this generation is taken and not done, so
+        // the caller is still waiting and its job is alive.
+        let job = unsafe { &*s.job.load(Ordering::Relaxed) };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.part)(next as usize)));
+        if outcome.is_err() {
+            s.panicked.store(true, Ordering::Relaxed);
+        }
+        s.done.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// A worker: waits for a generation it is wanted in, takes parts, waits
+/// again. `index` is 1 for the first worker.
+fn work(s: &Shared, index: usize) {
+    INSIDE.with(|inside| inside.set(true));
+    let mut seen = 0;
+    loop {
+        let since = Instant::now();
+        let generation = loop {
+            let (g, ..) = unpack(s.state.load(Ordering::Acquire));
+            if g != seen && index <= s.wanted.load(Ordering::Relaxed) {
+                break g;
+            }
+            if g != seen {
+                // Not wanted this time.
+                seen = g;
+            }
+            if since.elapsed() < SPIN {
+                std::hint::spin_loop();
+            } else {
+                s.sleeping.fetch_add(1, Ordering::SeqCst);
+                let (g, ..) = unpack(s.state.load(Ordering::SeqCst));
+                if g == seen {
+                    thread::park_timeout(Duration::from_millis(100));
+                }
+                s.sleeping.fetch_sub(1, Ordering::SeqCst);
+            }
+        };
+        seen = generation;
+        take_parts(s, generation);
+    }
+}

@@ -94,6 +94,15 @@ pub fn with<R>(threads: usize, f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// Parts of parallel kernels the pool's workers (not the calling threads)
+/// have run since the process started: for tests that check the work was
+/// shared.
+#[doc(hidden)]
+#[cfg(feature = "std")]
+pub fn worker_parts() -> u64 {
+    pool::WORKER_PARTS.load(Ordering::Relaxed)
+}
+
 /// Runs `part(i)` for every `i` in `0..parts`, at once on the pool's
 /// workers and this thread, and returns when every part has run. Parts must
 /// write disjoint outputs. With one thread, or from inside a part, the

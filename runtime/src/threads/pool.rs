@@ -44,6 +44,14 @@ fn pin(index: usize) {
     let _ = index;
 }
 
+/// Parts the workers have run, for tests that check the pool took part.
+pub(super) static WORKER_PARTS: AtomicU64 = AtomicU64::new(0);
+
+std::thread_local! {
+    /// True on the pool's workers.
+    static INSIDE_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs the parts on the pool and this thread, or here in order when
 /// another thread's job holds the pool.
 pub(super) fn run(parts: usize, threads: usize, part: &(dyn Fn(usize) + Sync)) {
@@ -180,6 +188,9 @@ fn take_parts(s: &Shared, generation: u64) {
         // the caller is still waiting and its job is alive.
         let job = unsafe { &*s.job.load(Ordering::Relaxed) };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.part)(next as usize)));
+        if INSIDE_WORKER.with(std::cell::Cell::get) {
+            WORKER_PARTS.fetch_add(1, Ordering::Relaxed);
+        }
         if outcome.is_err() {
             s.panicked.store(true, Ordering::Relaxed);
         }
@@ -191,6 +202,7 @@ fn take_parts(s: &Shared, generation: u64) {
 /// again. `index` is 1 for the first worker.
 fn work(s: &Shared, index: usize) {
     INSIDE.with(|inside| inside.set(true));
+    INSIDE_WORKER.with(|worker| worker.set(true));
     let mut seen = 0;
     loop {
         let since = Instant::now();

@@ -100,3 +100,22 @@ fn a_recurrent_network_trains_to_the_same_bits() {
     let data = Dataset::new(inputs, targets).unwrap();
     same_bits("recurrent", &|| Recurrent::new(3), &|| Adam::new(1e-3), &data);
 }
+
+/// Batched inference splits large batches into chunks over the threads:
+/// the same outputs whatever the count.
+#[test]
+fn batched_inference_gives_the_same_bits() {
+    let _turn = TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let net = Cnn::new(4);
+    let inputs: Vec<[f32; 392]> = samples::<392>(5, 200, 1.0).iter().map(|x| x.map(|v| v as f32)).collect();
+    let outputs = |threads: usize| {
+        let mut out = vec![Cnn::zero_output(); inputs.len()];
+        chainrule::threads::with(threads, || {
+            net.predict_batch(&inputs, &mut out, &mut chainrule::Workspace::new())
+        })
+        .unwrap();
+        out.iter().flatten().map(|v| v.to_bits()).collect::<Vec<u32>>()
+    };
+    assert_eq!(outputs(1), outputs(2));
+    assert_eq!(outputs(1), outputs(3));
+}

@@ -116,6 +116,50 @@ pub mod __private {
         })
     }
 
+    /// Samples per chunk of batched inference.
+    pub const CHUNK: usize = 64;
+
+    /// A slice handed out like a [`Workspace`]'s memory: generated bodies
+    /// take their slots from it in order.
+    pub struct Slots<'a, S>(&'a mut [S]);
+
+    impl<'a, S> Slots<'a, S> {
+        /// The next `len` values.
+        pub fn take(&mut self, len: usize) -> &'a mut [S] {
+            let (head, tail) = core::mem::take(&mut self.0).split_at_mut(len);
+            self.0 = tail;
+            head
+        }
+    }
+
+    /// What [`predict_chunks`] runs on each chunk.
+    #[cfg(feature = "std")]
+    pub type ChunkBody<'f, S, I, O> = &'f (dyn Fn(&[I], &mut [O], &mut Slots<'_, S>) + Sync);
+
+    #[cfg(feature = "std")]
+    /// Batched inference in chunks of [`CHUNK`] samples over the threads of
+    /// [`crate::threads`]: `body(inputs, outputs, slots)` for each chunk,
+    /// with `per_chunk` workspace values of its own.
+    pub fn predict_chunks<S: Scalar, I: Sync, O: Send>(
+        inputs: &[I],
+        outputs: &mut [O],
+        ws: &mut Workspace<S>,
+        per_chunk: usize,
+        body: ChunkBody<'_, S, I, O>,
+    ) {
+        let chunks = inputs.len().div_ceil(CHUNK);
+        let memory = crate::threads::Disjoint::new(ws.take(chunks * per_chunk));
+        let outputs = crate::threads::Disjoint::new(&mut outputs[..inputs.len()]);
+        crate::threads::run(chunks, &|c| {
+            let samples = c * CHUNK..((c + 1) * CHUNK).min(inputs.len());
+            // SAFETY: chunks are disjoint, and so are their outputs and
+            // workspace shares.
+            let (outputs, memory) =
+                unsafe { (outputs.range(samples.clone()), memory.range(c * per_chunk..(c + 1) * per_chunk)) };
+            body(&inputs[samples], outputs, &mut Slots(memory));
+        });
+    }
+
     #[cfg(feature = "std")]
     /// A zeroed parameter buffer on the heap, never on the stack, whatever
     /// its size (a 784x1024 layer would overflow a test thread's stack),

@@ -21,18 +21,25 @@ pub fn argmax<S: Scalar>(values: &[S]) -> usize {
 }
 
 /// Fraction of samples whose largest output is the target class. Runs the
-/// batch-1 path, so it needs no workspace and allocates nothing.
-pub fn accuracy<N: Network<Target = usize>>(net: &N, data: &Dataset<N::Input, usize>) -> f64 {
+/// batch-1 path, samples split over the threads of [`crate::threads`], so
+/// it needs no workspace and allocates nothing.
+pub fn accuracy<N: Network<Target = usize> + Sync>(net: &N, data: &Dataset<N::Input, usize>) -> f64
+where
+    N::Input: Sync,
+{
     if data.is_empty() {
         return 0.0;
     }
-    let hits = data
-        .inputs()
-        .iter()
-        .zip(data.targets())
-        .filter(|&(x, &t)| argmax(net.predict(x).as_ref()) == t)
-        .count();
-    hits as f64 / data.len() as f64
+    let hits = std::sync::atomic::AtomicUsize::new(0);
+    crate::threads::ranges(data.len(), 256, 1, &|range| {
+        let right = data.inputs()[range.clone()]
+            .iter()
+            .zip(&data.targets()[range])
+            .filter(|&(x, &t)| argmax(net.predict(x).as_ref()) == t)
+            .count();
+        hits.fetch_add(right, std::sync::atomic::Ordering::Relaxed);
+    });
+    hits.into_inner() as f64 / data.len() as f64
 }
 
 /// Mean loss over a dataset, evaluated in batches of `batch_size`.

@@ -17,11 +17,18 @@ use crate::simplify::Function;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
+/// A generated function body and what it takes of the workspace.
+pub struct Body {
+    pub code: TokenStream,
+    /// Workspace values per sample and in all, besides (batched code).
+    pub workspace: (usize, usize),
+}
+
 /// Statements computing `sinks` from the graph. Expects in scope:
 /// `__params: &[S]`, `__state` (`&mut [S]` when there are effects); in batched mode `batch: usize`, `__inputs: &[S]`,
 /// `ws: &mut Workspace<S>`, and as needed `__targets`, `__out`, `__grad`;
 /// in batch-1 mode `__input: &[S; N]`. Ends with the returned value, if any.
-pub fn emit_body(function: &Function, scalar: &Ident) -> TokenStream {
+pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
     let (g, mode, sinks) = (&function.graph, function.mode, &function.sinks);
     let live = g.live(&sinks.roots());
     let rt = rt();
@@ -153,10 +160,11 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> TokenStream {
         }
         _ => quote!(()),
     };
-    quote! {
+    let code = quote! {
         #(#prologue)*
         #(#steps)*
         #(#epilogue)*
         #result
-    }
+    };
+    Body { code, workspace: (per_sample, fixed) }
 }

@@ -24,7 +24,7 @@ pub fn emit_embedded(model: &Model, graph: &Graph, predict: &Function, baked: Op
     );
     let (param_len, state_len, plan_len) = (graph.param_len(), graph.state_len(), predict.graph.plan_len());
     let statics = baked.map(|b| super::baked::statics(b, s, param_len, state_len, plan_len));
-    let body = emit_body(predict, s);
+    let body = emit_body(predict, s).code;
     let rt = rt();
     let (input_len, output_len) =
         (model.input.iter().product::<usize>(), model.output().iter().product::<usize>());

@@ -38,10 +38,14 @@ pub fn network(
     let stream_len = graphs.stream.as_ref().map_or(0, |s| s.stream_len);
     let plan_len = graphs.planned.graph.plan_len();
 
-    let predict = emit_body(&functions.predict, s);
+    let predict = emit_body(&functions.predict, s).code;
     let predict_batch = emit_body(&functions.predict_batch, s);
-    let loss = emit_body(&functions.loss, s);
-    let loss_and_grad = emit_body(&functions.loss_and_grad, s);
+    // Chunks of `CHUNK` samples, each with its share of the workspace.
+    let (per_sample, fixed) = predict_batch.workspace;
+    let chunk_len = quote!(#rt::CHUNK * #per_sample + #fixed);
+    let predict_batch = predict_batch.code;
+    let loss = emit_body(&functions.loss, s).code;
+    let loss_and_grad = emit_body(&functions.loss_and_grad, s).code;
     let description =
         crate::describe::text(&name.to_string(), &backward.graph, backward.forward_len, backward.loss);
     let dot = crate::describe::dot(&name.to_string(), &backward.graph, backward.forward_len);
@@ -113,7 +117,7 @@ pub fn network(
         (quote!(&[]), quote!(&mut []))
     };
     let stream_methods = functions.step.as_ref().map(|step| {
-        let body = emit_body(step, s);
+        let body = emit_body(step, s).code;
         let streamed = graphs.stream.as_ref().expect("a step has its stream");
         let (step_in, step_out) = (streamed.input_len, streamed.output_len);
         let refresh = has_plan.then(|| {
@@ -169,7 +173,7 @@ pub fn network(
     });
     let predict_body = match &functions.predict_stale {
         Some(stale) => {
-            let stale = emit_body(stale, s);
+            let stale = emit_body(stale, s).code;
             quote! {
                 if self.planned {
                     #bind_plan
@@ -290,12 +294,18 @@ pub fn network(
                     outputs: &mut [[#s; #output_len]],
                     ws: &mut #rt::Workspace<#s>,
                 ) -> #rt::Result<()> {
-                    let batch = #rt::batch_len(inputs, outputs, "outputs")?;
+                    #rt::batch_len(inputs, outputs, "outputs")?;
                     let __params: &[#s] = &self.params[..];
                     #bind_state
-                    let __inputs: &[#s] = inputs.as_flattened();
-                    let __out: &mut [#s] = outputs.as_flattened_mut();
-                    #rt::isa::with_isa(#[inline(always)] |__isa| { #predict_batch; });
+                    // Samples are independent at inference: chunks of a
+                    // fixed size run on the threads of `chainrule::threads`
+                    // (the same chunks whatever the count).
+                    #rt::predict_chunks(inputs, outputs, ws, #chunk_len, &|inputs, outputs, ws| {
+                        let batch = inputs.len();
+                        let __inputs: &[#s] = inputs.as_flattened();
+                        let __out: &mut [#s] = outputs.as_flattened_mut();
+                        #rt::isa::with_isa(#[inline(always)] |__isa| { #predict_batch; });
+                    });
                     #rt::Ok(())
                 }
 

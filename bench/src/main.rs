@@ -15,7 +15,7 @@ mod timing;
 
 use chainrule::isa::Isa;
 use chainrule::optim::{Adam, Optimizer, Sgd};
-use chainrule::{Network, Workspace, kernels};
+use chainrule::{Network, Trainer, Workspace, kernels};
 use std::hint::black_box;
 use timing::{measure, report};
 
@@ -119,12 +119,9 @@ fn w2(batch: usize, name: &str) {
     let mut net = W2::new(3);
     let inputs: Vec<[f32; 784]> = raw.chunks_exact(784).map(|c| c.try_into().unwrap()).collect();
     let targets: Vec<usize> = (0..batch).map(|i| i % 10).collect();
-    let mut grad = vec![0.0; W2::PARAM_LEN];
-    let mut ws = Workspace::new();
-    let mut sgd = Sgd::new(0.01);
+    let mut trainer = Trainer::new(Sgd::new(0.01), batch, 0);
     let s = measure(batch as f64, || {
-        net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
-        sgd.step(net.params_mut(), &grad).unwrap();
+        trainer.step(&mut net, &inputs, &targets).unwrap();
     });
     report(name, "chainrule", "samples_per_s", &s, |v| 1.0 / v);
     // Batch 1 runs after batch 32 in the same process and reuses its pages,
@@ -139,6 +136,7 @@ fn w2(batch: usize, name: &str) {
     }
     // The initial weights again (the same seed draws them).
     let start = W2::new(3).params().to_vec();
+    let (mut grad, mut ws) = (vec![0.0; W2::PARAM_LEN], Workspace::new());
     // The same steps written by hand (reference.rs), from the same weights.
     let mut by_hand = reference::w2::Batched::new(batch);
     let hand_step = |params: &mut [f32], by_hand: &mut reference::w2::Batched| {
@@ -176,12 +174,9 @@ fn w3() {
     let inputs: Vec<[f32; 784]> =
         values(784 * BATCH, 6).chunks_exact(784).map(|c| c.try_into().unwrap()).collect();
     let targets: Vec<usize> = (0..BATCH).map(|i| i % 10).collect();
-    let mut grad = vec![0.0; W3::PARAM_LEN];
-    let mut ws = Workspace::new();
-    let mut sgd = Sgd::new(0.01);
+    let mut trainer = Trainer::new(Sgd::new(0.01), BATCH, 0);
     let s = measure(BATCH as f64, || {
-        net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
-        sgd.step(net.params_mut(), &grad).unwrap();
+        trainer.step(&mut net, &inputs, &targets).unwrap();
     });
     report("W3", "chainrule", "samples_per_s", &s, |v| 1.0 / v);
 }
@@ -221,13 +216,11 @@ fn train<N: Network<Scalar = f32>>(
     net: &mut N,
     inputs: &[N::Input],
     targets: &[N::Target],
-    mut optimizer: impl Optimizer<f32>,
+    optimizer: impl Optimizer<f32>,
 ) {
-    let mut grad = vec![0.0; N::PARAM_LEN];
-    let mut ws = Workspace::new();
+    let mut trainer = Trainer::new(optimizer, inputs.len(), 0);
     let s = measure(inputs.len() as f64, || {
-        net.loss_and_grad(inputs, targets, &mut grad, &mut ws).unwrap();
-        optimizer.step(net.params_mut(), &grad).unwrap();
+        trainer.step(net, inputs, targets).unwrap();
     });
     report(name, "chainrule_threads", metric, &s, |v| 1.0 / v);
 }
@@ -251,12 +244,9 @@ fn w4(batch: usize, name: &str) {
     let inputs: Vec<[f32; 256]> =
         values(256 * batch, 8).chunks_exact(256).map(|c| c.try_into().unwrap()).collect();
     let targets: Vec<[f32; 1]> = values(batch, 9).into_iter().map(|v| [v]).collect();
-    let mut grad = vec![0.0; W4::PARAM_LEN];
-    let mut ws = Workspace::new();
-    let mut adam = Adam::new(1e-3);
+    let mut trainer = Trainer::new(Adam::new(1e-3), batch, 0);
     let s = measure(batch as f64, || {
-        net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
-        adam.step(net.params_mut(), &grad).unwrap();
+        trainer.step(&mut net, &inputs, &targets).unwrap();
     });
     report(name, "chainrule", "sequences_per_s", &s, |v| 1.0 / v);
 }

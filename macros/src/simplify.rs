@@ -28,7 +28,7 @@ use crate::lower::Graphs;
 use crate::ops::map::{normalize, split};
 
 /// What the caller wants out of a generated function.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Sinks {
     /// Network output: returned (batch-1) or written into `__out` (batched).
     pub output: Option<NodeId>,
@@ -40,6 +40,11 @@ pub struct Sinks {
     pub grads: Option<Vec<(usize, NodeId)>>,
     /// Side effects to perform (running-statistics updates).
     pub effects: Vec<NodeId>,
+    /// A training step (`Some`): `(parameter index, update node)` for each
+    /// parameter the optimizer's step is applied to as its gradient is
+    /// computed; every other parameter takes the step from its gradient
+    /// at the end.
+    pub updates: Option<Vec<(usize, NodeId)>>,
 }
 
 impl Sinks {
@@ -47,6 +52,7 @@ impl Sinks {
         let mut roots: Vec<NodeId> = self.output.iter().chain(&self.loss).copied().collect();
         roots.extend(self.grads.iter().flatten().map(|&(_, n)| n));
         roots.extend(&self.effects);
+        roots.extend(self.updates.iter().flatten().map(|&(_, n)| n));
         roots
     }
 }
@@ -76,6 +82,9 @@ pub struct Functions {
     pub predict_batch: Function,
     pub loss: Function,
     pub loss_and_grad: Function,
+    /// The loss, its gradients and the optimizer's step, for networks with
+    /// a weight whose step can be fused into its gradient's product.
+    pub train_step: Option<Function>,
     pub step: Option<Function>,
 }
 
@@ -87,6 +96,7 @@ pub fn functions(graphs: &Graphs, backward: &Backward) -> Functions {
         grads: Some(backward.grads.clone()),
         effects: graphs.training.graph.effects.clone(),
         output: None,
+        updates: None,
     };
     let planned = &graphs.planned;
     let has_plan = !planned.graph.plans.is_empty();
@@ -103,11 +113,34 @@ pub fn functions(graphs: &Graphs, backward: &Backward) -> Functions {
             Sinks { loss: Some(inference.loss), ..Sinks::default() },
             Mode::Batched,
         ),
+        train_step: fused_updates(backward).map(|(graph, grads, updates)| {
+            let sinks = Sinks { grads: Some(grads), updates: Some(updates), ..training.clone() };
+            Function::new(&graph, sinks, Mode::Batched)
+        }),
         loss_and_grad: Function::new(&backward.graph, training, Mode::Batched),
         step: graphs.stream.as_ref().map(|s| {
             Function::new(&s.graph, Sinks { output: Some(s.output), ..Sinks::default() }, Mode::Single)
         }),
     }
+}
+
+/// The training graph with the optimizer's step fused into each weight
+/// gradient that is one `linear_back_weight` product (a dense layer's
+/// weight, read by nothing else the loss depends on through a sum of
+/// contributions: a regularized weight keeps its gradient); the remaining
+/// gradients and the update nodes. `None` when no weight qualifies.
+#[allow(clippy::type_complexity)]
+fn fused_updates(backward: &Backward) -> Option<(Graph, Vec<(usize, NodeId)>, Vec<(usize, NodeId)>)> {
+    let mut graph = backward.graph.clone();
+    let (mut grads, mut updates) = (Vec::new(), Vec::new());
+    for &(k, gradient) in &backward.grads {
+        if matches!(graph.node(gradient).op, Op::LinearBackWeight) {
+            updates.push((k, crate::ops::linear::update(&mut graph, k, gradient)));
+        } else {
+            grads.push((k, gradient));
+        }
+    }
+    (!updates.is_empty()).then_some((graph, grads, updates))
 }
 
 /// Applies every rule until none applies.

@@ -90,6 +90,8 @@ pub mod __private {
     #[cfg(feature = "std")]
     pub use crate::init::init_params;
     #[cfg(feature = "std")]
+    pub use crate::optim::Update;
+    #[cfg(feature = "std")]
     pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Workspace};
     pub use crate::{Scalar, isa, kernels, math};
     pub use chainrule_spec::plan::{Derivation, GateBlock, PlanSpec, Side, relayout};

@@ -4,6 +4,7 @@
 //! size fixed at compile time. Optimizers, the trainer and the metrics only
 //! see this trait and flat slices, never a particular network.
 
+use crate::optim::Update;
 use crate::{Result, Scalar, Workspace};
 
 pub use chainrule_spec::{Init, ParamSpec, Role};
@@ -157,4 +158,30 @@ pub trait Network {
         grad: &mut [Self::Scalar],
         ws: &mut Workspace<Self::Scalar>,
     ) -> Result<Self::Scalar>;
+
+    /// One optimizer step: the loss of a batch, its gradient and `update`
+    /// applied to every parameter. Generated code applies the update to a
+    /// dense layer's weight as it computes the weight's gradient, so that
+    /// gradient is never stored (the step is bound by memory at small
+    /// batches); other parameters get theirs from `grad`, as
+    /// [`Network::loss_and_grad`] writes it. The parameters end bitwise as
+    /// `loss_and_grad` followed by the optimizer's step would leave them.
+    ///
+    /// A loss that is not finite is returned before any parameter changes.
+    /// Call [`crate::optim::Update::finish`] after a successful step.
+    /// Like [`Network::params_mut`], marks the inference copy stale.
+    fn train_step(
+        &mut self,
+        inputs: &[Self::Input],
+        targets: &[Self::Target],
+        grad: &mut [Self::Scalar],
+        update: &mut Update<'_, Self::Scalar>,
+        ws: &mut Workspace<Self::Scalar>,
+    ) -> Result<Self::Scalar> {
+        let loss = self.loss_and_grad(inputs, targets, grad, ws)?;
+        if loss.finite() {
+            update.apply(0, self.params_mut(), grad);
+        }
+        Ok(loss)
+    }
 }

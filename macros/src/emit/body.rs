@@ -36,10 +36,14 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
     let mut prologue = Vec::new();
     let mut copies = Vec::new();
 
-    // Parameters: one immutable slice each, where the function reads any.
+    // Parameters: one slice each, where the function reads any; mutable
+    // in a training step, which updates them.
     let param_names: Vec<Ident> = (0..g.params.len()).map(|k| format_ident!("__p{k}")).collect();
     let param_lens: Vec<usize> = g.params.iter().map(|p| p.len()).collect();
-    if live.iter().any(|&id| matches!(g.node(id).op, Op::Param(_))) {
+    let updates: Option<&[(usize, NodeId)]> = sinks.updates.as_deref();
+    if updates.is_some() {
+        prologue.push(quote!(let [#(#param_names),*] = #rt::carve(__params, [#(#param_lens),*]);));
+    } else if live.iter().any(|&id| matches!(g.node(id).op, Op::Param(_))) {
         prologue.push(quote!(let [#(#param_names),*] = #rt::carve_ref(__params, [#(#param_lens),*]);));
     }
     // The inference copy of the weights, likewise; each slice runs to the
@@ -97,6 +101,10 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
     for &(k, node) in grads {
         sink_of(node, format_ident!("__g{k}"), &mut places);
     }
+    // A fused update's value is scratch: its parameter's gradient slot.
+    for &(k, node) in updates.unwrap_or_default() {
+        places[node] = Some(Place::Buffer(format_ident!("__g{k}")));
+    }
 
     // Everything else: workspace slots or local arrays.
     let mut slot_names = Vec::new();
@@ -139,17 +147,32 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
     }
 
     let ctx = Ctx::new(mode, scalar, places);
-    let steps: Vec<TokenStream> = live.iter().map(|&id| ops::emit(&ctx, g, id)).collect();
+    let is_update = |id: NodeId| updates.is_some_and(|u| u.iter().any(|&(_, n)| n == id));
+    let steps: Vec<TokenStream> =
+        live.iter().filter(|&&id| !is_update(id)).map(|&id| ops::emit(&ctx, g, id)).collect();
 
     let mut epilogue = Vec::new();
     for (id, target) in copies {
         let src = ctx.read(id);
         epilogue.push(quote!(#target.copy_from_slice(#src);));
     }
+    let fused = |k: usize| updates.is_some_and(|u| u.iter().any(|&(j, _)| j == k));
     if sinks.grads.is_some() {
-        for k in (0..g.params.len()).filter(|k| !grads.iter().any(|&(j, _)| j == *k)) {
+        for k in (0..g.params.len()).filter(|&k| !grads.iter().any(|&(j, _)| j == k) && !fused(k)) {
             let name = format_ident!("__g{k}");
             epilogue.push(quote!(#name.fill(0.0 as #scalar);));
+        }
+    }
+    // A training step: once the loss is known to be finite (else nothing
+    // changes), the fused updates, after every read of the parameters they
+    // change, then the step of every other parameter from its gradient.
+    if let (Some(updates), Some(loss)) = (updates, sinks.loss) {
+        let loss = ctx.read(loss);
+        epilogue.push(quote!(if !#rt::Scalar::finite(#loss) { return #loss; }));
+        epilogue.extend(updates.iter().map(|&(_, node)| ops::emit(&ctx, g, node)));
+        for k in (0..g.params.len()).filter(|&k| !fused(k)) {
+            let (p, grad, offset) = (&param_names[k], format_ident!("__g{k}"), g.params[k].offset);
+            epilogue.push(quote!(__update.apply(#offset, &mut #p[..], &#grad[..]);));
         }
     }
     let result = match (mode, sinks.output, sinks.loss) {

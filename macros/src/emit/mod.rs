@@ -46,6 +46,7 @@ pub fn network(
     let predict_batch = predict_batch.code;
     let loss = emit_body(&functions.loss, s).code;
     let loss_and_grad = emit_body(&functions.loss_and_grad, s).code;
+    let train_step = functions.train_step.as_ref().map(|f| emit_body(f, s).code);
     let description =
         crate::describe::text(&name.to_string(), &backward.graph, backward.forward_len, backward.loss);
     let dot = crate::describe::dot(&name.to_string(), &backward.graph, backward.forward_len);
@@ -168,6 +169,30 @@ pub fn network(
                     #planned
                     net
                 }
+            }
+        }
+    });
+    let train_step = train_step.map(|body| {
+        quote! {
+            fn train_step(
+                &mut self,
+                inputs: &[[#s; #input_len]],
+                targets: &[#target_ty],
+                grad: &mut [#s],
+                update: &mut #rt::Update<'_, #s>,
+                ws: &mut #rt::Workspace<#s>,
+            ) -> #rt::Result<#s> {
+                let batch = #rt::batch_len(inputs, targets, "targets")?;
+                #bind_targets
+                #rt::check_grad_len(grad, #param_len)?;
+                #stale
+                let __grad: &mut [#s] = grad;
+                let __update = update;
+                let __rng: &mut u64 = &mut self.rng;
+                let __params: &mut [#s] = &mut self.params[..];
+                #bind_state_mut
+                let __inputs: &[#s] = inputs.as_flattened();
+                #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #body }))
             }
         }
     });
@@ -340,6 +365,8 @@ pub fn network(
                     let __inputs: &[#s] = inputs.as_flattened();
                     #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss_and_grad }))
                 }
+
+                #train_step
             }
         };
     }

@@ -30,6 +30,10 @@ pub enum Op {
     Linear,
     LinearBackData,
     LinearBackWeight,
+    /// The optimizer's step applied to parameter `k` (operand 2) as its
+    /// gradient, `linear_back_weight` of operands 0 and 1, is computed: a
+    /// side effect of the training step, whose value is scratch.
+    LinearUpdate(usize),
     /// A scalar expression applied elementwise, operands broadcast as read.
     Map(Map),
     /// Sum over samples: `[batch, ..]` to `[..]`.

@@ -43,6 +43,28 @@ pub const LINEAR_BACK_WEIGHT: Rules = Rules {
     eval,
 };
 
+pub const LINEAR_UPDATE: Rules = Rules {
+    name: "linear_update",
+    forward: "the optimizer's step on `W` from `g^T x`, applied as it is computed (training step)",
+    derivative: Derivative::Effect,
+    emit,
+    without_std: never,
+    #[cfg(test)]
+    eval: super::eval::no_value,
+};
+
+/// Replaces the gradient of parameter `k`, a `linear_back_weight` node,
+/// with the optimizer's step applied as it is computed; the new node is a
+/// side effect, and its value the scratch the product needs.
+pub fn update(g: &mut Graph, k: usize, gradient: NodeId) -> NodeId {
+    let (upstream, x) = (g.node(gradient).inputs[0], g.node(gradient).inputs[1]);
+    let w = (0..g.nodes.len())
+        .find(|&id| matches!(g.node(id).op, Op::Param(j) if j == k))
+        .expect("every parameter has its node");
+    let shape = g.shape(gradient).clone();
+    g.push(Op::LinearUpdate(k), vec![upstream, x, w], shape)
+}
+
 /// `x W^T` over the last axis of `x`: a value of `[.., k]` per sample
 /// becomes `[.., n]`, every leading position (a time step) a row of its own.
 pub fn linear(g: &mut Graph, x: NodeId, w: NodeId) -> NodeId {
@@ -106,6 +128,13 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
             let n = *g.shape(a).dims.last().expect("features");
             let (up, w, dx) = (ctx.read(a), ctx.read(b), ctx.write(id));
             quote!(#rt::kernels::linear_back_data(#rows, #k, #n, #up, #w, #dx);)
+        }
+        Op::LinearUpdate(param) => {
+            let (rows, k) = rows(ctx, g.shape(b));
+            let n = *g.shape(a).dims.last().expect("features");
+            let (up, x, w, scratch) = (ctx.read(a), ctx.read(b), ctx.write(node.inputs[2]), ctx.write(id));
+            let (offset, len) = (g.params[param].offset, g.params[param].len());
+            quote!(#rt::kernels::linear_update(#rows, #k, #n, #up, #x, #w, #scratch, __update.part(#offset, #len));)
         }
         _ => {
             let (rows, k) = rows(ctx, g.shape(b));

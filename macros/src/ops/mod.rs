@@ -102,6 +102,7 @@ pub fn rules(op: &Op) -> &'static Rules {
         Op::Linear => &linear::LINEAR,
         Op::LinearBackData => &linear::LINEAR_BACK_DATA,
         Op::LinearBackWeight => &linear::LINEAR_BACK_WEIGHT,
+        Op::LinearUpdate(_) => &linear::LINEAR_UPDATE,
         Op::Map(_) => &map::MAP,
         Op::SumBatch => &reduce::SUM_BATCH,
         Op::SumFeatures => &reduce::SUM_FEATURES,

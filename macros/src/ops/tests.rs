@@ -384,6 +384,7 @@ every_op! {
     Op::Linear => Op::Linear,
     Op::LinearBackData => Op::LinearBackData,
     Op::LinearBackWeight => Op::LinearBackWeight,
+    Op::LinearUpdate(_) => Op::LinearUpdate(0),
     Op::Map(_) => Op::Map(Map { expr: var(0), reads: vec![Read::Same] }),
     Op::SumBatch => Op::SumBatch,
     Op::SumFeatures => Op::SumFeatures,

@@ -10,16 +10,22 @@
 //! allocated.
 //!
 //! The register tile is chosen once per process with the instruction-set
-//! level (`crate::isa`): 8 x 32 on AVX-512 (sixteen of its 32 registers,
-//! whole tiles written from the registers), 6 x 16 on AVX2 + FMA, and a
-//! plain Rust tile over fixed-size arrays elsewhere, so a plain
-//! `cargo build --release` gets the widest path the machine has. Panels
-//! are packed from the operand's contiguous direction, one step of the
-//! shared dimension at a time, and the packing buffer starts on a cache
-//! line.
+//! level (`crate::isa`): 16 x 16 on AVX-512 (a register per row, each
+//! value of A broadcast straight from memory into its multiply-add; whole
+//! tiles written from the registers), 6 x 16 on AVX2 + FMA, and a plain
+//! Rust tile over fixed-size arrays elsewhere, so a plain `cargo build
+//! --release` gets the widest path the machine has. Panels are packed from
+//! the operand's contiguous direction, one step of the shared dimension at
+//! a time, and the packing buffer starts on a cache line.
+//!
+//! A weight gradient can be consumed as it is made (`gemm_update`): the
+//! last depth block of each tile hands its results to the optimizer's rule
+//! (`crate::optim::Update`), which updates the weights in place, and the
+//! gradient is never stored.
 
 use crate::Scalar;
 use crate::isa::{Isa, active, fast_path_available};
+use crate::optim::update::Rule;
 use std::cell::RefCell;
 
 /// Depth of one packed block (the shared dimension), at most: a panel of B
@@ -34,6 +40,8 @@ fn depth<S, const NR: usize>(k: usize) -> usize {
     let most = (16 * 1024 / (NR * size_of::<S>())).clamp(64, KC);
     k.div_ceil(k.div_ceil(most))
 }
+/// Rows of the AVX-512 register tile (one register of 16 columns per row).
+const AVX512_MR: usize = 16;
 /// Rows of `A` packed at once.
 const MC: usize = 96;
 /// Columns of `B` packed at once.
@@ -86,6 +94,30 @@ pub struct Problem<'a, S> {
     c: *mut S,
     rsc: usize,
     csc: usize,
+    /// An optimizer update applied to each output of the last depth block
+    /// instead of storing it (a weight gradient that never reaches memory).
+    update: Option<Fused<S>>,
+}
+
+/// An update fused into a product's last store: the output at `(i, j)` is
+/// the gradient of the weight at the same place of `w` (and of the
+/// velocity at `v`, when the rule has one), laid out as `c` is.
+#[derive(Clone, Copy)]
+struct Fused<S> {
+    rule: Rule<S>,
+    w: *mut S,
+    v: *mut S,
+}
+
+impl<S> Fused<S> {
+    /// The same update from element `offset` on.
+    ///
+    /// # Safety
+    /// `offset` is within the output.
+    unsafe fn from(self, offset: usize) -> Self {
+        // SAFETY: the caller's promise; `w` and `v` are as large as `c`.
+        unsafe { Self { w: self.w.add(offset), v: self.v.add(offset), ..self } }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -139,7 +171,9 @@ impl GemmScalar for f32 {
         match active() {
             // SAFETY: the level never exceeds what the CPU runs.
             Isa::Avx512 => {
-                return Self::with_pack(pack_len::<8, 32>(p), |pack| unsafe { x86::run_f32_avx512(p, pack) });
+                return Self::with_pack(pack_len::<AVX512_MR, 16>(p), |pack| unsafe {
+                    x86::run_f32_avx512(p, pack)
+                });
             }
             // SAFETY: as above.
             Isa::Avx2 => {
@@ -210,7 +244,8 @@ fn pack_len<const MR: usize, const NR: usize>(p: &Problem<'_, impl Copy>) -> usi
 }
 
 /// Where a tile's results go: its first row and column in `c`, how many of
-/// its rows and columns are valid, and the `beta` of this depth block.
+/// its rows and columns are valid, the `beta` of this depth block and
+/// whether it is the last one.
 #[derive(Clone, Copy)]
 struct Spot<S> {
     i0: usize,
@@ -218,6 +253,14 @@ struct Spot<S> {
     rows: usize,
     cols: usize,
     beta: S,
+    last: bool,
+}
+
+impl<S> Spot<S> {
+    /// Whether this tile's results go to an update rather than to `c`.
+    fn updates(&self, p: &Problem<'_, S>) -> bool {
+        self.last && p.update.is_some()
+    }
 }
 
 /// The AVX2 + FMA path: the blocked loops compiled with those features, and
@@ -226,22 +269,44 @@ struct Spot<S> {
 /// inherit `#[target_feature]`, so they would be compiled for the baseline.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{KC, Problem, Spot, run, store};
+    use super::super::simd::{Lanes, Ymm, Zmm};
+    use super::{Fused, KC, Problem, Rule, Spot, run, store};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn run_f32(p: &Problem<'_, f32>, pack: &mut [f32]) {
         run::<f32, 6, 16>(p, pack, |kc, a, b, spot| {
             // SAFETY: this closure runs inside a function compiled for AVX2.
-            store(p, &unsafe { tile_f32(kc, a, b) }, spot)
+            let acc = unsafe { tile_f32(kc, a, b) };
+            match p.update {
+                Some(fused) if spot.last && spot.rows == 6 && spot.cols == 16 => {
+                    // A whole tile of the last depth block: its gradients
+                    // are `alpha acc + beta c`, computed as `store` would.
+                    let mut g = acc;
+                    for (i, row) in g.iter_mut().enumerate() {
+                        let at = (spot.i0 + i) * p.rsc + spot.j0;
+                        // SAFETY: the tile lies within `c`, as for `store`.
+                        let c = unsafe { std::slice::from_raw_parts(p.c.add(at), 16) };
+                        if spot.beta == 0.0 {
+                            row.iter_mut().for_each(|v| *v *= p.alpha);
+                        } else {
+                            row.iter_mut().zip(c).for_each(|(v, &c)| *v = p.alpha * *v + spot.beta * c);
+                        }
+                    }
+                    // SAFETY: AVX2 as above; `gemm_update` checked that the
+                    // weights (and velocities) are as large as the output.
+                    unsafe { update_tile::<Ymm, 6, 16>(fused, &g, |i| (spot.i0 + i) * p.rsc + spot.j0) }
+                }
+                _ => store(p, &acc, spot),
+            }
         });
     }
 
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub(super) unsafe fn run_f32_avx512(p: &Problem<'_, f32>, pack: &mut [f32]) {
-        run::<f32, 8, 32>(p, pack, |kc, a, b, spot| {
+        run::<f32, { super::AVX512_MR }, 16>(p, pack, |kc, a, b, spot| {
             // SAFETY: this closure runs inside a function compiled for AVX-512.
-            unsafe { tile_f32_avx512(kc, a, b, p, spot) }
+            unsafe { tile_f32_avx512::<{ super::AVX512_MR }>(kc, a, b, p, spot) }
         });
     }
 
@@ -377,62 +442,131 @@ mod x86 {
         out
     }
 
-    /// 8 x 32 f32 accumulators in sixteen of AVX-512's 32 registers; each
-    /// step loads two vectors of B and multiplies each row's value of A,
-    /// broadcast, into both. Sixteen independent chains cover the latency
-    /// of two multiply-adds a cycle; the tile divides the W2 shapes (32
-    /// rows, 128 columns) exactly. A whole tile of a row-major `c` is
-    /// written from the registers, `c = alpha acc + beta c` in vectors;
-    /// edge tiles go through [`store`].
+    /// `MR x 16` f32 accumulators, one AVX-512 register per row; each
+    /// step loads one vector of B and multiplies each row's value of A into
+    /// it. Each value of A is read once, so the compiler folds its
+    /// broadcast into the multiply-add's memory operand: one instruction
+    /// per multiply-add, nothing else on the floating-point ports. A whole
+    /// tile of a row-major `c` is written from the registers, `c = alpha
+    /// acc + beta c` in vectors; edge tiles go through [`store`].
     #[target_feature(enable = "avx512f,avx2,fma")]
     #[inline]
-    unsafe fn tile_f32_avx512(kc: usize, pa: &[f32], pb: &[f32], p: &Problem<'_, f32>, spot: Spot<f32>) {
-        assert!(kc <= KC && pa.len() >= kc * 8 && pb.len() >= kc * 32);
-        let z = _mm512_setzero_ps();
-        let mut c = [[z; 2]; 8];
+    unsafe fn tile_f32_avx512<const MR: usize>(
+        kc: usize,
+        pa: &[f32],
+        pb: &[f32],
+        p: &Problem<'_, f32>,
+        spot: Spot<f32>,
+    ) {
+        assert!(kc <= KC && pa.len() >= kc * MR && pb.len() >= kc * 16);
+        let mut c = [_mm512_setzero_ps(); MR];
         let (a, b) = (pa.as_ptr(), pb.as_ptr());
         for p in 0..kc {
             // SAFETY: in bounds by the assertion; unaligned loads.
             unsafe {
-                let b0 = _mm512_loadu_ps(b.add(p * 32));
-                let b1 = _mm512_loadu_ps(b.add(p * 32 + 16));
-                let a_row = a.add(p * 8);
+                let b0 = _mm512_loadu_ps(b.add(p * 16));
+                let a_row = a.add(p * MR);
                 for (i, row) in c.iter_mut().enumerate() {
-                    let x = _mm512_set1_ps(*a_row.add(i));
-                    row[0] = _mm512_fmadd_ps(x, b0, row[0]);
-                    row[1] = _mm512_fmadd_ps(x, b1, row[1]);
+                    *row = _mm512_fmadd_ps(_mm512_set1_ps(*a_row.add(i)), b0, *row);
                 }
             }
         }
-        if spot.rows == 8 && spot.cols == 32 && p.csc == 1 {
-            let (alpha, beta) = (_mm512_set1_ps(p.alpha), _mm512_set1_ps(spot.beta));
-            for (i, row) in c.iter().enumerate() {
+        if spot.rows == MR && spot.cols == 16 && p.csc == 1 {
+            // Each step over all the registers at once, branch-free, so
+            // that they stay registers (a test per element makes the loops
+            // opaque and spills the tile). Scaling by 1 would change no bit.
+            let at = |i: usize| {
                 // SAFETY: `gemm` checked that the m x n output lies inside
                 // the slice `c` came from; this whole tile is within it.
-                unsafe {
-                    let out = p.c.add((spot.i0 + i) * p.rsc + spot.j0);
-                    for (h, &v) in row.iter().enumerate() {
-                        let at = out.add(16 * h);
-                        let v = if spot.beta == 0.0 {
-                            _mm512_mul_ps(alpha, v)
-                        } else {
-                            _mm512_fmadd_ps(beta, _mm512_loadu_ps(at), _mm512_mul_ps(alpha, v))
-                        };
-                        _mm512_storeu_ps(at, v);
-                    }
+                unsafe { p.c.add((spot.i0 + i) * p.rsc + spot.j0) }
+            };
+            if p.alpha != 1.0 {
+                let alpha = _mm512_set1_ps(p.alpha);
+                c.iter_mut().for_each(|v| *v = _mm512_mul_ps(alpha, *v));
+            }
+            if spot.beta != 0.0 {
+                let beta = _mm512_set1_ps(spot.beta);
+                for (i, v) in c.iter_mut().enumerate() {
+                    // SAFETY: within the tile, as above.
+                    *v = _mm512_fmadd_ps(beta, unsafe { _mm512_loadu_ps(at(i)) }, *v);
                 }
+            }
+            if let (Some(fused), true) = (p.update, spot.last) {
+                // SAFETY: `gemm_update` checked that the weights (and the
+                // velocities) are as large as the output; this is a tile.
+                return unsafe {
+                    for (i, &g) in c.iter().enumerate() {
+                        let at = (spot.i0 + i) * p.rsc + spot.j0;
+                        update_lanes(fused.rule, fused.w.add(at), fused.v.add(at), Zmm(g));
+                    }
+                };
+            }
+            for (i, &v) in c.iter().enumerate() {
+                // SAFETY: within the tile, as above.
+                unsafe { _mm512_storeu_ps(at(i), v) };
             }
             return;
         }
-        let mut out = [[0.0f32; 32]; 8];
-        for (o, row) in out.iter_mut().zip(&c) {
-            // SAFETY: each row of `out` holds 32 floats.
-            unsafe {
-                _mm512_storeu_ps(o.as_mut_ptr(), row[0]);
-                _mm512_storeu_ps(o.as_mut_ptr().add(16), row[1]);
-            }
+        let mut out = [[0.0f32; 16]; MR];
+        for (o, &v) in out.iter_mut().zip(&c) {
+            // SAFETY: each row of `out` holds 16 floats.
+            unsafe { _mm512_storeu_ps(o.as_mut_ptr(), v) };
         }
         store(p, &out, spot);
+    }
+
+    /// The fused update of `L::LANES` weights at `w` (velocities at `v`)
+    /// whose gradients are `g`: the optimizer's rule in vectors, each
+    /// operation as [`crate::optim::update::Rule::apply`] performs it (no
+    /// contraction into multiply-adds), so the bits are the same. (Written
+    /// with intrinsics: the compiler leaves that loop scalar over a tile's
+    /// short rows.)
+    ///
+    /// # Safety
+    /// The CPU runs `L`'s instructions; the lanes at `w` (and at `v`, when
+    /// the rule has velocities) are within the update's buffers.
+    #[inline(always)]
+    unsafe fn update_lanes<L: Lanes>(rule: Rule<f32>, w: *mut f32, v: *mut f32, g: L) {
+        // SAFETY: the caller's promises.
+        unsafe {
+            let old = L::load(w);
+            let new = match rule {
+                Rule::Plain { lr, wd } => {
+                    let g = g.add(L::splat(wd).mul(old));
+                    old.sub(L::splat(lr).mul(g))
+                }
+                Rule::Momentum { lr, wd, mu, keep, first, nesterov } => {
+                    let g = g.add(L::splat(wd).mul(old));
+                    let b = if first { g } else { L::splat(mu).mul(L::load(v)).add(L::splat(keep).mul(g)) };
+                    b.store(v);
+                    let step = if nesterov { g.add(L::splat(mu).mul(b)) } else { b };
+                    old.sub(L::splat(lr).mul(step))
+                }
+            };
+            new.store(w);
+        }
+    }
+
+    /// [`update_lanes`] over a whole tile of gradients `g`, `L::LANES`
+    /// columns at a time, row `i` at element `at(i)` of the weights.
+    ///
+    /// # Safety
+    /// As [`update_lanes`], for every row of the tile.
+    #[inline(always)]
+    unsafe fn update_tile<L: Lanes, const MR: usize, const NR: usize>(
+        fused: Fused<f32>,
+        g: &[[f32; NR]; MR],
+        at: impl Fn(usize) -> usize,
+    ) {
+        for (i, row) in g.iter().enumerate() {
+            for j in (0..NR).step_by(L::LANES) {
+                // SAFETY: the caller's promises; `row` holds NR values.
+                unsafe {
+                    let (w, v) = (fused.w.add(at(i) + j), fused.v.add(at(i) + j));
+                    update_lanes(fused.rule, w, v, L::load(row.as_ptr().add(j)));
+                }
+            }
+        }
     }
 
     /// 6 x 8 f64 accumulators, the same scheme with 4-wide vectors.
@@ -523,6 +657,52 @@ pub fn gemm<S: Scalar>(
         c: c.as_mut_ptr(),
         rsc,
         csc,
+        update: None,
+    };
+    split(&problem);
+}
+
+/// `c = a b` with `c` a weight's gradient, which is not kept: as each
+/// element is complete, `part`'s update is applied to the weight `w` (laid
+/// out as `c`, row-major) instead. `c` holds the partial sums between
+/// depth blocks. Each weight ends as the optimizer's own step would leave
+/// it from `c = a b`, bit for bit.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_update<S: Scalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: (&[S], usize, usize),
+    b: (&[S], usize, usize),
+    c: &mut [S],
+    w: &mut [S],
+    part: crate::optim::Part<'_, S>,
+) {
+    assert!(c.len() >= m * n && w.len() >= m * n, "gemm_update: c or w too short");
+    let v = if part.rule.has_velocity() {
+        assert!(part.velocity.len() >= m * n, "gemm_update: velocity too short");
+        part.velocity.as_mut_ptr()
+    } else {
+        w.as_mut_ptr()
+    };
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(k > 0, "gemm_update: an empty product has no gradient to apply");
+    assert!(last_index(m, k, a.1, a.2) < a.0.len(), "gemm: a too short");
+    assert!(last_index(k, n, b.1, b.2) < b.0.len(), "gemm: b too short");
+    let problem = Problem {
+        m,
+        k,
+        n,
+        alpha: S::ONE,
+        a: Operand { data: a.0, rs: a.1, cs: a.2 },
+        b: Operand { data: b.0, rs: b.1, cs: b.2 },
+        beta: S::ZERO,
+        c: c.as_mut_ptr(),
+        rsc: n,
+        csc: 1,
+        update: Some(Fused { rule: part.rule, w: w.as_mut_ptr(), v }),
     };
     split(&problem);
 }
@@ -567,16 +747,20 @@ impl<'a, S: Copy> Problem<'a, S> {
         let b = Operand { data: &self.b.data[range.start * self.b.cs..], ..self.b };
         // SAFETY: `gemm` checked that c holds the whole output; this is a
         // part of it.
-        let c = unsafe { self.c.add(range.start * self.csc) };
-        Problem { n: range.len(), b, c, ..*self }
+        let (c, update) = unsafe {
+            (self.c.add(range.start * self.csc), self.update.map(|u| u.from(range.start * self.csc)))
+        };
+        Problem { n: range.len(), b, c, update, ..*self }
     }
 
     /// The rows `range` of this problem.
     fn rows(&self, range: std::ops::Range<usize>) -> Problem<'a, S> {
         let a = Operand { data: &self.a.data[range.start * self.a.rs..], ..self.a };
         // SAFETY: as above.
-        let c = unsafe { self.c.add(range.start * self.rsc) };
-        Problem { m: range.len(), a, c, ..*self }
+        let (c, update) = unsafe {
+            (self.c.add(range.start * self.rsc), self.update.map(|u| u.from(range.start * self.rsc)))
+        };
+        Problem { m: range.len(), a, c, update, ..*self }
     }
 }
 
@@ -631,7 +815,9 @@ fn run<S: GemmScalar, const MR: usize, const NR: usize>(
                     for ir in (0..mc).step_by(MR) {
                         let panel_a = &pa[ir * kc..(ir + MR) * kc];
                         let (rows, cols) = ((mc - ir).min(MR), (nc - jr).min(NR));
-                        tile(kc, panel_a, panel_b, Spot { i0: ic + ir, j0: jc + jr, rows, cols, beta });
+                        let last = pc + kc == p.k;
+                        let spot = Spot { i0: ic + ir, j0: jc + jr, rows, cols, beta, last };
+                        tile(kc, panel_a, panel_b, spot);
                     }
                 }
             }
@@ -760,7 +946,21 @@ fn store<S: Scalar, const MR: usize, const NR: usize>(
     acc: &[[S; NR]; MR],
     spot: Spot<S>,
 ) {
-    let Spot { i0, j0, rows, cols, beta } = spot;
+    let Spot { i0, j0, rows, cols, beta, .. } = spot;
+    if spot.updates(p) {
+        let mut values = *acc;
+        for (i, row) in values.iter_mut().enumerate().take(rows) {
+            let base = (i0 + i) * p.rsc + j0;
+            // SAFETY: as below; an update is only fused into a row-major `c`.
+            let c = unsafe { std::slice::from_raw_parts(p.c.add(base), cols) };
+            if beta == S::ZERO {
+                row.iter_mut().for_each(|v| *v = p.alpha * *v);
+            } else {
+                row.iter_mut().zip(c).for_each(|(v, &o)| *v = p.alpha * *v + beta * o);
+            }
+        }
+        return update(p, &values, spot);
+    }
     for (i, row) in acc.iter().enumerate().take(rows) {
         let base = (i0 + i) * p.rsc + j0 * p.csc;
         if p.csc == 1 {
@@ -784,6 +984,41 @@ fn store<S: Scalar, const MR: usize, const NR: usize>(
             }
         }
     }
+}
+
+/// Applies the fused update to the weights of a tile whose gradients are
+/// `values` (complete: the last depth block, scaled and added).
+#[inline(always)]
+fn update<S: Scalar, const MR: usize, const NR: usize>(
+    p: &Problem<'_, S>,
+    values: &[[S; NR]; MR],
+    spot: Spot<S>,
+) {
+    let Some(fused) = p.update else { return };
+    // Plain loops: an iterator adapter's `for_each` may stay a function of
+    // its own, compiled without the caller's instruction set.
+    for (i, row) in values.iter().enumerate().take(spot.rows) {
+        let at = (spot.i0 + i) * p.rsc + spot.j0;
+        update_row(fused, at, &row[..spot.cols]);
+    }
+}
+
+/// The update of the weights from element `base` on, whose gradients are `g`.
+#[inline(always)]
+fn update_row<S: Scalar>(fused: Fused<S>, base: usize, g: &[S]) {
+    // SAFETY: `gemm_update` checked that `w` (and the velocity, when the
+    // rule has one) is as large as the row-major output, which holds this
+    // row segment; the parts of a split write disjoint ones.
+    let (w, v) = unsafe {
+        let w = std::slice::from_raw_parts_mut(fused.w.add(base), g.len());
+        let v: &mut [S] = if fused.rule.has_velocity() {
+            std::slice::from_raw_parts_mut(fused.v.add(base), g.len())
+        } else {
+            &mut []
+        };
+        (w, v)
+    };
+    fused.rule.apply(w, g, v);
 }
 
 #[cfg(test)]
@@ -861,6 +1096,7 @@ mod tests {
                 c: c.as_mut_ptr(),
                 rsc: n,
                 csc: 1,
+                update: None,
             };
             f64::with_pack(KC * (NC + MC), |pack| match fma {
                 #[cfg(target_arch = "x86_64")]
@@ -932,6 +1168,7 @@ mod tests {
                         c: c.as_mut_ptr(),
                         rsc,
                         csc,
+                        update: None,
                     };
                     f32::with_pack(KC * (NC + MC) * 2, |pack| match level {
                         // SAFETY: the CPU runs the level (filtered above).

@@ -107,6 +107,59 @@ pub fn linear_back_weight<S: Scalar>(m: usize, k: usize, n: usize, g: &[S], x: &
     )
 }
 
+/// [`linear_back_weight`] with the optimizer's step applied to `w` as the
+/// gradient is computed (see [`crate::optim::Update`]): the gradient is not
+/// kept. `dw` is scratch the size of `w` (the product keeps partial sums
+/// there when the batch is long). `w` ends as the optimizer would leave it
+/// from `linear_back_weight`'s result, bit for bit.
+#[allow(clippy::too_many_arguments)]
+pub fn linear_update<S: Scalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    g: &[S],
+    x: &[S],
+    w: &mut [S],
+    dw: &mut [S],
+    mut part: crate::optim::Part<'_, S>,
+) {
+    if m > FEW {
+        return gemm::gemm_update(n, m, k, (g, 1, n), (x, k, 1), dw, w, part);
+    }
+    // Each row of the gradient in pieces that stay in registers or the
+    // first-level cache, computed as `linear_back_weight` does and applied
+    // at once: the weight is read and written once, the gradient never
+    // leaves the core.
+    const PIECE: usize = 256;
+    let (g, x) = (&g[..m * n], &x[..m * k]);
+    isa::with_fast_path(
+        #[inline(always)]
+        || {
+            if m == 1 {
+                // One sample: each gradient is `g_j x_i`, made as it is used.
+                for (j, wr) in w[..n * k].chunks_exact_mut(k).enumerate() {
+                    let gj = g[j];
+                    part.apply_mapped_at(j * k, wr, x, |xv| gj * xv);
+                }
+                return;
+            }
+            let mut piece = [S::ZERO; PIECE];
+            for (j, wr) in w[..n * k].chunks_exact_mut(k).enumerate() {
+                for (start, wp) in (0..k).step_by(PIECE).zip(wr.chunks_mut(PIECE)) {
+                    let d = &mut piece[..wp.len()];
+                    let x0 = &x[start..start + wp.len()];
+                    d.iter_mut().zip(x0).for_each(|(d, &xv)| *d = g[j] * xv);
+                    for (gr, xr) in g.chunks_exact(n).zip(x.chunks_exact(k)).skip(1) {
+                        let gj = gr[j];
+                        d.iter_mut().zip(&xr[start..]).for_each(|(d, &xv)| *d += gj * xv);
+                    }
+                    part.apply_mapped_at(j * k + start, wp, d, |d| d);
+                }
+            }
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,7 +40,7 @@ pub use dropout::{dropout_mask, next_u64};
 #[cfg(feature = "std")]
 pub use gemm::gemm;
 #[cfg(feature = "std")]
-pub use linear::{linear, linear_back_data, linear_back_weight};
+pub use linear::{linear, linear_back_data, linear_back_weight, linear_update};
 pub use log_softmax::{log_softmax, log_softmax_back};
 pub use loss::{cross_entropy, cross_entropy_back, softmax_cross_entropy, softmax_cross_entropy_back};
 pub use matvec::linear_1;

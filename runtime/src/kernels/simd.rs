@@ -30,11 +30,12 @@ pub(crate) trait Lanes: Copy {
     /// `self * b + c`, fused.
     unsafe fn mul_add(self, b: Self, c: Self) -> Self;
     unsafe fn add(self, b: Self) -> Self;
+    unsafe fn sub(self, b: Self) -> Self;
 }
 
 /// An AVX-512 register.
 #[derive(Clone, Copy)]
-pub(crate) struct Zmm(__m512);
+pub(crate) struct Zmm(pub(crate) __m512);
 
 /// An AVX2 register.
 #[derive(Clone, Copy)]
@@ -93,6 +94,10 @@ impl Lanes for Zmm {
     unsafe fn add(self, b: Self) -> Self {
         Zmm(unsafe { _mm512_add_ps(self.0, b.0) })
     }
+    #[inline(always)]
+    unsafe fn sub(self, b: Self) -> Self {
+        Zmm(unsafe { _mm512_sub_ps(self.0, b.0) })
+    }
 }
 
 impl Lanes for Ymm {
@@ -129,5 +134,9 @@ impl Lanes for Ymm {
     #[inline(always)]
     unsafe fn add(self, b: Self) -> Self {
         Ymm(unsafe { _mm256_add_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn sub(self, b: Self) -> Self {
+        Ymm(unsafe { _mm256_sub_ps(self.0, b.0) })
     }
 }

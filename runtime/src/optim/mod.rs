@@ -40,12 +40,16 @@ mod adam;
 mod rmsprop;
 mod schedule;
 mod sgd;
+pub(crate) mod update;
 
 pub use adagrad::AdaGrad;
 pub use adam::Adam;
 pub use rmsprop::RmsProp;
 pub use schedule::{Schedule, clip_grad_norm};
 pub use sgd::Sgd;
+#[doc(hidden)]
+pub use update::Part;
+pub use update::Update;
 
 use crate::{Error, Result, Scalar};
 
@@ -54,6 +58,17 @@ pub trait Optimizer<S: Scalar> {
     /// Applies one step. Fails if the slices differ in length, or differ
     /// from the length of an earlier step, or if the settings are invalid.
     fn step(&mut self, params: &mut [S], grads: &[S]) -> Result<()>;
+
+    /// This step as an [`Update`] that a network applies inside its
+    /// backward pass ([`crate::Network::train_step`]), for rules that need
+    /// nothing but each parameter's own gradient (SGD); `None` for the
+    /// others, which the trainer gives the whole gradient through
+    /// [`Optimizer::step`]. `len` is the parameter count. Fails where
+    /// `step` would, on invalid settings or a changed length.
+    fn fused(&mut self, len: usize) -> Result<Option<Update<'_, S>>> {
+        let _ = len;
+        Ok(None)
+    }
 
     /// The learning rate the next step uses.
     fn learning_rate(&self) -> f64;

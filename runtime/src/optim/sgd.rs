@@ -9,6 +9,7 @@
 //! w = w - lr * g
 //! ```
 
+use super::update::{Rule, Update};
 use super::{Optimizer, buffer, check_lengths, invalid};
 use crate::{Result, Scalar};
 
@@ -79,90 +80,35 @@ impl<S: Scalar> Sgd<S> {
     }
 }
 
-impl<S: Scalar> Optimizer<S> for Sgd<S> {
-    fn step(&mut self, params: &mut [S], grads: &[S]) -> Result<()> {
-        check_lengths(params, grads)?;
+impl<S: Scalar> Sgd<S> {
+    /// This step's rule, checked; creates the velocity on the first step
+    /// with momentum.
+    fn rule(&mut self, len: usize) -> Result<Rule<S>> {
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
             return Err(invalid("Nesterov momentum needs momentum > 0 and no dampening".into()));
         }
         let (lr, wd) = (S::of_f64(self.lr), S::of_f64(self.weight_decay));
-        let fast = crate::kernels::fast_path_available();
         if self.momentum == 0.0 {
-            crate::threads::ranges_mut(params, PART, 16, &|range, params| {
-                let grads = &grads[range];
-                #[cfg(target_arch = "x86_64")]
-                if fast {
-                    // SAFETY: the CPU supports AVX2 and FMA.
-                    return unsafe { plain_avx2(params, grads, lr, wd) };
-                }
-                plain(params, grads, lr, wd);
-            });
-            self.steps += 1;
-            return Ok(());
+            return Ok(Rule::Plain { lr, wd });
         }
-        buffer(&mut self.velocity, params.len(), S::ZERO)?;
+        buffer(&mut self.velocity, len, S::ZERO)?;
         let (mu, keep) = (S::of_f64(self.momentum), S::of_f64(1.0 - self.dampening));
-        let c = Momentum { lr, wd, mu, keep, first: self.steps == 0, nesterov: self.nesterov };
-        let velocity = crate::threads::Disjoint::new(&mut self.velocity);
-        crate::threads::ranges_mut(params, PART, 16, &|range, params| {
-            // SAFETY: `ranges_mut` hands out disjoint ranges.
-            let (grads, velocity) = (&grads[range.clone()], unsafe { velocity.range(range) });
-            #[cfg(target_arch = "x86_64")]
-            if fast {
-                // SAFETY: the CPU supports AVX2 and FMA.
-                return unsafe { momentum_avx2(params, grads, velocity, &c) };
-            }
-            momentum(params, grads, velocity, &c);
-        });
+        Ok(Rule::Momentum { lr, wd, mu, keep, first: self.steps == 0, nesterov: self.nesterov })
+    }
+}
+
+impl<S: Scalar> Optimizer<S> for Sgd<S> {
+    fn step(&mut self, params: &mut [S], grads: &[S]) -> Result<()> {
+        check_lengths(params, grads)?;
+        self.rule(params.len())?.run(params, grads, &mut self.velocity);
         self.steps += 1;
         Ok(())
     }
 
+    fn fused(&mut self, len: usize) -> Result<Option<Update<'_, S>>> {
+        let rule = self.rule(len)?;
+        Ok(Some(Update::new(rule, &mut self.velocity, &mut self.steps)))
+    }
+
     shared_methods!(velocity);
-}
-
-/// Parameters per part when the update is split over threads.
-const PART: usize = 16 * 1024;
-
-/// The per-step constants of the update with momentum.
-struct Momentum<S> {
-    lr: S,
-    wd: S,
-    mu: S,
-    keep: S,
-    first: bool,
-    nesterov: bool,
-}
-
-/// `b = mu b + (1 - dampening) g` (or `g` at the first step), then `w -=
-/// lr b` (Nesterov: `w -= lr (g + mu b)`), with `g` including the weight decay.
-#[inline(always)]
-fn momentum<S: Scalar>(params: &mut [S], grads: &[S], velocity: &mut [S], c: &Momentum<S>) {
-    for ((p, &g), b) in params.iter_mut().zip(grads).zip(velocity) {
-        let g = g + c.wd * *p;
-        *b = if c.first { g } else { c.mu * *b + c.keep * g };
-        let update = if c.nesterov { g + c.mu * *b } else { *b };
-        *p -= c.lr * update;
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn momentum_avx2<S: Scalar>(params: &mut [S], grads: &[S], velocity: &mut [S], c: &Momentum<S>) {
-    momentum(params, grads, velocity, c);
-}
-
-/// `w -= lr * (g + wd * w)`, inlined into each caller so the AVX2 entry
-/// gets 8-wide vectors.
-#[inline(always)]
-fn plain<S: Scalar>(params: &mut [S], grads: &[S], lr: S, wd: S) {
-    for (p, &g) in params.iter_mut().zip(grads) {
-        *p -= lr * (g + wd * *p);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn plain_avx2<S: Scalar>(params: &mut [S], grads: &[S], lr: S, wd: S) {
-    plain(params, grads, lr, wd);
 }

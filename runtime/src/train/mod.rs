@@ -335,8 +335,20 @@ fn descend<N: Network, O: Optimizer<N::Scalar>>(
     clip: Option<f64>,
     at: (usize, usize),
 ) -> Result<N::Scalar> {
-    let loss = net.loss_and_grad(inputs, targets, grad, ws)?;
     let (epoch, batch) = at;
+    // Without clipping (which needs the whole gradient first), a rule that
+    // needs only each parameter's own gradient runs inside the backward pass.
+    if clip.is_none()
+        && let Some(mut update) = optimizer.fused(N::PARAM_LEN)?
+    {
+        let loss = net.train_step(inputs, targets, grad, &mut update, ws)?;
+        if !loss.finite() {
+            return Err(Error::NonFiniteLoss { loss: loss.as_f64(), epoch, batch });
+        }
+        update.finish();
+        return Ok(loss);
+    }
+    let loss = net.loss_and_grad(inputs, targets, grad, ws)?;
     if !loss.finite() {
         return Err(Error::NonFiniteLoss { loss: loss.as_f64(), epoch, batch });
     }

@@ -495,10 +495,7 @@ mod x86 {
                 // SAFETY: `gemm_update` checked that the weights (and the
                 // velocities) are as large as the output; this is a tile.
                 return unsafe {
-                    for (i, &g) in c.iter().enumerate() {
-                        let at = (spot.i0 + i) * p.rsc + spot.j0;
-                        update_lanes(fused.rule, fused.w.add(at), fused.v.add(at), Zmm(g));
-                    }
+                    update_tile::<Zmm, MR, 16>(fused, &rows(&c), |i| (spot.i0 + i) * p.rsc + spot.j0)
                 };
             }
             for (i, &v) in c.iter().enumerate() {
@@ -507,12 +504,25 @@ mod x86 {
             }
             return;
         }
-        let mut out = [[0.0f32; 16]; MR];
-        for (o, &v) in out.iter_mut().zip(&c) {
-            // SAFETY: each row of `out` holds 16 floats.
-            unsafe { _mm512_storeu_ps(o.as_mut_ptr(), v) };
+        // An edge tile: through `store`.
+        store(p, &rows(&c), spot);
+    }
+
+    /// The registers' values as an array, for the loops after a tile that
+    /// index rows. Built without zeroing first: an array that must start
+    /// zeroed is set up ahead of the tile's loop for every tile, and keeps
+    /// the registers in memory.
+    #[inline(always)]
+    fn rows<const MR: usize>(c: &[__m512; MR]) -> [[f32; 16]; MR] {
+        let mut out = core::mem::MaybeUninit::<[[f32; 16]; MR]>::uninit();
+        let first = out.as_mut_ptr().cast::<f32>();
+        for (i, &v) in c.iter().enumerate() {
+            // SAFETY: row `i` of the array holds 16 floats; the caller runs
+            // in a frame compiled for AVX-512.
+            unsafe { _mm512_storeu_ps(first.add(16 * i), v) };
         }
-        store(p, &out, spot);
+        // SAFETY: every row was written above.
+        unsafe { out.assume_init() }
     }
 
     /// The fused update of `L::LANES` weights at `w` (velocities at `v`)
@@ -908,7 +918,12 @@ fn pack_a<S: Scalar, const MR: usize>(
         } else if a.rs == 1 {
             for (p, col) in panel.chunks_exact_mut(MR).enumerate() {
                 let start = (pc + p) * a.cs + ic + i0;
-                col[..rows].copy_from_slice(&a.data[start..start + rows]);
+                if rows == MR {
+                    // A copy of constant length: vector moves, not a call.
+                    col.copy_from_slice(&a.data[start..start + MR]);
+                } else {
+                    col[..rows].copy_from_slice(&a.data[start..start + rows]);
+                }
             }
         } else {
             for p in 0..kc {

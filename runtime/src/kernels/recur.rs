@@ -3,7 +3,13 @@
 //! (differentiated symbolically for the backward pass). Sizes are const
 //! parameters, so the per-step values are fixed-size local arrays the
 //! compiler can keep in registers, and the closure's loop over units
-//! vectorizes. Needs neither `std` nor `alloc`.
+//! vectorizes. Needs neither `std` nor `alloc` (with `std`, the forward
+//! pass uses a transposed copy of `W_hh` in the thread's scratch memory).
+//!
+//! Both passes walk time in the outer loop and samples in the inner one:
+//! a step of one sample waits on that sample's previous step, so taking
+//! the samples in turn at each step gives the processor independent work
+//! to overlap (a sample at a time, every step waited on the last).
 //!
 //! Per sample, the forward pass keeps for every step a record of `C + G`
 //! values: the new carries (hidden state first, then an LSTM's cell
@@ -50,6 +56,59 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
         "recur: operands too short for {steps} steps of batch {batch}"
     );
     let (b_ih, b_hh) = (gates::<S, G>(b_ih), gates::<S, G>(b_hh));
+    // The recurrent projection `b_hh + W_hh h` of each step. Input-major
+    // (each unit of `h` broadcast over a row of all gates, no horizontal
+    // sums) from a transposed copy of `W_hh` where the gates fill whole
+    // vectors and there is scratch memory to copy into; otherwise dot
+    // products along the rows of `W_hh`.
+    #[cfg(feature = "std")]
+    if G.is_multiple_of(8) {
+        return S::with_scratch(H * G, |wt| {
+            for (j, row) in w_hh[..G * H].chunks_exact(H).enumerate() {
+                for (i, &v) in row.iter().enumerate() {
+                    wt[i * G + j] = v;
+                }
+            }
+            let wt = &*wt;
+            time_loop::<S, H, G, C>(
+                steps,
+                batch,
+                (xw, b_ih, b_hh),
+                out,
+                #[inline(always)]
+                |isa, h| S::accumulate::<H, G>(isa, b_hh, h, wt),
+                &cell,
+            )
+        });
+    }
+    time_loop::<S, H, G, C>(
+        steps,
+        batch,
+        (xw, b_ih, b_hh),
+        out,
+        #[inline(always)]
+        |_, h| {
+            let mut hw = [S::ZERO; G];
+            linear_1::<S, H, G>(h, w_hh, &mut hw);
+            hw.iter_mut().zip(b_hh).for_each(|(v, b)| *v += *b);
+            hw
+        },
+        &cell,
+    )
+}
+
+/// The forward time loop of [`recur`], with the recurrent projection
+/// `project(level, h)` (bias included).
+#[inline(always)]
+fn time_loop<S: Scalar, const H: usize, const G: usize, const C: usize>(
+    steps: usize,
+    batch: usize,
+    (xw, b_ih, b_hh): (&[S], &[S; G], &[S; G]),
+    out: &mut [S],
+    project: impl Fn(crate::isa::Isa, &[S; H]) -> [S; G] + Sync,
+    cell: &(impl Fn(&[S; G], &[S; G], &[S; C], &mut [S; C]) + Sync),
+) {
+    let record = C + G;
     // Samples over threads: each sample's steps are its own.
     let sample = steps * record;
     // Each part runs in the frame of the instruction-set level: the cell's
@@ -58,26 +117,29 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
     crate::threads::ranges_mut(&mut out[..batch * sample], sample, sample, &|range, out| {
         crate::isa::with_isa(
             #[inline(always)]
-            |_| {
-                let xs = &xw[range.start / sample * steps * G..];
-                for (xs, records) in xs.chunks_exact(steps * G).zip(out.chunks_exact_mut(sample)) {
-                    let mut prev = [S::ZERO; C];
-                    for (t, (x, rec)) in xs.chunks_exact(G).zip(records.chunks_exact_mut(record)).enumerate()
-                    {
-                        // The recurrent projection; from a zero state it is the bias.
+            |isa| {
+                let first = range.start / sample;
+                // Step by step, every sample of the part at each step: one
+                // sample's step waits on its previous one (the product, then
+                // the cell), the next sample's does not, so the processor
+                // overlaps them where a sample at a time would wait.
+                for t in 0..steps {
+                    for (i, records) in out.chunks_exact_mut(sample).enumerate() {
+                        let x = &xw[((first + i) * steps + t) * G..][..G];
+                        let (before, rest) = records.split_at_mut(t * record);
+                        let mut prev = [S::ZERO; C];
+                        // From a zero state the projection is the bias.
                         let mut hw = *b_hh;
                         if t > 0 {
-                            let h = prev.first_chunk::<H>().expect("the hidden state comes first");
-                            linear_1::<S, H, G>(h, w_hh, &mut hw);
-                            hw.iter_mut().zip(b_hh).for_each(|(v, b)| *v += *b);
+                            prev.copy_from_slice(&before[(t - 1) * record..][..C]);
+                            hw = project(isa, prev.first_chunk::<H>().expect("the hidden state comes first"));
                         }
                         let mut xb = [S::ZERO; G];
                         xb.iter_mut().zip(x).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
                         let mut new = [S::ZERO; C];
                         cell(&xb, &hw, &prev, &mut new);
-                        rec[..C].copy_from_slice(&new);
-                        rec[C..].copy_from_slice(&hw);
-                        prev = new;
+                        rest[..C].copy_from_slice(&new);
+                        rest[C..record].copy_from_slice(&hw);
                     }
                 }
             },
@@ -117,53 +179,73 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
         "recur_back: operands too short for {steps} steps of batch {batch}"
     );
     let b_ih = gates::<S, G>(b_ih);
-    let (w_rows, _) = w_hh[..G * H].as_chunks::<H>();
     let (record_len, back_len) = (steps * record, steps * 2 * G);
     // Samples over threads, as in the forward pass.
     crate::threads::ranges_mut(&mut back[..batch * back_len], back_len, back_len, &|range, back| {
         crate::isa::with_isa(
             #[inline(always)]
-            |_| {
+            |isa| {
                 let first = range.start / back_len;
-                for (i, backs) in back.chunks_exact_mut(back_len).enumerate() {
-                    let b = first + i;
-                    let (ups, recs) =
-                        (&up[b * record_len..][..record_len], &rec[b * record_len..][..record_len]);
-                    let xs = &xw[b * steps * G..][..steps * G];
-                    // The gradient of the carries, sent back from the step after.
-                    let mut carry = [S::ZERO; C];
+                // Groups of samples walk back step by step together, for
+                // the same overlap as in the forward pass; each sample's
+                // carry gradient (sent back from the step after) is kept.
+                for (g, backs) in back.chunks_mut(GROUP * back_len).enumerate() {
+                    let mut carries = [[S::ZERO; C]; GROUP];
                     for t in (0..steps).rev() {
-                        let hw = gates::<S, G>(&recs[t * record + C..]);
-                        let mut prev = [S::ZERO; C];
-                        if t > 0 {
-                            prev.copy_from_slice(&recs[(t - 1) * record..][..C]);
-                        }
-                        let u = &ups[t * record..][..record];
-                        let mut xb = [S::ZERO; G];
-                        xb.iter_mut().zip(&xs[t * G..][..G]).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
-                        let mut dnew = carry;
-                        dnew.iter_mut().zip(&u[..C]).for_each(|(d, u)| *d += *u);
-                        let (mut dx, mut dh, mut dprev) = ([S::ZERO; G], [S::ZERO; G], [S::ZERO; C]);
-                        cell(&xb, hw, &prev, &dnew, &mut dx, &mut dh, &mut dprev);
-                        dh.iter_mut().zip(&u[C..]).for_each(|(d, u)| *d += *u);
-                        let step = &mut backs[t * 2 * G..][..2 * G];
-                        step[..G].copy_from_slice(&dx);
-                        step[G..].copy_from_slice(&dh);
-                        carry = dprev;
-                        // Through the recurrent projection: d h_{t-1} += dh W_hh, a
-                        // sum of rows of W_hh in a fixed-size accumulator.
-                        if t > 0 {
-                            let mut acc = [S::ZERO; H];
-                            for (g, row) in dh.iter().zip(w_rows) {
-                                acc.iter_mut().zip(row).for_each(|(a, v)| *a += *g * *v);
+                        for (i, (backs, carry)) in
+                            backs.chunks_exact_mut(back_len).zip(&mut carries).enumerate()
+                        {
+                            let b = first + g * GROUP + i;
+                            let recs = &rec[b * record_len..][..record_len];
+                            let hw = gates::<S, G>(&recs[t * record + C..]);
+                            let mut prev = [S::ZERO; C];
+                            if t > 0 {
+                                prev.copy_from_slice(&recs[(t - 1) * record..][..C]);
                             }
-                            carry.iter_mut().zip(&acc).for_each(|(c, a)| *c += *a);
+                            let u = &up[b * record_len + t * record..][..record];
+                            let mut xb = [S::ZERO; G];
+                            let x = &xw[(b * steps + t) * G..][..G];
+                            xb.iter_mut().zip(x).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
+                            let mut dnew = *carry;
+                            dnew.iter_mut().zip(&u[..C]).for_each(|(d, u)| *d += *u);
+                            let (mut dx, mut dh, mut dprev) = ([S::ZERO; G], [S::ZERO; G], [S::ZERO; C]);
+                            cell(&xb, hw, &prev, &dnew, &mut dx, &mut dh, &mut dprev);
+                            dh.iter_mut().zip(&u[C..]).for_each(|(d, u)| *d += *u);
+                            let step = &mut backs[t * 2 * G..][..2 * G];
+                            step[..G].copy_from_slice(&dx);
+                            step[G..].copy_from_slice(&dh);
+                            *carry = dprev;
+                            // Through the recurrent projection: d h_{t-1} += dh W_hh,
+                            // the rows of W_hh weighted by dh.
+                            if t > 0 {
+                                let acc = through_state::<S, H, G>(isa, &dh, w_hh);
+                                carry.iter_mut().zip(&acc).for_each(|(c, a)| *c += *a);
+                            }
                         }
                     }
                 }
             },
         )
     });
+}
+
+/// Samples of one part that walk back through time together.
+const GROUP: usize = 8;
+
+/// `dh W_hh` (`[G]` by `[G, H]`): the gradient a step's gate inputs send
+/// to the previous hidden state, on the level's input-major kernel when
+/// its rows fill whole vectors.
+#[inline(always)]
+fn through_state<S: Scalar, const H: usize, const G: usize>(
+    isa: crate::isa::Isa,
+    dh: &[S; G],
+    w_hh: &[S],
+) -> [S; H] {
+    if H.is_multiple_of(8) {
+        S::accumulate::<G, H>(isa, &[S::ZERO; H], dh, w_hh)
+    } else {
+        super::dense_t::accumulate::<S, G, H>(isa, &[S::ZERO; H], dh, w_hh)
+    }
 }
 
 /// A recurrent layer on one sample from its planned weights

@@ -41,6 +41,17 @@ fn allocations_during(f: impl FnOnce()) -> usize {
     ALLOCATIONS.with(Cell::get) - before
 }
 
+/// The tests take turns. The thread pool runs one job at a time, and a
+/// kernel that finds it busy (another test training at that moment) runs
+/// every part on its own thread, whose buffers then grow for parts it
+/// does not run otherwise: an allocation that says nothing about the
+/// steady state of one training run.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 chainrule::network! {
     struct Mlp {
         input: [64],
@@ -56,6 +67,7 @@ chainrule::network! {
 
 #[test]
 fn steady_state_training_and_inference_do_not_allocate() {
+    let _turn = turn();
     let inputs: Vec<[f32; 64]> = (0..96).map(|i| [i as f32 / 96.0; 64]).collect();
     let targets: Vec<usize> = (0..96).map(|i| i % 10).collect();
     let data = Dataset::new(inputs.clone(), targets.clone()).unwrap();
@@ -133,6 +145,7 @@ chainrule::network! {
 /// only grows: after one warm-up call, nothing is allocated.
 #[test]
 fn convolutional_training_and_inference_do_not_allocate() {
+    let _turn = turn();
     let inputs: Vec<[f32; 144]> =
         (0..16).map(|i| core::array::from_fn(|j| ((i * 7 + j) % 13) as f32 / 13.0)).collect();
     let targets: Vec<usize> = (0..16).map(|i| i % 10).collect();
@@ -165,6 +178,7 @@ chainrule::network! {
 /// recurrent network once warmed up.
 #[test]
 fn streaming_steps_and_recurrent_training_do_not_allocate() {
+    let _turn = turn();
     let mut net = Stream::new(5);
     let x = [0.25f32; 8];
     net.step(&x);

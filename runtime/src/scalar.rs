@@ -67,6 +67,23 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     #[doc(hidden)]
     fn matvec(k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
 
+    /// Max pooling of one plane over 2x2 windows at stride 2 on the level's
+    /// vector kernel (`kernels::pool_2x2`); false where none exists.
+    #[doc(hidden)]
+    fn max_2x2(isa: crate::isa::Isa, p: &chainrule_spec::Pool2d, x: &[Self], y: &mut [Self]) -> bool;
+
+    /// The gradient of [`Scalar::max_2x2`] (`y` its output); false where
+    /// no vector kernel exists.
+    #[doc(hidden)]
+    fn max_2x2_back(
+        isa: crate::isa::Isa,
+        p: &chainrule_spec::Pool2d,
+        g: &[Self],
+        x: &[Self],
+        y: &[Self],
+        dx: &mut [Self],
+    ) -> bool;
+
     /// `start + x^T rows` for one sample over `K` input-major rows of `NP`
     /// values: the batch-1 product of planned weights, on the level's kernel.
     #[doc(hidden)]
@@ -101,7 +118,7 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
 }
 
 macro_rules! impl_scalar {
-    ($t:ty, $erf:path, $tanh:expr, $exp:expr, $sigmoid:expr, $matvec:expr, $conv:expr, $accumulate:ident, $dtype:literal) => {
+    ($t:ty, $erf:path, $tanh:expr, $exp:expr, $sigmoid:expr, $matvec:expr, $conv:expr, $pool:expr, $pool_back:expr, $accumulate:ident, $dtype:literal) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -195,6 +212,23 @@ macro_rules! impl_scalar {
             }
 
             #[inline(always)]
+            fn max_2x2(isa: crate::isa::Isa, p: &chainrule_spec::Pool2d, x: &[Self], y: &mut [Self]) -> bool {
+                $pool(isa, p, x, y)
+            }
+
+            #[inline(always)]
+            fn max_2x2_back(
+                isa: crate::isa::Isa,
+                p: &chainrule_spec::Pool2d,
+                g: &[Self],
+                x: &[Self],
+                y: &[Self],
+                dx: &mut [Self],
+            ) -> bool {
+                $pool_back(isa, p, g, x, y, dx)
+            }
+
+            #[inline(always)]
             fn accumulate<const K: usize, const NP: usize>(
                 isa: crate::isa::Isa,
                 start: &[Self; NP],
@@ -215,6 +249,8 @@ impl_scalar!(
     crate::math::sigmoid_f32,
     crate::kernels::matvec::matvec_f32,
     crate::kernels::conv2d_1::conv2d_1_f32,
+    crate::kernels::pool_2x2::max_2x2_f32,
+    crate::kernels::pool_2x2::max_2x2_back_f32,
     accumulate_f32,
     "F32"
 );
@@ -226,6 +262,8 @@ impl_scalar!(
     |_, x: f64| 1.0 / (1.0 + libm::exp(-x)),
     |_, _, _, _, _| false,
     |_, _, _, _, _| false,
+    |_, _, _, _| false,
+    |_, _, _, _, _, _| false,
     accumulate_f64,
     "F64"
 );

@@ -1,6 +1,16 @@
 //! 2-D convolution (cross-correlation, as PyTorch's `Conv2d`) on
-//! `[batch, channels, height, width]` values, by im2col and the GEMM. A 1-D
-//! convolution is a 2-D one of height 1.
+//! `[batch, channels, height, width]` values. A 1-D convolution is a 2-D
+//! one of height 1.
+//!
+//! Few channels (the first layers of a small network) leave a GEMM little
+//! to multiply and much to copy, so there the products are direct where
+//! the level has vector kernels (`f32`, unit stride along rows): the
+//! forward pass is the one-sample kernel `conv2d_1` per sample; the input
+//! gradient, for unit strides, is the same kernel run as the transposed
+//! convolution (the gradient convolved with the weights flipped and their
+//! channels swapped); the weight gradient is one dot product per weight
+//! along the rows of the gradient and of the column matrix, with no
+//! packing. Elsewhere, im2col and the GEMM:
 //!
 //! For each sample, im2col lays the input out as a `[channels * kh * kw,
 //! out_h * out_w]` matrix whose column `p` holds the input window of output
@@ -124,6 +134,9 @@ pub fn conv2d<S: Scalar>(c: &Conv2d, batch: usize, x: &[S], w: &[S], y: &mut [S]
     crate::threads::ranges_mut(y, c.output_len(), c.output_len(), &|range, ys| {
         let first = range.start / c.output_len();
         let xs = &x[first * c.input_len()..];
+        if direct(c) && each_direct(c, xs, w, ys) {
+            return;
+        }
         let samples = xs.chunks_exact(c.input_len()).zip(ys.chunks_exact_mut(c.output_len()));
         if c.is_pointwise() {
             for (xs, ys) in samples {
@@ -145,6 +158,25 @@ pub fn conv2d_back_data<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], w: &[S], d
     check(c, batch, dx.len(), w.len(), g.len());
     let (k, p, o) = (c.patch_len(), c.positions(), c.out_channels);
     let (g, dx) = (&g[..batch * c.output_len()], &mut dx[..batch * c.input_len()]);
+    if let Some(t) = transposed(c).filter(direct) {
+        // The weights flipped and their channels swapped, once for all
+        // samples, in this thread's scratch memory (the parts only read it).
+        let done = S::with_scratch(w.len(), |flipped| {
+            flip(c, w, flipped);
+            let flipped = &*flipped;
+            let done = core::sync::atomic::AtomicBool::new(true);
+            crate::threads::ranges_mut(dx, c.input_len(), c.input_len(), &|range, dxs| {
+                let gs = &g[range.start / c.input_len() * c.output_len()..];
+                if !each_direct(&t, gs, flipped, dxs) {
+                    done.store(false, core::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            done.into_inner()
+        });
+        if done {
+            return;
+        }
+    }
     crate::threads::ranges_mut(dx, c.input_len(), c.input_len(), &|range, dxs| {
         let first = range.start / c.input_len();
         let gs = &g[first * c.output_len()..];
@@ -194,7 +226,11 @@ pub fn conv2d_back_weight<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], x: &[S],
             S::with_scratch(k * p, |col| {
                 for ((gs, xs), part) in samples {
                     im2col(c, xs, col);
-                    gemm(o, p, k, S::ONE, (gs, p, 1), (&*col, 1, p), S::ZERO, (part, k, 1));
+                    // `g col^T` is a dot product of two contiguous rows per
+                    // weight; a GEMM would first transpose both into panels.
+                    if !S::dot_rows(o, p, k, gs, col, part) {
+                        gemm(o, p, k, S::ONE, (gs, p, 1), (&*col, 1, p), S::ZERO, (part, k, 1));
+                    }
                 }
             });
         });
@@ -206,6 +242,70 @@ pub fn conv2d_back_weight<S: Scalar>(c: &Conv2d, batch: usize, g: &[S], x: &[S],
             }
         });
     });
+}
+
+/// Whether the direct kernels suit `c`: few input channels, where a
+/// GEMM's packing costs more than its register tile saves.
+fn direct(c: &Conv2d) -> bool {
+    c.channels <= DIRECT_CHANNELS
+}
+
+/// Input channels up to which convolutions run direct.
+const DIRECT_CHANNELS: usize = 16;
+
+/// `conv2d_1` on each sample of `xs` into `ys`, in the level's frame;
+/// false (nothing written) where the level has no vector kernel for `c`.
+fn each_direct<S: Scalar>(c: &Conv2d, xs: &[S], w: &[S], ys: &mut [S]) -> bool {
+    crate::isa::with_isa(
+        #[inline(always)]
+        |isa| {
+            for (xs, ys) in xs.chunks_exact(c.input_len()).zip(ys.chunks_exact_mut(c.output_len())) {
+                if !S::conv2d_1(isa, c, xs, w, ys) {
+                    return false;
+                }
+            }
+            true
+        },
+    )
+}
+
+/// The convolution whose output is `c`'s input gradient: the gradient
+/// convolved with `c`'s weights flipped in both directions, input and
+/// output channels swapped, and the padding that reaches every input
+/// position (`kernel - 1 - padding`). Unit strides and dilations only.
+fn transposed(c: &Conv2d) -> Option<Conv2d> {
+    let unit = c.stride_h == 1 && c.stride_w == 1 && c.dilation_h == 1 && c.dilation_w == 1;
+    (unit && c.pad_top < c.kernel_h && c.pad_left < c.kernel_w).then_some(Conv2d {
+        channels: c.out_channels,
+        height: c.out_h,
+        width: c.out_w,
+        out_channels: c.channels,
+        kernel_h: c.kernel_h,
+        kernel_w: c.kernel_w,
+        stride_h: 1,
+        stride_w: 1,
+        pad_top: c.kernel_h - 1 - c.pad_top,
+        pad_left: c.kernel_w - 1 - c.pad_left,
+        dilation_h: 1,
+        dilation_w: 1,
+        out_h: c.height,
+        out_w: c.width,
+    })
+}
+
+/// `flipped[ch, o, i, j] = w[o, ch, kh - 1 - i, kw - 1 - j]`: the weights of
+/// [`transposed`].
+fn flip<S: Scalar>(c: &Conv2d, w: &[S], flipped: &mut [S]) {
+    let (kh, kw) = (c.kernel_h, c.kernel_w);
+    for o in 0..c.out_channels {
+        for ch in 0..c.channels {
+            let from = &w[(o * c.channels + ch) * kh * kw..][..kh * kw];
+            let to = &mut flipped[(ch * c.out_channels + o) * kh * kw..][..kh * kw];
+            for (t, f) in to.iter_mut().zip(from.iter().rev()) {
+                *t = *f;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

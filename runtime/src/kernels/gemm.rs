@@ -336,34 +336,48 @@ mod x86 {
         y: *mut f32,
         rsy: usize,
     ) {
-        let k8 = k - k % 8;
         for i in (0..m).step_by(3) {
             let xr: [&[f32]; 3] = core::array::from_fn(|a| &x[(i + a).min(m - 1) * k..][..k]);
             for j in (0..n).step_by(4) {
                 let wr: [&[f32]; 4] = core::array::from_fn(|b| &w[(j + b).min(n - 1) * k..][..k]);
-                let mut acc = [[_mm256_setzero_ps(); 4]; 3];
-                for p in (0..k8).step_by(8) {
-                    // SAFETY: p + 8 <= k8 <= k, the length of every row slice.
+                // SAFETY: this function is compiled for AVX2 + FMA.
+                let mut acc = [[unsafe { Ymm::splat(0.0) }; 4]; 3];
+                // The last piece of each row, shorter than a vector, is
+                // loaded masked (zeros past the row) and summed alike.
+                for p in (0..k).step_by(8) {
+                    let lanes = (k - p).min(8);
+                    // SAFETY: lanes `0..lanes` from `p` lie within each row.
                     unsafe {
-                        let xv: [__m256; 3] =
-                            core::array::from_fn(|a| _mm256_loadu_ps(xr[a].as_ptr().add(p)));
+                        let xv = [piece(xr[0], p, lanes), piece(xr[1], p, lanes), piece(xr[2], p, lanes)];
                         for b in 0..4 {
-                            let wv = _mm256_loadu_ps(wr[b].as_ptr().add(p));
+                            let wv = piece(wr[b], p, lanes);
                             for a in 0..3 {
-                                acc[a][b] = _mm256_fmadd_ps(xv[a], wv, acc[a][b]);
+                                acc[a][b] = xv[a].mul_add(wv, acc[a][b]);
                             }
                         }
                     }
                 }
-                for a in 0..3.min(m - i) {
-                    for b in 0..4.min(n - j) {
-                        let tail: f32 = (k8..k).map(|p| xr[a][p] * wr[b][p]).sum();
+                for (a, row) in acc.iter().enumerate().take(3.min(m - i)) {
+                    for (b, sum) in row.iter().enumerate().take(4.min(n - j)) {
                         // SAFETY: this function is compiled for AVX2, and the
                         // caller promised the output rows.
-                        unsafe { *y.add((i + a) * rsy + j + b) = hsum(acc[a][b]) + tail };
+                        unsafe { *y.add((i + a) * rsy + j + b) = hsum(sum.0) };
                     }
                 }
             }
+        }
+    }
+
+    /// Lanes `p..p + lanes` of `row` (`lanes` at most 8), zeros after.
+    ///
+    /// # Safety
+    /// The CPU runs AVX2; the lanes lie within `row`.
+    #[inline(always)]
+    unsafe fn piece(row: &[f32], p: usize, lanes: usize) -> Ymm {
+        // SAFETY: the caller's promises.
+        unsafe {
+            let at = row.as_ptr().add(p);
+            if lanes == 8 { Ymm::load(at) } else { Ymm::load_range(at, 0, lanes) }
         }
     }
 

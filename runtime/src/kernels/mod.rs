@@ -23,6 +23,7 @@ mod loss;
 pub(crate) mod matvec;
 mod pick;
 mod pool;
+pub(crate) mod pool_2x2;
 mod recur;
 mod reduce;
 #[cfg(target_arch = "x86_64")]

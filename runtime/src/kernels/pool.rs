@@ -193,11 +193,14 @@ const RUN: usize = 64;
 pub fn max_pool2d<S: Scalar>(p: &Pool2d, batch: usize, x: &[S], y: &mut [S]) {
     check(p, batch, x.len(), y.len());
     planes(p, batch, x, y, &|xs, ys| {
-        crate::isa::with_fast_path(
+        crate::isa::with_isa(
             #[inline(always)]
-            || {
+            |isa| {
                 if p.is_2x2() {
-                    return max_2x2(p, xs, ys);
+                    if !S::max_2x2(isa, p, xs, ys) {
+                        max_2x2(p, xs, ys);
+                    }
+                    return;
                 }
                 for (oy, out) in ys.chunks_exact_mut(p.out_w).enumerate() {
                     for (r, run) in out.chunks_mut(RUN).enumerate() {
@@ -223,13 +226,15 @@ pub fn max_pool2d_back<S: Scalar>(p: &Pool2d, batch: usize, g: &[S], x: &[S], y:
             .chunks_exact(hw)
             .zip(dx.chunks_exact_mut(hw))
             .zip(g[range.start * ohw..].chunks_exact(ohw).zip(y[range.start * ohw..].chunks_exact(ohw)));
-        crate::isa::with_fast_path(
+        crate::isa::with_isa(
             #[inline(always)]
-            || {
+            |isa| {
                 let (mut best, mut at) = ([S::ZERO; RUN], [0u32; RUN]);
                 for ((xs, dxs), (gs, ys)) in planes {
                     if p.is_2x2() {
-                        max_2x2_back(p, gs, xs, ys, dxs);
+                        if !S::max_2x2_back(isa, p, gs, xs, ys, dxs) {
+                            max_2x2_back(p, gs, xs, ys, dxs);
+                        }
                         continue;
                     }
                     dxs.fill(S::ZERO);

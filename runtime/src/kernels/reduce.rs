@@ -32,8 +32,35 @@ pub fn sum_batch<S: Scalar>(m: usize, n: usize, g: &[S], out: &mut [S]) {
 /// ```
 pub fn sum_features<S: Scalar>(m: usize, n: usize, x: &[S], out: &mut [S]) {
     for (row, o) in x[..m * n].chunks_exact(n).zip(&mut out[..m]) {
-        *o = row.iter().fold(S::ZERO, |a, &v| a + v);
+        *o = sum(row);
     }
+}
+
+/// The sum of `x` in sixteen running partial sums (element `i` in sum `i %
+/// 16`), added pairwise at the end: independent additions that fill vector
+/// lanes, where one running sum would wait on each addition in turn. The
+/// order is fixed, so the result is too.
+#[inline(always)]
+fn sum<S: Scalar>(x: &[S]) -> S {
+    const LANES: usize = 16;
+    let mut partial = [S::ZERO; LANES];
+    let (whole, rest) = x.as_chunks::<LANES>();
+    for chunk in whole {
+        for (p, &v) in partial.iter_mut().zip(chunk) {
+            *p += v;
+        }
+    }
+    for (p, &v) in partial.iter_mut().zip(rest) {
+        *p += v;
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            partial[i] += partial[i + width];
+        }
+    }
+    partial[0]
 }
 
 /// `out[c] = sum over samples r and positions p of x[r, c, p]`, for `x`
@@ -53,7 +80,7 @@ pub fn sum_channels<S: Scalar>(m: usize, channels: usize, spatial: usize, x: &[S
     out.fill(S::ZERO);
     for sample in x[..m * channels * spatial].chunks_exact(channels * spatial) {
         for (o, plane) in out.iter_mut().zip(sample.chunks_exact(spatial)) {
-            *o += plane.iter().fold(S::ZERO, |a, &v| a + v);
+            *o += sum(plane);
         }
     }
 }
@@ -65,7 +92,7 @@ pub fn sum_channels<S: Scalar>(m: usize, channels: usize, spatial: usize, x: &[S
 /// assert_eq!(chainrule::kernels::sum_all(&[1.0f64, 2.0, 3.5]), 6.5);
 /// ```
 pub fn sum_all<S: Scalar>(x: &[S]) -> S {
-    x.iter().fold(S::ZERO, |acc, &v| acc + v)
+    sum(x)
 }
 
 /// Exponential moving average of a batch statistic, as PyTorch's batch

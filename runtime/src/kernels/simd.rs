@@ -31,6 +31,19 @@ pub(crate) trait Lanes: Copy {
     unsafe fn mul_add(self, b: Self, c: Self) -> Self;
     unsafe fn add(self, b: Self) -> Self;
     unsafe fn sub(self, b: Self) -> Self;
+    /// Bit `i` set where lane `i` is greater than `b`'s (never for NaN).
+    unsafe fn gt_bits(self, b: Self) -> u32;
+    /// Bit `i` set where lane `i` equals `b`'s (never for NaN).
+    unsafe fn eq_bits(self, b: Self) -> u32;
+    /// Bit `i` set where lane `i` is NaN.
+    unsafe fn nan_bits(self) -> u32;
+    /// Lane `i` from `a` where bit `i` of `bits` is set, else from `b`.
+    unsafe fn select(bits: u32, a: Self, b: Self) -> Self;
+    /// The even lanes of `lo` then of `hi`, and the odd ones likewise.
+    unsafe fn deinterleave(lo: Self, hi: Self) -> (Self, Self);
+    /// The lanes of half `half` (0: the first `LANES / 2`, 1: the rest),
+    /// each twice, in order.
+    unsafe fn spread(self, half: usize) -> Self;
 }
 
 /// An AVX-512 register.
@@ -39,7 +52,7 @@ pub(crate) struct Zmm(pub(crate) __m512);
 
 /// An AVX2 register.
 #[derive(Clone, Copy)]
-pub(crate) struct Ymm(__m256);
+pub(crate) struct Ymm(pub(crate) __m256);
 
 /// The lanes `lo..hi` of 16 as a bit mask.
 #[inline(always)]
@@ -98,6 +111,41 @@ impl Lanes for Zmm {
     unsafe fn sub(self, b: Self) -> Self {
         Zmm(unsafe { _mm512_sub_ps(self.0, b.0) })
     }
+    #[inline(always)]
+    unsafe fn gt_bits(self, b: Self) -> u32 {
+        u32::from(unsafe { _mm512_cmp_ps_mask::<_CMP_GT_OQ>(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn eq_bits(self, b: Self) -> u32 {
+        u32::from(unsafe { _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn nan_bits(self) -> u32 {
+        u32::from(unsafe { _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self.0, self.0) })
+    }
+    #[inline(always)]
+    unsafe fn select(bits: u32, a: Self, b: Self) -> Self {
+        Zmm(unsafe { _mm512_mask_blend_ps(bits as u16, b.0, a.0) })
+    }
+    #[inline(always)]
+    unsafe fn deinterleave(lo: Self, hi: Self) -> (Self, Self) {
+        // Indices 0-15 pick from `lo`, 16-31 from `hi`.
+        unsafe {
+            let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            (Zmm(_mm512_permutex2var_ps(lo.0, even, hi.0)), Zmm(_mm512_permutex2var_ps(lo.0, odd, hi.0)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn spread(self, half: usize) -> Self {
+        unsafe {
+            let index = _mm512_add_epi32(
+                _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                _mm512_set1_epi32(8 * half as i32),
+            );
+            Zmm(_mm512_permutexvar_ps(index, self.0))
+        }
+    }
 }
 
 impl Lanes for Ymm {
@@ -138,5 +186,47 @@ impl Lanes for Ymm {
     #[inline(always)]
     unsafe fn sub(self, b: Self) -> Self {
         Ymm(unsafe { _mm256_sub_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn gt_bits(self, b: Self) -> u32 {
+        unsafe { _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(self.0, b.0)) as u32 }
+    }
+    #[inline(always)]
+    unsafe fn eq_bits(self, b: Self) -> u32 {
+        unsafe { _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(self.0, b.0)) as u32 }
+    }
+    #[inline(always)]
+    unsafe fn nan_bits(self) -> u32 {
+        unsafe { _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_UNORD_Q>(self.0, self.0)) as u32 }
+    }
+    #[inline(always)]
+    unsafe fn select(bits: u32, a: Self, b: Self) -> Self {
+        unsafe {
+            let lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+            let set = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(bits as i32), lane), lane);
+            Ymm(_mm256_blendv_ps(b.0, a.0, _mm256_castsi256_ps(set)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn deinterleave(lo: Self, hi: Self) -> (Self, Self) {
+        // Within each 128-bit half: two evens (odds) of `lo`, then of
+        // `hi`; the 64-bit reorder then puts `lo`'s before `hi`'s.
+        unsafe {
+            let even = _mm256_shuffle_ps::<0b10_00_10_00>(lo.0, hi.0);
+            let odd = _mm256_shuffle_ps::<0b11_01_11_01>(lo.0, hi.0);
+            let even = _mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(even));
+            let odd = _mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(odd));
+            (Ymm(_mm256_castpd_ps(even)), Ymm(_mm256_castpd_ps(odd)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn spread(self, half: usize) -> Self {
+        unsafe {
+            let index = _mm256_add_epi32(
+                _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3),
+                _mm256_set1_epi32(4 * half as i32),
+            );
+            Ymm(_mm256_permutevar8x32_ps(self.0, index))
+        }
     }
 }

@@ -81,10 +81,13 @@ struct Pool {
 }
 
 struct Shared {
-    /// Generation (high 24 bits), parts (20 bits), next part to take (20
-    /// bits): a worker takes part `i` of generation `g` only by moving this
-    /// from `(g, parts, i)` to `(g, parts, i + 1)`, so it never runs a part
-    /// of a job that has ended.
+    /// Generation (high 44 bits) and parts (20 bits) of the current job.
+    /// Parts are dealt out, not taken: participant `t` (the caller 0, the
+    /// workers from 1) runs parts `t`, `t + n`, `t + 2n`, .. of `n`
+    /// participants. The same thread then runs the same parts of the same
+    /// kernel every step, so its thread-local buffers grow once and stay
+    /// grown (no allocation in steady state), and the data it writes stays
+    /// in its core's cache.
     state: AtomicU64,
     /// The job of the current generation; valid while a part of it is
     /// taken and not done.
@@ -102,14 +105,14 @@ struct Shared {
 }
 
 const PARTS_BITS: u32 = 20;
-const NEXT_MASK: u64 = (1 << PARTS_BITS) - 1;
+const PARTS_MASK: u64 = (1 << PARTS_BITS) - 1;
 
-fn pack(generation: u64, parts: u64, next: u64) -> u64 {
-    (generation << (2 * PARTS_BITS)) | (parts << PARTS_BITS) | next
+fn pack(generation: u64, parts: u64) -> u64 {
+    (generation << PARTS_BITS) | parts
 }
 
-fn unpack(state: u64) -> (u64, u64, u64) {
-    (state >> (2 * PARTS_BITS), (state >> PARTS_BITS) & NEXT_MASK, state & NEXT_MASK)
+fn unpack(state: u64) -> (u64, u64) {
+    (state >> PARTS_BITS, state & PARTS_MASK)
 }
 
 fn pool() -> &'static Pool {
@@ -155,15 +158,16 @@ impl Pool {
         let erased = (&job as *const Job<'_>).cast::<Job<'static>>().cast_mut();
         s.job.store(erased, Ordering::Relaxed);
         s.done.store(0, Ordering::Relaxed);
-        s.wanted.store(helpers.min(self.workers.len()), Ordering::Relaxed);
-        let (generation, ..) = unpack(s.state.load(Ordering::Relaxed));
-        let generation = (generation + 1) & ((1 << (64 - 2 * PARTS_BITS)) - 1);
-        s.state.store(pack(generation, parts as u64, 0), Ordering::SeqCst);
+        let helpers = helpers.min(self.workers.len());
+        s.wanted.store(helpers, Ordering::Relaxed);
+        let (generation, _) = unpack(s.state.load(Ordering::Relaxed));
+        let generation = (generation + 1) & ((1 << (64 - PARTS_BITS)) - 1);
+        s.state.store(pack(generation, parts as u64), Ordering::SeqCst);
         if s.sleeping.load(Ordering::SeqCst) > 0 {
             self.workers.iter().take(helpers).for_each(Thread::unpark);
         }
         INSIDE.with(|inside| inside.set(true));
-        take_parts(s, generation);
+        run_parts(s, 0, helpers + 1, parts);
         INSIDE.with(|inside| inside.set(false));
         while s.done.load(Ordering::Acquire) < parts {
             std::hint::spin_loop();
@@ -173,21 +177,18 @@ impl Pool {
     }
 }
 
-/// Takes and runs parts of `generation` until none is left.
-fn take_parts(s: &Shared, generation: u64) {
-    loop {
-        let state = s.state.load(Ordering::Acquire);
-        let (g, parts, next) = unpack(state);
-        if g != generation || next >= parts {
-            return;
-        }
-        if s.state.compare_exchange_weak(state, state + 1, Ordering::AcqRel, Ordering::Relaxed).is_err() {
-            continue;
-        }
-        // SAFETY: part `next` of this generation is taken and not done, so
-        // the caller is still waiting and its job is alive.
-        let job = unsafe { &*s.job.load(Ordering::Relaxed) };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.part)(next as usize)));
+/// Runs the parts dealt to participant `me` of `participants`: `me`,
+/// `me + participants`, ...
+fn run_parts(s: &Shared, me: usize, participants: usize, parts: usize) {
+    if me >= parts {
+        // Nothing dealt: the job may already be over.
+        return;
+    }
+    // SAFETY: part `me` is dealt to this participant and not done until it
+    // runs it, so the caller is still waiting and its job is alive.
+    let job = unsafe { &*s.job.load(Ordering::Acquire) };
+    for i in (me..parts).step_by(participants) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.part)(i)));
         if INSIDE_WORKER.with(std::cell::Cell::get) {
             WORKER_PARTS.fetch_add(1, Ordering::Relaxed);
         }
@@ -206,10 +207,11 @@ fn work(s: &Shared, index: usize) {
     let mut seen = 0;
     loop {
         let since = Instant::now();
-        let generation = loop {
-            let (g, ..) = unpack(s.state.load(Ordering::Acquire));
-            if g != seen && index <= s.wanted.load(Ordering::Relaxed) {
-                break g;
+        let (generation, parts, wanted) = loop {
+            let (g, parts) = unpack(s.state.load(Ordering::Acquire));
+            let wanted = s.wanted.load(Ordering::Relaxed);
+            if g != seen && index <= wanted {
+                break (g, parts, wanted);
             }
             if g != seen {
                 // Not wanted this time.
@@ -219,7 +221,7 @@ fn work(s: &Shared, index: usize) {
                 std::hint::spin_loop();
             } else {
                 s.sleeping.fetch_add(1, Ordering::SeqCst);
-                let (g, ..) = unpack(s.state.load(Ordering::SeqCst));
+                let (g, _) = unpack(s.state.load(Ordering::SeqCst));
                 if g == seen {
                     thread::park_timeout(Duration::from_millis(100));
                 }
@@ -227,6 +229,6 @@ fn work(s: &Shared, index: usize) {
             }
         };
         seen = generation;
-        take_parts(s, generation);
+        run_parts(s, index, wanted + 1, parts as usize);
     }
 }

@@ -30,29 +30,52 @@ fn check(b: &Block, batch: usize, src: usize, dst: usize) {
 /// ```
 pub fn block<S: Scalar>(b: &Block, batch: usize, src: &[S], dst: &mut [S]) {
     check(b, batch, src.len(), dst.len());
-    let samples = src.chunks_exact(b.src_rows * b.src_cols).zip(dst.chunks_exact_mut(b.rows * b.cols));
-    for (s, d) in samples.take(batch) {
-        for (r, out) in d.chunks_exact_mut(b.cols).enumerate() {
-            match b.source_row(r) {
-                Some(row) => out.copy_from_slice(&s[row * b.src_cols + b.col_offset..][..b.cols]),
-                None => out.fill(S::ZERO),
+    let (from, to) = (b.src_rows * b.src_cols, b.rows * b.cols);
+    if to == 0 {
+        return;
+    }
+    // Samples over threads: a sample's values were most likely made by the
+    // thread that takes the same samples here (kernels split samples
+    // alike), so they are copied from its own cache.
+    crate::threads::ranges_mut(&mut dst[..batch * to], SPLIT.next_multiple_of(to), to, &|range, dst| {
+        let src = &src[range.start / to * from..];
+        for (s, d) in src.chunks_exact(from).zip(dst.chunks_exact_mut(to)) {
+            for (r, out) in d.chunks_exact_mut(b.cols).enumerate() {
+                match b.source_row(r) {
+                    Some(row) => out.copy_from_slice(&s[row * b.src_cols + b.col_offset..][..b.cols]),
+                    None => out.fill(S::ZERO),
+                }
             }
         }
-    }
+    });
 }
+
+/// Values written, at least, by each part of a split over threads.
+const SPLIT: usize = 8 * 1024;
 
 /// Gradient of [`block`]: the block's gradient in its place, zeros elsewhere.
 pub fn block_back<S: Scalar>(b: &Block, batch: usize, g: &[S], dsrc: &mut [S]) {
     check(b, batch, dsrc.len(), g.len());
-    let samples = dsrc.chunks_exact_mut(b.src_rows * b.src_cols).zip(g.chunks_exact(b.rows * b.cols));
-    for (d, gs) in samples.take(batch) {
-        d.fill(S::ZERO);
-        for (r, row_grad) in gs.chunks_exact(b.cols).enumerate() {
-            if let Some(row) = b.source_row(r) {
-                d[row * b.src_cols + b.col_offset..][..b.cols].copy_from_slice(row_grad);
+    let (from, to) = (b.src_rows * b.src_cols, b.rows * b.cols);
+    if from == 0 {
+        return;
+    }
+    if to == 0 {
+        dsrc[..batch * from].fill(S::ZERO);
+        return;
+    }
+    // Samples over threads, as in `block`.
+    crate::threads::ranges_mut(&mut dsrc[..batch * from], SPLIT.next_multiple_of(from), from, &|range, dsrc| {
+        let g = &g[range.start / from * to..];
+        for (d, gs) in dsrc.chunks_exact_mut(from).zip(g.chunks_exact(to)) {
+            d.fill(S::ZERO);
+            for (r, row_grad) in gs.chunks_exact(b.cols).enumerate() {
+                if let Some(row) = b.source_row(r) {
+                    d[row * b.src_cols + b.col_offset..][..b.cols].copy_from_slice(row_grad);
+                }
             }
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -8,8 +8,12 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 /// How long an idle worker spins before it sleeps: long enough to span the
-/// gap between the parallel kernels of one training step.
-const SPIN: Duration = Duration::from_micros(200);
+/// gaps between the parallel kernels of one training step (its serial
+/// stretches: an optimizer's step on small tensors, small layers) and
+/// between steps. Waking a parked thread takes tens of microseconds and
+/// more on a virtual machine, and with parts dealt to fixed threads the
+/// caller waits for it: at 200 us the LSTM benchmark ran at half speed.
+const SPIN: Duration = Duration::from_millis(2);
 
 /// Pins worker `index` (from 1) to the `index`-th of the cores this
 /// process may run on, leaving the first to the threads that call the

@@ -65,17 +65,22 @@ pub fn block_back<S: Scalar>(b: &Block, batch: usize, g: &[S], dsrc: &mut [S]) {
         return;
     }
     // Samples over threads, as in `block`.
-    crate::threads::ranges_mut(&mut dsrc[..batch * from], SPLIT.next_multiple_of(from), from, &|range, dsrc| {
-        let g = &g[range.start / from * to..];
-        for (d, gs) in dsrc.chunks_exact_mut(from).zip(g.chunks_exact(to)) {
-            d.fill(S::ZERO);
-            for (r, row_grad) in gs.chunks_exact(b.cols).enumerate() {
-                if let Some(row) = b.source_row(r) {
-                    d[row * b.src_cols + b.col_offset..][..b.cols].copy_from_slice(row_grad);
+    crate::threads::ranges_mut(
+        &mut dsrc[..batch * from],
+        SPLIT.next_multiple_of(from),
+        from,
+        &|range, dsrc| {
+            let g = &g[range.start / from * to..];
+            for (d, gs) in dsrc.chunks_exact_mut(from).zip(g.chunks_exact(to)) {
+                d.fill(S::ZERO);
+                for (r, row_grad) in gs.chunks_exact(b.cols).enumerate() {
+                    if let Some(row) = b.source_row(r) {
+                        d[row * b.src_cols + b.col_offset..][..b.cols].copy_from_slice(row_grad);
+                    }
                 }
             }
-        }
-    });
+        },
+    );
 }
 
 #[cfg(test)]

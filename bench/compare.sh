@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs chainrule's benchmark, the PyTorch/JAX peers and RTNeural on the same
 # core, one after the other, and prints every figure with its ratio to
-# chainrule. chainrule's batch-1 workloads run twice on a CPU with AVX-512:
-# on its widest path and with the AVX2 path forced (as `chainrule_avx2`),
+# chainrule. The training workloads then run again on every core, in
+# chainrule (its `_threads` lines come from the same binary, which pins its
+# one-thread measurements to the first core itself) and in both peers.
+# chainrule's batch-1 workloads run twice on a CPU with AVX-512: on its
+# widest path and with the AVX2 path forced (as `chainrule_avx2`),
 # each compared with RTNeural built for the same instruction set.
 #
 #   bench/compare.sh [python]     (default: ~/.cache/chainrule-peers/bin/python)
@@ -16,7 +19,7 @@ python=${1:-$HOME/.cache/chainrule-peers/bin/python}
 rtneural=../shared/peers/rtneural/run.sh
 out=$(mktemp -d)
 cargo build --release -q -p chainrule-bench
-taskset -c 0 ./target/release/bench | tee "$out/chainrule.txt"
+./target/release/bench | tee "$out/chainrule.txt"
 if grep -q '^# chainrule path: avx512' "$out/chainrule.txt"; then
   for w in W1 W3i W4i; do
     CHAINRULE_ISA=avx2 taskset -c 0 ./target/release/bench "$w" | grep ' chainrule ' |
@@ -25,6 +28,10 @@ if grep -q '^# chainrule path: avx512' "$out/chainrule.txt"; then
 fi
 if [ -x "$python" ] || command -v "$python" >/dev/null; then
   taskset -c 0 "$python" bench/peers.py | tee "$out/peers.txt"
+  cores=$(nproc)
+  if [ "$cores" -gt 1 ]; then
+    "$python" bench/peers.py --threads "$cores" | tee "$out/peers_threads.txt"
+  fi
 else
   echo "no Python with torch and jax at $python: peers skipped (see README, Benchmarks)" >&2
 fi

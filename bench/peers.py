@@ -4,15 +4,26 @@ thread, synchronous dispatch), printing the same lines as `cargo run
 
     <workload> <implementation> <metric> <median> <low> <high>
 
+With `--threads N` (N > 1) it runs the training workloads W2, W3 and W4
+with N threads in both libraries instead, as `pytorch_threads` and
+`jax_threads`: the peers of chainrule's `_threads` lines. The thread count
+is fixed when the libraries load, hence a second process.
+
 Install the peers as ../shared/peers/README.md describes (or `pip install
 torch jax`), then run with that Python; `bench/compare.sh` does both.
 """
 
 import os
+import sys
 import time
 
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+SUFFIX = "_threads" if THREADS > 1 else ""
+if THREADS > 1:
+    os.environ["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={THREADS}"
+else:
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ["OMP_NUM_THREADS"] = str(THREADS)
 
 import numpy as np  # noqa: E402
 
@@ -35,10 +46,16 @@ def measure(units, f, warmup=0.3, round_seconds=0.06, rounds=21):
     return costs[len(costs) // 2], costs[0], costs[-1]
 
 
+def wanted(workload):
+    """Whether this run measures `workload`: every one on one thread, the
+    training workloads of the `_threads` lines on several."""
+    return THREADS == 1 or workload in ("W2", "W3", "W4")
+
+
 def report(workload, implementation, metric, sample, scale):
     values = [scale(v) for v in sample]
     low, high = sorted(values[1:])
-    print(f"{workload} {implementation} {metric} {values[0]:.4f} {low:.4f} {high:.4f}", flush=True)
+    print(f"{workload} {implementation}{SUFFIX} {metric} {values[0]:.4f} {low:.4f} {high:.4f}", flush=True)
 
 
 def ns(v):
@@ -53,13 +70,16 @@ def torch_workloads():
     import torch
     from torch import nn
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(THREADS)
     torch.set_num_interop_threads(1)
     w1 = nn.Sequential(nn.Linear(16, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 4))
     x1 = torch.randn(1, 16)
-    with torch.no_grad():
-        report("W1", "pytorch", "ns_per_call", measure(1, lambda: w1(x1)), ns)
+    if wanted("W1"):
+        with torch.no_grad():
+            report("W1", "pytorch", "ns_per_call", measure(1, lambda: w1(x1)), ns)
     for batch, name in [(32, "W2"), (1, "W2b")]:
+        if not wanted(name):
+            continue
         w2 = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
         opt = torch.optim.SGD(w2.parameters(), lr=0.01)
         loss = nn.CrossEntropyLoss()
@@ -87,6 +107,8 @@ def torch_workloads():
 
     report("W3", "pytorch", "samples_per_s", measure(32, step3), per_second)
     for batch, name in [(16, "W4"), (1, "W4b")]:
+        if not wanted(name):
+            continue
         lstm, head = nn.LSTM(8, 32, batch_first=True), nn.Linear(32, 1)
         opt4 = torch.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3)
         mse = nn.MSELoss()
@@ -98,6 +120,8 @@ def torch_workloads():
             opt4.step()
 
         report(name, "pytorch", "sequences_per_s", measure(batch, step4), per_second)
+    if not wanted("W4i"):
+        return
     lstm = nn.LSTM(8, 32, batch_first=True)
     stream = {"state": None}
     xi = torch.randn(1, 1, 8)
@@ -139,7 +163,8 @@ def jax_workloads():
         return x @ w + b
 
     x1 = jnp.ones((1, 16))
-    report("W1", "jax", "ns_per_call", measure(1, lambda: w1(p1, x1).block_until_ready()), ns)
+    if wanted("W1"):
+        report("W1", "jax", "ns_per_call", measure(1, lambda: w1(p1, x1).block_until_ready()), ns)
 
     def loss(params, x, t):
         (w0, b0), (w1_, b1) = params
@@ -152,6 +177,8 @@ def jax_workloads():
         return jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)
 
     for batch, name in [(32, "W2"), (1, "W2b")]:
+        if not wanted(name):
+            continue
         state = {"p": init(key, [784, 128, 10])}
         x, t = jnp.ones((batch, 784)), jnp.zeros(batch, dtype=jnp.int32)
 
@@ -225,6 +252,8 @@ def jax_workloads():
         jnp.zeros(128),
     )
     for batch, name in [(16, "W4"), (1, "W4b")]:
+        if not wanted(name):
+            continue
         params = (cell, (jax.random.normal(keys[2], (32, 1)) * 0.2, jnp.zeros(1)))
         zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
         s4 = {"p": params, "m": zeros, "v": zeros, "k": 1.0}
@@ -236,6 +265,8 @@ def jax_workloads():
             jax.block_until_ready(s4["p"])
 
         report(name, "jax", "sequences_per_s", measure(batch, step4), per_second)
+    if not wanted("W4i"):
+        return
 
     @jax.jit
     def w4i(carry, x):
@@ -272,7 +303,7 @@ def jax_workloads():
 
 if __name__ == "__main__":
     try:
-        os.sched_setaffinity(0, {0})
+        os.sched_setaffinity(0, set(range(THREADS)))
     except (AttributeError, OSError):
         pass
     np.random.seed(0)

@@ -8,7 +8,11 @@ with its dense head and the GRU step with its dense head are chainrule's
 W1, W4i and W4i_gru. Each RTNeural binary is compared with the chainrule
 line of its instruction set (`_avx2` binaries with `chainrule_avx2`, where
 that line exists), and a summary gives the ratio to RTNeural's best binary
-per workload and instruction set: the figure the targets are stated in."""
+per workload and instruction set: the figure the targets are stated in.
+
+Lines ending in `_threads` ran on every core; PyTorch's and JAX's compare
+with `chainrule_threads`, and each workload's all-core rate is also given
+as a multiple of chainrule's own one-thread rate (its scaling)."""
 
 import sys
 
@@ -50,6 +54,8 @@ ours = {(w, i, m): v for w, i, m, v in rows if i.startswith("chainrule") and "ha
 
 def baseline(w, i, m):
     """The chainrule line an implementation compares with."""
+    if i.endswith("_threads"):
+        return ours.get((w, "chainrule_threads", m))
     if i.startswith("rtneural_") and i.endswith("_avx2"):
         return ours.get((w, "chainrule_avx2", m), ours.get((w, "chainrule", m)))
     return ours.get((w, "chainrule", m))
@@ -59,6 +65,16 @@ print(f"\n{'workload':<9} {'implementation':<31} {'metric':<14} {'median':>12} {
 for w, i, m, v in rows:
     base = None if i.startswith("chainrule") and "handwritten" not in i else baseline(w, i, m)
     print(f"{w:<9} {i:<31} {m:<14} {v:>12.4f} {ratio(base, v, m) if base else '':>14}")
+
+# chainrule on every core against itself on one.
+scaling = [
+    f"{w:<9} {v / ours[(w, 'chainrule', m)]:.2f}x its one-thread rate"
+    for (w, i, m), v in ours.items()
+    if i == "chainrule_threads" and (w, "chainrule", m) in ours
+]
+if scaling:
+    print("\nchainrule on every core:")
+    print("\n".join(scaling))
 
 # Against RTNeural's best binary of each instruction set.
 best = {}

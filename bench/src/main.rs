@@ -1,6 +1,6 @@
 //! The benchmark program. Runs the workloads of the design brief that exist
-//! so far, single-threaded and pinned to one core when possible, and prints
-//! one line per measurement:
+//! so far, single-threaded and pinned to one core when possible, then the
+//! training workloads on every core, and prints one line per measurement:
 //!
 //! ```text
 //! <workload> <implementation> <metric> <median> <low> <high>
@@ -270,8 +270,9 @@ fn w4i() {
 }
 
 /// The GEMM limit on the W2 shapes: forward (32x784 by 784x128) and the
-/// weight gradient (128x32 by 32x784), with chainrule's GEMM and with
-/// matrixmultiply; the faster of the two is the machine's limit here.
+/// weight gradient (128x32 by 32x784), with chainrule's GEMM, with
+/// matrixmultiply and with the `gemm` crate (each on its widest path that
+/// stable Rust builds); the fastest crate is the limit here.
 fn sgemm_reference() {
     let (a, b) = (values(128 * 784, 5), values(784 * 128, 6));
     let mut c = vec![0.0f32; 128 * 784];

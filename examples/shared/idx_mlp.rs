@@ -23,11 +23,21 @@ chainrule::network! {
 
 /// Trains on `dir`'s training files (5,000 held out for validation), prints
 /// progress and the test accuracy, writes the curves to `<name>-curves.svg`.
+/// An optional second argument is the seed (42 by default) of the initial
+/// weights and of the order of the batches.
 pub fn run(name: &str, usage_dir: &str) -> Result<(), chainrule::Error> {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: cargo run --release --example {name} -- <directory with the IDX files>");
+        eprintln!("usage: cargo run --release --example {name} -- <directory with the IDX files> [seed]");
         eprintln!("       (in this repository's environment: {usage_dir})");
         std::process::exit(2);
+    };
+    let seed = match std::env::args().nth(2).map(|s| s.parse::<u64>()) {
+        None => 42,
+        Some(Ok(seed)) => seed,
+        Some(Err(e)) => {
+            eprintln!("the seed must be a whole number: {e}");
+            std::process::exit(2);
+        }
     };
     let started = Instant::now();
     let (mut train, mut validation) = {
@@ -43,8 +53,8 @@ pub fn run(name: &str, usage_dir: &str) -> Result<(), chainrule::Error> {
     }
     println!("{name}: {} training, {} validation, {} test images", train.len(), validation.len(), test.len());
 
-    let mut net = Mlp::new(42);
-    let mut trainer = Trainer::new(Adam::new(1e-3), 64, 7);
+    let mut net = Mlp::new(seed);
+    let mut trainer = Trainer::new(Adam::new(1e-3), 64, seed);
     // Keep the epoch that did best on the held-out validation images.
     let config = FitConfig::epochs(10).monitor(Monitor::Accuracy).restore_best(true);
     let history = trainer.fit(&mut net, &train, Some(&validation), &config)?;

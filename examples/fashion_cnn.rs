@@ -24,6 +24,9 @@
 //! The seed (42 by default) draws the initial weights and the order of
 //! the batches.
 
+#[path = "shared/seed.rs"]
+mod seed;
+
 use chainrule::data::{Split, Standardizer, mnist};
 use chainrule::metrics;
 use chainrule::optim::{Adam, Schedule};
@@ -59,14 +62,7 @@ fn main() -> Result<(), chainrule::Error> {
         eprintln!("       (in this repository's environment: ../shared/data/fashion-mnist)");
         std::process::exit(2);
     };
-    let seed = match std::env::args().nth(2).map(|s| s.parse::<u64>()) {
-        None => 42,
-        Some(Ok(seed)) => seed,
-        Some(Err(e)) => {
-            eprintln!("the seed must be a whole number: {e}");
-            std::process::exit(2);
-        }
-    };
+    let seed = seed::from_args();
     let started = Instant::now();
     let (mut train, mut validation) = mnist::<f32>(&dir, Split::Train)?.split(55_000.0 / 60_000.0, 1)?;
     let mut test = mnist::<f32>(&dir, Split::Test)?;

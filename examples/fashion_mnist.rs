@@ -7,11 +7,13 @@
 //! `fashion_mnist-curves.svg` and prints the test accuracy.
 //!
 //! ```sh
-//! cargo run --release --example fashion_mnist -- path/to/fashion-mnist
+//! cargo run --release --example fashion_mnist -- path/to/fashion-mnist [seed]
 //! ```
 
 #[path = "shared/idx_mlp.rs"]
 mod idx_mlp;
+#[path = "shared/seed.rs"]
+mod seed;
 
 fn main() -> Result<(), chainrule::Error> {
     idx_mlp::run("fashion_mnist", "../shared/data/fashion-mnist")

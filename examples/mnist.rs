@@ -7,7 +7,7 @@
 //! on the 10,000 test images.
 //!
 //! ```sh
-//! cargo run --release --example mnist -- path/to/mnist
+//! cargo run --release --example mnist -- path/to/mnist [seed]
 //! ```
 //!
 //! The directory holds `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
@@ -15,6 +15,8 @@
 
 #[path = "shared/idx_mlp.rs"]
 mod idx_mlp;
+#[path = "shared/seed.rs"]
+mod seed;
 
 fn main() -> Result<(), chainrule::Error> {
     idx_mlp::run("mnist", "../shared/data/mnist")

@@ -31,14 +31,7 @@ pub fn run(name: &str, usage_dir: &str) -> Result<(), chainrule::Error> {
         eprintln!("       (in this repository's environment: {usage_dir})");
         std::process::exit(2);
     };
-    let seed = match std::env::args().nth(2).map(|s| s.parse::<u64>()) {
-        None => 42,
-        Some(Ok(seed)) => seed,
-        Some(Err(e)) => {
-            eprintln!("the seed must be a whole number: {e}");
-            std::process::exit(2);
-        }
-    };
+    let seed = crate::seed::from_args();
     let started = Instant::now();
     let (mut train, mut validation) = {
         let all = mnist::<f32>(&dir, Split::Train)?;

@@ -258,17 +258,24 @@ mod tests {
     use proc_macro2::Span;
 
     fn classifier() -> (Graph, NodeId, NodeId) {
+        let (g, h, loss, _) = classifier_with(unary(Unary::Tanh, var(0)));
+        (g, h, loss)
+    }
+
+    /// A dense layer with `activation`, softmax and cross-entropy: the
+    /// graph, the activation's node, the loss and the pre-activation.
+    fn classifier_with(activation: crate::ir::expr::Expr) -> (Graph, NodeId, NodeId, NodeId) {
         let mut g = Graph::default();
         let x = g.push(Op::Input, vec![], Shape::batched(&[4]));
         let w = g.param("w".into(), &[3, 4], Role::Weight, Init::Zeros, Span::call_site());
         let b = g.param("b".into(), &[3], Role::Bias, Init::Zeros, Span::call_site());
         let z = ops::linear::linear(&mut g, x, w);
         let zb = ops::map::map(&mut g, add(var(0), var(1)), vec![z, b], Shape::batched(&[3]));
-        let h = ops::map::map(&mut g, unary(Unary::Tanh, var(0)), vec![zb], Shape::batched(&[3]));
+        let h = ops::map::map(&mut g, activation, vec![zb], Shape::batched(&[3]));
         let t = g.push(Op::Target, vec![], Shape::batched(&[]));
         let p = ops::softmax::softmax(&mut g, h);
         let loss = ops::cross_entropy::cross_entropy(&mut g, p, t);
-        (g, h, loss)
+        (g, h, loss, zb)
     }
 
     fn ops_of(g: &Graph, roots: &[NodeId]) -> Vec<&'static str> {
@@ -302,5 +309,19 @@ mod tests {
         simplify(&mut g, &[h]);
         let live = ops_of(&g, &[h]);
         assert_eq!(live.iter().filter(|&&o| o == "map").count(), 1, "{live:?}");
+    }
+
+    #[test]
+    fn relu_backward_reads_the_output_so_the_pre_activation_is_not_kept() {
+        let (mut g, _, loss, zb) = classifier_with(crate::ir::expr::relu(var(0)));
+        let grads = differentiate(&mut g, loss);
+        let mut roots = vec![loss];
+        roots.extend(grads.iter().map(|&(_, n)| n));
+        simplify(&mut g, &roots);
+        assert!(
+            !g.live(&roots).contains(&zb),
+            "the bias addition is inlined into the ReLU: {:?}",
+            ops_of(&g, &roots)
+        );
     }
 }

@@ -39,12 +39,30 @@ pub struct Ctx<'a> {
     pub mode: Mode,
     pub scalar: &'a Ident,
     places: Vec<Option<Place>>,
+    /// `(map, sum)`: a reduction computed by the loop of the map it sums.
+    fused_sums: Vec<(usize, usize)>,
 }
 
 impl<'a> Ctx<'a> {
     /// `places[i]` is where node `i` lives, for every node the function computes.
     pub fn new(mode: Mode, scalar: &'a Ident, places: Vec<Option<Place>>) -> Self {
-        Self { mode, scalar, places }
+        Self { mode, scalar, places, fused_sums: Vec::new() }
+    }
+
+    /// Has each `(map, sum)` pair's sum computed by its map's loop, as that
+    /// loop writes each element, instead of by a pass of its own.
+    pub fn with_fused_sums(self, fused_sums: Vec<(usize, usize)>) -> Self {
+        Self { fused_sums, ..self }
+    }
+
+    /// The reduction the map's loop also computes, if any.
+    pub fn sum_in_map(&self, map: usize) -> Option<usize> {
+        self.fused_sums.iter().find(|&&(m, _)| m == map).map(|&(_, s)| s)
+    }
+
+    /// Whether the reduction is computed by the loop of the map it sums.
+    pub fn sum_done_by_map(&self, sum: usize) -> bool {
+        self.fused_sums.iter().any(|&(_, s)| s == sum)
     }
 
     fn ident(&self, node: usize) -> &Ident {

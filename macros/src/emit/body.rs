@@ -146,7 +146,7 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
         });
     }
 
-    let ctx = Ctx::new(mode, scalar, places);
+    let ctx = Ctx::new(mode, scalar, places).with_fused_sums(ops::map::fusible_sums(g, &live, mode));
     let is_update = |id: NodeId| updates.is_some_and(|u| u.iter().any(|&(_, n)| n == id));
     let steps: Vec<TokenStream> =
         live.iter().filter(|&&id| !is_update(id)).map(|&id| ops::emit(&ctx, g, id)).collect();

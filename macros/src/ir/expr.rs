@@ -156,6 +156,10 @@ pub fn div(a: Expr, b: Expr) -> Expr {
 pub fn step(a: Expr) -> Expr {
     unary(Unary::Step, a)
 }
+/// `max(a, 0)`.
+pub fn relu(a: Expr) -> Expr {
+    binary(Binary::Max, a, c(0.0))
+}
 pub fn powi(a: Expr, n: i32) -> Expr {
     unary(Unary::Powi(n), a)
 }

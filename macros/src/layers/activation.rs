@@ -22,7 +22,7 @@
 use super::{At, Family, Layer, LowerCtx, Origin, OverTime, Resolved};
 use crate::args;
 use crate::errors::Errors;
-use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, powi, step, sub, unary, var};
+use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, powi, relu, step, sub, unary, var};
 use crate::ir::{Graph, NodeId};
 use crate::ops;
 use crate::parse::Call;
@@ -173,7 +173,7 @@ impl Activation {
         match self {
             Activation::Sigmoid => unary(Unary::Sigmoid, x),
             Activation::Tanh => unary(Unary::Tanh, x),
-            Activation::Relu => binary(Binary::Max, x, c(0.0)),
+            Activation::Relu => relu(x),
             // x (step + slope (1 - step)): a product, not a max, so any
             // slope works, and the derivative at 0 is the slope, as PyTorch's.
             Activation::LeakyRelu { slope } => {
@@ -186,7 +186,7 @@ impl Activation {
             Activation::Elu { alpha } => {
                 let alpha = *alpha;
                 let negative = sub(unary(Unary::Exp, binary(Binary::Min, x.clone(), c(0.0))), c(1.0));
-                add(binary(Binary::Max, x, c(0.0)), mul(c(alpha), negative))
+                add(relu(x), mul(c(alpha), negative))
             }
             Activation::Softplus => unary(Unary::Softplus, x),
             Activation::Gelu => {

@@ -12,8 +12,8 @@
 //! the reduction that undoes its `Read`.
 
 use super::{Derivative, Rules, always};
-use crate::codegen::{Ctx, Mode, emit_expr};
-use crate::ir::expr::{Expr, mul, var};
+use crate::codegen::{Ctx, Mode, emit_expr, rt};
+use crate::ir::expr::{Expr, mul, relu, step, var};
 use crate::ir::{Graph, Map, NodeId, Op, Read, Shape};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -132,6 +132,12 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Optio
             if reuses_output {
                 local = local.replace(&f, &out);
             }
+            // ReLU's mask from its output: `max(x, 0) > 0` exactly when
+            // `x > 0` (both false for NaN), so the pre-activation need not
+            // be kept, and the bias addition before it fuses with it.
+            if f == relu(var(i)) {
+                local = local.replace(&step(var(i)), &step(out.clone()));
+            }
             let grad = map_with(g, mul(up.clone(), local), operands.clone(), out_shape.clone());
             Some(unbroadcast(g, grad, reads[i], &g.shape(inputs[i]).clone()))
         })
@@ -160,7 +166,7 @@ fn unbroadcast(g: &mut Graph, grad: NodeId, read: Read, to: &Shape) -> NodeId {
 fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
     let Op::Map(Map { expr: f, reads }) = &node.op else { unreachable!("map::emit on a map") };
-    let s = ctx.scalar;
+    let (s, rt) = (ctx.scalar, rt());
     if node.shape.is_scalar() {
         let vars: Vec<TokenStream> = node.inputs.iter().map(|&i| ctx.read(i)).collect();
         let (name, value) = (ctx.name(id), emit_expr(f, &vars, ctx));
@@ -201,14 +207,44 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         vars.push(quote!(#a[#index]));
     }
     let value = emit_expr(f, &vars, ctx);
-    let body = quote!(__o[__i] = #value;);
+    let sum = ctx.sum_in_map(id).map(|sum| (sum, &g.node(sum).op));
+    // A batch sum needs the sample and column of each element; a channel
+    // sum runs of one channel's positions.
+    let tail = match sum {
+        Some((sum, Op::SumChannels)) => Some(n / g.node(sum).shape.len()),
+        _ => tail,
+    };
+    let per_sample = per_sample || sum.is_some();
+    let body = match sum {
+        None => quote!(__o[__i] = #value;),
+        Some((_, Op::SumChannels)) => quote!(let __v = #value; __o[__i] = __v; __lanes[__l] += __v;),
+        Some(_) => quote!(let __v = #value; __o[__i] = __v; __sum[__c] += __v;),
+    };
     let lp = match tail {
         // Samples, then the lead positions, then the tail: a per-channel
         // (per-row, per-column) value is loaded once per run of the tail.
         Some(tail) => {
             let i = if samples { quote!(__r * #n + __c) } else { quote!(__c) };
-            let positions = quote!(let __c = __h * #tail + __p; let __i = #i; #body);
-            let within = counted(quote!(__h), lead, counted(quote!(__p), tail, positions));
+            let element = quote!(let __c = __h * #tail + __p; let __i = #i; #body);
+            let run = match sum {
+                // Each channel's run of one sample summed as the runtime's
+                // sums are (position `p` into running sum `p % LANES`, the
+                // sums folded in halves), then added to the channel's total
+                // in sample order: the bits of `kernels::sum_channels`.
+                Some((_, Op::SumChannels)) => {
+                    let lanes = quote!(#rt::kernels::LANES);
+                    quote! {
+                        let mut __lanes = [0.0 as #s; #lanes];
+                        for __q in 0..#tail / #lanes {
+                            for __l in 0..#lanes { let __p = __q * #lanes + __l; #element }
+                        }
+                        for __l in 0..#tail % #lanes { let __p = #tail / #lanes * #lanes + __l; #element }
+                        __sum[__h] += #rt::kernels::fold_lanes(__lanes);
+                    }
+                }
+                _ => counted(quote!(__p), tail, element),
+            };
+            let within = counted(quote!(__h), n / tail, run);
             if samples { quote!(for __r in 0..batch { #within }) } else { within }
         }
         None if per_sample => {
@@ -219,11 +255,49 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
         None => counted(quote!(__i), n, body),
     };
     let dst = ctx.write(id);
+    let sum = sum.map(|(sum, _)| {
+        let (dst, len) = (ctx.write(sum), g.node(sum).shape.len());
+        quote!(let __sum = &mut (#dst)[..#len]; __sum.fill(0.0 as #s);)
+    });
     quote! {{
         #(#binds)*
         let __o = &mut (#dst)[..#total];
+        #sum
         #lp
     }}
+}
+
+/// `(map, sum)` pairs whose sum the map's loop computes as it writes each
+/// element (`emit` above), so the bias gradient costs no pass over the
+/// gradient it sums: a batch sum or a channel sum of a batched map whose
+/// operands allow the channel split, in batched code.
+pub fn fusible_sums(g: &Graph, live: &[NodeId], mode: Mode) -> Vec<(NodeId, NodeId)> {
+    let mut pairs: Vec<(NodeId, NodeId)> = Vec::new();
+    if mode != Mode::Batched {
+        return pairs;
+    }
+    for &sum in live {
+        let node = g.node(sum);
+        let &[summed] = node.inputs.as_slice() else { continue };
+        let Op::Map(Map { reads, .. }) = &g.node(summed).op else { continue };
+        let map = g.node(summed);
+        if !map.shape.batched || map.shape.is_scalar() || pairs.iter().any(|&(m, _)| m == summed) {
+            continue;
+        }
+        let tail = split(g, &map.inputs, reads, &map.shape).flatten().filter(|&t| t > 0);
+        let fits = match node.op {
+            Op::SumBatch => true,
+            Op::SumChannels => {
+                let spatial = map.shape.len() / node.shape.len();
+                tail.is_none_or(|t| t == spatial)
+            }
+            _ => false,
+        };
+        if fits {
+            pairs.push((summed, sum));
+        }
+    }
+    pairs
 }
 
 /// `for index in 0..n { body }`, or the body alone for one element.

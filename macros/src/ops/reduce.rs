@@ -93,6 +93,9 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<No
 }
 
 fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+    if ctx.sum_done_by_map(id) {
+        return TokenStream::new();
+    }
     let node = g.node(id);
     let rt = rt();
     let x = node.inputs[0];

@@ -74,6 +74,24 @@ fn generated_code_carries_nothing_it_does_not_use() {
     }
 }
 
+/// A hidden layer's bias gradient is summed by the loop that applies its
+/// activation's derivative, not by a pass of its own; the output layer's,
+/// which the loss's gradient kernel writes, by `sum_batch`.
+#[test]
+fn bias_gradients_are_summed_where_the_mask_is_applied() {
+    let mlp = expanded(
+        quote!(pub struct Mlp { input: [4], layers: [dense(16), relu, dense(3)], loss: softmax_cross_entropy }),
+    );
+    assert!(holds(&mlp, "__o[__i] = __v; __sum[__c] += __v;"), "{mlp}");
+    assert!(!holds(&mlp, "kernels::sum_batch(batch, 16usize"), "a separate pass over the hidden gradient");
+    assert!(holds(&mlp, "kernels::sum_batch(batch, 3usize"), "the output layer's bias");
+    let cnn = expanded(quote! {
+        pub struct Cnn { input: [1, 8, 8], layers: [conv2d(4, kernel = 3, padding = 1), relu, flatten, dense(2)], loss: mse }
+    });
+    assert!(holds(&cnn, "__sum[__h] += ::chainrule::__private::kernels::fold_lanes(__lanes);"), "{cnn}");
+    assert!(!holds(&cnn, "kernels::sum_channels("), "a separate pass over the convolution's gradient");
+}
+
 #[test]
 fn after_a_mistake_the_type_has_its_whole_api() {
     let code = expand(quote!(pub struct Net { input: [4], layers: [dense(0)], loss: mse })).to_string();

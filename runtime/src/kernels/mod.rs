@@ -48,5 +48,5 @@ pub use matvec::linear_1;
 pub use pick::{pick, scatter};
 pub use pool::{Pool2d, avg_pool2d, avg_pool2d_back, max_pool2d, max_pool2d_back};
 pub use recur::{recur, recur_back, recur_t};
-pub use reduce::{sum_all, sum_batch, sum_channels, sum_features, update_running};
+pub use reduce::{LANES, fold_lanes, sum_all, sum_batch, sum_channels, sum_features, update_running};
 pub use softmax::{softmax, softmax_back};

@@ -42,7 +42,6 @@ pub fn sum_features<S: Scalar>(m: usize, n: usize, x: &[S], out: &mut [S]) {
 /// order is fixed, so the result is too.
 #[inline(always)]
 fn sum<S: Scalar>(x: &[S]) -> S {
-    const LANES: usize = 16;
     let mut partial = [S::ZERO; LANES];
     let (whole, rest) = x.as_chunks::<LANES>();
     for chunk in whole {
@@ -53,6 +52,25 @@ fn sum<S: Scalar>(x: &[S]) -> S {
     for (p, &v) in partial.iter_mut().zip(rest) {
         *p += v;
     }
+    fold_lanes(partial)
+}
+
+/// How many running sums a long sum keeps: element `i` goes to sum
+/// `i % LANES`, so the additions vectorize, and the order is fixed.
+pub const LANES: usize = 16;
+
+/// The total of [`LANES`] running sums, added in halves (the order every
+/// sum of this module uses, so a loop that keeps its own running sums,
+/// as a generated bias gradient does, gets the same bits).
+///
+/// # Example
+/// ```
+/// let mut lanes = [0.0f32; chainrule::kernels::LANES];
+/// lanes[0] = 1.5;
+/// lanes[15] = 2.0;
+/// assert_eq!(chainrule::kernels::fold_lanes(lanes), 3.5);
+/// ```
+pub fn fold_lanes<S: Scalar>(mut partial: [S; LANES]) -> S {
     let mut width = LANES;
     while width > 1 {
         width /= 2;

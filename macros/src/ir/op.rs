@@ -173,9 +173,10 @@ impl Cell {
         self.carries * self.hidden
     }
 
-    /// Values kept per step: the carries, then the recurrent projection `hw_t`.
+    /// Values kept per step: the carries, then the tape (per unit, the
+    /// values of [`Cell::tape`]).
     pub fn record(&self) -> usize {
-        self.carried() + self.gate_len()
+        self.carried() + self.tape().0.len() * self.hidden
     }
 
     /// Variables of the update: gate inputs from `x`, from `h`, previous carries.
@@ -196,5 +197,69 @@ impl Cell {
                     .fold(c(0.0), |sum, (m, e)| add(sum, mul(var(upstream + m), e.diff(v))))
             })
             .collect()
+    }
+
+    /// What the forward pass keeps for the backward one, per unit and step
+    /// (the tape), and the gradients rewritten to read it: every
+    /// transcendental value of the update the gradients use (gate
+    /// activations, `tanh(c)`), saved as the forward pass computes it
+    /// rather than computed again, and each gate input from `h` the
+    /// gradients still read (a GRU's candidate reads `hw_n` through its
+    /// reset gate). The gate inputs from `x` are not kept: the backward
+    /// pass has them. In the rewritten gradients, tape value `k` is
+    /// variable `variables() + carries + k`, after the carries' gradients.
+    pub fn tape(&self) -> (Vec<Expr>, Vec<Expr>) {
+        use super::expr::var;
+        use std::collections::BTreeSet;
+        let base = self.variables() + self.carries;
+        let reads = |gradients: &[Expr]| gradients.iter().flat_map(Expr::vars).collect::<BTreeSet<usize>>();
+        // Outermost first, so that a saved value inside another saved one
+        // (a gate inside `tanh(c)`) is replaced where it stands alone.
+        let mut saved: Vec<Expr> = Vec::new();
+        self.update.iter().for_each(|e| collect_transcendental(e, &mut saved));
+        let mut gradients = self.gradients();
+        let tape = |gradients: &mut Vec<Expr>, e: &Expr, k: usize| {
+            *gradients = gradients.iter().map(|d| d.replace(e, &var(base + k))).collect();
+        };
+        for (k, e) in saved.iter().enumerate() {
+            tape(&mut gradients, e, k);
+        }
+        let read = reads(&gradients);
+        for v in (self.gates..2 * self.gates).filter(|v| read.contains(v)) {
+            saved.push(var(v));
+            tape(&mut gradients, &var(v), saved.len() - 1);
+        }
+        // Only what the gradients read is kept, renumbered in order.
+        let read = reads(&gradients);
+        let kept: Vec<usize> = (0..saved.len()).filter(|k| read.contains(&(base + k))).collect();
+        let renumber = |i: usize| match i.checked_sub(base) {
+            Some(k) => var(base + kept.iter().position(|&j| j == k).expect("only kept values are read")),
+            None => var(i),
+        };
+        let gradients = gradients.iter().map(|d| d.substitute(&renumber)).collect();
+        (kept.into_iter().map(|k| saved[k].clone()).collect(), gradients)
+    }
+}
+
+/// The distinct values of `e` that cost more than an arithmetic operation
+/// to compute, outermost first.
+fn collect_transcendental(e: &Expr, out: &mut Vec<Expr>) {
+    use super::expr::Unary;
+    match e {
+        Expr::Unary(op, a) => {
+            let costly = matches!(
+                op,
+                Unary::Exp | Unary::Ln | Unary::Tanh | Unary::Sigmoid | Unary::Softplus | Unary::Erf
+            );
+            if costly && !out.contains(e) {
+                out.push(e.clone());
+            }
+            collect_transcendental(a, out);
+        }
+        Expr::Binary(_, a, b) => {
+            collect_transcendental(a, out);
+            collect_transcendental(b, out);
+        }
+        _ => {}
     }
 }

@@ -248,3 +248,27 @@ impl Carried for Recurrent {
         self.sequence
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::expr::Expr;
+
+    fn tape(kind: Kind) -> Vec<Expr> {
+        Recurrent { kind, hidden: 2, sequence: false, steps: 3, features: 1 }.cell(3).tape().0
+    }
+
+    /// What each cell's forward pass keeps for its backward one: every
+    /// activation, and of the gate inputs from `h` only the one a GRU's
+    /// gradient reads raw (`hw_n`, through its reset gate).
+    #[test]
+    fn each_cell_saves_its_activations() {
+        assert_eq!(tape(Kind::Rnn), vec![unary(Unary::Tanh, add(var(0), var(1)))]);
+        let lstm = tape(Kind::Lstm);
+        assert_eq!(lstm.len(), 5, "four gates and tanh(c): {lstm:?}");
+        assert!(lstm.iter().all(|e| matches!(e, Expr::Unary(..))), "{lstm:?}");
+        let gru = tape(Kind::Gru);
+        assert_eq!(gru.len(), 4, "r, z, n and hw_n: {gru:?}");
+        assert_eq!(gru.last(), Some(&var(5)));
+    }
+}

@@ -9,7 +9,11 @@
 //! symbolically. Wherever `df/di` contains `f` itself (tanh, sigmoid, exp),
 //! the saved output is read instead of recomputing it. An operand that was
 //! broadcast gets its gradient summed over what it was broadcast along:
-//! the reduction that undoes its `Read`.
+//! the reduction that undoes its `Read`. In batched code that reduction,
+//! a batch or channel sum (a bias gradient), is computed by the loop of
+//! the map it sums, as the loop writes each element (`fusible_sums`).
+//! ReLU's derivative reads its output rather than its input, so its
+//! input (a bias addition) need not be kept and fuses into it.
 
 use super::{Derivative, Rules, always};
 use crate::codegen::{Ctx, Mode, emit_expr, rt};

@@ -7,14 +7,16 @@
 //! `hw_t = h_{t-1} W_hh^T + b_hh`, then per hidden unit the cell's update,
 //! scalar expressions of the unit's gate inputs `x_k + b_ih` and `hw_k` and
 //! of the previous carries (`h`, and `c` for LSTM). The op's value keeps,
-//! per sample and step, the new carries and `hw_t`: `[steps, carries *
-//! hidden + gates * hidden]`. Layers take the hidden states out of it with
-//! `Block`.
+//! per sample and step, the new carries and the tape (`Cell::tape`: the
+//! gate activations and whatever else the backward pass would otherwise
+//! compute again): `[steps, carries * hidden + tape * hidden]`. Layers
+//! take the hidden states out of it with `Block`; only `RecurBack` reads
+//! the tape, a cache of the forward pass through which no gradient flows.
 //!
 //! The backward pass is the chain rule applied by the macro: the local
 //! derivatives of the update expressions are derived symbolically
-//! (`Expr::diff`), and `RecurBack` walks the steps backwards, carrying the
-//! gradient of the carries from step to step and adding the recurrent
+//! (`Expr::diff`) and written over the tape, and `RecurBack` walks the
+//! steps backwards, carrying the gradient of the carries from step to step and adding the recurrent
 //! projection's `d h_{t-1} = dhw_t W_hh`. It yields, per step, the gradient
 //! of the gate inputs from `x` and from `h` (`[steps, 2 * gates * hidden]`).
 //! The weight and bias gradients are then ordinary ops: `dW_hh = sum_t
@@ -28,6 +30,7 @@
 use super::block;
 use super::{Derivative, Rules, always};
 use crate::codegen::{Ctx, emit_stores, rt};
+use crate::ir::expr::Expr;
 use crate::ir::{Cell, Graph, NodeId, Op, Shape};
 use chainrule_spec::Block;
 use proc_macro2::TokenStream;
@@ -37,7 +40,7 @@ pub const RECUR: Rules = Rules {
     name: "recur",
     forward: "a recurrent cell over time",
     derivative: Derivative::Vjp {
-        formula: "`recur_back`: backpropagation through time, the cell's update differentiated symbolically",
+        formula: "`recur_back`: backpropagation through time, the cell's update differentiated symbolically and read from the saved gate activations (none flows into them)",
         build: vjp,
     },
     emit,
@@ -147,22 +150,27 @@ fn variables(cell: &Cell) -> Vec<TokenStream> {
     vars
 }
 
-/// The runtime's size parameters: scalar, hidden units, gate values, carried values.
-fn sizes(ctx: &Ctx, cell: &Cell) -> TokenStream {
+/// The runtime's size parameters: scalar, hidden units, gate values,
+/// carried values, tape values.
+fn sizes(ctx: &Ctx, cell: &Cell, tape: usize) -> TokenStream {
     let (s, h, g, c) = (ctx.scalar, cell.hidden, cell.gate_len(), cell.carried());
-    quote!(#s, #h, #g, #c)
+    let t = tape * h;
+    quote!(#s, #h, #g, #c, #t)
 }
 
 fn forward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) -> TokenStream {
     let rt = rt();
     let [xw, w_hh, b_ih, b_hh] = operands else { unreachable!("four operands") };
-    let (steps, h, rows, sizes) = (cell.steps, cell.hidden, ctx.rows(), sizes(ctx, cell));
-    let targets: Vec<TokenStream> = (0..cell.carries).map(|m| unit("__new", m, h)).collect();
-    let update = emit_stores(&cell.update, &targets, &variables(cell), ctx);
+    let (tape, _) = cell.tape();
+    let (steps, h, rows, sizes) = (cell.steps, cell.hidden, ctx.rows(), sizes(ctx, cell, tape.len()));
+    let mut targets: Vec<TokenStream> = (0..cell.carries).map(|m| unit("__new", m, h)).collect();
+    targets.extend((0..tape.len()).map(|k| unit("__tape", k, h)));
+    let values: Vec<Expr> = cell.update.iter().chain(&tape).cloned().collect();
+    let update = emit_stores(&values, &targets, &variables(cell), ctx);
     quote! {
         #rt::kernels::recur::<#sizes>(#steps, #rows, #xw, #w_hh, #b_ih, #b_hh, #out,
             #[inline(always)]
-            |__x, __hw, __prev, __new| {
+            |__x, __hw, __prev, __new, __tape| {
                 for __j in 0..#h {
                     #update
                 }
@@ -174,18 +182,23 @@ fn forward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) -
 fn backward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) -> TokenStream {
     let rt = rt();
     let [up, xw, w_hh, b_ih, rec] = operands else { unreachable!("five operands") };
-    let (steps, h, k, rows, sizes) = (cell.steps, cell.hidden, cell.gates, ctx.rows(), sizes(ctx, cell));
+    let (tape, gradients) = cell.tape();
+    let (steps, h, k, rows) = (cell.steps, cell.hidden, cell.gates, ctx.rows());
+    let sizes = sizes(ctx, cell, tape.len());
+    // The gradients read no gate input from `h` (`__hw`): what they need
+    // of them is on the tape.
     let mut vars = variables(cell);
     // The gradients of the new carries: upstream plus what later steps sent.
     vars.extend((0..cell.carries).map(|m| unit("__dnew", m, h)));
+    vars.extend((0..tape.len()).map(|m| unit("__tape", m, h)));
     let mut targets: Vec<TokenStream> = (0..k).map(|i| unit("__dx", i, h)).collect();
     targets.extend((0..k).map(|i| unit("__dh", i, h)));
     targets.extend((0..cell.carries).map(|m| unit("__dprev", m, h)));
-    let gradients = emit_stores(&cell.gradients(), &targets, &vars, ctx);
+    let gradients = emit_stores(&gradients, &targets, &vars, ctx);
     quote! {
         #rt::kernels::recur_back::<#sizes>(#steps, #rows, #up, #xw, #w_hh, #b_ih, #rec, #out,
             #[inline(always)]
-            |__x, __hw, __prev, __dnew, __dx, __dh, __dprev| {
+            |__x, __tape, __prev, __dnew, __dx, __dh, __dprev| {
                 for __j in 0..#h {
                     #gradients
                 }
@@ -234,15 +247,19 @@ fn eval_forward(cell: &Cell, batch: usize, operands: &[&[f64]]) -> Vec<f64> {
         for t in 0..cell.steps {
             let x: Vec<f64> = (0..gl).map(|i| xw[(r * cell.steps + t) * gl + i] + b_ih[i]).collect();
             let hw = projection(cell, w_hh, b_hh, &prev);
-            let mut new = vec![0.0; c];
+            let (tape, _) = cell.tape();
+            let (mut new, mut saved) = (vec![0.0; c], vec![0.0; tape.len() * h]);
             for j in 0..h {
                 let vars = unit_variables(cell, j, &x, &hw, &prev, &[]);
                 for (m, e) in cell.update.iter().enumerate() {
                     new[m * h + j] = e.eval(&vars, 1.0);
                 }
+                for (k, e) in tape.iter().enumerate() {
+                    saved[k * h + j] = e.eval(&vars, 1.0);
+                }
             }
             out.extend(&new);
-            out.extend(&hw);
+            out.extend(&saved);
             prev = new;
         }
     }
@@ -254,25 +271,29 @@ fn eval_backward(cell: &Cell, batch: usize, operands: &[&[f64]]) -> Vec<f64> {
     let [up, xw, w_hh, b_ih, rec] = operands else { unreachable!() };
     let (h, gl, c, steps) = (cell.hidden, cell.gate_len(), cell.carried(), cell.steps);
     let record = cell.record();
-    let grads = cell.gradients();
+    let (_, grads) = cell.tape();
+    // The gradients read the tape, never a gate input from `h`: NaN there
+    // would show.
+    let hw = vec![f64::NAN; gl];
     let mut out = vec![0.0; batch * steps * 2 * gl];
     for r in 0..batch {
         let mut carry = vec![0.0; c];
         for t in (0..steps).rev() {
             let at = |t: usize| (r * steps + t) * record;
             let x: Vec<f64> = (0..gl).map(|i| xw[(r * steps + t) * gl + i] + b_ih[i]).collect();
-            let hw = &rec[at(t) + c..][..gl];
             let prev = if t == 0 { vec![0.0; c] } else { rec[at(t - 1)..][..c].to_vec() };
-            let u = &up[at(t)..][..record];
-            let dnew: Vec<f64> = (0..c).map(|i| u[i] + carry[i]).collect();
+            let u = &up[at(t)..][..c];
+            // The carries' gradients, then the tape.
+            let mut extra: Vec<f64> = (0..c).map(|i| u[i] + carry[i]).collect();
+            extra.extend(&rec[at(t) + c..at(t) + record]);
             let row = &mut out[(r * steps + t) * 2 * gl..][..2 * gl];
             let mut next = vec![0.0; c];
             for j in 0..h {
-                let vars = unit_variables(cell, j, &x, hw, &prev, &dnew);
+                let vars = unit_variables(cell, j, &x, &hw, &prev, &extra);
                 let d: Vec<f64> = grads.iter().map(|e| e.eval(&vars, 1.0)).collect();
                 for k in 0..cell.gates {
                     row[k * h + j] = d[k];
-                    row[gl + k * h + j] = d[cell.gates + k] + u[c + k * h + j];
+                    row[gl + k * h + j] = d[cell.gates + k];
                 }
                 for m in 0..cell.carries {
                     next[m * h + j] = d[2 * cell.gates + m];

@@ -269,7 +269,18 @@ fn recur_case() -> Case {
     let w_hh = k.param(&[8, hidden]);
     let b_ih = k.param(&[8]);
     let b_hh = k.param(&[8]);
-    k.out = recur::recur(&mut k.g, cell, xw, w_hh, b_ih, b_hh);
+    let rec = recur::recur(&mut k.g, cell.clone(), xw, w_hh, b_ih, b_hh);
+    // Every carry of every step, as layers read them; the rest of the
+    // record is the backward pass's tape, through which no gradient flows.
+    let carries = Block {
+        src_rows: steps,
+        src_cols: cell.record(),
+        row_offset: 0,
+        col_offset: 0,
+        rows: steps,
+        cols: cell.carried(),
+    };
+    k.out = block::block(&mut k.g, rec, carries, &[steps, cell.carried()]);
     k
 }
 

@@ -60,7 +60,7 @@ fn generated_code_carries_nothing_it_does_not_use() {
     assert!(has_line(struct_of(&lstm), "stream: [f32; 32usize],"), "{lstm}");
     assert!(!struct_of(&lstm).contains("state:"), "no running statistics");
     assert!(
-        holds(&lstm, "kernels::recur::<f32, 16usize, 64usize, 32usize>("),
+        holds(&lstm, "kernels::recur::<f32, 16usize, 64usize, 32usize, 80usize>("),
         "the time loop is the runtime's"
     );
     let bn =

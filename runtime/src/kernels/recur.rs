@@ -11,10 +11,12 @@
 //! the samples in turn at each step gives the processor independent work
 //! to overlap (a sample at a time, every step waited on the last).
 //!
-//! Per sample, the forward pass keeps for every step a record of `C + G`
+//! Per sample, the forward pass keeps for every step a record of `C + T`
 //! values: the new carries (hidden state first, then an LSTM's cell
-//! state), then `hw_t = h_{t-1} W_hh^T + b_hh`. `H` is the hidden size,
-//! `G` the values of all gates (`gates * H`), `C` of all carries.
+//! state), then the tape, `T` values the cell saves for the backward pass
+//! (its gate activations, so that they are not computed twice). `H` is
+//! the hidden size, `G` the values of all gates (`gates * H`), `C` of all
+//! carries.
 
 use super::matvec::linear_1;
 use crate::Scalar;
@@ -22,17 +24,20 @@ use crate::Scalar;
 /// Runs a recurrent cell over `steps` steps of each of `batch` samples.
 ///
 /// `xw` holds each step's input projections `x_t W_ih^T` (`[batch, steps,
-/// G]`), `w_hh` is `[G, H]`, the biases `[G]`. Each step computes `hw_t`,
-/// then calls `cell(x + b_ih, hw, previous carries, new carries)`.
-/// The carries start at zero. Records go to `out` (`[batch, steps, C + G]`).
+/// G]`), `w_hh` is `[G, H]`, the biases `[G]`. Each step computes `hw_t =
+/// h_{t-1} W_hh^T + b_hh`, then calls `cell(x + b_ih, hw, previous
+/// carries, new carries, tape)`. The carries start at zero. Records go to
+/// `out` (`[batch, steps, C + T]`).
 ///
 /// # Example
 /// ```
-/// // h_t = tanh(x_t + h_{t-1} w + b): one unit, one gate, one carry.
+/// // h_t = tanh(x_t + h_{t-1} w + b): one unit, one gate, one carry;
+/// // the tape keeps hw_t.
 /// let (xw, w, b) = ([0.5f32, -1.0], [2.0f32], [0.1f32]);
 /// let mut out = [0.0f32; 4];
-/// chainrule::kernels::recur::<f32, 1, 1, 1>(2, 1, &xw, &w, &[0.0], &b, &mut out, |x, hw, _, new| {
+/// chainrule::kernels::recur::<f32, 1, 1, 1, 1>(2, 1, &xw, &w, &[0.0], &b, &mut out, |x, hw, _, new, tape| {
 ///     new[0] = (x[0] + hw[0]).tanh();
+///     tape[0] = hw[0];
 /// });
 /// let h0 = (0.5f32 + 0.1).tanh();
 /// let hw1 = h0 * 2.0 + 0.1;
@@ -40,7 +45,7 @@ use crate::Scalar;
 /// ```
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
+pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize, const T: usize>(
     steps: usize,
     batch: usize,
     xw: &[S],
@@ -48,9 +53,9 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
     b_ih: &[S],
     b_hh: &[S],
     out: &mut [S],
-    cell: impl Fn(&[S; G], &[S; G], &[S; C], &mut [S; C]) + Sync,
+    cell: impl Fn(&[S; G], &[S; G], &[S; C], &mut [S; C], &mut [S; T]) + Sync,
 ) {
-    let record = C + G;
+    let record = C + T;
     assert!(
         C >= H && xw.len() >= batch * steps * G && w_hh.len() >= G * H && out.len() >= batch * steps * record,
         "recur: operands too short for {steps} steps of batch {batch}"
@@ -70,7 +75,7 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
                 }
             }
             let wt = &*wt;
-            time_loop::<S, H, G, C>(
+            time_loop::<S, H, G, C, T>(
                 steps,
                 batch,
                 (xw, b_ih, b_hh),
@@ -81,7 +86,7 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
             )
         });
     }
-    time_loop::<S, H, G, C>(
+    time_loop::<S, H, G, C, T>(
         steps,
         batch,
         (xw, b_ih, b_hh),
@@ -100,15 +105,15 @@ pub fn recur<S: Scalar, const H: usize, const G: usize, const C: usize>(
 /// The forward time loop of [`recur`], with the recurrent projection
 /// `project(level, h)` (bias included).
 #[inline(always)]
-fn time_loop<S: Scalar, const H: usize, const G: usize, const C: usize>(
+fn time_loop<S: Scalar, const H: usize, const G: usize, const C: usize, const T: usize>(
     steps: usize,
     batch: usize,
     (xw, b_ih, b_hh): (&[S], &[S; G], &[S; G]),
     out: &mut [S],
     project: impl Fn(crate::isa::Isa, &[S; H]) -> [S; G] + Sync,
-    cell: &(impl Fn(&[S; G], &[S; G], &[S; C], &mut [S; C]) + Sync),
+    cell: &(impl Fn(&[S; G], &[S; G], &[S; C], &mut [S; C], &mut [S; T]) + Sync),
 ) {
-    let record = C + G;
+    let record = C + T;
     // Samples over threads: each sample's steps are its own.
     let sample = steps * record;
     // Each part runs in the frame of the instruction-set level: the cell's
@@ -136,10 +141,10 @@ fn time_loop<S: Scalar, const H: usize, const G: usize, const C: usize>(
                         }
                         let mut xb = [S::ZERO; G];
                         xb.iter_mut().zip(x).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
-                        let mut new = [S::ZERO; C];
-                        cell(&xb, &hw, &prev, &mut new);
+                        let (mut new, mut tape) = ([S::ZERO; C], [S::ZERO; T]);
+                        cell(&xb, &hw, &prev, &mut new, &mut tape);
                         rest[..C].copy_from_slice(&new);
-                        rest[C..record].copy_from_slice(&hw);
+                        rest[C..record].copy_from_slice(&tape);
                     }
                 }
             },
@@ -149,15 +154,15 @@ fn time_loop<S: Scalar, const H: usize, const G: usize, const C: usize>(
 
 /// Backpropagation through time for [`recur`]: walks each sample's steps
 /// backwards. `up` is the gradient of the records (`[batch, steps, C +
-/// G]`), `rec` the records themselves. Each step calls `cell(x + b_ih,
-/// hw, previous carries, gradient of the new carries, dx, dh, gradient of
-/// the previous carries)` to get the gradients of the gate inputs from `x`
-/// and from `h`; the upstream gradient of the kept `hw` adds to `dh`, and
-/// `dh W_hh` flows to the previous hidden state. Writes `[dx, dh]` per
-/// step into `back` (`[batch, steps, 2 G]`).
+/// T]`; of the carries only: the tape is the backward pass's own), `rec`
+/// the records themselves. Each step calls `cell(x + b_ih, tape, previous
+/// carries, gradient of the new carries, dx, dh, gradient of the previous
+/// carries)` to get the gradients of the gate inputs from `x` and from
+/// `h`; `dh W_hh` flows to the previous hidden state. Writes `[dx, dh]`
+/// per step into `back` (`[batch, steps, 2 G]`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
+pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize, const T: usize>(
     steps: usize,
     batch: usize,
     up: &[S],
@@ -166,9 +171,9 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
     b_ih: &[S],
     rec: &[S],
     back: &mut [S],
-    cell: impl Fn(&[S; G], &[S; G], &[S; C], &[S; C], &mut [S; G], &mut [S; G], &mut [S; C]) + Sync,
+    cell: impl Fn(&[S; G], &[S; T], &[S; C], &[S; C], &mut [S; G], &mut [S; G], &mut [S; C]) + Sync,
 ) {
-    let record = C + G;
+    let record = C + T;
     assert!(
         C >= H
             && up.len() >= batch * steps * record
@@ -197,20 +202,19 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize>(
                         {
                             let b = first + g * GROUP + i;
                             let recs = &rec[b * record_len..][..record_len];
-                            let hw = gates::<S, G>(&recs[t * record + C..]);
+                            let tape = gates::<S, T>(&recs[t * record + C..]);
                             let mut prev = [S::ZERO; C];
                             if t > 0 {
                                 prev.copy_from_slice(&recs[(t - 1) * record..][..C]);
                             }
-                            let u = &up[b * record_len + t * record..][..record];
+                            let u = &up[b * record_len + t * record..][..C];
                             let mut xb = [S::ZERO; G];
                             let x = &xw[(b * steps + t) * G..][..G];
                             xb.iter_mut().zip(x).zip(b_ih).for_each(|((o, x), b)| *o = *x + *b);
                             let mut dnew = *carry;
-                            dnew.iter_mut().zip(&u[..C]).for_each(|(d, u)| *d += *u);
+                            dnew.iter_mut().zip(u).for_each(|(d, u)| *d += *u);
                             let (mut dx, mut dh, mut dprev) = ([S::ZERO; G], [S::ZERO; G], [S::ZERO; C]);
-                            cell(&xb, hw, &prev, &dnew, &mut dx, &mut dh, &mut dprev);
-                            dh.iter_mut().zip(&u[C..]).for_each(|(d, u)| *d += *u);
+                            cell(&xb, tape, &prev, &dnew, &mut dx, &mut dh, &mut dprev);
                             let step = &mut backs[t * 2 * G..][..2 * G];
                             step[..G].copy_from_slice(&dx);
                             step[G..].copy_from_slice(&dh);
@@ -321,10 +325,10 @@ pub fn recur_t<
     *carries = prev;
 }
 
-/// The first `G` values of `values` as an array (checked by the callers' asserts).
+/// The first `N` values of `values` as an array (checked by the callers' asserts).
 #[inline(always)]
-fn gates<S: Scalar, const G: usize>(values: &[S]) -> &[S; G] {
-    values.first_chunk::<G>().expect("the caller checked the length")
+fn gates<S: Scalar, const N: usize>(values: &[S]) -> &[S; N] {
+    values.first_chunk::<N>().expect("the caller checked the length")
 }
 
 #[cfg(test)]
@@ -332,36 +336,40 @@ mod tests {
     use super::*;
 
     /// A one-unit tanh RNN over three steps, forward and backward, against
-    /// the recurrence written out.
+    /// the recurrence written out; the tape keeps the activation, which
+    /// the backward pass reads instead of computing it again.
     #[test]
     fn an_rnn_unit_by_hand() {
         let (xw, w, b_ih, b_hh) = ([0.3f64, -0.2, 0.5], [0.7f64], [0.1f64], [-0.05f64]);
         let mut out = [0.0f64; 6];
-        let step =
-            |x: &[f64; 1], hw: &[f64; 1], _: &[f64; 1], new: &mut [f64; 1]| new[0] = (x[0] + hw[0]).tanh();
-        recur::<f64, 1, 1, 1>(3, 1, &xw, &w, &b_ih, &b_hh, &mut out, step);
+        let step = |x: &[f64; 1], hw: &[f64; 1], _: &[f64; 1], new: &mut [f64; 1], tape: &mut [f64; 1]| {
+            tape[0] = (x[0] + hw[0]).tanh();
+            new[0] = tape[0];
+        };
+        recur::<f64, 1, 1, 1, 1>(3, 1, &xw, &w, &b_ih, &b_hh, &mut out, step);
         let mut h = 0.0f64;
         for t in 0..3 {
             let hw = h * 0.7 - 0.05;
             h = (xw[t] + 0.1 + hw).tanh();
-            assert_eq!((out[2 * t], out[2 * t + 1]), (h, hw));
+            assert_eq!((out[2 * t], out[2 * t + 1]), (h, h));
         }
         // d(sum of hidden states)/d(gate inputs), by the cell's derivative.
-        let up = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0];
+        // The tape's upstream gradient is not the backward pass's business.
+        let up = [1.0, 9.0, 1.0, 9.0, 1.0, 9.0];
         let mut back = [0.0f64; 6];
-        let cell_back = |x: &[f64; 1],
-                         hw: &[f64; 1],
+        let cell_back = |_: &[f64; 1],
+                         tape: &[f64; 1],
                          _: &[f64; 1],
                          dnew: &[f64; 1],
                          dx: &mut [f64; 1],
                          dh: &mut [f64; 1],
                          dprev: &mut [f64; 1]| {
-            let y = (x[0] + hw[0]).tanh();
+            let y = tape[0];
             dx[0] = dnew[0] * (1.0 - y * y);
             dh[0] = dx[0];
             dprev[0] = 0.0;
         };
-        recur_back::<f64, 1, 1, 1>(3, 1, &up, &xw, &w, &b_ih, &out, &mut back, cell_back);
+        recur_back::<f64, 1, 1, 1, 1>(3, 1, &up, &xw, &w, &b_ih, &out, &mut back, cell_back);
         let d2 = 1.0 - out[4] * out[4];
         let d1 = (1.0 + d2 * 0.7) * (1.0 - out[2] * out[2]);
         assert!((back[4] - d2).abs() < 1e-15 && (back[2] - d1).abs() < 1e-15);

@@ -9,7 +9,7 @@
 
 use chainrule::optim::{Optimizer, Sgd};
 use chainrule::{Network, Workspace};
-use chainrule_suite::{on_every_level, values};
+use chainrule_suite::{on_every_level, on_one_level, values};
 
 chainrule::network! {
     struct Mlp { input: [40], layers: [dense(72), relu, dense(33), tanh, dense(5)], loss: softmax_cross_entropy }
@@ -128,9 +128,14 @@ fn a_step_with_a_non_finite_loss_changes_nothing() {
 
 /// Training through the trainer (which fuses the step for SGD) gives the
 /// same bits as the gradient and the optimizer's step, and batch-1
-/// inference follows the new weights.
+/// inference follows the new weights. Both on one level: another test of
+/// this binary switches levels.
 #[test]
 fn the_trainer_steps_as_the_optimizer_does() {
+    on_one_level(trainer_steps_as_the_optimizer_does);
+}
+
+fn trainer_steps_as_the_optimizer_does() {
     let one = chainrule::Dataset::new(rows::<40>(7, 1), vec![3]).unwrap();
     let mut trained = Mlp::new(2);
     let mut trainer = chainrule::Trainer::new(Sgd::new(0.05).momentum(0.9), 1, 0);

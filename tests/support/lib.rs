@@ -63,12 +63,25 @@ pub fn samples<const N: usize>(seed: u64, count: usize, scale: f64) -> Vec<[f64;
 /// one test binary take turns, so each sees the level it asked for.
 pub fn on_every_level(mut f: impl FnMut(chainrule::isa::Isa)) {
     use chainrule::isa::{self, Isa};
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = level_turn();
     for level in Isa::ALL.into_iter().filter(|&level| level <= isa::detected()) {
         assert_eq!(isa::set_limit(level), level);
         assert_eq!(isa::active(), level);
         f(level);
     }
     isa::set_limit(Isa::Avx512);
+}
+
+/// Runs `f` while no [`on_every_level`] of the same test binary changes the
+/// level: for a test that compares the bits of two computations, which
+/// agree only on one level.
+pub fn on_one_level<R>(f: impl FnOnce() -> R) -> R {
+    let _turn = level_turn();
+    f()
+}
+
+/// The turn of a test that forces a level or needs it to stay put.
+fn level_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

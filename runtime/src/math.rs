@@ -227,25 +227,20 @@ pub fn powf<S: Scalar>(x: S, exponent: S) -> S {
 /// ```
 #[inline(always)]
 pub fn max<S: Scalar>(a: S, b: S) -> S {
-    if a >= b {
-        a
-    } else if b >= a {
-        b
-    } else {
-        a + b // unordered: one of them is NaN
-    }
+    // Two selects rather than branches, so that a loop of them vectorizes:
+    // `b` when `a >= b` fails (also when `b` is NaN), then `a` if it is NaN.
+    let larger = if a >= b { a } else { b };
+    #[allow(clippy::eq_op)] // NaN is the one value not equal to itself
+    if a != a { a } else { larger }
 }
 
 /// The smaller of two values; NaN if either is NaN.
 #[inline(always)]
 pub fn min<S: Scalar>(a: S, b: S) -> S {
-    if a <= b {
-        a
-    } else if b <= a {
-        b
-    } else {
-        a + b
-    }
+    // As `max`: selects, NaN from either side.
+    let smaller = if a <= b { a } else { b };
+    #[allow(clippy::eq_op)]
+    if a != a { a } else { smaller }
 }
 
 /// `1` where `x > 0`, else `0`: the derivative of `max(x, 0)` (zero at 0, as

@@ -59,6 +59,11 @@ pub trait Scalar: nalgebra::RealField + Copy + Default + core::fmt::Debug + 'sta
     fn gemm(problem: &crate::kernels::gemm::Problem<'_, Self>);
 
     #[cfg(feature = "std")]
+    /// Rows of the register tile [`Scalar::gemm`] takes on the active level.
+    #[doc(hidden)]
+    fn gemm_row_tile() -> usize;
+
+    #[cfg(feature = "std")]
     /// `y = x w^T` without packing where a kernel exists; false otherwise.
     #[doc(hidden)]
     fn dot_rows(m: usize, k: usize, n: usize, x: &[Self], w: &[Self], y: &mut [Self]) -> bool;
@@ -178,6 +183,11 @@ macro_rules! impl_scalar {
             #[cfg(feature = "std")]
             fn gemm(problem: &crate::kernels::gemm::Problem<'_, Self>) {
                 <Self as crate::kernels::gemm::GemmScalar>::dispatch(problem);
+            }
+
+            #[cfg(feature = "std")]
+            fn gemm_row_tile() -> usize {
+                <Self as crate::kernels::gemm::GemmScalar>::row_tile()
             }
 
             #[cfg(feature = "std")]

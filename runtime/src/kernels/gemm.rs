@@ -64,6 +64,12 @@ pub(crate) trait GemmScalar: Scalar {
     /// The multiply on validated arguments.
     fn dispatch(p: &Problem<'_, Self>);
 
+    /// Rows of the register tile `dispatch` takes on the active level: a
+    /// split of the rows into multiples of it gives each part whole tiles.
+    fn row_tile() -> usize {
+        6
+    }
+
     /// `y[m x n] = x[m x k] * w[n x k]^T` without packing, when this type
     /// and CPU have a kernel for it; false leaves `y` untouched.
     fn dot_rows(_m: usize, _k: usize, _n: usize, _x: &[Self], _w: &[Self], _y: &mut [Self]) -> bool {
@@ -184,6 +190,10 @@ impl GemmScalar for f32 {
         Self::with_pack(pack_len::<6, 16>(p), |pack| {
             run::<f32, 6, 16>(p, pack, |kc, a, b, spot| store(p, &microkernel::<f32, 6, 16>(kc, a, b), spot))
         });
+    }
+
+    fn row_tile() -> usize {
+        if active() == Isa::Avx512 { AVX512_MR } else { 6 }
     }
 
     fn dot_rows(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], y: &mut [f32]) -> bool {
@@ -799,10 +809,11 @@ fn split<S: Scalar>(p: &Problem<'_, S>) {
     }
     let parts = Parts(p);
     if p.m >= 48 {
-        // 24 rows: whole tiles of 6 and of 8. Rows first: for a weight
+        // Whole register tiles of rows each (a part with half a tile
+        // more computes a whole one more). Rows first: for a weight
         // gradient they are output features, the parameters' own order,
         // which the optimizer then splits the same way.
-        crate::threads::ranges(p.m, 24, 24, &|range| S::gemm(&parts.problem().rows(range)));
+        crate::threads::ranges(p.m, 24, S::gemm_row_tile(), &|range| S::gemm(&parts.problem().rows(range)));
     } else if p.n >= 128 {
         // 32 columns: a tile of every level.
         crate::threads::ranges(p.n, 64, 32, &|range| S::gemm(&parts.problem().columns(range)));

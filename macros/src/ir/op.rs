@@ -199,6 +199,21 @@ impl Cell {
             .collect()
     }
 
+    /// Whether each gate's input from `x` and from `h` get the same
+    /// gradient (they enter the update only through their sum, as in an
+    /// RNN or LSTM; a GRU's candidate scales `hw_n` by its reset gate):
+    /// then the backward pass computes and keeps one of them.
+    pub fn shares_gate_gradients(&self) -> bool {
+        let gradients = self.gradients();
+        (0..self.gates).all(|k| gradients[k] == gradients[self.gates + k])
+    }
+
+    /// Gradient values per step the backward pass keeps: the gate inputs'
+    /// from `x`, then (unless they are the same) from `h`.
+    pub fn gate_gradients(&self) -> usize {
+        if self.shares_gate_gradients() { self.gate_len() } else { 2 * self.gate_len() }
+    }
+
     /// What the forward pass keeps for the backward one, per unit and step
     /// (the tape), and the gradients rewritten to read it: every
     /// transcendental value of the update the gradients use (gate

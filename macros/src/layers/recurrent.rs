@@ -271,4 +271,13 @@ mod tests {
         assert_eq!(gru.len(), 4, "r, z, n and hw_n: {gru:?}");
         assert_eq!(gru.last(), Some(&var(5)));
     }
+
+    /// An RNN's and an LSTM's gates read `x_k + hw_k`, so the backward
+    /// pass keeps one gradient per gate input; a GRU's candidate does not.
+    #[test]
+    fn gate_gradients_are_kept_once_where_x_and_h_enter_as_a_sum() {
+        let cell = |kind| Recurrent { kind, hidden: 2, sequence: false, steps: 3, features: 1 }.cell(3);
+        assert!(cell(Kind::Rnn).shares_gate_gradients() && cell(Kind::Lstm).shares_gate_gradients());
+        assert!(!cell(Kind::Gru).shares_gate_gradients());
+    }
 }

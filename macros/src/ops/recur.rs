@@ -18,7 +18,10 @@
 //! (`Expr::diff`) and written over the tape, and `RecurBack` walks the
 //! steps backwards, carrying the gradient of the carries from step to step and adding the recurrent
 //! projection's `d h_{t-1} = dhw_t W_hh`. It yields, per step, the gradient
-//! of the gate inputs from `x` and from `h` (`[steps, 2 * gates * hidden]`).
+//! of the gate inputs from `x` and from `h` (`[steps, 2 * gates * hidden]`),
+//! or once when the two are the same (`Cell::shares_gate_gradients`: an
+//! RNN's or LSTM's gates read `x_k + hw_k`), which saves the copies that
+//! would take the halves apart.
 //! The weight and bias gradients are then ordinary ops: `dW_hh = sum_t
 //! dhw_t^T h_{t-1}` a time-distributed `LinearBackWeight`, the biases
 //! `SumRows`.
@@ -87,20 +90,14 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Optio
     // The backward pass reads x's gate inputs, W_hh, b_ih (the x-side gate
     // inputs include it) and the kept records; b_hh is inside the records.
     let operands = vec![upstream, inputs[0], inputs[1], inputs[2], id];
-    let back = g.push(Op::RecurBack(cell.clone()), operands, Shape::batched(&[steps, 2 * gates]));
+    let kept = cell.gate_gradients();
+    let back = g.push(Op::RecurBack(cell.clone()), operands, Shape::batched(&[steps, kept]));
     let half = |g: &mut Graph, col_offset| {
-        let geom = Block {
-            src_rows: steps,
-            src_cols: 2 * gates,
-            row_offset: 0,
-            col_offset,
-            rows: steps,
-            cols: gates,
-        };
+        let geom =
+            Block { src_rows: steps, src_cols: kept, row_offset: 0, col_offset, rows: steps, cols: gates };
         block::block(g, back, geom, &[steps, gates])
     };
-    let dxw = half(g, 0);
-    let dhw = half(g, gates);
+    let (dxw, dhw) = if kept == gates { (back, back) } else { (half(g, 0), half(g, gates)) };
     let d_w_hh = wants[1].then(|| {
         // h_{t-1} for every step: the hidden states shifted down one step.
         let geom = Block {
@@ -185,6 +182,7 @@ fn backward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) 
     let (tape, gradients) = cell.tape();
     let (steps, h, k, rows) = (cell.steps, cell.hidden, cell.gates, ctx.rows());
     let sizes = sizes(ctx, cell, tape.len());
+    let shared = cell.shares_gate_gradients();
     // The gradients read no gate input from `h` (`__hw`): what they need
     // of them is on the tape.
     let mut vars = variables(cell);
@@ -196,7 +194,7 @@ fn backward(ctx: &Ctx, operands: &[TokenStream], out: TokenStream, cell: &Cell) 
     targets.extend((0..cell.carries).map(|m| unit("__dprev", m, h)));
     let gradients = emit_stores(&gradients, &targets, &vars, ctx);
     quote! {
-        #rt::kernels::recur_back::<#sizes>(#steps, #rows, #up, #xw, #w_hh, #b_ih, #rec, #out,
+        #rt::kernels::recur_back::<#sizes>(#steps, #rows, #shared, #up, #xw, #w_hh, #b_ih, #rec, #out,
             #[inline(always)]
             |__x, __tape, __prev, __dnew, __dx, __dh, __dprev| {
                 for __j in 0..#h {
@@ -275,7 +273,8 @@ fn eval_backward(cell: &Cell, batch: usize, operands: &[&[f64]]) -> Vec<f64> {
     // The gradients read the tape, never a gate input from `h`: NaN there
     // would show.
     let hw = vec![f64::NAN; gl];
-    let mut out = vec![0.0; batch * steps * 2 * gl];
+    let kept = cell.gate_gradients();
+    let mut out = vec![0.0; batch * steps * kept];
     for r in 0..batch {
         let mut carry = vec![0.0; c];
         for t in (0..steps).rev() {
@@ -286,21 +285,23 @@ fn eval_backward(cell: &Cell, batch: usize, operands: &[&[f64]]) -> Vec<f64> {
             // The carries' gradients, then the tape.
             let mut extra: Vec<f64> = (0..c).map(|i| u[i] + carry[i]).collect();
             extra.extend(&rec[at(t) + c..at(t) + record]);
-            let row = &mut out[(r * steps + t) * 2 * gl..][..2 * gl];
+            let row = &mut out[(r * steps + t) * kept..][..kept];
             let mut next = vec![0.0; c];
             for j in 0..h {
                 let vars = unit_variables(cell, j, &x, &hw, &prev, &extra);
                 let d: Vec<f64> = grads.iter().map(|e| e.eval(&vars, 1.0)).collect();
                 for k in 0..cell.gates {
                     row[k * h + j] = d[k];
-                    row[gl + k * h + j] = d[cell.gates + k];
+                    if kept > gl {
+                        row[gl + k * h + j] = d[cell.gates + k];
+                    }
                 }
                 for m in 0..cell.carries {
                     next[m * h + j] = d[2 * cell.gates + m];
                 }
             }
             if t > 0 {
-                for (rr, &dh) in row[gl..].iter().enumerate() {
+                for (rr, &dh) in row[kept - gl..].iter().enumerate() {
                     (0..h).for_each(|i| next[i] += dh * w_hh[rr * h + i]);
                 }
             }

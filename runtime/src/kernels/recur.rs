@@ -159,12 +159,14 @@ fn time_loop<S: Scalar, const H: usize, const G: usize, const C: usize, const T:
 /// carries, gradient of the new carries, dx, dh, gradient of the previous
 /// carries)` to get the gradients of the gate inputs from `x` and from
 /// `h`; `dh W_hh` flows to the previous hidden state. Writes `[dx, dh]`
-/// per step into `back` (`[batch, steps, 2 G]`).
+/// per step into `back` (`[batch, steps, 2 G]`), or with `shared` (a cell
+/// whose `dx` and `dh` are the same) `dx` alone (`[batch, steps, G]`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize, const T: usize>(
     steps: usize,
     batch: usize,
+    shared: bool,
     up: &[S],
     xw: &[S],
     w_hh: &[S],
@@ -180,11 +182,12 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize, con
             && rec.len() >= batch * steps * record
             && xw.len() >= batch * steps * G
             && w_hh.len() >= G * H
-            && back.len() >= batch * steps * 2 * G,
+            && back.len() >= batch * steps * if shared { G } else { 2 * G },
         "recur_back: operands too short for {steps} steps of batch {batch}"
     );
     let b_ih = gates::<S, G>(b_ih);
-    let (record_len, back_len) = (steps * record, steps * 2 * G);
+    let kept = if shared { G } else { 2 * G };
+    let (record_len, back_len) = (steps * record, steps * kept);
     // Samples over threads, as in the forward pass.
     crate::threads::ranges_mut(&mut back[..batch * back_len], back_len, back_len, &|range, back| {
         crate::isa::with_isa(
@@ -215,9 +218,11 @@ pub fn recur_back<S: Scalar, const H: usize, const G: usize, const C: usize, con
                             dnew.iter_mut().zip(u).for_each(|(d, u)| *d += *u);
                             let (mut dx, mut dh, mut dprev) = ([S::ZERO; G], [S::ZERO; G], [S::ZERO; C]);
                             cell(&xb, tape, &prev, &dnew, &mut dx, &mut dh, &mut dprev);
-                            let step = &mut backs[t * 2 * G..][..2 * G];
+                            let step = &mut backs[t * kept..][..kept];
                             step[..G].copy_from_slice(&dx);
-                            step[G..].copy_from_slice(&dh);
+                            if !shared {
+                                step[G..].copy_from_slice(&dh);
+                            }
                             *carry = dprev;
                             // Through the recurrent projection: d h_{t-1} += dh W_hh,
                             // the rows of W_hh weighted by dh.
@@ -369,10 +374,14 @@ mod tests {
             dh[0] = dx[0];
             dprev[0] = 0.0;
         };
-        recur_back::<f64, 1, 1, 1, 1>(3, 1, &up, &xw, &w, &b_ih, &out, &mut back, cell_back);
+        recur_back::<f64, 1, 1, 1, 1>(3, 1, false, &up, &xw, &w, &b_ih, &out, &mut back, cell_back);
         let d2 = 1.0 - out[4] * out[4];
         let d1 = (1.0 + d2 * 0.7) * (1.0 - out[2] * out[2]);
         assert!((back[4] - d2).abs() < 1e-15 && (back[2] - d1).abs() < 1e-15);
         assert_eq!(back[4], back[5], "the x and h gate inputs enter the sum alike");
+        // Kept once, the same values.
+        let mut shared = [0.0f64; 3];
+        recur_back::<f64, 1, 1, 1, 1>(3, 1, true, &up, &xw, &w, &b_ih, &out, &mut shared, cell_back);
+        assert_eq!(shared, [back[0], back[2], back[4]]);
     }
 }

@@ -180,56 +180,75 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     // A loop over samples only in batched code over a batched value.
     let samples = ctx.mode == Mode::Batched && node.shape.batched;
     let total = if samples { quote!(batch * #n) } else { quote!(#n) };
-    let tail = split(g, &node.inputs, reads, &node.shape).expect("one split per map").filter(|&t| t > 0);
+    let sum = ctx.sum_in_map(id).map(|sum| (sum, &g.node(sum).op));
+    // The split of each sample into `lead` runs of `tail` positions that
+    // per-channel (per-row, per-column) operands are read by; a channel
+    // sum also runs over one channel's positions at a time.
+    let tail = match sum {
+        Some((sum, Op::SumChannels)) => Some(n / g.node(sum).shape.len()),
+        _ => split(g, &node.inputs, reads, &node.shape).expect("one split per map").filter(|&t| t > 0),
+    };
     let lead = tail.map_or(0, |t| n / t);
-    let per_sample = samples && reads.iter().any(|r| matches!(r, Read::PerFeature | Read::PerSample));
-    let (mut binds, mut vars) = (Vec::new(), Vec::new());
+    // A loop over samples, then within each sample (a batch sum needs each
+    // element's column), where any operand is read per sample or feature
+    // or by a split; otherwise one flat loop.
+    let by_sample = samples
+        && (tail.is_some()
+            || sum.is_some()
+            || reads.iter().any(|r| matches!(r, Read::PerFeature | Read::PerSample)));
+    // Operands bound whole, then (looping by sample) rebound to the
+    // sample's part, so that every index is below a constant length:
+    // bounds checks fold away and the loop over a sample vectorizes.
+    let (mut binds, mut per_sample, mut vars) = (Vec::new(), Vec::new(), Vec::new());
     for (j, (&input, &read)) in node.inputs.iter().zip(reads).enumerate() {
         let a = format_ident!("__a{j}");
-        // The operand's length, and its index at element `__i` of sample
-        // `__r` (`__c` within the sample; `__h`, `__p` its lead and tail).
-        let (len, index) = match read {
+        // The operand's length, its part of sample `__r` (`len` from
+        // `start`) and the index there of element `__c` of the sample
+        // (`__h`, `__p` the run and position in the run) or, looping
+        // flat, of element `__i`.
+        let (len, part, index) = match read {
             Read::Scalar => {
                 vars.push(ctx.read(input));
                 continue;
             }
-            Read::Same => (total.clone(), quote!(__i)),
-            Read::PerFeature if samples => (quote!(#n), quote!(__c)),
-            Read::PerFeature => (quote!(#n), quote!(__i)),
-            Read::PerSample if samples => (quote!(batch), quote!(__r)),
-            Read::PerSample => (quote!(1usize), quote!(0usize)),
-            Read::PerChannel => (quote!(#lead), quote!(__h)),
-            Read::PerRow if samples => (quote!(batch * #lead), quote!(__r * #lead + __h)),
-            Read::PerRow => (quote!(#lead), quote!(__h)),
+            Read::Same if by_sample => (total.clone(), Some((quote!(__r * #n), n)), quote!(__c)),
+            Read::Same if samples => (total.clone(), None, quote!(__i)),
+            Read::Same => (total.clone(), None, quote!(__c)),
+            Read::PerFeature => (quote!(#n), None, quote!(__c)),
+            Read::PerSample if samples => (quote!(batch), None, quote!(__r)),
+            Read::PerSample => (quote!(1usize), None, quote!(0usize)),
+            Read::PerChannel => (quote!(#lead), None, quote!(__h)),
+            Read::PerRow if samples => {
+                (quote!(batch * #lead), Some((quote!(__r * #lead), lead)), quote!(__h))
+            }
+            Read::PerRow => (quote!(#lead), None, quote!(__h)),
             Read::PerColumn => {
                 let tail = tail.unwrap_or(n);
-                (quote!(#tail), quote!(__p))
+                (quote!(#tail), None, quote!(__p))
             }
         };
         let operand = ctx.slice(input, &len);
         binds.push(quote!(let #a = #operand;));
+        if let Some((start, len)) = part {
+            per_sample.push(quote!(let #a = &#a[#start..][..#len];));
+        }
         vars.push(quote!(#a[#index]));
     }
     let value = emit_expr(f, &vars, ctx);
-    let sum = ctx.sum_in_map(id).map(|sum| (sum, &g.node(sum).op));
-    // A batch sum needs the sample and column of each element; a channel
-    // sum runs of one channel's positions.
-    let tail = match sum {
-        Some((sum, Op::SumChannels)) => Some(n / g.node(sum).shape.len()),
-        _ => tail,
-    };
-    let per_sample = per_sample || sum.is_some();
+    // Looping flat, element `__i` of `__o`; otherwise element `__c` of the
+    // sample's part `__s` (all of `__o` when there is one sample).
+    let flat = samples && !by_sample;
+    let (out, index) = if flat { (quote!(__o), quote!(__i)) } else { (quote!(__s), quote!(__c)) };
     let body = match sum {
-        None => quote!(__o[__i] = #value;),
-        Some((_, Op::SumChannels)) => quote!(let __v = #value; __o[__i] = __v; __lanes[__l] += __v;),
-        Some(_) => quote!(let __v = #value; __o[__i] = __v; __sum[__c] += __v;),
+        None => quote!(#out[#index] = #value;),
+        Some((_, Op::SumChannels)) => quote!(let __v = #value; #out[#index] = __v; __lanes[__l] += __v;),
+        Some(_) => quote!(let __v = #value; #out[#index] = __v; __sum[__c] += __v;),
     };
-    let lp = match tail {
-        // Samples, then the lead positions, then the tail: a per-channel
-        // (per-row, per-column) value is loaded once per run of the tail.
+    let within = match tail {
+        // The lead positions, then the tail: a per-channel (per-row,
+        // per-column) value is loaded once per run of the tail.
         Some(tail) => {
-            let i = if samples { quote!(__r * #n + __c) } else { quote!(__c) };
-            let element = quote!(let __c = __h * #tail + __p; let __i = #i; #body);
+            let element = quote!(let __c = __h * #tail + __p; #body);
             let run = match sum {
                 // Each channel's run of one sample summed as the runtime's
                 // sums are (position `p` into running sum `p % LANES`, the
@@ -248,15 +267,22 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
                 }
                 _ => counted(quote!(__p), tail, element),
             };
-            let within = counted(quote!(__h), n / tail, run);
-            if samples { quote!(for __r in 0..batch { #within }) } else { within }
+            counted(quote!(__h), lead, run)
         }
-        None if per_sample => {
-            let element = counted(quote!(__c), n, quote!(let __i = __r * #n + __c; #body));
-            quote!(for __r in 0..batch { #element })
+        None => counted(quote!(__c), n, body.clone()),
+    };
+    let lp = if by_sample {
+        quote! {
+            for __r in 0..batch {
+                let __s = &mut __o[__r * #n..][..#n];
+                #(#per_sample)*
+                #within
+            }
         }
-        None if samples => quote!(for __i in 0..batch * #n { #body }),
-        None => counted(quote!(__i), n, body),
+    } else if flat {
+        quote!(for __i in 0..batch * #n { #body })
+    } else {
+        quote!({ let __s = __o; #within })
     };
     let dst = ctx.write(id);
     let sum = sum.map(|(sum, _)| {

@@ -82,7 +82,7 @@ fn bias_gradients_are_summed_where_the_mask_is_applied() {
     let mlp = expanded(
         quote!(pub struct Mlp { input: [4], layers: [dense(16), relu, dense(3)], loss: softmax_cross_entropy }),
     );
-    assert!(holds(&mlp, "__o[__i] = __v; __sum[__c] += __v;"), "{mlp}");
+    assert!(holds(&mlp, "__s[__c] = __v; __sum[__c] += __v;"), "{mlp}");
     assert!(!holds(&mlp, "kernels::sum_batch(batch, 16usize"), "a separate pass over the hidden gradient");
     assert!(holds(&mlp, "kernels::sum_batch(batch, 3usize"), "the output layer's bias");
     let cnn = expanded(quote! {

@@ -231,6 +231,10 @@ reference!(StackedRecurrent [5, 3] {
     loss: mse
 });
 reference!(LstmSequence [4, 2] { layers: [lstm(3, sequence = true), flatten], loss: mse });
+reference!(DensePerStep [4, 3] {
+    layers: [dense(5), tanh, lstm(4, sequence = true), dense(3), flatten, dense(2)],
+    loss: mse
+});
 
 reference!(LayerNorm { layers: [dense(5), layer_norm, tanh, dense(2)], loss: mse });
 reference!(LayerNormSequence [4, 3] {
@@ -241,7 +245,7 @@ reference!(LayerNormSequence [4, 3] {
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 43);
+    assert_eq!(cases.len(), 44);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _>(case),
@@ -285,6 +289,7 @@ fn every_case_matches_pytorch() {
             "gru_last" => check::<GruLast, _>(case),
             "stacked_recurrent" => check::<StackedRecurrent, _>(case),
             "lstm_sequence" => check::<LstmSequence, _>(case),
+            "dense_per_step" => check::<DensePerStep, _>(case),
             "layer_norm" => check::<LayerNorm, _>(case),
             "layer_norm_sequence" => check::<LayerNormSequence, _>(case),
             other => panic!("no network for fixture case `{other}`"),

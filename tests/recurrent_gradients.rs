@@ -28,6 +28,16 @@ chainrule::network! {
     struct SequenceLoss { input: [4, 2], layers: [lstm(3, sequence = true), flatten], loss: mse, scalar: f64 }
 }
 
+chainrule::network! {
+    /// `dense` at every step, before and after a recurrent layer.
+    struct DensePerStep {
+        input: [4, 2],
+        layers: [dense(3), tanh, gru(3, sequence = true), dense(2), flatten],
+        loss: mse,
+        scalar: f64,
+    }
+}
+
 #[test]
 fn rnn_last_state() {
     check_gradients(&mut RnnLast::new(1), &samples::<15>(1, 3, 1.0), &samples::<2>(2, 3, 1.0));
@@ -51,4 +61,9 @@ fn stacked_sequences() {
 #[test]
 fn loss_on_every_step() {
     check_gradients(&mut SequenceLoss::new(5), &samples::<8>(9, 3, 1.0), &samples::<12>(10, 3, 0.5));
+}
+
+#[test]
+fn dense_at_every_step() {
+    check_gradients(&mut DensePerStep::new(6), &samples::<8>(11, 3, 1.0), &samples::<8>(12, 3, 0.5));
 }

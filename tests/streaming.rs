@@ -19,6 +19,17 @@ chainrule::network! {
     }
 }
 
+chainrule::network! {
+    /// `dense` at every step on both sides of a cell: applied to each step
+    /// as it comes.
+    struct DenseSteps {
+        input: [6, 3],
+        layers: [dense(4), relu, lstm(5, sequence = true), dense(2)],
+        loss: mse,
+        scalar: f64,
+    }
+}
+
 fn close(a: &[f64], b: &[f64]) -> bool {
     a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12)
 }
@@ -49,6 +60,21 @@ fn streaming_a_sequence_network_gives_each_step() {
             close(&streamed, &whole[t * 3..][..3]),
             "step {t}: {streamed:?} vs {:?}",
             &whole[t * 3..][..3]
+        );
+    }
+}
+
+#[test]
+fn streaming_dense_at_every_step_gives_each_step() {
+    let mut net = DenseSteps::new(5);
+    let sequence = samples::<18>(6, 1, 1.0)[0];
+    let whole = net.predict(&sequence);
+    for (t, x) in sequence.chunks_exact(3).enumerate() {
+        let streamed = net.step(x.try_into().unwrap());
+        assert!(
+            close(&streamed, &whole[t * 2..][..2]),
+            "step {t}: {streamed:?} vs {:?}",
+            &whole[t * 2..][..2]
         );
     }
 }

@@ -277,8 +277,8 @@ mod tests {
     #[test]
     fn dense_on_a_multidimensional_input_names_both_shapes() {
         check_errors(
-            quote!(struct N { input: [3, 4], layers: [dense(2)], loss: mse }),
-            &["`dense(2)` expects a flat input but receives 3x4"],
+            quote!(struct N { input: [2, 3, 4], layers: [dense(2)], loss: mse }),
+            &["`dense(2)` expects a flat input or a [time, features] sequence but receives 2x3x4"],
         );
     }
 

@@ -65,7 +65,7 @@ use proc_macro::TokenStream;
 ///
 /// | keyword | shape rule | parameters and state |
 /// |---------|------------|----------------------|
-/// | `dense(n)`, `dense(n, init = scheme)` | `[k]` to `[n]` | `<path>.weight` `[n, k]`, `<path>.bias` `[n]` (zeros) |
+/// | `dense(n)`, `dense(n, init = scheme)` | `[k]` to `[n]`; `[t, k]` to `[t, n]`, each step alike | `<path>.weight` `[n, k]`, `<path>.bias` `[n]` (zeros) |
 /// | `sigmoid`, `tanh`, `relu`, `identity` | unchanged | none |
 /// | `leaky_relu`, `leaky_relu(slope)` | unchanged; slope 0.01 by default | none |
 /// | `elu`, `elu(alpha)` | unchanged; alpha 1 by default | none |
@@ -96,6 +96,10 @@ use proc_macro::TokenStream;
 /// is a compile error instead. A kernel larger than its padded input, a
 /// layer on an input of the wrong rank, and `dense` on a `[c, h, w]` value
 /// (write `flatten` first) are compile errors at the layer or argument.
+/// On a two-axis value `dense` acts on the last axis, every leading
+/// position (a sequence's step) alike, as PyTorch's `Linear` does: after a
+/// `conv1d`, whose output is `[channels, length]`, write `flatten` first
+/// to mix channels.
 ///
 /// Recurrent layers are PyTorch's `nn.RNN` (tanh), `nn.LSTM` and `nn.GRU`
 /// with `batch_first`, one layer and zero initial states, with the same

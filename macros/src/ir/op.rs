@@ -121,6 +121,8 @@ pub enum Read {
 /// `outputs` out, `activation` of `Var(0)` applied to each.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DenseT {
+    /// Rows: 1, or a sequence's steps, each through the same weights.
+    pub rows: usize,
     pub inputs: usize,
     pub outputs: usize,
     pub activation: Expr,

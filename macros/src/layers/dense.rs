@@ -1,17 +1,21 @@
 //! `dense(units)` or `dense(units, init = scheme)`: a fully connected
 //! layer, `y = x W^T + b`.
 //!
-//! Shape rule: a flat input of `k` features becomes `units` features.
-//! Parameters: `<path>.weight` of `[units, k]` (PyTorch's `Linear`
-//! layout) and `<path>.bias` of `[units]`. Lowers to a `Linear` product
-//! and a broadcast addition, whose derivatives give the layer's gradient.
+//! Shape rule: a flat input of `k` features becomes `units` features; a
+//! sequence `[time, k]` becomes `[time, units]`, the same weights applied
+//! at every step (as PyTorch's `Linear` on `[batch, time, k]`), and in
+//! streaming inference to each step as it comes. Parameters:
+//! `<path>.weight` of `[units, k]` (PyTorch's `Linear` layout) and
+//! `<path>.bias` of `[units]`. Lowers to a `Linear` product over the last
+//! axis and a broadcast addition, whose derivatives give the layer's
+//! gradient.
 
-use super::{At, Family, Layer, LowerCtx, Origin, Resolved, check_size};
+use super::{At, Family, Layer, LowerCtx, Origin, OverTime, Resolved, check_size};
 use crate::args;
 use crate::errors::Errors;
 use crate::init::Scheme;
 use crate::ir::expr::{add, var};
-use crate::ir::{Derivation, Graph, Init, NodeId, Role};
+use crate::ir::{Derivation, Graph, Init, NodeId, Read, Role};
 use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
@@ -29,7 +33,7 @@ impl Family for Dense {
 
     fn resolve(&self, call: &Call, input: Option<&[usize]>, _: &At, errors: &mut Errors) -> Option<Resolved> {
         let (layer, output) = read(call, input, errors)?;
-        let fan_in = input.map_or(1, |dims| dims.iter().product());
+        let fan_in = input.and_then(|dims| dims.last().copied()).unwrap_or(1);
         check_size(&[layer.units, fan_in], call, errors)?;
         Resolved::new(layer, Some(output))
     }
@@ -61,19 +65,22 @@ fn read(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<(De
             return None;
         }
     };
-    if let Some(dims) = input
-        && dims.len() != 1
-    {
-        errors.push(
-            call.site(),
-            format!(
-                "`{}` expects a flat input but receives {}; add `flatten` before it",
-                call.display(),
-                show_shape(dims)
-            ),
-        );
-    }
-    Some((DenseLayer { units, init }, vec![units]))
+    let output = match input {
+        Some(&[_]) | None => vec![units],
+        Some(&[steps, _]) => vec![steps, units],
+        Some(dims) => {
+            errors.push(
+                call.site(),
+                format!(
+                    "`{}` expects a flat input or a [time, features] sequence but receives {}; add `flatten` before it",
+                    call.display(),
+                    show_shape(dims)
+                ),
+            );
+            vec![units]
+        }
+    };
+    Some((DenseLayer { units, init }, output))
 }
 
 /// The optional `init = scheme` argument; any other named argument is an error.
@@ -108,21 +115,35 @@ impl DenseLayer {
     }
 }
 
+/// The input's features: its last axis (a sequence's steps are rows).
+fn features(g: &Graph, x: NodeId) -> usize {
+    g.shape(x).dims.last().copied().unwrap_or(1)
+}
+
 impl Layer for DenseLayer {
     fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
-        let (w, b) = self.params(g, g.shape(x).len(), origin, ctx);
+        let (w, b) = self.params(g, features(g, x), origin, ctx);
         let z = ops::linear::linear(g, x, w);
         let shape = g.shape(z).clone();
-        ops::map::map(g, add(var(0), var(1)), vec![z, b], shape)
+        // The bias is added to every row: every step of a sequence.
+        let per_row = if shape.dims.len() > 1 { Read::PerColumn } else { Read::PerFeature };
+        ops::map::map_with(g, add(var(0), var(1)), vec![(z, Read::Same), (b, per_row)], shape)
     }
 
-    /// The weight input-major with the bias, for the batch-1 kernel.
+    /// The weight input-major with the bias, for the batch-1 kernel (on
+    /// each step of a sequence).
     fn lower_planned(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
-        let fan_in = g.shape(x).len();
+        let fan_in = features(g, x);
+        let rows = g.shape(x).len() / fan_in;
         let (w, b) = self.params(g, fan_in, origin, ctx);
         let (weight, bias) = (g.param_offset(w), g.param_offset(b));
         let plan =
             g.plan(Derivation::Dense { weight, bias: Some(bias), inputs: fan_in, outputs: self.units });
-        ops::dense_t::dense_t(g, x, plan, fan_in, self.units)
+        ops::dense_t::dense_t(g, x, plan, rows, fan_in, self.units)
+    }
+
+    /// Each step alone: streaming applies it to the step's features.
+    fn over_time(&self) -> OverTime<'_> {
+        OverTime::EachStep
     }
 }

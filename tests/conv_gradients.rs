@@ -69,6 +69,16 @@ chainrule::network! {
     }
 }
 
+chainrule::network! {
+    /// Each channel's maximum: the gradient goes to the winning position.
+    struct GlobalMax {
+        input: [2, 5, 6],
+        layers: [conv2d(3, kernel = 3, padding = 1), tanh, global_max_pool, dense(2)],
+        loss: mse,
+        scalar: f64,
+    }
+}
+
 #[test]
 fn convolution_pooling_and_dense() {
     let targets: Vec<usize> = (0..4).map(|i| i % 3).collect();
@@ -78,6 +88,11 @@ fn convolution_pooling_and_dense() {
 #[test]
 fn stride_dilation_padding_and_global_pooling() {
     check_gradients(&mut StridedDilated::new(2), &samples::<144>(2, 3, 1.0), &samples::<2>(3, 3, 1.0));
+}
+
+#[test]
+fn global_max_pooling() {
+    check_gradients(&mut GlobalMax::new(8), &samples::<60>(8, 3, 1.0), &samples::<2>(9, 3, 1.0));
 }
 
 #[test]

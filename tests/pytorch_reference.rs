@@ -231,6 +231,11 @@ reference!(StackedRecurrent [5, 3] {
     loss: mse
 });
 reference!(LstmSequence [4, 2] { layers: [lstm(3, sequence = true), flatten], loss: mse });
+reference!(GlobalMaxPool [2, 5, 6] {
+    layers: [conv2d(3, kernel = 3, padding = 1), tanh, global_max_pool, dense(2)],
+    loss: mse
+});
+reference!(GlobalMaxPool1d [2, 9] { layers: [conv1d(4, kernel = 3), relu, global_max_pool, dense(2)], loss: mse });
 reference!(DensePerStep [4, 3] {
     layers: [dense(5), tanh, lstm(4, sequence = true), dense(3), flatten, dense(2)],
     loss: mse
@@ -245,7 +250,7 @@ reference!(LayerNormSequence [4, 3] {
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 44);
+    assert_eq!(cases.len(), 46);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _>(case),
@@ -290,6 +295,8 @@ fn every_case_matches_pytorch() {
             "stacked_recurrent" => check::<StackedRecurrent, _>(case),
             "lstm_sequence" => check::<LstmSequence, _>(case),
             "dense_per_step" => check::<DensePerStep, _>(case),
+            "global_max_pool" => check::<GlobalMaxPool, _>(case),
+            "global_max_pool1d" => check::<GlobalMaxPool1d, _>(case),
             "layer_norm" => check::<LayerNorm, _>(case),
             "layer_norm_sequence" => check::<LayerNormSequence, _>(case),
             other => panic!("no network for fixture case `{other}`"),

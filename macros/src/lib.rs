@@ -83,6 +83,7 @@ use proc_macro::TokenStream;
 /// | `max_pool2d(k)`, `max_pool2d(k, stride)`, `avg_pool2d(..)` | `[c, h, w]` to `[c, h', w']`, no padding; stride `k` by default | none |
 /// | `max_pool1d(k)`, `avg_pool1d(k, stride)` | `[c, l]` to `[c, l']` | none |
 /// | `global_avg_pool` | `[c, h, w]` or `[c, l]` to `[c]`: each channel's mean | none |
+/// | `global_max_pool` | `[c, h, w]` or `[c, l]` to `[c]`: each channel's maximum | none |
 /// | `flatten` | `[c, h, w]` to `[c * h * w]`, channel-major as PyTorch | none |
 /// | `rnn(h)`, `lstm(h)`, `gru(h)` | `[t, f]` to the last state `[h]`; with `sequence = true` every step's, `[t, h]` | `<path>.weight_ih_l0` `[g h, f]`, `<path>.weight_hh_l0` `[g h, h]`, `<path>.bias_ih_l0`, `<path>.bias_hh_l0` `[g h]`; `g` gates: 1, 4 (i, f, g, o), 3 (r, z, n) |
 ///

@@ -1,13 +1,14 @@
 //! Pooling: `max_pool2d(k)`, `max_pool2d(k, stride)` (also `kernel = ..`,
 //! `stride = ..`, `exact = true`), `avg_pool2d`, their 1-D forms
-//! `max_pool1d` and `avg_pool1d`, and `global_avg_pool`.
+//! `max_pool1d` and `avg_pool1d`, and `global_avg_pool`, `global_max_pool`.
 //!
 //! Shape rule: each channel of `[channels, height, width]` (or
 //! `[channels, length]`) is pooled on its own, without padding; the stride
 //! is the kernel unless given, as in PyTorch. `global_avg_pool` averages
-//! every plane to one value: `[channels, ..]` becomes `[channels]`. No
-//! parameters. Lowers to a `MaxPool` or `AvgPool` (global pooling is an
-//! average pool whose window is the whole plane).
+//! every plane to one value, `global_max_pool` takes its maximum:
+//! `[channels, ..]` becomes `[channels]`. No parameters. Lowers to a
+//! `MaxPool` or `AvgPool` (global pooling is a pool whose window is the
+//! whole plane).
 
 use super::conv::{WindowSites, axis_output};
 use super::window::{self, Accepts, Axis, WindowArgs};
@@ -19,13 +20,14 @@ use crate::ops;
 use crate::parse::Call;
 use chainrule_spec::Pool2d;
 
-const GLOBAL: &str = "global_avg_pool";
+const GLOBAL_AVG: &str = "global_avg_pool";
+const GLOBAL_MAX: &str = "global_max_pool";
 
 pub struct Pools;
 
 impl Family for Pools {
     fn keywords(&self) -> &'static [&'static str] {
-        &["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", GLOBAL]
+        &["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", GLOBAL_AVG, GLOBAL_MAX]
     }
 
     fn aliases(&self) -> &'static [(&'static str, &'static str)] {
@@ -38,9 +40,12 @@ impl Family for Pools {
             ("MaxPooling1D", "max_pool1d"),
             ("AvgPool1d", "avg_pool1d"),
             ("AveragePooling1D", "avg_pool1d"),
-            ("AdaptiveAvgPool2d", GLOBAL),
-            ("GlobalAveragePooling2D", GLOBAL),
-            ("GlobalAveragePooling1D", GLOBAL),
+            ("AdaptiveAvgPool2d", GLOBAL_AVG),
+            ("GlobalAveragePooling2D", GLOBAL_AVG),
+            ("GlobalAveragePooling1D", GLOBAL_AVG),
+            ("AdaptiveMaxPool2d", GLOBAL_MAX),
+            ("GlobalMaxPooling2D", GLOBAL_MAX),
+            ("GlobalMaxPooling1D", GLOBAL_MAX),
         ]
     }
 
@@ -61,8 +66,8 @@ pub struct Pool {
 /// after an error.
 fn read(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<Pool> {
     let name = call.name.to_string();
-    if name == GLOBAL {
-        return global(call, input, errors);
+    if name == GLOBAL_AVG || name == GLOBAL_MAX {
+        return global(call, input, name == GLOBAL_MAX, errors);
     }
     let (max, one_d) = (name.starts_with("max"), name.ends_with("1d"));
     let accepts = Accepts {
@@ -100,9 +105,10 @@ fn windowed(
     Some(Pool { geom, max, output })
 }
 
-fn global(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<Pool> {
+fn global(call: &Call, input: Option<&[usize]>, max: bool, errors: &mut Errors) -> Option<Pool> {
     if let Some(arg) = call.args.first() {
-        errors.push(arg.site(), "`global_avg_pool` takes no arguments: it averages each whole channel");
+        let what = if max { "takes each whole channel's maximum" } else { "averages each whole channel" };
+        errors.push(arg.site(), format!("`{}` takes no arguments: it {what}", call.name));
         return None;
     }
     let (channels, height, width) = planes(call, input?, None, errors)?;
@@ -117,7 +123,7 @@ fn global(call: &Call, input: Option<&[usize]>, errors: &mut Errors) -> Option<P
         out_h: 1,
         out_w: 1,
     };
-    Some(Pool { geom, max: false, output: vec![channels] })
+    Some(Pool { geom, max, output: vec![channels] })
 }
 
 /// `(channels, height, width)` of a 2-D or 1-D input (height 1), checked

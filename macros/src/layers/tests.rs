@@ -33,6 +33,7 @@ fn sample(keyword: &str) -> Option<TokenStream> {
         "max_pool1d" => signal(quote!(max_pool1d(2))),
         "avg_pool1d" => signal(quote!(avg_pool1d(2))),
         "global_avg_pool" => image(quote!(global_avg_pool)),
+        "global_max_pool" => image(quote!(global_max_pool)),
         "flatten" => image(quote!(flatten)),
         "rnn" => sequence(quote!(rnn(4))),
         "lstm" => sequence(quote!(lstm(4, sequence = true), flatten)),

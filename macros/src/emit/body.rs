@@ -106,11 +106,28 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
         places[node] = Some(Place::Buffer(format_ident!("__g{k}")));
     }
 
+    // A reshape (`flatten`, its gradient) is its operand under another
+    // shape: it reads the operand's storage rather than copying it.
+    let mut reshapes = Vec::new();
+    for &id in &live {
+        if let Some(source) = ops::map::reshape_of(g, id)
+            && places[id].is_none()
+            && matches!(places[source], Some(Place::Buffer(_)) | None)
+        {
+            reshapes.push((id, source));
+        }
+    }
+
     // Everything else: workspace slots or local arrays.
     let mut slot_names = Vec::new();
     let mut slot_lens = Vec::new();
     let (mut per_sample, mut fixed) = (0usize, 0usize);
     for &id in &live {
+        if let Some(&(_, source)) = reshapes.iter().find(|&&(r, _)| r == id) {
+            // Live nodes come in order: the operand has its place already.
+            places[id] = places[source].clone();
+            continue;
+        }
         if places[id].is_some() {
             continue;
         }
@@ -148,8 +165,12 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
 
     let ctx = Ctx::new(mode, scalar, places).with_fused_sums(ops::map::fusible_sums(g, &live, mode));
     let is_update = |id: NodeId| updates.is_some_and(|u| u.iter().any(|&(_, n)| n == id));
-    let steps: Vec<TokenStream> =
-        live.iter().filter(|&&id| !is_update(id)).map(|&id| ops::emit(&ctx, g, id)).collect();
+    let is_reshape = |id: NodeId| reshapes.iter().any(|&(r, _)| r == id);
+    let steps: Vec<TokenStream> = live
+        .iter()
+        .filter(|&&id| !is_update(id) && !is_reshape(id))
+        .map(|&id| ops::emit(&ctx, g, id))
+        .collect();
 
     let mut epilogue = Vec::new();
     for (id, target) in copies {

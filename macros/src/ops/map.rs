@@ -97,6 +97,16 @@ pub fn normalize(expr: &Expr, operands: &[(NodeId, Read)]) -> (Expr, Vec<(NodeId
     (expr.substitute(&|i| var(remap[i])), kept)
 }
 
+/// The operand of a map that only reshapes it (the identity on an operand
+/// of as many elements, read element for element), if `id` is one.
+pub fn reshape_of(g: &Graph, id: NodeId) -> Option<NodeId> {
+    let node = g.node(id);
+    let Op::Map(Map { expr, reads }) = &node.op else { return None };
+    let &[source] = node.inputs.as_slice() else { return None };
+    let same = *expr == var(0) && reads[..] == [Read::Same];
+    (same && g.shape(source).len() == node.shape.len() && !node.shape.is_scalar()).then_some(source)
+}
+
 /// The `[lead, tail]` split of each output sample that the map's
 /// per-channel, per-row and per-column operands read by, if any; `None`
 /// inside also when two of them disagree (a map the simplifier must not
@@ -311,7 +321,9 @@ pub fn fusible_sums(g: &Graph, live: &[NodeId], mode: Mode) -> Vec<(NodeId, Node
         let &[summed] = node.inputs.as_slice() else { continue };
         let Op::Map(Map { reads, .. }) = &g.node(summed).op else { continue };
         let map = g.node(summed);
-        if !map.shape.batched || map.shape.is_scalar() || pairs.iter().any(|&(m, _)| m == summed) {
+        // A reshape has no loop of its own (it is its operand's storage).
+        let reshape = reshape_of(g, summed).is_some();
+        if !map.shape.batched || map.shape.is_scalar() || reshape || pairs.iter().any(|&(m, _)| m == summed) {
             continue;
         }
         let tail = split(g, &map.inputs, reads, &map.shape).flatten().filter(|&t| t > 0);

@@ -172,3 +172,16 @@ mod timing {
         }
     }
 }
+
+/// `flatten` and its gradient read their operand's storage: no copy loop.
+#[test]
+fn a_reshape_copies_nothing() {
+    let cnn = expanded(quote! {
+        pub struct Cnn { input: [1, 8, 8], layers: [conv2d(4, kernel = 3, padding = 1), relu, max_pool2d(2), flatten, dense(3)], loss: mse }
+    });
+    assert!(!holds(&cnn, "__o[__i] = __a0[__i];"), "{cnn}");
+    assert!(
+        holds(&cnn, "kernels::linear(batch, 64usize, 3usize, &v6[..],"),
+        "the dense layer reads the pooled values"
+    );
+}

@@ -16,15 +16,14 @@
 //! The backward pass is the chain rule applied by the macro: the local
 //! derivatives of the update expressions are derived symbolically
 //! (`Expr::diff`) and written over the tape, and `RecurBack` walks the
-//! steps backwards, carrying the gradient of the carries from step to step and adding the recurrent
-//! projection's `d h_{t-1} = dhw_t W_hh`. It yields, per step, the gradient
-//! of the gate inputs from `x` and from `h` (`[steps, 2 * gates * hidden]`),
-//! or once when the two are the same (`Cell::shares_gate_gradients`: an
-//! RNN's or LSTM's gates read `x_k + hw_k`), which saves the copies that
-//! would take the halves apart.
-//! The weight and bias gradients are then ordinary ops: `dW_hh = sum_t
-//! dhw_t^T h_{t-1}` a time-distributed `LinearBackWeight`, the biases
-//! `SumRows`.
+//! steps backwards, carrying the gradient of the carries from step to
+//! step and adding the recurrent projection's `d h_{t-1} = dhw_t W_hh`. It
+//! yields, per step, the gradient of the gate inputs from `x` and from `h`
+//! (`[steps, 2 * gates * hidden]`), or once when the two are the same
+//! (`Cell::shares_gate_gradients`: an RNN's or LSTM's gates read `x_k +
+//! hw_k`), which saves the copies that would take the halves apart. The
+//! weight and bias gradients are then ordinary ops: `dW_hh = sum_t dhw_t^T
+//! h_{t-1}` a time-distributed `LinearBackWeight`, the biases `SumRows`.
 //!
 //! The time loop lives in the runtime (`kernels::recur`, `recur_back`);
 //! the generated code is the cell's update for one step, a closure the

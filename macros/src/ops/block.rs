@@ -24,8 +24,8 @@ pub const BLOCK: Rules = Rules {
 };
 pub const BLOCK_BACK: Rules = Rules {
     name: "block_back",
-    forward: "`g` put back in the block's place, zeros elsewhere",
-    derivative: Derivative::BackwardOnly,
+    forward: "`x` put in the block's place, zeros elsewhere",
+    derivative: Derivative::Vjp { formula: "`block(g)`: the block's part of `g`", build: vjp },
     emit,
     without_std: always,
     #[cfg(test)]
@@ -38,10 +38,21 @@ pub fn block(g: &mut Graph, x: NodeId, geom: Block, dims: &[usize]) -> NodeId {
     g.push(Op::Block(geom), vec![x], Shape::batched(dims))
 }
 
+/// Adds `x` put in the place of block `geom` of a value shaped `dims` per
+/// sample, zeros elsewhere.
+pub fn place(g: &mut Graph, x: NodeId, geom: Block, dims: &[usize]) -> NodeId {
+    debug_assert_eq!(dims.iter().product::<usize>(), geom.src_rows * geom.src_cols);
+    g.push(Op::BlockBack(geom), vec![x], Shape::batched(dims))
+}
+
 fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<NodeId>> {
-    let Op::Block(geom) = g.node(id).op else { unreachable!("block::vjp on a block") };
     let shape = g.shape(g.node(id).inputs[0]).clone();
-    vec![Some(g.push(Op::BlockBack(geom), vec![upstream], shape))]
+    let op = match g.node(id).op {
+        Op::Block(geom) => Op::BlockBack(geom),
+        Op::BlockBack(geom) => Op::Block(geom),
+        _ => unreachable!("block::vjp on a block"),
+    };
+    vec![Some(g.push(op, vec![upstream], shape))]
 }
 
 /// The geometry's constructor expression, every field by name.

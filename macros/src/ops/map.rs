@@ -172,7 +172,7 @@ fn unbroadcast(g: &mut Graph, grad: NodeId, read: Read, to: &Shape) -> NodeId {
         Read::PerSample => reduce::sum_features(g, grad),
         Read::PerFeature => reduce::sum_batch(g, grad),
         Read::PerChannel => reduce::sum_channels(g, grad),
-        Read::PerRow => reduce::sum_last(g, grad),
+        Read::PerRow => reduce::sum_runs(g, grad, to),
         Read::PerColumn => reduce::sum_rows(g, grad),
     }
 }

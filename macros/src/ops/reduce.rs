@@ -4,7 +4,8 @@
 //! `SumChannels` each channel's positions in every sample (a convolution's
 //! bias, a per-channel statistic), `SumRows` every row of the last axis in
 //! every sample (a per-column scale), `SumLast` the last axis of each
-//! sample (a per-row statistic), `SumAll` everything (losses, penalties).
+//! sample (a per-row statistic), or any runs of trailing positions (a
+//! value broadcast per channel of each sample), `SumAll` everything (losses, penalties).
 //!
 //! Local derivative: the upstream gradient copied back to every summed
 //! element, a `Map` that reads it the way the sum gathered it.
@@ -72,6 +73,14 @@ pub fn sum_rows(g: &mut Graph, x: NodeId) -> NodeId {
 pub fn sum_last(g: &mut Graph, x: NodeId) -> NodeId {
     let dims = g.shape(x).dims.clone();
     g.push(Op::SumLast, vec![x], Shape::batched(&dims[..dims.len() - 1]))
+}
+
+/// Per sample, the sum over each run of trailing positions: `[batch, ..]`
+/// to `to`, a batched shape that divides each sample into equal runs
+/// (`[c]` for `[c, h, w]`: each channel's positions).
+pub fn sum_runs(g: &mut Graph, x: NodeId, to: &Shape) -> NodeId {
+    debug_assert!(to.batched && to.len() > 0 && g.shape(x).len().is_multiple_of(to.len()));
+    g.push(Op::SumLast, vec![x], to.clone())
 }
 
 pub fn sum_all(g: &mut Graph, x: NodeId) -> NodeId {

@@ -255,6 +255,33 @@ fn block_case() -> Case {
     k
 }
 
+/// A part of a concatenation: a `[2, 2]` value in columns 1..3 of a
+/// `[2, 4]` one.
+fn block_place_case() -> Case {
+    let mut k = Case::new("block_back: a value put in its place");
+    let x = k.leaf(Shape::batched(&[2, 2]));
+    let y = map::map(&mut k.g, powi(var(0), 2), vec![x], Shape::batched(&[2, 2]));
+    let geom = Block { src_rows: 2, src_cols: 4, row_offset: 0, col_offset: 1, rows: 2, cols: 2 };
+    k.out = block::place(&mut k.g, y, geom, &[2, 4]);
+    k
+}
+
+/// A per-sample `[2]` value read per channel of a `[2, 2, 3]` output:
+/// its gradient sums each channel's six positions.
+fn map_per_channel_of_sample_case() -> Case {
+    let mut k = Case::new("map: per channel of each sample");
+    let a = k.leaf(Shape::batched(&[2, 2, 3]));
+    let scale = k.leaf(Shape::batched(&[2]));
+    let operands = vec![(a, Read::Same), (scale, Read::PerRow)];
+    k.out = map::map_with(
+        &mut k.g,
+        mul(var(0), unary(Unary::Tanh, var(1))),
+        operands,
+        Shape::batched(&[2, 2, 3]),
+    );
+    k
+}
+
 /// An LSTM cell of two units over three steps.
 fn recur_case() -> Case {
     let mut k = Case::new("recur: an LSTM cell");
@@ -321,6 +348,8 @@ fn all_cases() -> Vec<Case> {
         map_reshape_case(),
         conv_case(),
         block_case(),
+        block_place_case(),
+        map_per_channel_of_sample_case(),
         recur_case(),
     ];
     cases.extend(sum_cases());

@@ -7,6 +7,7 @@
 //! with "unknown" (after an unknown layer), so one mistake is reported once
 //! and never causes follow-up errors.
 
+use crate::dataflow::Dataflow;
 use crate::errors::Errors;
 use crate::init::Scheme;
 use crate::layers::{self, Placed};
@@ -43,26 +44,53 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
     };
 
     let scalar = scalar_type(find("scalar"), &decl.name, &mut errors);
-    let input = match find("input") {
-        Some(Value::Input { dims, span }) => input_shape(dims, *span, &mut errors),
-        Some(_) => None,
-        None => {
-            missing("input", "add one, for example `input: [784]`", &mut errors);
-            None
+    let graph = match find("graph") {
+        Some(Value::Graph(graph)) => Some(graph),
+        _ => None,
+    };
+    let inputs = inputs(find("input"), &mut errors);
+    if find("input").is_none() {
+        missing("input", "add one, for example `input: [784]`", &mut errors);
+    }
+    let (flow, output) = match (find("layers"), graph) {
+        (Some(_), Some(_)) => {
+            let key = fields.iter().find(|f| f.key == "graph").map(|f| f.key.span());
+            errors.push(
+                key.unwrap_or(decl.name.span()),
+                "a network has `layers` (a chain) or `graph`, not both; write the chain in the graph",
+            );
+            (None, None)
+        }
+        (_, Some(graph)) => {
+            let flow =
+                inputs.as_ref().and_then(|inputs| crate::dataflow::resolve(inputs, graph, &mut errors));
+            let output = flow.as_ref().and_then(|f| match f.outputs.as_slice() {
+                [one] => Some(f.values[*one].dims.clone()),
+                _ => None,
+            });
+            (flow, output)
+        }
+        (Some(Value::Layers { calls, span }), None) => {
+            let input =
+                single_input(inputs.as_deref(), fields.iter().find(|f| f.key == "input"), &mut errors);
+            let (layers, output) = layer_chain(calls, *span, input.as_deref(), &mut errors);
+            let flow = input.filter(|_| output.is_some()).map(|input| Dataflow::chain(input, layers));
+            (flow, output)
+        }
+        (Some(_), None) => (None, None),
+        (None, None) => {
+            missing("layers", "add one, for example `layers: [dense(10)]`, or a `graph`", &mut errors);
+            (None, None)
         }
     };
-    let (layers, output) = match find("layers") {
-        Some(Value::Layers { calls, span }) => layer_chain(calls, *span, input.as_deref(), &mut errors),
-        Some(_) => (Vec::new(), None),
-        None => {
-            missing("layers", "add one, for example `layers: [dense(10)]`", &mut errors);
-            (Vec::new(), None)
-        }
+    let input = match &flow {
+        Some(flow) => Some(flow.input_dims()),
+        None => inputs.as_ref().and_then(|inputs| flat_input(inputs)),
     };
     let loss = match find("loss") {
         Some(Value::LossClosure(closure)) => losses::resolve_closure(closure, &mut errors),
         Some(Value::Loss(call)) => {
-            let last = describe_last(find("layers"));
+            let last = describe_last(find("layers").or(find("graph")));
             losses::resolve(call, output.as_deref(), &last, &mut errors)
         }
         Some(_) => None,
@@ -101,6 +129,7 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         name: decl.name,
         scalar,
         input,
+        named_inputs: named_inputs(inputs.as_deref()),
         output,
         target,
         trained: weights.is_some(),
@@ -109,9 +138,9 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
     if let Err(errors) = errors.finish() {
         return Err(Rejected { errors, outline: Box::new(outline) });
     }
-    match (outline.input.clone(), loss) {
-        (Some(input), Some(loss)) => {
-            Ok(Model { outline, input, layers, loss, regularizer, init, weights, embedded })
+    match (outline.input.clone(), flow, loss) {
+        (Some(input), Some(flow), Some(loss)) => {
+            Ok(Model { outline, input, flow, loss, regularizer, init, weights, embedded })
         }
         // Every path to `None` above records an error, so this is not reached;
         // should it be, the user still gets a message rather than a panic.
@@ -186,6 +215,63 @@ fn input_shape(dims: &[Expr], span: Span, errors: &mut Errors) -> Option<Vec<usi
     (shape.len() == dims.len()).then_some(shape)
 }
 
+/// An input's name and its shape (`None` when the declaration's is wrong).
+type DeclaredInput = (Ident, Option<Vec<usize>>);
+
+/// The declared inputs, each with its shape (`None` when it is wrong):
+/// `input: [784]` is one input named `input`.
+fn inputs(value: Option<&Value>, errors: &mut Errors) -> Option<Vec<DeclaredInput>> {
+    match value? {
+        Value::Input { dims, span } => {
+            Some(vec![(Ident::new("input", *span), input_shape(dims, *span, errors))])
+        }
+        Value::Inputs(named) if named.is_empty() => None,
+        Value::Inputs(named) => {
+            Some(named.iter().map(|n| (n.name.clone(), input_shape(&n.dims, n.span, errors))).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Several inputs, each with its length, when all are known.
+fn named_inputs(inputs: Option<&[DeclaredInput]>) -> Vec<(Ident, usize)> {
+    let Some(inputs) = inputs.filter(|i| i.len() > 1) else { return Vec::new() };
+    let lens = inputs.iter().map(|(name, dims)| Some((name.clone(), dims.as_ref()?.iter().product())));
+    lens.collect::<Option<Vec<_>>>().unwrap_or_default()
+}
+
+/// The input of a chain: `layers` reads one input.
+fn single_input(
+    inputs: Option<&[DeclaredInput]>,
+    field: Option<&&Field>,
+    errors: &mut Errors,
+) -> Option<Vec<usize>> {
+    match inputs? {
+        [(_, dims)] => dims.clone(),
+        _ => {
+            let at = field.map_or_else(Span::call_site, |f| f.key.span());
+            errors.push(
+                at,
+                "several named inputs need a `graph` that says where each goes; `layers` reads one",
+            );
+            None
+        }
+    }
+}
+
+/// The flat input when every input's shape is known: the one input's
+/// shape, or all side by side.
+fn flat_input(inputs: &[DeclaredInput]) -> Option<Vec<usize>> {
+    match inputs {
+        [(_, dims)] => dims.clone(),
+        _ => inputs
+            .iter()
+            .map(|(_, dims)| dims.as_ref().map(|d| d.iter().product::<usize>()))
+            .sum::<Option<usize>>()
+            .map(|n| vec![n]),
+    }
+}
+
 /// Each layer must accept the shape the previous one produces (see
 /// `layers::chain`); an empty list is a mistake, since a network without
 /// layers has nothing to learn.
@@ -209,6 +295,10 @@ fn describe_last(value: Option<&Value>) -> String {
         Some(Value::Layers { calls, .. }) => match calls.last() {
             Some(Item::Call(last)) => format!("the last layer `{}`", last.display()),
             _ => "the last layer".to_string(),
+        },
+        Some(Value::Graph(graph)) => match &graph.tail {
+            Some(tail) => format!("the graph's output `{}`", tail.display()),
+            None => "the graph's output".to_string(),
         },
         _ => "the input".to_string(),
     }
@@ -319,6 +409,66 @@ mod tests {
         check_errors(
             quote!(struct N { input: [4], layers: [dense(2)], loss: mse, regularizer: l1(1e-3, biases = 1) }),
             &["`biases` takes `true` or `false`"],
+        );
+    }
+
+    #[test]
+    fn a_graph_checks_shapes_across_branches() {
+        check_errors(
+            quote!(struct N {
+                input: { x: [4], c: [2] },
+                graph: {
+                    let h = dense(x, 8);
+                    let (a, b) = split(h, 2);
+                    let gated = tanh(a) * sigmoid(b);
+                    dense(concat(gated, dense(c, 3), h), 2)
+                },
+                loss: mse,
+            }),
+            &[],
+        );
+        check_errors(
+            quote!(struct N { input: [4], graph: { let h = dense(input, 8); h + dense(input, 3) }, loss: mse }),
+            &["`add` of values shaped 8 and 3"],
+        );
+    }
+
+    /// A statement with a token error costs itself: the name it binds is
+    /// known (its value not), so using it reports nothing more, and the
+    /// mistakes of other statements still show.
+    #[test]
+    fn a_token_error_in_a_graph_costs_its_statement() {
+        check_errors(
+            quote!(struct N {
+                input: [4],
+                graph: {
+                    let h = dense(input 8);
+                    let g = dense(input, 0);
+                    dense(relu(h) + g, 2)
+                },
+                loss: mse,
+            }),
+            &["expected `,`", "`dense` needs at least 1 output unit"],
+        );
+    }
+
+    #[test]
+    fn a_graph_has_one_output_for_now() {
+        check_errors(
+            quote!(struct N { input: [4], graph: { let h = dense(input, 8); (dense(h, 2), dense(h, 1)) }, loss: mse }),
+            &["a graph has one output for now"],
+        );
+    }
+
+    #[test]
+    fn layers_and_graph_exclude_each_other() {
+        check_errors(
+            quote!(struct N { input: [4], layers: [dense(2)], graph: { dense(input, 2) }, loss: mse }),
+            &["a network has `layers` (a chain) or `graph`, not both"],
+        );
+        check_errors(
+            quote!(struct N { input: { a: [4], b: [2] }, layers: [dense(2)], loss: mse }),
+            &["several named inputs need a `graph`"],
         );
     }
 }

@@ -12,7 +12,8 @@ use crate::ops;
 use std::fmt::Write;
 
 /// One readable name per node: the input `x`, targets `t`, parameters by
-/// their names, gradients `dL/d<name>`, other values `v<id>`. A gradient
+/// their names, gradients `dL/d<name>`, values a graph names by their
+/// names, other values `v<id>`. A gradient
 /// that serves several values (an addition passes its gradient on
 /// unchanged) is named after the first, nearest the loss; the others are
 /// returned as `(gradient node, value)` aliases.
@@ -29,6 +30,9 @@ fn names(g: &Graph) -> (Vec<String>, Vec<(NodeId, NodeId)>) {
             _ => format!("v{id}"),
         })
         .collect();
+    for (id, name) in &g.value_names {
+        names[*id] = name.clone();
+    }
     let mut named = vec![false; g.nodes.len()];
     let mut aliases = Vec::new();
     for &(grad, of) in &g.gradient_of {

@@ -59,6 +59,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
             #vis fn reset(&mut self) { #never }
         }
     });
+    let join_inputs = crate::emit::join_inputs(outline, true);
     // An input size the declaration does not give: `predict` takes any.
     let predict_any = outline.input.is_none().then(|| {
         quote! {
@@ -80,6 +81,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
                 #trained
                 #stream
                 #predict_any
+                #join_inputs
             }
 
             impl #rt::Network for #name {

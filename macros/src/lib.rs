@@ -15,6 +15,7 @@ mod autodiff;
 mod boundaries;
 mod check;
 mod codegen;
+mod dataflow;
 mod describe;
 mod emit;
 mod errors;
@@ -46,7 +47,9 @@ use proc_macro::TokenStream;
 ///     /// Documentation and attributes go on the generated struct.
 ///     pub struct Name {
 ///         input: [features],           // or [channels, height, width], [channels, length], [time, features]
-///         layers: [layer, layer, ...],
+///                                      // or several: { name: [..], name: [..] }
+///         layers: [layer, layer, ...], // a chain, or a graph: see below
+///         graph: { let h = layer(input, ..); ...; output },
 ///         loss: loss,
 ///         regularizer: l1(a) + l2(b),   // optional, either term alone too
 ///         init: he_normal,             // optional, default glorot_uniform
@@ -108,6 +111,63 @@ use proc_macro::TokenStream;
 /// so weights exchange. Stack them with `sequence = true` on all but the
 /// last. The time loop is a loop in the generated code; its backward pass
 /// (through time) differentiates the cell's update symbolically.
+///
+/// # Graphs
+///
+/// `layers: [..]` is a chain. `graph: { .. }` (instead of `layers`) names
+/// values and applies layers to them, so a network can branch, merge and
+/// take several inputs. It is a block of `let` statements ending with the
+/// output; each layer keyword is a function whose first argument is the
+/// value it applies to, followed by the layer's own arguments:
+///
+/// ```text
+/// network! {
+///     struct Gated {
+///         input: { signal: [2, 16], cond: [8] },
+///         graph: {
+///             let h = conv1d(signal, 16, kernel = 3, padding = same);
+///             let (a, b) = split(h, 2);                      // channels 0..8 and 8..16
+///             let gated = tanh(a) * sigmoid(b);              // [8, 16]
+///             let scaled = gated * dense(cond, 8);           // [8] per channel of each sample
+///             let skip = conv1d(signal, 8, kernel = 1);      // a projection shortcut
+///             layers(flatten(scaled + skip), [dense(32), relu, dense(1)])
+///         },
+///         loss: mse,
+///     }
+/// }
+/// ```
+///
+/// | function | value |
+/// |----------|-------|
+/// | `keyword(value, args..)` | a layer applied to `value`: `dense(h, 64)`, `relu(h)`, `conv2d(x, 16, kernel = 3)` |
+/// | `layers(value, [layer, ..])` | a chain applied to `value`, written as in `layers:` |
+/// | `a + b`, `add(a, b, ..)` | the elementwise sum |
+/// | `a * b`, `multiply(a, b, ..)` | the elementwise product |
+/// | `concat(a, b, .., axis = 0)` | side by side along an axis of each sample: channels of `[c, ..]` values, features of flat ones (`axis = 1`: a sequence's features) |
+/// | `split(v, n, axis = 0)` | `n` equal parts, bound as `let (a, b) = split(v, 2);` |
+/// | `slice(v, start..end, axis = 0)` | positions `start..end` along an axis |
+///
+/// Sums and products take values of the same shape, or broadcast one
+/// operand: `[c]` onto `[c, ..]` (a value per channel of each sample, as
+/// a conditioning vector) or `[1]` (one per sample). A value may be used
+/// any number of times; its gradient is the sum of its uses'. Each name is
+/// defined once, before its use (so a graph has no cycles); every input
+/// and every named value must be used (a name starting with `_` may go
+/// unused). Mistakes are compile errors at the token, naming the shapes
+/// involved.
+///
+/// A layer's tensors are named after the value it defines: `let skip =
+/// dense(x, 8)` gives `skip.weight` and `skip.bias`; a statement applying
+/// several layers numbers them, `<name>.<k>` for its `k`-th layer in the
+/// order they apply (`let h = layers(x, [dense(8), relu, dense(4)])` gives
+/// `h.0.*` and `h.2.*`); the output's are named `output`. With several
+/// inputs the network's input is their values side by side in the order
+/// they are declared, and the struct gets `inputs(a, b, ..)`, which builds
+/// one input sample from its parts.
+///
+/// A graph has one output for now. A graph network runs `predict`,
+/// `predict_batch` and training like a chain; `step` (streaming) is
+/// generated for chains only.
 ///
 /// # Losses
 ///

@@ -43,8 +43,7 @@ pub fn lower(model: &Model) -> Graphs {
 fn forward_planned(model: &Model) -> Planned {
     let ctx = LowerCtx { init: model.init, training: false };
     let mut graph = Graph::default();
-    let x = graph.push(Op::Input, vec![], Shape::batched(&model.input));
-    let output = model.layers.iter().fold(x, |x, layer| layer.lower_planned(&mut graph, x, ctx));
+    let output = model.flow.lower(&mut graph, ctx, true)[0];
     Planned { graph, output }
 }
 
@@ -60,11 +59,7 @@ pub struct Lowered {
 fn forward(model: &Model, training: bool) -> Lowered {
     let ctx = LowerCtx { init: model.init, training };
     let mut g = Graph::default();
-    let mut x = g.push(Op::Input, vec![], Shape::batched(&model.input));
-    for layer in &model.layers {
-        x = layer.lower(&mut g, x, ctx);
-    }
-    let output = x;
+    let output = model.flow.lower(&mut g, ctx, false)[0];
     let target = model.loss.target(model.output());
     let target_shape = match target {
         TargetKind::Class { .. } => Shape::batched(&[]),
@@ -94,17 +89,18 @@ pub struct Streamed {
 /// last layer that carries state, every layer must act on each step alone
 /// or carry its state in the stream buffer; after one that returns its last
 /// state, anything goes. A network whose output is a sequence streams one
-/// step of it per call.
+/// step of it per call. Only a chain of layers streams.
 fn lower_stream(model: &Model) -> Option<Streamed> {
     let &[_, features] = model.input.as_slice() else { return None };
-    if !model.layers.iter().any(|l| matches!(l.layer.over_time(), OverTime::Carried(_))) {
+    let layers = model.flow.as_chain()?;
+    if !layers.iter().any(|l| matches!(l.layer.over_time(), OverTime::Carried(_))) {
         return None;
     }
     let ctx = LowerCtx { init: model.init, training: false };
     let mut g = Graph::default();
     let mut x = g.push(Op::Input, vec![], Shape::batched(&[features]));
     let (mut per_step, mut stream_len) = (true, 0);
-    for layer in &model.layers {
+    for layer in layers {
         x = match layer.layer.over_time() {
             _ if !per_step => layer.lower_planned(&mut g, x, ctx),
             OverTime::EachStep => layer.lower_planned(&mut g, x, ctx),

@@ -1,17 +1,20 @@
 //! The checked network: every keyword resolved, every shape known. Later
 //! stages read this, never syn's syntax tree, except for the spans it keeps.
 
+use crate::dataflow::Dataflow;
 use crate::init::Scheme;
 use crate::ir::TargetKind;
-use crate::layers::Placed;
 use crate::losses::Loss;
 use crate::regularizer::Regularizer;
 use syn::{Attribute, Ident, Visibility};
 
 pub struct Model {
     pub outline: Outline,
+    /// The shape of one input sample: the input's, or with several
+    /// inputs their values side by side (`[total]`).
     pub input: Vec<usize>,
-    pub layers: Vec<Placed>,
+    /// The layers over named values, a chain for `layers: [..]`.
+    pub flow: Dataflow,
     pub loss: Loss,
     pub regularizer: Option<Regularizer>,
     /// Weight initialization of layers that do not choose their own.
@@ -25,7 +28,7 @@ pub struct Model {
 
 impl Model {
     pub fn output(&self) -> &[usize] {
-        self.layers.last().map_or(&self.input, |l| &l.output)
+        &self.flow.values[self.flow.outputs[0]].dims
     }
 
     pub fn name(&self) -> &Ident {
@@ -48,6 +51,9 @@ pub struct Outline {
     /// `f32` or `f64`, spanned where the user wrote it (or at the name).
     pub scalar: Ident,
     pub input: Option<Vec<usize>>,
+    /// Several named inputs, each with its length: the type has
+    /// `inputs(..)`, which puts one sample's parts side by side.
+    pub named_inputs: Vec<(Ident, usize)>,
     pub output: Option<Vec<usize>>,
     pub target: Option<TargetKind>,
     /// `weights:` names a file: the type has `trained()`.

@@ -19,6 +19,7 @@ const SEEDS: &[&str] = &[
     "struct F { input: [4], layers: [dense(3), activation(|x| x * sigmoid(x) + max(x, 0.5).powi(2)), softmax], loss: |y, t| (y - t).abs() + ln(1.0 + exp(y)) }",
     "struct G { input: [5], layers: [dense(4), leaky_relu(0.1), elu(1.5), dense(3), log_softmax], loss: nll, weights: \"no/such/file.safetensors\" }",
     "struct H { input: [2], layers: [dense(3, init = glorot_uniform), swish, dense(2)], loss: softmax_cross_entropy(probabilities) }",
+    "struct I { input: { x: [2, 8], c: [2] }, graph: { let h = conv1d(x, 4, kernel = 3, padding = same); let (a, b) = split(h, 2); let g = tanh(a) * sigmoid(b) + dense(c, 2); layers(flatten(concat(g, slice(h, 0..2), axis = 0)), [dense(3), relu, dense(2)]) }, loss: mse }",
 ];
 
 /// Replacements: extreme numbers and other keywords.
@@ -51,6 +52,15 @@ const SUBSTITUTES: &[&str] = &[
     "sequence",
     "kernel",
     "stride",
+    "graph",
+    "split",
+    "concat",
+    "slice",
+    "let",
+    ";",
+    "+",
+    "*",
+    "..",
     "padding",
     "x",
     "y",

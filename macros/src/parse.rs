@@ -4,19 +4,24 @@
 //!
 //! ```text
 //! network := attribute* visibility "struct" IDENT "{" field ("," field)* ","? "}"
-//! field   := "input" ":" "[" size ("," size)* ","? "]"
+//! field   := "input" ":" shape
+//!          | "input" ":" "{" IDENT ":" shape ("," IDENT ":" shape)* ","? "}"
 //!          | "layers" ":" list
+//!          | "graph" ":" graph                 (grammar in `parse/flow.rs`)
 //!          | "loss" ":" (call | closure)
 //!          | "regularizer" ":" call ("+" call)*
 //!          | "init" ":" IDENT
 //!          | "scalar" ":" IDENT
 //!          | "weights" ":" STRING
 //!          | "embedded" ":" BOOL
+//! shape   := "[" size ("," size)* ","? "]"
 //! list    := "[" (call ("," call)* ","?)? "]"
 //! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")? list?
 //! arg     := (IDENT "=")? EXPR
 //! size    := EXPR
 //! ```
+//!
+//! `layers:` is the short form of `graph:` for a chain from one input.
 //!
 //! A token error stops the parsing of the field, or of the list item, it
 //! is in, and no further: the other fields and items are read as usual, so
@@ -32,9 +37,11 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, Token, Visibility, bracketed, parenthesized};
 
+pub mod flow;
+
 /// The keys a network body accepts, in the order the docs list them.
 pub const KEYS: &[&str] =
-    &["input", "layers", "loss", "regularizer", "init", "scalar", "weights", "embedded"];
+    &["input", "layers", "graph", "loss", "regularizer", "init", "scalar", "weights", "embedded"];
 
 /// A parsed `network! { ... }` invocation.
 pub struct Declaration {
@@ -58,6 +65,10 @@ pub enum Value {
         dims: Vec<Expr>,
         span: Span,
     },
+    /// `input: { image: [1, 28, 28], features: [8] }`: named inputs.
+    Inputs(Vec<NamedInput>),
+    /// `graph: { .. }`.
+    Graph(flow::GraphBlock),
     Layers {
         calls: Vec<Item>,
         span: Span,
@@ -77,14 +88,23 @@ pub enum Value {
     Unreadable,
 }
 
+/// One of several named inputs, `name: [dims]`.
+pub struct NamedInput {
+    pub name: Ident,
+    pub dims: Vec<Expr>,
+    pub span: Span,
+}
+
 /// An entry of a layer list: a call, or the token error that made it
 /// unreadable.
+#[derive(Clone)]
 pub enum Item {
     Call(Call),
     Unreadable(syn::Error),
 }
 
 /// A keyword with optional arguments: `relu`, `dense(64)`, `l2(1e-4)`.
+#[derive(Clone)]
 pub struct Call {
     pub name: Ident,
     pub args: Vec<Arg>,
@@ -95,6 +115,7 @@ pub struct Call {
 }
 
 /// A positional (`64`) or named (`kernel = 3`) argument.
+#[derive(Clone)]
 pub struct Arg {
     pub name: Option<Ident>,
     pub value: Expr,
@@ -198,22 +219,26 @@ fn skip_element(input: ParseStream) -> syn::Result<()> {
 impl Declaration {
     /// Every token error: of fields, and of list items at any depth.
     pub fn token_errors(&self) -> Vec<syn::Error> {
-        fn items(list: &[Item], out: &mut Vec<syn::Error>) {
-            for item in list {
-                match item {
-                    Item::Unreadable(e) => out.push(e.clone()),
-                    Item::Call(Call { block: Some((inner, _)), .. }) => items(inner, out),
-                    Item::Call(_) => {}
-                }
-            }
-        }
         let mut out = self.syntax.clone();
         for field in &self.fields {
-            if let Value::Layers { calls, .. } = &field.value {
-                items(calls, &mut out);
+            match &field.value {
+                Value::Layers { calls, .. } => item_errors(calls, &mut out),
+                Value::Graph(graph) => graph.token_errors(&mut out),
+                _ => {}
             }
         }
         out
+    }
+}
+
+/// The token errors of a layer list, at any depth.
+fn item_errors(list: &[Item], out: &mut Vec<syn::Error>) {
+    for item in list {
+        match item {
+            Item::Unreadable(e) => out.push(e.clone()),
+            Item::Call(Call { block: Some((inner, _)), .. }) => item_errors(inner, out),
+            Item::Call(_) => {}
+        }
     }
 }
 
@@ -260,6 +285,7 @@ impl Parse for Field {
             let example = match key.to_string().as_str() {
                 "input" => "input: [784]",
                 "layers" => "layers: [dense(10)]",
+                "graph" => "graph: { let h = dense(input, 64); relu(h) }",
                 "loss" => "loss: mse",
                 "regularizer" => "regularizer: l2(1e-4)",
                 "init" => "init: he_normal",
@@ -276,12 +302,17 @@ impl Parse for Field {
             });
         }
         let value = match key.to_string().as_str() {
-            "input" => {
+            "input" if input.peek(syn::token::Brace) => {
                 let content;
-                let bracket = bracketed!(content in input);
-                let dims = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
-                Value::Input { dims: dims.into_iter().collect(), span: bracket.span.join() }
+                syn::braced!(content in input);
+                let named = Punctuated::<NamedInput, Token![,]>::parse_terminated(&content)?;
+                Value::Inputs(named.into_iter().collect())
             }
+            "input" => {
+                let (dims, span) = shape(input)?;
+                Value::Input { dims, span }
+            }
+            "graph" => Value::Graph(input.parse()?),
             "layers" => {
                 let (calls, span) = list(input)?;
                 Value::Layers { calls, span: span.join() }
@@ -315,6 +346,23 @@ impl Parse for Field {
             }
         };
         Ok(Self { key, value })
+    }
+}
+
+/// `[784]`, `[1, 28, 28]`: sizes, and the brackets' span.
+fn shape(input: ParseStream) -> syn::Result<(Vec<Expr>, Span)> {
+    let content;
+    let bracket = bracketed!(content in input);
+    let dims = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+    Ok((dims.into_iter().collect(), bracket.span.join()))
+}
+
+impl Parse for NamedInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name = input.parse()?;
+        input.parse::<Token![:]>()?;
+        let (dims, span) = shape(input)?;
+        Ok(Self { name, dims, span })
     }
 }
 

@@ -51,6 +51,7 @@ pub fn network(
         crate::describe::text(&name.to_string(), &backward.graph, backward.forward_len, backward.loss);
     let dot = crate::describe::dot(&name.to_string(), &backward.graph, backward.forward_len);
 
+    let join_inputs = join_inputs(&model.outline, false);
     let (target_ty, bind_targets) = match graphs.inference.target {
         TargetKind::Class { classes } => (
             quote!(usize),
@@ -247,6 +248,7 @@ pub fn network(
                 }
 
                 #stream_methods
+                #join_inputs
 
                 fn assemble(params: #rt::Buffer<#s, #param_len>, #state_param #plan_param rng: u64) -> Self {
                     Self { params, #state_init #plan_init rng, #stream_init }
@@ -438,4 +440,40 @@ fn layout(table: &[Param]) -> Vec<TokenStream> {
             quote!(#rt::ParamSpec { name: #name, offset: #offset, shape: &[#(#dims),*], role: #role, init: #init })
         })
         .collect()
+}
+
+/// `inputs(a, b, ..)` for a network with several named inputs: one input
+/// sample from its parts, side by side in the order they are declared
+/// (`never`: the fallback's, whose body does not run).
+pub fn join_inputs(outline: &crate::model::Outline, never: bool) -> Option<TokenStream> {
+    if outline.named_inputs.is_empty() {
+        return None;
+    }
+    let (s, vis) = (&outline.scalar, &outline.vis);
+    let total: usize = outline.named_inputs.iter().map(|(_, len)| len).sum();
+    let params = outline.named_inputs.iter().map(|(name, len)| match never {
+        true => quote!(_: &[#s; #len]),
+        false => quote!(#name: &[#s; #len]),
+    });
+    let names: Vec<String> = outline.named_inputs.iter().map(|(name, _)| format!("`{name}`")).collect();
+    let doc = format!("One input sample from its parts {}, side by side.", names.join(", "));
+    let body = if never {
+        quote!(::core::unreachable!())
+    } else {
+        let mut start = 0;
+        let copies = outline.named_inputs.iter().map(|(name, len)| {
+            let copy = quote!(joined[#start..][..#len].copy_from_slice(#name););
+            start += len;
+            copy
+        });
+        quote! {
+            let mut joined = [0.0 as #s; #total];
+            #(#copies)*
+            joined
+        }
+    };
+    Some(quote! {
+        #[doc = #doc]
+        #vis fn inputs(#(#params),*) -> [#s; #total] { #body }
+    })
 }

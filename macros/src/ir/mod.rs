@@ -117,6 +117,9 @@ pub struct Graph {
     /// `(gradient node, forward node)`: set by differentiation, for the
     /// human-readable description.
     pub gradient_of: Vec<(NodeId, NodeId)>,
+    /// Values the declaration names (`let gated = ..` in a graph), for the
+    /// description.
+    pub value_names: Vec<(NodeId, String)>,
 }
 
 impl Graph {

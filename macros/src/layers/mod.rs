@@ -177,38 +177,42 @@ pub fn chain(
     let mut shape = input.map(<[usize]>::to_vec);
     let mut layers = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let path = format!("{prefix}.{index}");
         // An unreadable item's token error is reported already.
         let Item::Call(call) = item else {
             shape = None;
             continue;
         };
-        let Some(resolved) = resolve(call, shape.as_deref(), &At { path: &path }, errors) else {
-            shape = None;
-            continue;
-        };
-        shape = resolved.output;
-        // A shape too large to count is an error here, once, and unknown
-        // to the layers after it.
-        if let Some(out) = &shape
-            && let Err(message) = crate::args::elements(out, &format!("the output of `{}`", call.display()))
-        {
-            errors.push(call.site(), message);
-            shape = None;
-        }
-        if let Some(out) = &shape {
-            let origin = Origin { path, span: call.name.span() };
-            let placed = Placed {
-                layer: resolved.layer,
-                origin,
-                shown: call.display(),
-                site: call.site(),
-                output: out.clone(),
-            };
-            layers.push(placed);
-        }
+        let placed = place(call, shape.as_deref(), format!("{prefix}.{index}"), errors);
+        shape = placed.as_ref().map(|p| p.output.clone());
+        layers.extend(placed);
     }
     (layers, shape)
+}
+
+/// Resolves one call against the shape flowing in, its parameters named
+/// from `path`: the layer in its place, or `None` when its output cannot
+/// be known (after a mistake, reported).
+pub fn place(call: &Call, input: Option<&[usize]>, path: String, errors: &mut Errors) -> Option<Placed> {
+    let resolved = resolve(call, input, &At { path: &path }, errors)?;
+    let output = resolved.output?;
+    // A shape too large to count is an error here, once, and unknown
+    // to the layers after it.
+    if let Err(message) = crate::args::elements(&output, &format!("the output of `{}`", call.display())) {
+        errors.push(call.site(), message);
+        return None;
+    }
+    let origin = Origin { path, span: call.name.span() };
+    Some(Placed { layer: resolved.layer, origin, shown: call.display(), site: call.site(), output })
+}
+
+/// The keyword for a name another library gives a layer (`Linear`).
+pub fn alias(name: &str) -> Option<&'static str> {
+    FAMILIES.iter().flat_map(|f| f.aliases()).find(|(other, _)| *other == name).map(|(_, keyword)| *keyword)
+}
+
+/// Whether `name` is a layer keyword.
+pub fn is_keyword(name: &str) -> bool {
+    FAMILIES.iter().any(|f| f.keywords().contains(&name))
 }
 
 /// Resolves one call by the family that owns its keyword; an unknown one

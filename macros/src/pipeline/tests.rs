@@ -133,6 +133,36 @@ mod timing {
         }
         let ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
         println!("expansion of a 10-layer network: {ms:.2} ms");
+        // A 20-layer graph: a ResNet-style CNN, two blocks with projection
+        // shortcuts, a gated branch and a concatenation.
+        let graph = quote! {
+            pub struct Wide {
+                input: [1, 28, 28],
+                graph: {
+                    let stem = relu(conv2d(input, 16, kernel = 3, padding = same));
+                    let a1 = relu(conv2d(stem, 32, kernel = 3, padding = same));
+                    let a2 = conv2d(a1, 32, kernel = 3, padding = same);
+                    let a = relu(a2 + conv2d(stem, 32, kernel = 1));
+                    let pooled = max_pool2d(a, 2);
+                    let b1 = relu(conv2d(pooled, 64, kernel = 3, padding = same));
+                    let b2 = conv2d(b1, 64, kernel = 3, padding = same);
+                    let b = relu(b2 + conv2d(pooled, 64, kernel = 1));
+                    let (g, s) = split(b, 2);
+                    let gated = tanh(g) * sigmoid(s);
+                    let both = concat(gated, conv2d(pooled, 16, kernel = 1));
+                    let features = flatten(global_avg_pool(both));
+                    layers(features, [dense(64), relu, dense(10)])
+                },
+                loss: softmax_cross_entropy,
+            }
+        };
+        assert!(!expand(graph.clone()).to_string().contains("compile_error"), "the graph compiles");
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(expand(graph.clone()));
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+        println!("expansion of a 20-layer graph: {ms:.2} ms");
     }
 
     /// Lines of generated code, formatted, for three small networks. Run

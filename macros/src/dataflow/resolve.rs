@@ -213,7 +213,7 @@ impl Resolver<'_> {
             }
             Flow::Apply(apply) => self.apply(apply, naming),
             Flow::Tuple(_) => {
-                self.fail(flow.site(), "several values are the graph's outputs only: write them at its end")
+                self.fail(flow.site(), "a tuple is not a value; a graph has one value per name and one output")
             }
             Flow::List(..) => {
                 self.fail(flow.site(), "a list of layers is applied with `layers(value, [..])`")
@@ -250,7 +250,7 @@ impl Resolver<'_> {
         let name = apply.name.to_string();
         match name.as_str() {
             "add" | "multiply" => {
-                let operands = self.operands(apply, naming, 2, usize::MAX);
+                let operands = self.operands(apply, naming, 2);
                 let merged = self.named_args(apply, &[]).and(operands)?;
                 let site = apply.call_site();
                 let mut acc = merged[0];
@@ -261,7 +261,7 @@ impl Resolver<'_> {
                 acc.0
             }
             "concat" => {
-                let operands = self.operands(apply, naming, 2, usize::MAX);
+                let operands = self.operands(apply, naming, 2);
                 let axis = self.named_args(apply, &["axis"])?;
                 self.concat(apply, &operands?, axis)
             }
@@ -293,14 +293,13 @@ impl Resolver<'_> {
         apply: &Apply,
         naming: &mut Naming,
         min: usize,
-        max: usize,
     ) -> Option<Vec<(Option<ValueId>, Site)>> {
         let flows: Vec<&Flow> = positional(apply).collect();
         let mut out = Vec::new();
         for flow in &flows {
             out.push((self.value(flow, naming), flow.site()));
         }
-        if flows.len() < min || flows.len() > max {
+        if flows.len() < min {
             let usage = usage(&apply.name.to_string());
             self.fail(apply.call_site(), format!("`{}` takes {usage}", apply.name));
             return None;

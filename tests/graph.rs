@@ -149,3 +149,117 @@ fn gradients_of_the_documented_example() {
         ]
     );
 }
+
+chainrule::network! {
+    /// Two inputs, two outputs: a value and a class, each with its loss.
+    struct TwoHeads {
+        input: { image: [1, 4, 4], features: [3] },
+        graph: {
+            let maps = conv2d(image, 2, kernel = 3, padding = same);
+            let joined = concat(flatten(relu(maps)), dense(features, 5));
+            let h = dense(tanh(joined), 6);
+            let price = dense(h, 1);
+            let class = dense(relu(h), 3);
+            (price, class)
+        },
+        loss: { price: 0.5 * mse, class: softmax_cross_entropy },
+        scalar: f64,
+    }
+}
+
+/// One sample's targets: a price and a class.
+type Targets = ([f64; 1], usize);
+
+fn two_heads_batch() -> (Vec<[f64; 19]>, Vec<Targets>) {
+    let xs = samples::<19>(21, 5, 1.0);
+    let ts = samples::<1>(22, 5, 1.0).into_iter().zip([0, 2, 1, 2, 0]).collect();
+    (xs, ts)
+}
+
+#[test]
+fn gradients_of_two_outputs_with_weighted_losses() {
+    let (xs, ts) = two_heads_batch();
+    check_gradients(&mut TwoHeads::new(3), &xs, &ts);
+}
+
+#[test]
+fn the_loss_is_the_weighted_sum_of_each_outputs_loss() {
+    let (net, mut ws) = (TwoHeads::new(4), chainrule::Workspace::new());
+    let (xs, ts) = two_heads_batch();
+    let mut expected = 0.0;
+    for (x, (value, class)) in xs.iter().zip(&ts) {
+        let out = net.predict(x);
+        let (price, scores) = TwoHeads::outputs(&out);
+        let log_sum: f64 = scores.iter().map(|s| s.exp()).sum::<f64>().ln();
+        expected += 0.5 * (price[0] - value[0]).powi(2) + (log_sum - scores[*class]);
+    }
+    expected /= xs.len() as f64;
+    let loss = net.loss(&xs, &ts, &mut ws).unwrap();
+    assert!((loss - expected).abs() < 1e-12, "{loss} vs {expected}");
+}
+
+#[test]
+fn predict_returns_every_output_side_by_side() {
+    let (net, mut ws) = (TwoHeads::new(5), chainrule::Workspace::new());
+    let (xs, _) = two_heads_batch();
+    let mut batch = vec![[0.0; 4]; xs.len()];
+    net.predict_batch(&xs, &mut batch, &mut ws).unwrap();
+    for (x, y) in xs.iter().zip(&batch) {
+        let one = net.predict(x);
+        assert!(one.iter().zip(y).all(|(a, b)| (a - b).abs() < 1e-12), "{one:?} vs {y:?}");
+        let (price, class) = TwoHeads::outputs(&one);
+        assert_eq!((price.as_slice(), class.as_slice()), (&one[..1], &one[1..]));
+    }
+    assert_eq!(TwoHeads::OUTPUT_LEN, 4);
+}
+
+#[test]
+fn accuracy_reads_the_classifying_output() {
+    let (net, mut ws) = (TwoHeads::new(6), chainrule::Workspace::new());
+    let (xs, _) = two_heads_batch();
+    // Targets that are each sample's predicted class: accuracy 1.
+    let ts: Vec<Targets> = xs
+        .iter()
+        .map(|x| {
+            let out = net.predict(x);
+            ([0.0], chainrule::metrics::argmax(TwoHeads::outputs(&out).1))
+        })
+        .collect();
+    let data = chainrule::Dataset::new(xs, ts).unwrap();
+    let eval = chainrule::metrics::evaluate(&net, &data, 2, &mut ws, &mut Vec::new()).unwrap();
+    assert_eq!(eval.accuracy, Some(1.0));
+}
+
+#[test]
+fn a_class_out_of_range_in_any_output_is_an_error() {
+    let (mut net, mut ws) = (TwoHeads::new(7), chainrule::Workspace::new());
+    let (xs, mut ts) = two_heads_batch();
+    ts[3].1 = 3;
+    let mut grad = vec![0.0; TwoHeads::PARAM_LEN];
+    let error = net.loss_and_grad(&xs, &ts, &mut grad, &mut ws).unwrap_err();
+    assert!(
+        matches!(error, chainrule::Error::ClassOutOfRange { sample: 3, class: 3, classes: 3 }),
+        "{error}"
+    );
+}
+
+/// The trainer's step (fused with the update for SGD) reads the tuple
+/// targets as `loss_and_grad` does.
+#[test]
+fn a_training_step_on_two_outputs_is_the_gradients_step() {
+    use chainrule::optim::{Optimizer, Sgd};
+    let (xs, ts) = two_heads_batch();
+    let data = chainrule::Dataset::new(xs, ts).unwrap();
+    let mut trained = TwoHeads::new(8);
+    let mut trainer = chainrule::Trainer::new(Sgd::new(0.05).momentum(0.9), 5, 0);
+    trainer.train_epoch(&mut trained, &data).unwrap();
+    let mut reference = TwoHeads::new(8);
+    let (mut sgd, mut ws) = (Sgd::new(0.05).momentum(0.9), chainrule::Workspace::new());
+    let mut grad = vec![0.0; TwoHeads::PARAM_LEN];
+    reference.loss_and_grad(data.inputs(), data.targets(), &mut grad, &mut ws).unwrap();
+    sgd.step(reference.params_mut(), &grad).unwrap();
+    // The trainer shuffles the batch, so sums differ in their last bits.
+    let close = trained.params().iter().zip(reference.params()).all(|(a, b)| (a - b).abs() < 1e-12);
+    assert!(close, "{:?} vs {:?}", trained.params(), reference.params());
+    assert_ne!(trained.params(), TwoHeads::new(8).params());
+}

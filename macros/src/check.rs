@@ -64,11 +64,7 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         (_, Some(graph)) => {
             let flow =
                 inputs.as_ref().and_then(|inputs| crate::dataflow::resolve(inputs, graph, &mut errors));
-            let output = flow.as_ref().and_then(|f| match f.outputs.as_slice() {
-                [one] => Some(f.values[*one].dims.clone()),
-                _ => None,
-            });
-            (flow, output)
+            (flow, None)
         }
         (Some(Value::Layers { calls, span }), None) => {
             let input =
@@ -87,12 +83,14 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         Some(flow) => Some(flow.input_dims()),
         None => inputs.as_ref().and_then(|inputs| flat_input(inputs)),
     };
-    let loss = match find("loss") {
-        Some(Value::LossClosure(closure)) => losses::resolve_closure(closure, &mut errors),
-        Some(Value::Loss(call)) => {
+    let outputs = outputs(flow.as_ref(), graph, output);
+    let output = flat_output(&outputs);
+    let losses = match find("loss") {
+        Some(Value::Loss(spec)) => {
             let last = describe_last(find("layers").or(find("graph")));
-            losses::resolve(call, output.as_deref(), &last, &mut errors)
+            losses::single(spec, &outputs, &last, &mut errors)
         }
+        Some(Value::Losses { entries, brace }) => losses::named(entries, brace, &outputs, &mut errors),
         Some(_) => None,
         None => {
             missing("loss", &losses::example(output.as_deref()), &mut errors);
@@ -118,11 +116,22 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         }
         _ => None,
     };
-    let target = match (&loss, find("loss")) {
-        (Some(loss), _) => Some(loss.target(output.as_deref().unwrap_or(&[0]))),
-        (None, Some(Value::Loss(call))) => losses::likely_target(call, output.as_deref()),
-        _ => None,
+    let specs: Vec<_> = match find("loss") {
+        Some(Value::Loss(spec)) => outputs.iter().map(|o| (Some(spec), o.dims.as_deref())).collect(),
+        Some(Value::Losses { entries, .. }) => {
+            // An output without an entry takes a misspelt one, in order.
+            let mut misspelt = entries.iter().filter(|e| !outputs.iter().any(|o| e.output == o.name));
+            outputs
+                .iter()
+                .map(|o| {
+                    let entry = entries.iter().find(|e| e.output == o.name).or_else(|| misspelt.next());
+                    (entry.map(|e| &e.loss), o.dims.as_deref())
+                })
+                .collect()
+        }
+        _ => Vec::new(),
     };
+    let targets = if specs.is_empty() { None } else { losses::targets(losses.as_deref(), &specs) };
     let outline = Outline {
         attrs: decl.attrs,
         vis: decl.vis,
@@ -130,17 +139,18 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         scalar,
         input,
         named_inputs: named_inputs(inputs.as_deref()),
+        named_outputs: named_outputs(&outputs),
         output,
-        target,
+        targets,
         trained: weights.is_some(),
         embedded: embedded.is_some(),
     };
     if let Err(errors) = errors.finish() {
         return Err(Rejected { errors, outline: Box::new(outline) });
     }
-    match (outline.input.clone(), flow, loss) {
-        (Some(input), Some(flow), Some(loss)) => {
-            Ok(Model { outline, input, flow, loss, regularizer, init, weights, embedded })
+    match (outline.input.clone(), flow, losses) {
+        (Some(input), Some(flow), Some(losses)) => {
+            Ok(Model { outline, input, flow, losses, regularizer, init, weights, embedded })
         }
         // Every path to `None` above records an error, so this is not reached;
         // should it be, the user still gets a message rather than a panic.
@@ -290,6 +300,65 @@ fn layer_chain(
 }
 
 /// "the last layer `dense(1)`", for loss messages.
+/// The network's outputs with their names and shapes, as far as known:
+/// the graph's (its names even when a mistake hides their shapes), or the
+/// one output of a chain.
+fn outputs(
+    flow: Option<&Dataflow>,
+    graph: Option<&crate::parse::flow::GraphBlock>,
+    chain_output: Option<Vec<usize>>,
+) -> Vec<losses::Output> {
+    use crate::parse::flow::Flow;
+    let output = |name: &str, dims| losses::Output { name: name.to_string(), dims };
+    match (flow, graph.and_then(|g| g.tail.as_ref())) {
+        (Some(flow), _) => flow
+            .outputs
+            .iter()
+            .zip(&flow.output_names)
+            .map(|(&o, name)| output(name, Some(flow.values[o].dims.clone())))
+            .collect(),
+        (None, Some(Flow::Tuple(parts))) => {
+            let mut outputs: Vec<losses::Output> = Vec::new();
+            for (k, part) in parts.iter().enumerate() {
+                let name = match part {
+                    Flow::Name(name) => name.to_string(),
+                    _ => format!("out{k}"),
+                };
+                // A name listed twice is one mistake, reported by the graph.
+                if !outputs.iter().any(|o| o.name == name) {
+                    outputs.push(output(&name, None));
+                }
+            }
+            outputs
+        }
+        (None, Some(Flow::Name(name))) => vec![output(&name.to_string(), None)],
+        _ => vec![output("output", chain_output)],
+    }
+}
+
+/// The shape of one output sample: the one output's, or several side by side.
+fn flat_output(outputs: &[losses::Output]) -> Option<Vec<usize>> {
+    match outputs {
+        [one] => one.dims.clone(),
+        several => {
+            let lens: Option<Vec<usize>> =
+                several.iter().map(|o| o.dims.as_ref().map(|d| d.iter().product())).collect();
+            Some(vec![lens?.iter().sum()])
+        }
+    }
+}
+
+/// Several outputs, each with its name and length, for `outputs(..)`.
+fn named_outputs(outputs: &[losses::Output]) -> Vec<(String, usize)> {
+    match outputs {
+        [_] => Vec::new(),
+        several => several
+            .iter()
+            .map(|o| (o.name.clone(), o.dims.as_ref().map_or(0, |d| d.iter().product())))
+            .collect(),
+    }
+}
+
 fn describe_last(value: Option<&Value>) -> String {
     match value {
         Some(Value::Layers { calls, .. }) => match calls.last() {
@@ -453,10 +522,54 @@ mod tests {
     }
 
     #[test]
-    fn a_graph_has_one_output_for_now() {
+    fn several_outputs_each_have_a_named_loss() {
+        let graph = quote!(graph: { let h = dense(input, 8); let price = dense(h, 1); let class = dense(h, 3); (price, class) });
         check_errors(
-            quote!(struct N { input: [4], graph: { let h = dense(input, 8); (dense(h, 2), dense(h, 1)) }, loss: mse }),
-            &["a graph has one output for now"],
+            quote!(struct N { input: [4], #graph, loss: { price: mse, class: 0.5 * softmax_cross_entropy } }),
+            &[],
+        );
+        check_errors(
+            quote!(struct N { input: [4], #graph, loss: mse }),
+            &[
+                "the graph has 2 outputs, `price`, `class`: give each its loss, as in `loss: { price: mse, class: mse }`",
+            ],
+        );
+        check_errors(
+            quote!(struct N { input: [4], #graph, loss: { price: mse, klass: nll } }),
+            &["unknown output `klass`, did you mean `class`?"],
+        );
+        check_errors(
+            quote!(struct N { input: [4], #graph, loss: { price: mse } }),
+            &["output `class` has no loss; add one, as in `class: mse`"],
+        );
+        check_errors(
+            quote!(struct N { input: [4], #graph, loss: { price: mse, price: mae, class: nll } }),
+            &["output `price` has a loss already"],
+        );
+        check_errors(
+            quote!(struct N { input: [4], #graph, loss: { price: 0 * mse, class: nll } }),
+            &["a loss weight must be a finite number above 0, found 0"],
+        );
+        // Each loss is checked against its own output.
+        check_errors(
+            quote!(struct N { input: [4], #graph, loss: { price: softmax_cross_entropy, class: nll } }),
+            &["`softmax_cross_entropy` needs at least 2 classes but output `price` produces 1 value"],
+        );
+    }
+
+    #[test]
+    fn outputs_are_names() {
+        check_errors(
+            quote!(struct N { input: [4], graph: { let h = dense(input, 8); (dense(h, 2), h) }, loss: mse }),
+            &[
+                "each output is a name, which its loss refers to: bind it first, as in `let out0 = dense(h, 2);`",
+                // Independent of the first: two outputs need two losses.
+                "the graph has 2 outputs, `out0`, `h`",
+            ],
+        );
+        check_errors(
+            quote!(struct N { input: [4], graph: { let h = dense(input, 8); (h, h) }, loss: { h: mse } }),
+            &["`h` is listed twice among the outputs"],
         );
     }
 

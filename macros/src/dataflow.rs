@@ -20,6 +20,9 @@ pub struct Dataflow {
     pub inputs: Vec<NamedInput>,
     pub values: Vec<Value>,
     pub outputs: Vec<ValueId>,
+    /// The name of each output, for `loss: { name: .. }`: the name the
+    /// graph ends with, or `output`.
+    pub output_names: Vec<String>,
 }
 
 /// One input: its name, shape, and where it starts in each flat input
@@ -87,7 +90,7 @@ impl Dataflow {
             values.push(Value { step: Step::Layer { layer, of: values.len() - 1 }, dims, name: None });
         }
         let inputs = vec![NamedInput { dims: input, offset: 0 }];
-        Self { inputs, outputs: vec![values.len() - 1], values }
+        Self { inputs, outputs: vec![values.len() - 1], values, output_names: vec!["output".to_string()] }
     }
 
     /// The layers in order, if the graph is a chain from its one input.
@@ -149,19 +152,9 @@ impl Dataflow {
                     ops::map::map_with(g, expr, operands, Shape::batched(&value.dims))
                 }
                 Step::Concat { parts, axis } => {
-                    let (outer, inner) = around(&value.dims, *axis);
-                    let mut offset = 0;
-                    let placed: Vec<NodeId> = parts
-                        .iter()
-                        .map(|&p| {
-                            let len = self.values[p].dims[*axis];
-                            let geom = piece(outer, value.dims[*axis] * inner, offset * inner, len * inner);
-                            offset += len;
-                            ops::block::place(g, nodes[p], geom, &value.dims)
-                        })
-                        .collect();
-                    let sum = placed.iter().enumerate().skip(1).fold(var(0), |e, (k, _)| add(e, var(k)));
-                    ops::map::map(g, sum, placed, Shape::batched(&value.dims))
+                    let parts: Vec<(NodeId, usize)> =
+                        parts.iter().map(|&p| (nodes[p], self.values[p].dims[*axis])).collect();
+                    concat(g, &parts, &value.dims, *axis)
                 }
                 &Step::Slice { of, axis, start, len } => {
                     let dims = &self.values[of].dims;
@@ -180,6 +173,25 @@ impl Dataflow {
         }
         self.outputs.iter().map(|&o| nodes[o]).collect()
     }
+}
+
+/// `parts` (each a node and its length along `axis`) side by side along
+/// `axis` of a value shaped `dims`: each part put in its place in a value
+/// of zeros, then the placed parts summed, so each part's gradient is the
+/// block of the sum's.
+pub fn concat(g: &mut Graph, parts: &[(NodeId, usize)], dims: &[usize], axis: usize) -> NodeId {
+    let (outer, inner) = around(dims, axis);
+    let mut offset = 0;
+    let placed: Vec<NodeId> = parts
+        .iter()
+        .map(|&(node, len)| {
+            let geom = piece(outer, dims[axis] * inner, offset * inner, len * inner);
+            offset += len;
+            ops::block::place(g, node, geom, dims)
+        })
+        .collect();
+    let sum = (1..placed.len()).fold(var(0), |e, k| add(e, var(k)));
+    ops::map::map(g, sum, placed, Shape::batched(dims))
 }
 
 /// Values before and after `axis` of a sample: a value seen as `[outer,

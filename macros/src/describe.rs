@@ -24,7 +24,8 @@ fn names(g: &Graph) -> (Vec<String>, Vec<(NodeId, NodeId)>) {
         .enumerate()
         .map(|(id, n)| match n.op {
             Op::Input => "x".to_string(),
-            Op::Target => "t".to_string(),
+            Op::Target(k) if g.targets.len() > 1 => format!("t{k}"),
+            Op::Target(_) => "t".to_string(),
             Op::Param(k) => g.params[k].name.clone(),
             Op::State(k) => g.states[k].name.clone(),
             _ => format!("v{id}"),
@@ -97,7 +98,7 @@ fn right_side(g: &Graph, id: NodeId, names: &[String]) -> String {
     let operands: Vec<String> = node.inputs.iter().map(|&i| names[i].clone()).collect();
     match &node.op {
         Op::Map(Map { expr, .. }) => expr_text(expr, &operands),
-        Op::Input | Op::Target => "given".into(),
+        Op::Input | Op::Target(_) => "given".into(),
         Op::Param(_) => "parameter".into(),
         Op::State(_) => "running statistic".into(),
         op => format!("{}({})", ops::name(op), operands.join(", ")),
@@ -111,7 +112,7 @@ pub fn text(name: &str, g: &Graph, forward_len: usize, loss: NodeId) -> String {
     let _ = writeln!(out, "network {name}: {} parameters", g.param_len());
     let _ = writeln!(out, "forward and loss:");
     for id in 0..forward_len {
-        if matches!(g.node(id).op, Op::Param(_) | Op::State(_) | Op::Target) {
+        if matches!(g.node(id).op, Op::Param(_) | Op::State(_) | Op::Target(_)) {
             continue;
         }
         let mark = if id == loss { "  (loss L)" } else { "" };

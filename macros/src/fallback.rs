@@ -5,7 +5,6 @@
 //! declaration gives, as far as it gives them.
 
 use crate::codegen::rt;
-use crate::ir::TargetKind;
 use crate::model::Outline;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -44,9 +43,15 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
             };
         };
     }
-    let target = match outline.target {
-        Some(TargetKind::Values) => quote!([#s; #output_len]),
-        Some(TargetKind::Class { .. }) | None => quote!(usize),
+    let target = match &outline.targets {
+        Some(targets) if targets.len() == outline.named_outputs.len().max(1) => {
+            let lens: Vec<usize> = match outline.named_outputs.as_slice() {
+                [] => vec![output_len],
+                named => named.iter().map(|(_, len)| *len).collect(),
+            };
+            crate::emit::target_type(targets, &lens, s)
+        }
+        _ => quote!(usize),
     };
     // Streaming where the input could be a sequence.
     let sequence = outline.input.as_ref().is_none_or(|dims| dims.len() == 2);
@@ -60,6 +65,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
         }
     });
     let join_inputs = crate::emit::join_inputs(outline, true);
+    let split_outputs = crate::emit::split_outputs(outline, true);
     // An input size the declaration does not give: `predict` takes any.
     let predict_any = outline.input.is_none().then(|| {
         quote! {
@@ -82,6 +88,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
                 #stream
                 #predict_any
                 #join_inputs
+                #split_outputs
             }
 
             impl #rt::Network for #name {

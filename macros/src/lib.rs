@@ -165,9 +165,31 @@ use proc_macro::TokenStream;
 /// they are declared, and the struct gets `inputs(a, b, ..)`, which builds
 /// one input sample from its parts.
 ///
-/// A graph has one output for now. A graph network runs `predict`,
-/// `predict_batch` and training like a chain; `step` (streaming) is
-/// generated for chains only.
+/// A graph ends with its output, or with a tuple of names for several
+/// outputs, each with its own loss and weight in the total loss:
+///
+/// ```text
+/// graph: {
+///     let h = dense(input, 32);
+///     let price = dense(h, 1);
+///     let class = dense(relu(h), 10);
+///     (price, class)
+/// },
+/// loss: { price: 0.5 * mse, class: softmax_cross_entropy },
+/// ```
+///
+/// The loss is `0.5 * mse(price) + softmax_cross_entropy(class)`, each term
+/// the mean its loss computes (a weight is a literal, 1 when omitted; every
+/// output has exactly one entry). A target is then a tuple, one part per
+/// output in the tuple's order (`([f32; 1], usize)` here); `predict`
+/// returns the outputs side by side (`[f32; 11]`), and the struct gets
+/// `outputs(&out)`, which splits them (`(&[f32; 1], &[f32; 10])`).
+/// Accuracy, where a trainer reports it, is that of the first output with
+/// class targets. With one output, `loss: { name: mse }` is also accepted,
+/// the name being the value the graph ends with (or `output`).
+///
+/// A graph network runs `predict`, `predict_batch` and training like a
+/// chain; `step` (streaming) is generated for chains only.
 ///
 /// # Losses
 ///

@@ -30,6 +30,10 @@
 //! `(p - onehot(t)) / batch`. With probability targets it is lowered on
 //! `log_softmax`, which is stable by itself.
 
+mod terms;
+
+pub use terms::{Output, named, single, targets};
+
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, neg, powi, sub, unary, var};
@@ -71,6 +75,12 @@ pub enum LossKind {
 
 pub struct Loss {
     pub kind: LossKind,
+}
+
+/// One output's loss and its weight in the network's total loss.
+pub struct Term {
+    pub weight: f64,
+    pub loss: Loss,
 }
 
 /// Resolves the `loss:` call against the network output. `last` names the

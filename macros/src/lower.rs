@@ -4,10 +4,11 @@
 //! (dropout and batch norm differ between them; their parameter tables do
 //! not), and one streaming step when it has one.
 
-use crate::ir::Op;
-use crate::ir::{Graph, NodeId, Shape, TargetKind};
+use crate::ir::expr::{add, c, mul, var};
+use crate::ir::{Graph, NodeId, Op, Shape, TargetKind};
 use crate::layers::{LowerCtx, OverTime};
 use crate::model::Model;
+use crate::ops;
 
 /// The graphs of a network.
 pub struct Graphs {
@@ -43,34 +44,64 @@ pub fn lower(model: &Model) -> Graphs {
 fn forward_planned(model: &Model) -> Planned {
     let ctx = LowerCtx { init: model.init, training: false };
     let mut graph = Graph::default();
-    let output = model.flow.lower(&mut graph, ctx, true)[0];
+    let outputs = model.flow.lower(&mut graph, ctx, true);
+    let output = joined(&mut graph, &outputs);
     Planned { graph, output }
 }
 
 pub struct Lowered {
     pub graph: Graph,
+    /// The network output: with several outputs, all of them side by side.
     pub output: NodeId,
     pub loss: NodeId,
-    pub target: TargetKind,
 }
 
 /// The graph of `model`; `training` selects training behaviour (dropout
-/// masks, batch statistics) over inference behaviour.
+/// masks, batch statistics) over inference behaviour. Each output's loss
+/// reads its own targets; the total is their weighted sum.
 fn forward(model: &Model, training: bool) -> Lowered {
     let ctx = LowerCtx { init: model.init, training };
     let mut g = Graph::default();
-    let output = model.flow.lower(&mut g, ctx, false)[0];
-    let target = model.loss.target(model.output());
-    let target_shape = match target {
-        TargetKind::Class { .. } => Shape::batched(&[]),
-        TargetKind::Values => Shape::batched(model.output()),
-    };
-    let t = g.push(Op::Target, vec![], target_shape);
-    let mut loss = model.loss.lower(&mut g, output, t);
+    let outputs = model.flow.lower(&mut g, ctx, false);
+    let mut total: Option<NodeId> = None;
+    for (k, (&y, term)) in outputs.iter().zip(&model.losses).enumerate() {
+        let target = term.loss.target(&model.flow.values[model.flow.outputs[k]].dims);
+        let target_shape = match target {
+            TargetKind::Class { .. } => Shape::batched(&[]),
+            TargetKind::Values => g.shape(y).clone(),
+        };
+        g.targets.push(target);
+        let t = g.push(Op::Target(k), vec![], target_shape);
+        let loss = term.loss.lower(&mut g, y, t);
+        let weighted = if term.weight == 1.0 {
+            loss
+        } else {
+            ops::map::map(&mut g, mul(c(term.weight), var(0)), vec![loss], Shape::scalar())
+        };
+        total = Some(match total {
+            None => weighted,
+            Some(sum) => ops::map::map(&mut g, add(var(0), var(1)), vec![sum, weighted], Shape::scalar()),
+        });
+    }
+    let mut loss = total.expect("a network has at least one output");
     if let Some(reg) = &model.regularizer {
         loss = reg.lower(&mut g, loss);
     }
-    Lowered { graph: g, output, loss, target }
+    let output = joined(&mut g, &outputs);
+    Lowered { graph: g, output, loss }
+}
+
+/// The outputs as one flat value per sample, side by side in the order
+/// the graph lists them: what `predict` returns.
+fn joined(g: &mut Graph, outputs: &[NodeId]) -> NodeId {
+    match outputs {
+        [one] => *one,
+        _ => {
+            let parts: Vec<(NodeId, usize)> = outputs.iter().map(|&o| (o, g.shape(o).len())).collect();
+            let total = parts.iter().map(|&(_, len)| len).sum::<usize>();
+            crate::dataflow::concat(g, &parts, &[total], 0)
+        }
+    }
 }
 
 /// The graph of one streaming step, for networks over `[time, features]`

@@ -4,7 +4,7 @@
 use crate::dataflow::Dataflow;
 use crate::init::Scheme;
 use crate::ir::TargetKind;
-use crate::losses::Loss;
+use crate::losses::Term;
 use crate::regularizer::Regularizer;
 use syn::{Attribute, Ident, Visibility};
 
@@ -15,7 +15,8 @@ pub struct Model {
     pub input: Vec<usize>,
     /// The layers over named values, a chain for `layers: [..]`.
     pub flow: Dataflow,
-    pub loss: Loss,
+    /// One loss per output, in the order of `flow.outputs`.
+    pub losses: Vec<Term>,
     pub regularizer: Option<Regularizer>,
     /// Weight initialization of layers that do not choose their own.
     pub init: Scheme,
@@ -27,8 +28,15 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn output(&self) -> &[usize] {
-        &self.flow.values[self.flow.outputs[0]].dims
+    /// The shape of one output sample: the output's, or with several
+    /// outputs their values side by side (`[total]`).
+    pub fn output(&self) -> Vec<usize> {
+        match self.flow.outputs.as_slice() {
+            [one] => self.flow.values[*one].dims.clone(),
+            several => {
+                vec![several.iter().map(|&o| self.flow.values[o].dims.iter().product::<usize>()).sum()]
+            }
+        }
     }
 
     pub fn name(&self) -> &Ident {
@@ -55,7 +63,12 @@ pub struct Outline {
     /// `inputs(..)`, which puts one sample's parts side by side.
     pub named_inputs: Vec<(Ident, usize)>,
     pub output: Option<Vec<usize>>,
-    pub target: Option<TargetKind>,
+    /// Several named outputs, each with its length: the type has
+    /// `outputs(..)`, which splits an output sample into them.
+    pub named_outputs: Vec<(String, usize)>,
+    /// What each output's loss compares it with; with several outputs a
+    /// target is a tuple of them.
+    pub targets: Option<Vec<TargetKind>>,
     /// `weights:` names a file: the type has `trained()`.
     pub trained: bool,
     /// `embedded: true`: the type is the inference-only unit struct.

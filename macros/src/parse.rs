@@ -8,7 +8,8 @@
 //!          | "input" ":" "{" IDENT ":" shape ("," IDENT ":" shape)* ","? "}"
 //!          | "layers" ":" list
 //!          | "graph" ":" graph                 (grammar in `parse/flow.rs`)
-//!          | "loss" ":" (call | closure)
+//!          | "loss" ":" loss
+//!          | "loss" ":" "{" IDENT ":" weighted ("," IDENT ":" weighted)* ","? "}"
 //!          | "regularizer" ":" call ("+" call)*
 //!          | "init" ":" IDENT
 //!          | "scalar" ":" IDENT
@@ -19,6 +20,8 @@
 //! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")? list?
 //! arg     := (IDENT "=")? EXPR
 //! size    := EXPR
+//! loss    := call | closure
+//! weighted := (LITERAL "*")? loss            a named output's loss and weight
 //! ```
 //!
 //! `layers:` is the short form of `graph:` for a chain from one input.
@@ -73,9 +76,13 @@ pub enum Value {
         calls: Vec<Item>,
         span: Span,
     },
-    Loss(Call),
-    /// `loss: |y, t| ...`, a user-defined elementwise loss.
-    LossClosure(syn::ExprClosure),
+    Loss(LossSpec),
+    /// `loss: { price: mse, class: 0.5 * softmax_cross_entropy }`: a
+    /// loss for each named output, each weighted in the total.
+    Losses {
+        entries: Vec<OutputLoss>,
+        brace: DelimSpan,
+    },
     Regularizer(Vec<Call>),
     Init(Ident),
     Scalar(Ident),
@@ -86,6 +93,20 @@ pub enum Value {
     /// A value with a token error (reported): the key is there, its value
     /// unknown.
     Unreadable,
+}
+
+/// A loss: a keyword with optional arguments, or `|y, t| ...`, a
+/// user-defined elementwise loss.
+pub enum LossSpec {
+    Call(Call),
+    Closure(syn::ExprClosure),
+}
+
+/// `name: weight * loss` in `loss: { .. }`; the weight is optional.
+pub struct OutputLoss {
+    pub output: Ident,
+    pub weight: Option<syn::Lit>,
+    pub loss: LossSpec,
 }
 
 /// One of several named inputs, `name: [dims]`.
@@ -317,7 +338,12 @@ impl Parse for Field {
                 let (calls, span) = list(input)?;
                 Value::Layers { calls, span: span.join() }
             }
-            "loss" if input.peek(Token![|]) => Value::LossClosure(input.parse()?),
+            "loss" if input.peek(syn::token::Brace) => {
+                let content;
+                let brace = syn::braced!(content in input).span;
+                let entries = Punctuated::<OutputLoss, Token![,]>::parse_terminated(&content)?;
+                Value::Losses { entries: entries.into_iter().collect(), brace }
+            }
             "loss" => Value::Loss(input.parse()?),
             "regularizer" => {
                 let mut terms = vec![input.parse()?];
@@ -393,6 +419,41 @@ impl Parse for Call {
             block = Some(list(input)?);
         }
         Ok(Self { name, args, paren, block })
+    }
+}
+
+impl LossSpec {
+    pub fn site(&self) -> Site {
+        match self {
+            Self::Call(call) => call.site(),
+            Self::Closure(closure) => Site::of(closure),
+        }
+    }
+}
+
+impl Parse for LossSpec {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Token![|]) {
+            return Ok(Self::Closure(input.parse()?));
+        }
+        Ok(Self::Call(input.parse()?))
+    }
+}
+
+impl Parse for OutputLoss {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let output = input.parse()?;
+        input.parse::<Token![:]>()?;
+        let weight = if input.peek(syn::Lit) {
+            let weight = input.parse()?;
+            input
+                .parse::<Token![*]>()
+                .map_err(|e| syn::Error::new(e.span(), "a weight multiplies its loss, as in `0.5 * mse`"))?;
+            Some(weight)
+        } else {
+            None
+        };
+        Ok(Self { output, weight, loss: input.parse()? })
     }
 }
 

@@ -272,7 +272,7 @@ mod tests {
         let z = ops::linear::linear(&mut g, x, w);
         let zb = ops::map::map(&mut g, add(var(0), var(1)), vec![z, b], Shape::batched(&[3]));
         let h = ops::map::map(&mut g, activation, vec![zb], Shape::batched(&[3]));
-        let t = g.push(Op::Target, vec![], Shape::batched(&[]));
+        let t = g.push(Op::Target(0), vec![], Shape::batched(&[]));
         let p = ops::softmax::softmax(&mut g, h);
         let loss = ops::cross_entropy::cross_entropy(&mut g, p, t);
         (g, h, loss, zb)

@@ -108,6 +108,17 @@ pub mod __private {
         })
     }
 
+    /// The `N` values at `offset` of a network output, as an array: one of
+    /// several outputs. Generated code passes sizes that agree, so the
+    /// failing branch is unreachable and compiled out.
+    #[inline]
+    pub fn part<S, const N: usize>(values: &[S], offset: usize) -> &[S; N] {
+        match values.get(offset..offset + N).and_then(|p| p.try_into().ok()) {
+            Some(part) => part,
+            None => unreachable!("an output part lies within the output"),
+        }
+    }
+
     /// Immutable counterpart of [`carve`], for the parameter buffer.
     #[inline]
     pub fn carve_ref<T, const N: usize>(mut buf: &[T], lens: [usize; N]) -> [&[T]; N] {
@@ -214,10 +225,10 @@ pub mod __private {
     #[cfg(feature = "std")]
     /// Checks that every class-index target addresses an output.
     #[inline]
-    pub fn check_classes(targets: &[usize], classes: usize) -> Result<()> {
-        match targets.iter().position(|&c| c >= classes) {
+    pub fn check_classes(targets: impl IntoIterator<Item = usize>, classes: usize) -> Result<()> {
+        match targets.into_iter().enumerate().find(|&(_, c)| c >= classes) {
             None => Ok(()),
-            Some(sample) => Err(Error::ClassOutOfRange { sample, class: targets[sample], classes }),
+            Some((sample, class)) => Err(Error::ClassOutOfRange { sample, class, classes }),
         }
     }
 

@@ -87,7 +87,7 @@ pub fn evaluate<N: Network>(
         net.predict_batch(xs, outputs, ws)?;
         for (y, t) in outputs.iter().zip(ts) {
             match t.class() {
-                Some(c) => hits += usize::from(argmax(y.as_ref()) == c),
+                Some(c) => hits += usize::from(argmax(N::class_scores(y)) == c),
                 None => classified = false,
             }
         }

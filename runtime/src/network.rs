@@ -26,6 +26,26 @@ impl Target for usize {
 
 impl<S: Scalar, const N: usize> Target for [S; N] {}
 
+/// The targets of a network with several outputs, one per output in the
+/// order the graph lists them. Accuracy is that of the first output whose
+/// targets are classes (see [`Network::class_scores`]).
+macro_rules! tuple_targets {
+    ($($t:ident . $k:tt),+) => {
+        impl<$($t: Target),+> Target for ($($t,)+) {
+            fn class(&self) -> Option<usize> {
+                None$(.or(self.$k.class()))+
+            }
+        }
+    };
+}
+tuple_targets!(A.0, B.1);
+tuple_targets!(A.0, B.1, C.2);
+tuple_targets!(A.0, B.1, C.2, D.3);
+tuple_targets!(A.0, B.1, C.2, D.3, E.4);
+tuple_targets!(A.0, B.1, C.2, D.3, E.4, F.5);
+tuple_targets!(A.0, B.1, C.2, D.3, E.4, F.5, G.6);
+tuple_targets!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7);
+
 /// A network compiled by `network!`.
 ///
 /// Batched calls take samples as fixed-size arrays (`&[[f32; 784]]`), so a
@@ -126,6 +146,13 @@ pub trait Network {
 
     /// An output filled with zeros, to size buffers for [`Network::predict_batch`].
     fn zero_output() -> Self::Output;
+
+    /// The class scores in an output, which accuracy compares with a class
+    /// target: the whole output, or for a network with several outputs the
+    /// first whose targets are classes.
+    fn class_scores(output: &Self::Output) -> &[Self::Scalar] {
+        output.as_ref()
+    }
 
     /// Batch-1 inference on fixed-size arrays: no allocation, no workspace.
     fn predict(&self, input: &Self::Input) -> Self::Output;

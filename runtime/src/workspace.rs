@@ -20,12 +20,15 @@ use crate::Scalar;
 #[derive(Debug, Default, Clone)]
 pub struct Workspace<S> {
     buf: Vec<S>,
+    /// Class indices gathered from the targets of a network with several
+    /// outputs (each output's targets are read as one contiguous slice).
+    classes: Vec<usize>,
 }
 
 impl<S: Scalar> Workspace<S> {
     /// An empty workspace.
     pub fn new() -> Self {
-        Self { buf: Vec::new() }
+        Self { buf: Vec::new(), classes: Vec::new() }
     }
 
     /// Grows the buffer to hold `len` elements now, so that no later call
@@ -48,5 +51,16 @@ impl<S: Scalar> Workspace<S> {
     pub fn take(&mut self, len: usize) -> &mut [S] {
         self.reserve(len);
         &mut self.buf[..len]
+    }
+
+    /// The first `len` elements and `classes` class-index slots, growing
+    /// either if needed; contents unspecified, as with [`Workspace::take`].
+    #[doc(hidden)]
+    pub fn take_with_classes(&mut self, len: usize, classes: usize) -> (&mut [S], &mut [usize]) {
+        self.reserve(len);
+        if self.classes.len() < classes {
+            self.classes.resize(classes, 0);
+        }
+        (&mut self.buf[..len], &mut self.classes[..classes])
     }
 }

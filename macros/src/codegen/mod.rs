@@ -115,9 +115,4 @@ impl<'a> Ctx<'a> {
             Mode::Single => quote!(1usize),
         }
     }
-
-    /// The class-index or value targets.
-    pub fn targets(&self) -> TokenStream {
-        quote!(__targets)
-    }
 }

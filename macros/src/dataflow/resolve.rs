@@ -66,15 +66,10 @@ pub fn resolve(
             r.bind(name, value, false);
         }
     }
-    let outputs = match &graph.tail {
-        Some(tail @ Flow::Tuple(_)) => {
-            r.errors.push(
-                tail.site(),
-                "a graph has one output for now: end it with one value (several outputs, each with its own loss, are not supported yet)",
-            );
-            return None;
-        }
-        Some(tail) => vec![r.whole(tail, "output")],
+    let (outputs, output_names) = match &graph.tail {
+        Some(Flow::Tuple(parts)) => r.named_outputs(parts),
+        Some(Flow::Name(name)) => (vec![r.lookup(name)], vec![name.to_string()]),
+        Some(tail) => (vec![r.whole(tail, "output")], vec!["output".to_string()]),
         None => {
             let end = graph.brace.close();
             r.errors.push(
@@ -103,7 +98,9 @@ pub fn resolve(
     }
     let outputs: Option<Vec<ValueId>> = outputs.into_iter().collect();
     match outputs {
-        Some(outputs) if !r.broken => Some(Dataflow { inputs: named, values: r.values, outputs }),
+        Some(outputs) if !r.broken => {
+            Some(Dataflow { inputs: named, values: r.values, outputs, output_names })
+        }
         _ => None,
     }
 }
@@ -196,6 +193,36 @@ impl Resolver<'_> {
     }
 
     /// An output or a statement's single value.
+    /// `(a, b)` at the end of the graph: several outputs, each a name, so
+    /// that `loss: { a: .., b: .. }` can give each its loss.
+    fn named_outputs(&mut self, parts: &[Flow]) -> (Vec<Option<ValueId>>, Vec<String>) {
+        let (mut values, mut names) = (Vec::new(), Vec::<String>::new());
+        for part in parts {
+            let value = match part {
+                Flow::Name(name) if names.contains(&name.to_string()) => {
+                    self.fail(part.site(), format!("`{name}` is listed twice among the outputs"))
+                }
+                Flow::Name(name) => self.lookup(name),
+                _ => {
+                    let message = format!(
+                        "each output is a name, which its loss refers to: bind it first, as in \
+                         `let out{k} = {};` and list `out{k}`",
+                        part.display(),
+                        k = names.len()
+                    );
+                    self.value(part, &mut Naming { prefix: "output", single: false, next: 0 });
+                    self.fail(part.site(), message)
+                }
+            };
+            values.push(value);
+            names.push(match part {
+                Flow::Name(name) => name.to_string(),
+                _ => format!("out{}", names.len()),
+            });
+        }
+        (values, names)
+    }
+
     fn whole(&mut self, flow: &Flow, prefix: &str) -> Option<ValueId> {
         let mut naming = Naming { prefix, single: layer_count(flow) == 1, next: 0 };
         self.value(flow, &mut naming)

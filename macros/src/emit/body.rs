@@ -11,7 +11,7 @@
 //! workspace is large enough.
 
 use crate::codegen::{Ctx, Mode, Place, rt};
-use crate::ir::{NodeId, Op};
+use crate::ir::{NodeId, Op, TargetKind};
 use crate::ops;
 use crate::simplify::Function;
 use proc_macro2::{Ident, TokenStream};
@@ -81,7 +81,9 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
                 Mode::Batched => format_ident!("__inputs"),
                 Mode::Single => format_ident!("__input"),
             })),
-            Op::Target => Some(Place::Buffer(format_ident!("__targets"))),
+            // Several outputs: each gathers its targets into a slot below.
+            Op::Target(_) if g.targets.len() > 1 => None,
+            Op::Target(_) => Some(Place::Buffer(format_ident!("__targets"))),
             Op::Param(k) => Some(Place::Buffer(param_names[k].clone())),
             Op::State(k) => Some(Place::Buffer(state_names[k].clone())),
             Op::Plan(k) => Some(Place::Buffer(plan_names[k].clone())),
@@ -121,6 +123,7 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
     // Everything else: workspace slots or local arrays.
     let mut slot_names = Vec::new();
     let mut slot_lens = Vec::new();
+    let (mut class_names, mut class_lens) = (Vec::new(), Vec::new());
     let (mut per_sample, mut fixed) = (0usize, 0usize);
     for &id in &live {
         if let Some(&(_, source)) = reshapes.iter().find(|&&(r, _)| r == id) {
@@ -134,6 +137,15 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
         let shape = &g.node(id).shape;
         let name = format_ident!("v{id}");
         let n = shape.len();
+        if let Op::Target(k) = g.node(id).op
+            && matches!(g.targets[k], TargetKind::Class { .. })
+        {
+            // Class indices are no scalars: they have a buffer of their own.
+            class_names.push(name.clone());
+            class_lens.push(quote!(batch));
+            places[id] = Some(Place::Buffer(name));
+            continue;
+        }
         match mode {
             Mode::Single => {
                 prologue.push(quote!(let mut #name = [0.0 as #scalar; #n];));
@@ -151,12 +163,19 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
         }
         places[id] = Some(Place::Buffer(name));
     }
-    if !slot_names.is_empty() {
-        let len = match (per_sample, fixed) {
-            (0, fixed) => quote!(#fixed),
-            (per_sample, 0) => quote!(batch * #per_sample),
-            (per_sample, fixed) => quote!(batch * #per_sample + #fixed),
-        };
+    let len = match (per_sample, fixed) {
+        (0, fixed) => quote!(#fixed),
+        (per_sample, 0) => quote!(batch * #per_sample),
+        (per_sample, fixed) => quote!(batch * #per_sample + #fixed),
+    };
+    if !class_names.is_empty() {
+        let classes = class_names.len();
+        prologue.push(quote! {
+            let (__ws, __classes) = ws.take_with_classes(#len, batch * #classes);
+            let [#(#slot_names),*] = #rt::carve(__ws, [#(#slot_lens),*]);
+            let [#(#class_names),*] = #rt::carve(__classes, [#(#class_lens),*]);
+        });
+    } else if !slot_names.is_empty() {
         prologue.push(quote! {
             let __ws = ws.take(#len);
             let [#(#slot_names),*] = #rt::carve(__ws, [#(#slot_lens),*]);

@@ -52,18 +52,13 @@ pub fn network(
     let dot = crate::describe::dot(&name.to_string(), &backward.graph, backward.forward_len);
 
     let join_inputs = join_inputs(&model.outline, false);
-    let (target_ty, bind_targets) = match graphs.inference.target {
-        TargetKind::Class { classes } => (
-            quote!(usize),
-            quote! {
-                #rt::check_classes(targets, #classes)?;
-                let __targets: &[usize] = targets;
-            },
-        ),
-        TargetKind::Values => {
-            (quote!([#s; #output_len]), quote!(let __targets: &[#s] = targets.as_flattened();))
-        }
-    };
+    let targets = &graphs.training.graph.targets;
+    let output_lens: Vec<usize> =
+        model.flow.outputs.iter().map(|&o| model.flow.values[o].dims.iter().product()).collect();
+    let target_ty = target_type(targets, &output_lens, s);
+    let bind_targets = bind_targets(targets);
+    let split_outputs = split_outputs(&model.outline, false);
+    let class_scores = class_scores(targets, &output_lens);
     let (param_layout, state_layout) = (layout(&graph.params), layout(&graph.states));
     let doc_new = format!("A `{name}` with weights drawn from `seed` (biases zero).");
 
@@ -249,6 +244,7 @@ pub fn network(
 
                 #stream_methods
                 #join_inputs
+                #split_outputs
 
                 fn assemble(params: #rt::Buffer<#s, #param_len>, #state_param #plan_param rng: u64) -> Self {
                     Self { params, #state_init #plan_init rng, #stream_init }
@@ -279,6 +275,7 @@ pub fn network(
                 }
 
                 #relayout
+                #class_scores
 
                 fn describe() -> &'static str {
                     #description
@@ -475,5 +472,87 @@ pub fn join_inputs(outline: &crate::model::Outline, never: bool) -> Option<Token
     Some(quote! {
         #[doc = #doc]
         #vis fn inputs(#(#params),*) -> [#s; #total] { #body }
+    })
+}
+
+/// The type of one sample's targets: with one output a class index or an
+/// array like the output; with several a tuple of those, one per output.
+pub fn target_type(targets: &[TargetKind], output_lens: &[usize], s: &syn::Ident) -> TokenStream {
+    let one = |kind: &TargetKind, len: &usize| match kind {
+        TargetKind::Class { .. } => quote!(usize),
+        TargetKind::Values => quote!([#s; #len]),
+    };
+    match targets {
+        [kind] => one(kind, &output_lens.iter().sum()),
+        several => {
+            let parts = several.iter().zip(output_lens).map(|(kind, len)| one(kind, len));
+            quote!((#(#parts,)*))
+        }
+    }
+}
+
+/// Checks the class targets and, with one output, binds the caller's
+/// targets as the flat slice the loss reads (with several, each output's
+/// `Target` node gathers its part).
+fn bind_targets(targets: &[TargetKind]) -> TokenStream {
+    let rt = rt();
+    match targets {
+        [TargetKind::Class { classes }] => quote! {
+            #rt::check_classes(targets.iter().copied(), #classes)?;
+            let __targets: &[usize] = targets;
+        },
+        [TargetKind::Values] => quote!(let __targets = targets.as_flattened();),
+        several => {
+            let checks = several.iter().enumerate().filter_map(|(k, kind)| match kind {
+                TargetKind::Class { classes } => {
+                    let part = syn::Index::from(k);
+                    Some(quote!(#rt::check_classes(targets.iter().map(|t| t.#part), #classes)?;))
+                }
+                TargetKind::Values => None,
+            });
+            quote!(#(#checks)*)
+        }
+    }
+}
+
+/// With several outputs, accuracy reads the first whose targets are classes.
+fn class_scores(targets: &[TargetKind], output_lens: &[usize]) -> Option<TokenStream> {
+    if targets.len() < 2 {
+        return None;
+    }
+    let k = targets.iter().position(|t| matches!(t, TargetKind::Class { .. }))?;
+    let (start, len) = (output_lens[..k].iter().sum::<usize>(), output_lens[k]);
+    Some(quote! {
+        fn class_scores(output: &Self::Output) -> &[Self::Scalar] {
+            &output[#start..#start + #len]
+        }
+    })
+}
+
+/// `Net::outputs(&out)`: an output sample split into its named outputs.
+pub fn split_outputs(outline: &crate::model::Outline, never: bool) -> Option<TokenStream> {
+    if outline.named_outputs.is_empty() {
+        return None;
+    }
+    let (s, vis) = (&outline.scalar, &outline.vis);
+    let total: usize = outline.named_outputs.iter().map(|(_, len)| len).sum();
+    let types = outline.named_outputs.iter().map(|(_, len)| quote!(&[#s; #len]));
+    let names: Vec<String> = outline.named_outputs.iter().map(|(name, _)| format!("`{name}`")).collect();
+    let doc = format!("An output sample split into its outputs {}, in that order.", names.join(", "));
+    let body = if never {
+        quote!(::core::unreachable!())
+    } else {
+        let rt = rt();
+        let mut start = 0;
+        let parts = outline.named_outputs.iter().map(|(_, len)| {
+            let part = quote!(#rt::part::<#s, #len>(output, #start));
+            start += len;
+            part
+        });
+        quote!((#(#parts,)*))
+    };
+    Some(quote! {
+        #[doc = #doc]
+        #vis fn outputs(output: &[#s; #total]) -> (#(#types,)*) { #body }
     })
 }

@@ -120,6 +120,10 @@ pub struct Graph {
     /// Values the declaration names (`let gated = ..` in a graph), for the
     /// description.
     pub value_names: Vec<(NodeId, String)>,
+    /// What each output's loss reads (training graphs). With several
+    /// outputs the caller's targets are tuples, one part per output, and
+    /// each `Target(k)` gathers its part into a slice of its own.
+    pub targets: Vec<TargetKind>,
 }
 
 impl Graph {

@@ -10,8 +10,9 @@ use chainrule_spec::{Block, Conv2d, Pool2d};
 pub enum Op {
     /// The network input (batched).
     Input,
-    /// Training targets (class indices or values, see `TargetKind`).
-    Target,
+    /// The training targets of output `k` (class indices or values, see
+    /// `TargetKind` and `Graph::targets`).
+    Target(usize),
     /// Parameter tensor `k` of the flat buffer.
     Param(usize),
     /// State tensor `k` (running statistics): read, never differentiated.

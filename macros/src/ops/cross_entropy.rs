@@ -78,7 +78,7 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let rt = rt();
     let rows = ctx.rows();
     let a = node.inputs[0];
-    let (src, n, t) = (ctx.read(a), g.shape(a).len(), ctx.targets());
+    let (src, n, t) = (ctx.read(a), g.shape(a).len(), ctx.read(node.inputs[1]));
     let kernel = match node.op {
         Op::CrossEntropy => quote!(cross_entropy),
         Op::SoftmaxCrossEntropy => quote!(softmax_cross_entropy),

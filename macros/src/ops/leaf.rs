@@ -4,9 +4,14 @@
 //! for them only at parameters.
 
 use super::{Derivative, Rules, always, nothing};
+use crate::codegen::Ctx;
+use crate::ir::{Graph, NodeId, Op, TargetKind};
+use proc_macro2::TokenStream;
+use quote::quote;
 
 pub const INPUT: Rules = leaf("input", "the network input");
-pub const TARGET: Rules = leaf("target", "training targets: class indices or values");
+pub const TARGET: Rules =
+    Rules { emit: gather_targets, ..leaf("target", "training targets: class indices or values") };
 pub const PARAM: Rules = leaf("param", "a tensor of the flat parameter buffer");
 pub const STATE: Rules = leaf("state", "a tensor of the state buffer (running statistics)");
 pub const PLAN: Rules = Rules {
@@ -24,5 +29,32 @@ const fn leaf(name: &'static str, forward: &'static str) -> Rules {
         without_std: always,
         #[cfg(test)]
         eval: super::eval::given,
+    }
+}
+
+/// With several outputs the caller's targets are tuples: output `k`'s
+/// part of every sample is gathered into the node's own slot, so its loss
+/// reads one contiguous slice as a network with one output does. With one
+/// output the node is the caller's slice itself and nothing is emitted.
+fn gather_targets(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
+    let Op::Target(k) = g.node(id).op else { unreachable!("the target rule is for targets") };
+    if g.targets.len() < 2 {
+        return TokenStream::new();
+    }
+    let (part, dst) = (syn::Index::from(k), ctx.write(id));
+    match g.targets[k] {
+        TargetKind::Class { .. } => quote! {
+            for (__slot, __t) in (#dst).iter_mut().zip(targets) {
+                *__slot = __t.#part;
+            }
+        },
+        TargetKind::Values => {
+            let n = g.node(id).shape.len();
+            quote! {
+                for (__slot, __t) in (#dst).chunks_exact_mut(#n).zip(targets) {
+                    __slot.copy_from_slice(&__t.#part);
+                }
+            }
+        }
     }
 }

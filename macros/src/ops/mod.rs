@@ -94,7 +94,7 @@ pub fn never(_: &Graph, _: NodeId) -> bool {
 pub fn rules(op: &Op) -> &'static Rules {
     match op {
         Op::Input => &leaf::INPUT,
-        Op::Target => &leaf::TARGET,
+        Op::Target(_) => &leaf::TARGET,
         Op::Param(_) => &leaf::PARAM,
         Op::State(_) => &leaf::STATE,
         Op::Plan(_) => &leaf::PLAN,

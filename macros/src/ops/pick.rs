@@ -41,7 +41,7 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<No
 fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
     let rt = rt();
-    let (rows, t, dst) = (ctx.rows(), ctx.targets(), ctx.write(id));
+    let (rows, t, dst) = (ctx.rows(), ctx.read(node.inputs[1]), ctx.write(id));
     let src = ctx.read(node.inputs[0]);
     match node.op {
         Op::Pick => {

@@ -76,7 +76,7 @@ impl Case {
 
     /// Class indices below `classes`, one per sample.
     fn classes(&mut self, classes: usize) -> NodeId {
-        let id = self.g.push(Op::Target, vec![], Shape::batched(&[]));
+        let id = self.g.push(Op::Target(0), vec![], Shape::batched(&[]));
         self.given.insert(id, (0..BATCH).map(|r| ((r * 3 + 1) % classes) as f64).collect());
         id
     }
@@ -417,7 +417,7 @@ fn cell() -> Box<Cell> {
 
 every_op! {
     Op::Input => Op::Input,
-    Op::Target => Op::Target,
+    Op::Target(_) => Op::Target(0),
     Op::Param(_) => Op::Param(0),
     Op::State(_) => Op::State(0),
     Op::UpdateRunning { .. } => Op::UpdateRunning { momentum: 0.1, unbiased: true, per_sample: 1 },

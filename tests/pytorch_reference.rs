@@ -58,17 +58,38 @@ impl FromJson for usize {
     }
 }
 
-fn check<N, const I: usize>(case: &Case)
+/// One input value: a number, or a token id (stored as a number).
+trait InputValue: Copy {
+    fn from_f64(v: f64) -> Self;
+}
+
+impl InputValue for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+impl InputValue for u32 {
+    fn from_f64(v: f64) -> Self {
+        assert!(v >= 0.0 && v.fract() == 0.0, "a token id: {v}");
+        v as u32
+    }
+}
+
+fn check<N, E: InputValue, const I: usize>(case: &Case)
 where
-    N: Network<Scalar = f64, Input = [f64; I]>,
+    N: Network<Scalar = f64, Input = [E; I]>,
     N::Target: FromJson,
+    N::Output: AsRef<[f64]>,
     N: FromParams,
 {
     let names: Vec<String> = N::LAYOUT.iter().map(|p| p.name.to_string()).collect();
     let torch_names: Vec<String> = case.param_names.iter().map(|n| format!("layers.{n}")).collect();
     assert_eq!(names, torch_names, "{}: parameter names", case.name);
     let mut net = N::build(&case.params);
-    let inputs: Vec<[f64; I]> = case.inputs.iter().map(|x| x.clone().try_into().unwrap()).collect();
+    let inputs: Vec<[E; I]> =
+        case.inputs.iter().map(|x| std::array::from_fn(|k| E::from_f64(x[k]))).collect();
+    assert!(case.inputs.iter().all(|x| x.len() == I), "{}: input width", case.name);
     let targets: Vec<N::Target> = case.targets.as_array().unwrap().iter().map(N::Target::from_json).collect();
     let mut ws = Workspace::new();
     // One training-mode evaluation, as the fixture script does...
@@ -108,6 +129,16 @@ trait FromParams {
 macro_rules! reference {
     ($name:ident { $($body:tt)* }) => {
         reference!($name [3] { $($body)* });
+    };
+    ($name:ident [u32; $len:literal] { $($body:tt)* }) => {
+        chainrule::network! {
+            struct $name { input: [u32; $len], $($body)*, scalar: f64 }
+        }
+        impl FromParams for $name {
+            fn build(params: &[f64]) -> Self {
+                Self::from_params(params).unwrap()
+            }
+        }
     };
     ($name:ident [$($dim:literal),+] { $($body:tt)* }) => {
         chainrule::network! {
@@ -247,58 +278,63 @@ reference!(LayerNormSequence [4, 3] {
     loss: mse
 });
 
+reference!(Embedding [u32; 5] { layers: [embedding(7, 3), tanh, flatten, dense(2)], loss: mse });
+reference!(EmbeddingLstm [u32; 5] { layers: [embedding(7, 4), lstm(3), dense(4)], loss: softmax_cross_entropy });
+
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 46);
+    assert_eq!(cases.len(), 48);
     for case in &cases {
         match case.name.as_str() {
-            "sigmoid" => check::<Sigmoid, _>(case),
-            "tanh" => check::<Tanh, _>(case),
-            "relu" => check::<Relu, _>(case),
-            "leaky_relu" => check::<LeakyRelu, _>(case),
-            "elu" => check::<Elu, _>(case),
-            "softplus" => check::<Softplus, _>(case),
-            "gelu" => check::<Gelu, _>(case),
-            "gelu_tanh" => check::<GeluTanh, _>(case),
-            "swish" => check::<Swish, _>(case),
-            "identity" => check::<Identity, _>(case),
-            "softmax_layer" => check::<SoftmaxLayer, _>(case),
-            "mse" => check::<Mse, _>(case),
-            "mae" => check::<Mae, _>(case),
-            "huber" => check::<Huber, _>(case),
-            "binary_cross_entropy" => check::<Bce, _>(case),
-            "binary_cross_entropy_with_logits" => check::<BceLogits, _>(case),
-            "hinge" => check::<Hinge, _>(case),
-            "softmax_cross_entropy" => check::<SoftmaxCe, _>(case),
-            "l1_l2" => check::<L1L2, _>(case),
-            "l2_biases" => check::<L2Biases, _>(case),
-            "custom_activation" => check::<CustomActivation, _>(case),
-            "custom_loss" => check::<CustomLoss, _>(case),
-            "log_softmax_layer" => check::<LogSoftmaxLayer, _>(case),
-            "residual" => check::<Residual, _>(case),
-            "dropout" => check::<Dropout, _>(case),
-            "batch_norm" => check::<BatchNorm, _>(case),
-            "batch_norm_momentum" => check::<BatchNormMomentum, _>(case),
-            "nll" => check::<Nll, _>(case),
-            "multiclass_hinge" => check::<MulticlassHinge, _>(case),
-            "softmax_cross_entropy_probabilities" => check::<SoftmaxCeProbabilities, _>(case),
-            "conv2d_padding" => check::<Conv2dPadding, _>(case),
-            "conv2d_stride_dilation" => check::<Conv2dStrideDilation, _>(case),
-            "conv2d_same_even_kernel" => check::<Conv2dSameEvenKernel, _>(case),
-            "conv1d" => check::<Conv1d, _>(case),
-            "batch_norm2d" => check::<BatchNorm2d, _>(case),
-            "batch_norm1d_channels" => check::<BatchNorm1dChannels, _>(case),
-            "rnn_last" => check::<RnnLast, _>(case),
-            "lstm_last" => check::<LstmLast, _>(case),
-            "gru_last" => check::<GruLast, _>(case),
-            "stacked_recurrent" => check::<StackedRecurrent, _>(case),
-            "lstm_sequence" => check::<LstmSequence, _>(case),
-            "dense_per_step" => check::<DensePerStep, _>(case),
-            "global_max_pool" => check::<GlobalMaxPool, _>(case),
-            "global_max_pool1d" => check::<GlobalMaxPool1d, _>(case),
-            "layer_norm" => check::<LayerNorm, _>(case),
-            "layer_norm_sequence" => check::<LayerNormSequence, _>(case),
+            "sigmoid" => check::<Sigmoid, _, _>(case),
+            "tanh" => check::<Tanh, _, _>(case),
+            "relu" => check::<Relu, _, _>(case),
+            "leaky_relu" => check::<LeakyRelu, _, _>(case),
+            "elu" => check::<Elu, _, _>(case),
+            "softplus" => check::<Softplus, _, _>(case),
+            "gelu" => check::<Gelu, _, _>(case),
+            "gelu_tanh" => check::<GeluTanh, _, _>(case),
+            "swish" => check::<Swish, _, _>(case),
+            "identity" => check::<Identity, _, _>(case),
+            "softmax_layer" => check::<SoftmaxLayer, _, _>(case),
+            "mse" => check::<Mse, _, _>(case),
+            "mae" => check::<Mae, _, _>(case),
+            "huber" => check::<Huber, _, _>(case),
+            "binary_cross_entropy" => check::<Bce, _, _>(case),
+            "binary_cross_entropy_with_logits" => check::<BceLogits, _, _>(case),
+            "hinge" => check::<Hinge, _, _>(case),
+            "softmax_cross_entropy" => check::<SoftmaxCe, _, _>(case),
+            "l1_l2" => check::<L1L2, _, _>(case),
+            "l2_biases" => check::<L2Biases, _, _>(case),
+            "custom_activation" => check::<CustomActivation, _, _>(case),
+            "custom_loss" => check::<CustomLoss, _, _>(case),
+            "log_softmax_layer" => check::<LogSoftmaxLayer, _, _>(case),
+            "residual" => check::<Residual, _, _>(case),
+            "dropout" => check::<Dropout, _, _>(case),
+            "batch_norm" => check::<BatchNorm, _, _>(case),
+            "batch_norm_momentum" => check::<BatchNormMomentum, _, _>(case),
+            "nll" => check::<Nll, _, _>(case),
+            "multiclass_hinge" => check::<MulticlassHinge, _, _>(case),
+            "softmax_cross_entropy_probabilities" => check::<SoftmaxCeProbabilities, _, _>(case),
+            "conv2d_padding" => check::<Conv2dPadding, _, _>(case),
+            "conv2d_stride_dilation" => check::<Conv2dStrideDilation, _, _>(case),
+            "conv2d_same_even_kernel" => check::<Conv2dSameEvenKernel, _, _>(case),
+            "conv1d" => check::<Conv1d, _, _>(case),
+            "batch_norm2d" => check::<BatchNorm2d, _, _>(case),
+            "batch_norm1d_channels" => check::<BatchNorm1dChannels, _, _>(case),
+            "rnn_last" => check::<RnnLast, _, _>(case),
+            "lstm_last" => check::<LstmLast, _, _>(case),
+            "gru_last" => check::<GruLast, _, _>(case),
+            "stacked_recurrent" => check::<StackedRecurrent, _, _>(case),
+            "lstm_sequence" => check::<LstmSequence, _, _>(case),
+            "dense_per_step" => check::<DensePerStep, _, _>(case),
+            "global_max_pool" => check::<GlobalMaxPool, _, _>(case),
+            "global_max_pool1d" => check::<GlobalMaxPool1d, _, _>(case),
+            "layer_norm" => check::<LayerNorm, _, _>(case),
+            "layer_norm_sequence" => check::<LayerNormSequence, _, _>(case),
+            "embedding" => check::<Embedding, _, _>(case),
+            "embedding_lstm" => check::<EmbeddingLstm, _, _>(case),
             other => panic!("no network for fixture case `{other}`"),
         }
     }

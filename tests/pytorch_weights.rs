@@ -132,7 +132,10 @@ fn weights_laid_out_at_compile_time_match_the_runtime_layout() {
 fn write_for_pytorch() {
     let Some(dir) = std::env::var_os("CHAINRULE_EXPORT_DIR") else { return };
     let dir = Path::new(&dir);
-    fn export<N: Network<Scalar = f32>>(dir: &Path, name: &str, mut net: N, inputs: Vec<N::Input>) {
+    fn export<N: Network<Scalar = f32>>(dir: &Path, name: &str, mut net: N, inputs: Vec<N::Input>)
+    where
+        N::Input: AsRef<[f32]>,
+    {
         net.state_mut().iter_mut().enumerate().for_each(|(i, v)| *v = 0.5 + (i % 7) as f32 * 0.1);
         weights::save(&net, dir.join(format!("{name}.safetensors"))).unwrap();
         let outputs: Vec<Vec<f32>> = inputs.iter().map(|x| net.predict(x).as_ref().to_vec()).collect();

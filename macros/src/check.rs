@@ -7,7 +7,7 @@
 //! with "unknown" (after an unknown layer), so one mistake is reported once
 //! and never causes follow-up errors.
 
-use crate::dataflow::Dataflow;
+use crate::dataflow::{Dataflow, DeclaredInput};
 use crate::errors::Errors;
 use crate::init::Scheme;
 use crate::layers::{self, Placed};
@@ -69,8 +69,9 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         (Some(Value::Layers { calls, span }), None) => {
             let input =
                 single_input(inputs.as_deref(), fields.iter().find(|f| f.key == "input"), &mut errors);
-            let (layers, output) = layer_chain(calls, *span, input.as_deref(), &mut errors);
-            let flow = input.filter(|_| output.is_some()).map(|input| Dataflow::chain(input, layers));
+            let tokens = inputs.as_deref().is_some_and(|i| i.iter().any(|i| i.tokens));
+            let (layers, output) = layer_chain(calls, *span, input.as_deref(), tokens, &mut errors);
+            let flow = input.filter(|_| output.is_some()).map(|input| Dataflow::chain(input, tokens, layers));
             (flow, output)
         }
         (Some(_), None) => (None, None),
@@ -138,6 +139,7 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         name: decl.name,
         scalar,
         input,
+        tokens: inputs.as_deref().is_some_and(|i| i.iter().any(|i| i.tokens)),
         named_inputs: named_inputs(inputs.as_deref()),
         named_outputs: named_outputs(&outputs),
         output,
@@ -225,28 +227,63 @@ fn input_shape(dims: &[Expr], span: Span, errors: &mut Errors) -> Option<Vec<usi
     (shape.len() == dims.len()).then_some(shape)
 }
 
-/// An input's name and its shape (`None` when the declaration's is wrong).
-type DeclaredInput = (Ident, Option<Vec<usize>>);
-
 /// The declared inputs, each with its shape (`None` when it is wrong):
 /// `input: [784]` is one input named `input`.
 fn inputs(value: Option<&Value>, errors: &mut Errors) -> Option<Vec<DeclaredInput>> {
-    match value? {
-        Value::Input { dims, span } => {
-            Some(vec![(Ident::new("input", *span), input_shape(dims, *span, errors))])
+    let declared = match value? {
+        Value::Input { dims, span, elem } => {
+            let tokens = tokens(elem.as_ref(), dims, *span, errors);
+            let dims = input_shape(dims, *span, errors);
+            vec![DeclaredInput { name: Ident::new("input", *span), dims, tokens }]
         }
-        Value::Inputs(named) if named.is_empty() => None,
-        Value::Inputs(named) => {
-            Some(named.iter().map(|n| (n.name.clone(), input_shape(&n.dims, n.span, errors))).collect())
-        }
-        _ => None,
+        Value::Inputs(named) if named.is_empty() => return None,
+        Value::Inputs(named) => named
+            .iter()
+            .map(|n| {
+                let tokens = tokens(n.elem.as_ref(), &n.dims, n.span, errors);
+                DeclaredInput { name: n.name.clone(), dims: input_shape(&n.dims, n.span, errors), tokens }
+            })
+            .collect(),
+        _ => return None,
+    };
+    if declared.len() > 1
+        && let Some(text) = declared.iter().find(|i| i.tokens)
+    {
+        errors.push(
+            text.name.span(),
+            format!(
+                "token ids are the network's only input for now: `{}` cannot share the input \
+                 with values of another type",
+                text.name
+            ),
+        );
+        return None;
     }
+    Some(declared)
+}
+
+/// Whether `[elem; n]` declares token ids: `u32` does; an array of any
+/// other type is a mistake, and so is more than one size.
+fn tokens(elem: Option<&Ident>, dims: &[Expr], span: Span, errors: &mut Errors) -> bool {
+    let Some(elem) = elem else { return false };
+    if elem != "u32" {
+        errors.push(
+            elem.span(),
+            format!(
+                "an input is `[..sizes]` of the network's scalars, or `[u32; n]`, n token ids; \
+                 found `{elem}`"
+            ),
+        );
+    } else if dims.len() != 1 {
+        errors.push(span, "token ids are a sequence: `[u32; n]`, n ids per sample");
+    }
+    true
 }
 
 /// Several inputs, each with its length, when all are known.
 fn named_inputs(inputs: Option<&[DeclaredInput]>) -> Vec<(Ident, usize)> {
     let Some(inputs) = inputs.filter(|i| i.len() > 1) else { return Vec::new() };
-    let lens = inputs.iter().map(|(name, dims)| Some((name.clone(), dims.as_ref()?.iter().product())));
+    let lens = inputs.iter().map(|i| Some((i.name.clone(), i.dims.as_ref()?.iter().product())));
     lens.collect::<Option<Vec<_>>>().unwrap_or_default()
 }
 
@@ -257,7 +294,7 @@ fn single_input(
     errors: &mut Errors,
 ) -> Option<Vec<usize>> {
     match inputs? {
-        [(_, dims)] => dims.clone(),
+        [one] => one.dims.clone(),
         _ => {
             let at = field.map_or_else(Span::call_site, |f| f.key.span());
             errors.push(
@@ -273,10 +310,10 @@ fn single_input(
 /// shape, or all side by side.
 fn flat_input(inputs: &[DeclaredInput]) -> Option<Vec<usize>> {
     match inputs {
-        [(_, dims)] => dims.clone(),
+        [one] => one.dims.clone(),
         _ => inputs
             .iter()
-            .map(|(_, dims)| dims.as_ref().map(|d| d.iter().product::<usize>()))
+            .map(|i| i.dims.as_ref().map(|d| d.iter().product::<usize>()))
             .sum::<Option<usize>>()
             .map(|n| vec![n]),
     }
@@ -289,6 +326,7 @@ fn layer_chain(
     calls: &[Item],
     span: Span,
     input: Option<&[usize]>,
+    tokens: bool,
     errors: &mut Errors,
 ) -> (Vec<Placed>, Option<Vec<usize>>) {
     if calls.is_empty() {
@@ -296,10 +334,9 @@ fn layer_chain(
             .push(span, "`layers` is empty; a network needs at least one layer, as in `layers: [dense(10)]`");
         return (Vec::new(), None);
     }
-    layers::chain(calls, input, "layers", errors)
+    layers::chain(calls, input, tokens, "layers", errors)
 }
 
-/// "the last layer `dense(1)`", for loss messages.
 /// The network's outputs with their names and shapes, as far as known:
 /// the graph's (its names even when a mistake hides their shapes), or the
 /// one output of a chain.
@@ -359,6 +396,7 @@ fn named_outputs(outputs: &[losses::Output]) -> Vec<(String, usize)> {
     }
 }
 
+/// "the last layer `dense(1)`", for loss messages.
 fn describe_last(value: Option<&Value>) -> String {
     match value {
         Some(Value::Layers { calls, .. }) => match calls.last() {
@@ -518,6 +556,22 @@ mod tests {
                 loss: mse,
             }),
             &["expected `,`", "`dense` needs at least 1 output unit"],
+        );
+    }
+
+    #[test]
+    fn token_ids_have_one_axis_and_one_reader() {
+        check_errors(
+            quote!(struct N { input: [u32; 2, 3], layers: [embedding(9, 4), flatten, dense(2)], loss: mse }),
+            &["token ids are a sequence: `[u32; n]`, n ids per sample"],
+        );
+        check_errors(
+            quote!(struct N { input: [u32; 6], graph: { let e = embedding(input, 9, 4); dense(flatten(e + input), 2) }, loss: mse }),
+            &["`input` is token ids, which only `embedding` reads"],
+        );
+        check_errors(
+            quote!(struct N { input: { a: [u32; 6], b: [2] }, graph: { dense(concat(flatten(embedding(a, 9, 2)), b), 2) }, loss: mse }),
+            &["token ids are the network's only input for now"],
         );
     }
 

@@ -30,6 +30,16 @@ pub struct Dataflow {
 pub struct NamedInput {
     pub dims: Vec<usize>,
     pub offset: usize,
+    /// Token ids (`[u32; n]`), which only `embedding` reads.
+    pub tokens: bool,
+}
+
+/// An input as declared: its name, its shape (`None` when the
+/// declaration's is wrong), and whether it is token ids.
+pub struct DeclaredInput {
+    pub name: syn::Ident,
+    pub dims: Option<Vec<usize>>,
+    pub tokens: bool,
 }
 
 pub struct Value {
@@ -82,14 +92,14 @@ pub enum Broadcast {
 
 impl Dataflow {
     /// The graph of one input flowing through `layers`.
-    pub fn chain(input: Vec<usize>, layers: Vec<Placed>) -> Self {
+    pub fn chain(input: Vec<usize>, tokens: bool, layers: Vec<Placed>) -> Self {
         let input_value = Value { step: Step::Input(0), dims: input.clone(), name: None };
         let mut values = vec![input_value];
         for layer in layers {
             let dims = layer.output.clone();
             values.push(Value { step: Step::Layer { layer, of: values.len() - 1 }, dims, name: None });
         }
-        let inputs = vec![NamedInput { dims: input, offset: 0 }];
+        let inputs = vec![NamedInput { dims: input, offset: 0, tokens }];
         Self { inputs, outputs: vec![values.len() - 1], values, output_names: vec!["output".to_string()] }
     }
 
@@ -107,6 +117,11 @@ impl Dataflow {
             }
         }
         Some(layers)
+    }
+
+    /// Whether the input is token ids (then it is the only input).
+    pub fn tokens(&self) -> bool {
+        self.inputs.iter().any(|i| i.tokens)
     }
 
     /// Values per flat input sample.

@@ -16,6 +16,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
     let never = quote!(::core::unreachable!());
     let len = |dims: &Option<Vec<usize>>| dims.as_ref().map_or(0, |d| d.iter().product::<usize>());
     let (input_len, output_len) = (len(&outline.input), len(&outline.output));
+    let elem = if outline.tokens { quote!(u32) } else { quote!(#s) };
     // An embedded network is built by `trained()` alone, whether or not
     // the declaration names its weights yet.
     let trained = (outline.trained || outline.embedded).then(|| {
@@ -38,7 +39,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
                     #vis const OUTPUT_LEN: usize = #output_len;
                     #trained
                     /// (Not compiled: the declaration has errors.)
-                    #vis fn predict(&self, _: &[#s; #input_len]) -> [#s; #output_len] { #never }
+                    #vis fn predict(&self, _: &[#elem; #input_len]) -> [#s; #output_len] { #never }
                 }
             };
         };
@@ -93,7 +94,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
 
             impl #rt::Network for #name {
                 type Scalar = #s;
-                type Input = [#s; #input_len];
+                type Input = [#elem; #input_len];
                 type Output = [#s; #output_len];
                 type Target = #target;
                 const INPUT_LEN: usize = #input_len;

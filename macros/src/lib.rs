@@ -47,6 +47,7 @@ use proc_macro::TokenStream;
 ///     /// Documentation and attributes go on the generated struct.
 ///     pub struct Name {
 ///         input: [features],           // or [channels, height, width], [channels, length], [time, features]
+///                                      // or [u32; n], n token ids (read by `embedding`)
 ///                                      // or several: { name: [..], name: [..] }
 ///         layers: [layer, layer, ...], // a chain, or a graph: see below
 ///         graph: { let h = layer(input, ..); ...; output },
@@ -88,7 +89,16 @@ use proc_macro::TokenStream;
 /// | `global_avg_pool` | `[c, h, w]` or `[c, l]` to `[c]`: each channel's mean | none |
 /// | `global_max_pool` | `[c, h, w]` or `[c, l]` to `[c]`: each channel's maximum | none |
 /// | `flatten` | `[c, h, w]` to `[c * h * w]`, channel-major as PyTorch | none |
+/// | `embedding(vocab, dim)` | `[n]` token ids (the input `[u32; n]`) to `[n, dim]` | `<path>.weight` `[vocab, dim]`, `N(0, 1)` as PyTorch |
 /// | `rnn(h)`, `lstm(h)`, `gru(h)` | `[t, f]` to the last state `[h]`; with `sequence = true` every step's, `[t, h]` | `<path>.weight_ih_l0` `[g h, f]`, `<path>.weight_hh_l0` `[g h, h]`, `<path>.bias_ih_l0`, `<path>.bias_hh_l0` `[g h]`; `g` gates: 1, 4 (i, f, g, o), 3 (r, z, n) |
+///
+/// Token ids are read by `embedding` alone, and it reads nothing else. A
+/// network over `[u32; n]` ids takes `&[u32; n]` samples; every batched
+/// call (`loss`, `loss_and_grad`, `train_step`, `predict_batch`) checks
+/// each id against the vocabulary first and returns
+/// `Error::TokenOutOfRange`, changing nothing, for one outside it; batch-1
+/// `predict`, which has no error to return, reads a row of zeros for it
+/// (as for padding), never memory outside the table.
 ///
 /// Convolutions take `kernel = k` or `(kh, kw)` (required), `stride`
 /// (default 1), `padding = p`, `(ph, pw)`, `same` (stride 1; the odd zero

@@ -59,6 +59,8 @@ pub struct Outline {
     /// `f32` or `f64`, spanned where the user wrote it (or at the name).
     pub scalar: Ident,
     pub input: Option<Vec<usize>>,
+    /// The input is token ids (`[u32; n]`).
+    pub tokens: bool,
     /// Several named inputs, each with its length: the type has
     /// `inputs(..)`, which puts one sample's parts side by side.
     pub named_inputs: Vec<(Ident, usize)>,

@@ -16,6 +16,7 @@
 //!          | "weights" ":" STRING
 //!          | "embedded" ":" BOOL
 //! shape   := "[" size ("," size)* ","? "]"
+//!          | "[" "u32" ";" size "]"           token ids, read by `embedding`
 //! list    := "[" (call ("," call)* ","?)? "]"
 //! call    := IDENT ("(" (arg ("," arg)* ","?)? ")")? list?
 //! arg     := (IDENT "=")? EXPR
@@ -67,6 +68,8 @@ pub enum Value {
     Input {
         dims: Vec<Expr>,
         span: Span,
+        /// `u32` in `[u32; 64]`: the input is token ids.
+        elem: Option<Ident>,
     },
     /// `input: { image: [1, 28, 28], features: [8] }`: named inputs.
     Inputs(Vec<NamedInput>),
@@ -114,6 +117,7 @@ pub struct NamedInput {
     pub name: Ident,
     pub dims: Vec<Expr>,
     pub span: Span,
+    pub elem: Option<Ident>,
 }
 
 /// An entry of a layer list: a call, or the token error that made it
@@ -330,8 +334,8 @@ impl Parse for Field {
                 Value::Inputs(named.into_iter().collect())
             }
             "input" => {
-                let (dims, span) = shape(input)?;
-                Value::Input { dims, span }
+                let (dims, span, elem) = shape(input)?;
+                Value::Input { dims, span, elem }
             }
             "graph" => Value::Graph(input.parse()?),
             "layers" => {
@@ -376,19 +380,27 @@ impl Parse for Field {
 }
 
 /// `[784]`, `[1, 28, 28]`: sizes, and the brackets' span.
-fn shape(input: ParseStream) -> syn::Result<(Vec<Expr>, Span)> {
+/// `[784]`, `[1, 28, 28]`, or `[u32; 64]` (an array type: 64 token ids).
+fn shape(input: ParseStream) -> syn::Result<(Vec<Expr>, Span, Option<Ident>)> {
     let content;
     let bracket = bracketed!(content in input);
+    let elem = if content.peek(Ident) && content.peek2(Token![;]) {
+        let elem = content.parse()?;
+        content.parse::<Token![;]>()?;
+        Some(elem)
+    } else {
+        None
+    };
     let dims = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
-    Ok((dims.into_iter().collect(), bracket.span.join()))
+    Ok((dims.into_iter().collect(), bracket.span.join(), elem))
 }
 
 impl Parse for NamedInput {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let name = input.parse()?;
         input.parse::<Token![:]>()?;
-        let (dims, span) = shape(input)?;
-        Ok(Self { name, dims, span })
+        let (dims, span, elem) = shape(input)?;
+        Ok(Self { name, dims, span, elem })
     }
 }
 

@@ -34,6 +34,21 @@ pub enum Error {
         classes: usize,
     },
 
+    /// A token id outside the vocabulary of the network's embedding.
+    #[error(
+        "token {token} at position {position} of sample {sample} is not in the vocabulary (it has {vocab} tokens)"
+    )]
+    TokenOutOfRange {
+        /// Position of the sample in its batch.
+        sample: usize,
+        /// Position of the token in its sample.
+        position: usize,
+        /// The offending id.
+        token: u32,
+        /// Size of the vocabulary.
+        vocab: usize,
+    },
+
     /// A flat buffer (parameters or gradients) of the wrong length.
     #[error("the {what} buffer has {found} elements but the network has {expected} parameters")]
     ParamLength {

@@ -46,6 +46,7 @@ pub fn init_params<S: Scalar>(params: &mut [S], layout: &[ParamSpec], seed: u64)
             Init::GlorotNormal { fan_in, fan_out } => Draw::Normal((2.0 / (fan_in + fan_out) as f64).sqrt()),
             Init::HeUniform { fan_in } => Draw::Uniform((6.0 / fan_in as f64).sqrt()),
             Init::Recurrent { hidden } => Draw::Uniform(1.0 / (hidden as f64).sqrt()),
+            Init::StandardNormal => Draw::Normal(1.0),
             Init::HeNormal { fan_in } => Draw::Normal((2.0 / fan_in as f64).sqrt()),
         };
         for v in values {

@@ -233,6 +233,22 @@ pub mod __private {
     }
 
     #[cfg(feature = "std")]
+    /// Checks that every token id of a batch (`per_sample` ids a sample)
+    /// is below `vocab`.
+    #[inline]
+    pub fn check_tokens(ids: &[u32], per_sample: usize, vocab: usize) -> Result<()> {
+        match ids.iter().position(|&id| id as usize >= vocab) {
+            None => Ok(()),
+            Some(at) => Err(Error::TokenOutOfRange {
+                sample: at / per_sample,
+                position: at % per_sample,
+                token: ids[at],
+                vocab,
+            }),
+        }
+    }
+
+    #[cfg(feature = "std")]
     /// Checks the length of a caller's gradient buffer.
     #[inline]
     pub fn check_grad_len<S>(grad: &[S], expected: usize) -> Result<()> {

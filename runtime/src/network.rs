@@ -83,8 +83,9 @@ tuple_targets!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7);
 pub trait Network {
     /// Element type, `f32` or `f64`.
     type Scalar: Scalar;
-    /// One input sample: `[Scalar; INPUT_LEN]`.
-    type Input: Copy + AsRef<[Self::Scalar]>;
+    /// One input sample: `[Scalar; INPUT_LEN]`, or `[u32; INPUT_LEN]`
+    /// for a network reading token ids.
+    type Input: Copy;
     /// One output sample: `[Scalar; OUTPUT_LEN]`.
     type Output: Copy + AsRef<[Self::Scalar]> + AsMut<[Self::Scalar]>;
     /// One target: a class index (`usize`) or a vector like the output.

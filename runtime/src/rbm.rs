@@ -315,7 +315,10 @@ pub fn pretrain<N: Network>(
     layers: usize,
     first: Visible,
     cfg: &CdConfig,
-) -> Result<Vec<Vec<EpochReport>>> {
+) -> Result<Vec<Vec<EpochReport>>>
+where
+    N::Input: AsRef<[N::Scalar]>,
+{
     let dense = dense_layers::<N>();
     if layers > dense.len() {
         return Err(Error::Dataset(format!(

@@ -52,6 +52,8 @@ pub enum Init {
         /// Inputs of one unit.
         fan_in: usize,
     },
+    /// `N(0, 1)`: PyTorch's embeddings.
+    StandardNormal,
     /// PyTorch's recurrent layers: `U(-a, a)` with `a = 1 / sqrt(hidden)`,
     /// weights and biases alike.
     Recurrent {

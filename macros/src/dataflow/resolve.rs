@@ -16,7 +16,7 @@
 //! | `slice(v, start..end, axis = 0)` | positions `start..end` along `axis` |
 //! | `layers(v, [..])` | a chain of layers applied to `v` |
 
-use super::{Broadcast, Dataflow, NamedInput, Step, Value, ValueId};
+use super::{Broadcast, Dataflow, DeclaredInput, NamedInput, Step, Value, ValueId};
 use crate::errors::{Errors, Site};
 use crate::layers;
 use crate::model::show_shape;
@@ -28,11 +28,7 @@ pub const FUNCTIONS: &[&str] = &["add", "multiply", "concat", "split", "slice", 
 
 /// The graph `graph` computes from `inputs` (each with its shape, `None`
 /// when the declaration's is wrong), or `None` after a mistake.
-pub fn resolve(
-    inputs: &[(Ident, Option<Vec<usize>>)],
-    graph: &GraphBlock,
-    errors: &mut Errors,
-) -> Option<Dataflow> {
+pub fn resolve(inputs: &[DeclaredInput], graph: &GraphBlock, errors: &mut Errors) -> Option<Dataflow> {
     let mut r = Resolver {
         values: Vec::new(),
         names: Vec::new(),
@@ -40,12 +36,13 @@ pub fn resolve(
         errors,
         broken: false,
         unresolved: false,
+        token_inputs: inputs.iter().enumerate().filter(|(_, i)| i.tokens).map(|(k, _)| k).collect(),
     };
     let mut named = Vec::new();
     let mut offset = 0;
-    for (k, (name, dims)) in inputs.iter().enumerate() {
+    for (k, DeclaredInput { name, dims, tokens }) in inputs.iter().enumerate() {
         let value = dims.as_ref().map(|dims| {
-            named.push(NamedInput { dims: dims.clone(), offset });
+            named.push(NamedInput { dims: dims.clone(), offset, tokens: *tokens });
             offset += dims.iter().product::<usize>();
             r.push(Step::Input(k), dims.clone())
         });
@@ -68,7 +65,7 @@ pub fn resolve(
     }
     let (outputs, output_names) = match &graph.tail {
         Some(Flow::Tuple(parts)) => r.named_outputs(parts),
-        Some(Flow::Name(name)) => (vec![r.lookup(name)], vec![name.to_string()]),
+        Some(tail @ Flow::Name(name)) => (vec![r.whole(tail, "output")], vec![name.to_string()]),
         Some(tail) => (vec![r.whole(tail, "output")], vec!["output".to_string()]),
         None => {
             let end = graph.brace.close();
@@ -123,6 +120,8 @@ struct Resolver<'e> {
     broken: bool,
     /// A name did not resolve.
     unresolved: bool,
+    /// The inputs that are token ids.
+    token_inputs: Vec<usize>,
 }
 
 /// What the layers of one statement are named: its first name alone when
@@ -192,7 +191,6 @@ impl Resolver<'_> {
         vec![self.value(flow, &mut naming)]
     }
 
-    /// An output or a statement's single value.
     /// `(a, b)` at the end of the graph: several outputs, each a name, so
     /// that `loss: { a: .., b: .. }` can give each its loss.
     fn named_outputs(&mut self, parts: &[Flow]) -> (Vec<Option<ValueId>>, Vec<String>) {
@@ -202,7 +200,7 @@ impl Resolver<'_> {
                 Flow::Name(name) if names.contains(&name.to_string()) => {
                     self.fail(part.site(), format!("`{name}` is listed twice among the outputs"))
                 }
-                Flow::Name(name) => self.lookup(name),
+                Flow::Name(_) => self.operand(part, &mut Naming { prefix: "output", single: false, next: 0 }),
                 _ => {
                     let message = format!(
                         "each output is a name, which its loss refers to: bind it first, as in \
@@ -223,16 +221,40 @@ impl Resolver<'_> {
         (values, names)
     }
 
+    /// An output or a statement's single value.
     fn whole(&mut self, flow: &Flow, prefix: &str) -> Option<ValueId> {
         let mut naming = Naming { prefix, single: layer_count(flow) == 1, next: 0 };
-        self.value(flow, &mut naming)
+        self.operand(flow, &mut naming)
+    }
+
+    /// A value read as numbers: by anything but `embedding`, which alone
+    /// reads token ids.
+    fn operand(&mut self, flow: &Flow, naming: &mut Naming) -> Option<ValueId> {
+        let id = self.value(flow, naming)?;
+        if self.tokens(id) {
+            return self.fail(
+                flow.site(),
+                format!(
+                    "`{}` is token ids, which only `embedding` reads: embed them first, as in \
+                     `embedding({}, vocab, 64)`",
+                    flow.display(),
+                    flow.display()
+                ),
+            );
+        }
+        Some(id)
+    }
+
+    /// Whether value `id` is an input of token ids.
+    fn tokens(&self, id: ValueId) -> bool {
+        matches!(self.values[id].step, Step::Input(k) if self.token_inputs.contains(&k))
     }
 
     fn value(&mut self, flow: &Flow, naming: &mut Naming) -> Option<ValueId> {
         match flow {
             Flow::Name(name) => self.lookup(name),
             Flow::Binary { op, lhs, rhs } => {
-                let (a, b) = (self.value(lhs, naming), self.value(rhs, naming));
+                let (a, b) = (self.operand(lhs, naming), self.operand(rhs, naming));
                 let what = if *op == '*' { "multiply" } else { "add" };
                 // From the first operand to the last, the operator between.
                 let site = Site { start: lhs.site().start, end: rhs.site().end };
@@ -324,7 +346,7 @@ impl Resolver<'_> {
         let flows: Vec<&Flow> = positional(apply).collect();
         let mut out = Vec::new();
         for flow in &flows {
-            out.push((self.value(flow, naming), flow.site()));
+            out.push((self.operand(flow, naming), flow.site()));
         }
         if flows.len() < min {
             let usage = usage(&apply.name.to_string());
@@ -437,7 +459,7 @@ impl Resolver<'_> {
             return none;
         };
         let Some(axis) = self.named_args(apply, &["axis"]) else { return none };
-        let of = self.value(value, naming);
+        let of = self.operand(value, naming);
         let Some(parts) = self.count(parts) else { return none };
         if parts != names {
             let message =
@@ -490,7 +512,7 @@ impl Resolver<'_> {
             return self.fail(apply.call_site(), format!("`slice` takes {}", usage("slice")));
         };
         let axis = self.named_args(apply, &["axis"]);
-        let of = self.value(value, naming);
+        let of = self.operand(value, naming);
         let Flow::Literal(syn::Expr::Range(syn::ExprRange {
             start: Some(start),
             end: Some(end),
@@ -547,7 +569,8 @@ impl Resolver<'_> {
                 return None;
             };
             let input = at.map(|id| self.dims(id).to_vec());
-            let placed = layers::place(call, input.as_deref(), naming.path(), self.errors);
+            let tokens = at.is_some_and(|id| self.tokens(id));
+            let placed = layers::place(call, input.as_deref(), tokens, naming.path(), self.errors);
             at = match (placed, at) {
                 (Some(layer), Some(of)) => {
                     let dims = layer.output.clone();
@@ -588,8 +611,9 @@ impl Resolver<'_> {
             }
         };
         let dims = of.map(|id| self.dims(id).to_vec());
+        let tokens = of.is_some_and(|id| self.tokens(id));
         let path = naming.path();
-        let Some(layer) = layers::place(&call, dims.as_deref(), path, self.errors) else {
+        let Some(layer) = layers::place(&call, dims.as_deref(), tokens, path, self.errors) else {
             self.broken = true;
             return None;
         };

@@ -29,6 +29,7 @@ pub fn emit_embedded(model: &Model, graph: &Graph, predict: &Function, baked: Op
     let (input_len, output_len) =
         (model.input.iter().product::<usize>(), model.output().iter().product::<usize>());
     let doc = super::baked::trained_doc(model);
+    let elem = super::input_elem(model);
     let bind_state = (state_len > 0).then(|| quote!(let __state: &[#s] = &__BAKED_STATE[..];));
     let bind_plan = (plan_len > 0).then(|| quote!(let __plan: &[#s] = &__BAKED_PLAN[..];));
     quote! {
@@ -53,7 +54,7 @@ pub fn emit_embedded(model: &Model, graph: &Graph, predict: &Function, baked: Op
                 /// allocation, no lock, no panic on any input value.
                 #[inline]
                 #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
-                #vis fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
+                #vis fn predict(&self, __input: &[#elem; #input_len]) -> [#s; #output_len] {
                     let __params: &[#s] = &__BAKED_PARAMS[..];
                     #bind_state
                     #bind_plan

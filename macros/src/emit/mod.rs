@@ -52,6 +52,16 @@ pub fn network(
     let dot = crate::describe::dot(&name.to_string(), &backward.graph, backward.forward_len);
 
     let join_inputs = join_inputs(&model.outline, false);
+    // Token ids are `u32`; every one is checked before a batched pass.
+    let elem = input_elem(model);
+    let vocab = graph
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, crate::ir::Op::Embedding))
+        .map(|n| graph.shape(n.inputs[1]).dims[0])
+        .min();
+    let check_tokens =
+        vocab.map(|vocab| quote!(#rt::check_tokens(inputs.as_flattened(), #input_len, #vocab)?;));
     let targets = &graphs.training.graph.targets;
     let output_lens: Vec<usize> =
         model.flow.outputs.iter().map(|&o| model.flow.values[o].dims.iter().product()).collect();
@@ -170,27 +180,28 @@ pub fn network(
     });
     let train_step = train_step.map(|body| {
         quote! {
-            fn train_step(
-                &mut self,
-                inputs: &[[#s; #input_len]],
-                targets: &[#target_ty],
-                grad: &mut [#s],
-                update: &mut #rt::Update<'_, #s>,
-                ws: &mut #rt::Workspace<#s>,
-            ) -> #rt::Result<#s> {
-                let batch = #rt::batch_len(inputs, targets, "targets")?;
-                #bind_targets
-                #rt::check_grad_len(grad, #param_len)?;
-                #stale
-                let __grad: &mut [#s] = grad;
-                let __update = update;
-                let __rng: &mut u64 = &mut self.rng;
-                let __params: &mut [#s] = &mut self.params[..];
-                #bind_state_mut
-                let __inputs: &[#s] = inputs.as_flattened();
-                #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #body }))
-            }
-        }
+                    fn train_step(
+                        &mut self,
+                        inputs: &[[#elem; #input_len]],
+                        targets: &[#target_ty],
+                        grad: &mut [#s],
+                        update: &mut #rt::Update<'_, #s>,
+                        ws: &mut #rt::Workspace<#s>,
+                    ) -> #rt::Result<#s> {
+                        let batch = #rt::batch_len(inputs, targets, "targets")?;
+                        #bind_targets
+        #check_tokens
+                        #rt::check_grad_len(grad, #param_len)?;
+                        #stale
+                        let __grad: &mut [#s] = grad;
+                        let __update = update;
+                        let __rng: &mut u64 = &mut self.rng;
+                        let __params: &mut [#s] = &mut self.params[..];
+                        #bind_state_mut
+                        let __inputs: &[#elem] = inputs.as_flattened();
+                        #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #body }))
+                    }
+                }
     });
     let predict_body = match &functions.predict_stale {
         Some(stale) => {
@@ -208,167 +219,170 @@ pub fn network(
     };
 
     quote! {
-        #(#attrs)*
-        #vis struct #name {
-            params: #rt::Buffer<#s, #param_len>,
-            #state_field
-            #plan_fields
-            rng: u64,
-            #stream_field
+            #(#attrs)*
+            #vis struct #name {
+                params: #rt::Buffer<#s, #param_len>,
+                #state_field
+                #plan_fields
+                rng: u64,
+                #stream_field
+            }
+
+            const _: () = {
+                #trained
+
+                impl #name {
+                    #[doc = #doc_new]
+                    #vis fn new(seed: u64) -> Self {
+                        let mut params = #rt::zeroed_params::<#s, #param_len>();
+                        #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
+                        #initial_state
+                        let mut net =
+                            Self::assemble(#rt::Buffer::Owned(params), #state_init #fresh_plan #rt::stream_from_seed(seed));
+                        <Self as #rt::Network>::relayout(&mut net);
+                        net
+                    }
+
+                    /// A network with the given flat parameters, laid out as `LAYOUT`
+                    /// says; its random stream (dropout) starts at state 0.
+                    #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
+                        let params = #rt::params_from_slice::<#s, #param_len>(values)?;
+                        #initial_state
+                        let mut net = Self::assemble(#rt::Buffer::Owned(params), #state_init #fresh_plan 0);
+                        <Self as #rt::Network>::relayout(&mut net);
+                        #rt::Ok(net)
+                    }
+
+                    #stream_methods
+                    #join_inputs
+                    #split_outputs
+
+                    fn assemble(params: #rt::Buffer<#s, #param_len>, #state_param #plan_param rng: u64) -> Self {
+                        Self { params, #state_init #plan_init rng, #stream_init }
+                    }
+                }
+
+                #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
+                impl #rt::Network for #name {
+                    type Scalar = #s;
+                    type Input = [#elem; #input_len];
+                    type Output = [#s; #output_len];
+                    type Target = #target_ty;
+
+                    const INPUT_LEN: usize = #input_len;
+                    const OUTPUT_LEN: usize = #output_len;
+                    const PARAM_LEN: usize = #param_len;
+                    const LAYOUT: &'static [#rt::ParamSpec] = &[#(#param_layout),*];
+                    const STATE_LEN: usize = #state_len;
+                    const STATE_LAYOUT: &'static [#rt::ParamSpec] = &[#(#state_layout),*];
+
+                    fn params(&self) -> &[#s] {
+                        &self.params[..]
+                    }
+
+                    fn params_mut(&mut self) -> &mut [#s] {
+                        #stale
+                        &mut self.params[..]
+                    }
+
+                    #relayout
+                    #class_scores
+
+                    fn describe() -> &'static str {
+                        #description
+                    }
+
+                    fn graph_dot() -> &'static str {
+                        #dot
+                    }
+
+                    fn state(&self) -> &[#s] {
+                        #state_ref
+                    }
+
+                    fn state_mut(&mut self) -> &mut [#s] {
+                        #state_mut
+                    }
+
+                    fn rng_state(&self) -> u64 {
+                        self.rng
+                    }
+
+                    fn set_rng_state(&mut self, state: u64) {
+                        self.rng = state;
+                    }
+
+                    fn zero_output() -> [#s; #output_len] {
+                        [0.0; #output_len]
+                    }
+
+                    #[inline]
+                    fn predict(&self, __input: &[#elem; #input_len]) -> [#s; #output_len] {
+                        let __params: &[#s] = &self.params[..];
+                        #bind_state
+                        #predict_body
+                    }
+
+                    fn predict_batch(
+                        &self,
+                        inputs: &[[#elem; #input_len]],
+                        outputs: &mut [[#s; #output_len]],
+                        ws: &mut #rt::Workspace<#s>,
+                    ) -> #rt::Result<()> {
+                        #rt::batch_len(inputs, outputs, "outputs")?;
+    #check_tokens
+                        let __params: &[#s] = &self.params[..];
+                        #bind_state
+                        // Samples are independent at inference: chunks of a
+                        // fixed size run on the threads of `chainrule::threads`
+                        // (the same chunks whatever the count).
+                        #rt::predict_chunks(inputs, outputs, ws, #chunk_len, &|inputs, outputs, ws| {
+                            let batch = inputs.len();
+                            let __inputs: &[#elem] = inputs.as_flattened();
+                            let __out: &mut [#s] = outputs.as_flattened_mut();
+                            #rt::isa::with_isa(#[inline(always)] |__isa| { #predict_batch; });
+                        });
+                        #rt::Ok(())
+                    }
+
+                    fn loss(
+                        &self,
+                        inputs: &[[#elem; #input_len]],
+                        targets: &[#target_ty],
+                        ws: &mut #rt::Workspace<#s>,
+                    ) -> #rt::Result<#s> {
+                        let batch = #rt::batch_len(inputs, targets, "targets")?;
+                        #bind_targets
+    #check_tokens
+                        let __params: &[#s] = &self.params[..];
+                        #bind_state
+                        let __inputs: &[#elem] = inputs.as_flattened();
+                        #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss }))
+                    }
+
+                    fn loss_and_grad(
+                        &mut self,
+                        inputs: &[[#elem; #input_len]],
+                        targets: &[#target_ty],
+                        grad: &mut [#s],
+                        ws: &mut #rt::Workspace<#s>,
+                    ) -> #rt::Result<#s> {
+                        let batch = #rt::batch_len(inputs, targets, "targets")?;
+                        #bind_targets
+    #check_tokens
+                        #rt::check_grad_len(grad, #param_len)?;
+                        let __grad: &mut [#s] = grad;
+                        let __rng: &mut u64 = &mut self.rng;
+                        let __params: &[#s] = &self.params[..];
+                        #bind_state_mut
+                        let __inputs: &[#elem] = inputs.as_flattened();
+                        #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss_and_grad }))
+                    }
+
+                    #train_step
+                }
+            };
         }
-
-        const _: () = {
-            #trained
-
-            impl #name {
-                #[doc = #doc_new]
-                #vis fn new(seed: u64) -> Self {
-                    let mut params = #rt::zeroed_params::<#s, #param_len>();
-                    #rt::init_params(&mut params[..], <Self as #rt::Network>::LAYOUT, seed);
-                    #initial_state
-                    let mut net =
-                        Self::assemble(#rt::Buffer::Owned(params), #state_init #fresh_plan #rt::stream_from_seed(seed));
-                    <Self as #rt::Network>::relayout(&mut net);
-                    net
-                }
-
-                /// A network with the given flat parameters, laid out as `LAYOUT`
-                /// says; its random stream (dropout) starts at state 0.
-                #vis fn from_params(values: &[#s]) -> #rt::Result<Self> {
-                    let params = #rt::params_from_slice::<#s, #param_len>(values)?;
-                    #initial_state
-                    let mut net = Self::assemble(#rt::Buffer::Owned(params), #state_init #fresh_plan 0);
-                    <Self as #rt::Network>::relayout(&mut net);
-                    #rt::Ok(net)
-                }
-
-                #stream_methods
-                #join_inputs
-                #split_outputs
-
-                fn assemble(params: #rt::Buffer<#s, #param_len>, #state_param #plan_param rng: u64) -> Self {
-                    Self { params, #state_init #plan_init rng, #stream_init }
-                }
-            }
-
-            #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
-            impl #rt::Network for #name {
-                type Scalar = #s;
-                type Input = [#s; #input_len];
-                type Output = [#s; #output_len];
-                type Target = #target_ty;
-
-                const INPUT_LEN: usize = #input_len;
-                const OUTPUT_LEN: usize = #output_len;
-                const PARAM_LEN: usize = #param_len;
-                const LAYOUT: &'static [#rt::ParamSpec] = &[#(#param_layout),*];
-                const STATE_LEN: usize = #state_len;
-                const STATE_LAYOUT: &'static [#rt::ParamSpec] = &[#(#state_layout),*];
-
-                fn params(&self) -> &[#s] {
-                    &self.params[..]
-                }
-
-                fn params_mut(&mut self) -> &mut [#s] {
-                    #stale
-                    &mut self.params[..]
-                }
-
-                #relayout
-                #class_scores
-
-                fn describe() -> &'static str {
-                    #description
-                }
-
-                fn graph_dot() -> &'static str {
-                    #dot
-                }
-
-                fn state(&self) -> &[#s] {
-                    #state_ref
-                }
-
-                fn state_mut(&mut self) -> &mut [#s] {
-                    #state_mut
-                }
-
-                fn rng_state(&self) -> u64 {
-                    self.rng
-                }
-
-                fn set_rng_state(&mut self, state: u64) {
-                    self.rng = state;
-                }
-
-                fn zero_output() -> [#s; #output_len] {
-                    [0.0; #output_len]
-                }
-
-                #[inline]
-                fn predict(&self, __input: &[#s; #input_len]) -> [#s; #output_len] {
-                    let __params: &[#s] = &self.params[..];
-                    #bind_state
-                    #predict_body
-                }
-
-                fn predict_batch(
-                    &self,
-                    inputs: &[[#s; #input_len]],
-                    outputs: &mut [[#s; #output_len]],
-                    ws: &mut #rt::Workspace<#s>,
-                ) -> #rt::Result<()> {
-                    #rt::batch_len(inputs, outputs, "outputs")?;
-                    let __params: &[#s] = &self.params[..];
-                    #bind_state
-                    // Samples are independent at inference: chunks of a
-                    // fixed size run on the threads of `chainrule::threads`
-                    // (the same chunks whatever the count).
-                    #rt::predict_chunks(inputs, outputs, ws, #chunk_len, &|inputs, outputs, ws| {
-                        let batch = inputs.len();
-                        let __inputs: &[#s] = inputs.as_flattened();
-                        let __out: &mut [#s] = outputs.as_flattened_mut();
-                        #rt::isa::with_isa(#[inline(always)] |__isa| { #predict_batch; });
-                    });
-                    #rt::Ok(())
-                }
-
-                fn loss(
-                    &self,
-                    inputs: &[[#s; #input_len]],
-                    targets: &[#target_ty],
-                    ws: &mut #rt::Workspace<#s>,
-                ) -> #rt::Result<#s> {
-                    let batch = #rt::batch_len(inputs, targets, "targets")?;
-                    #bind_targets
-                    let __params: &[#s] = &self.params[..];
-                    #bind_state
-                    let __inputs: &[#s] = inputs.as_flattened();
-                    #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss }))
-                }
-
-                fn loss_and_grad(
-                    &mut self,
-                    inputs: &[[#s; #input_len]],
-                    targets: &[#target_ty],
-                    grad: &mut [#s],
-                    ws: &mut #rt::Workspace<#s>,
-                ) -> #rt::Result<#s> {
-                    let batch = #rt::batch_len(inputs, targets, "targets")?;
-                    #bind_targets
-                    #rt::check_grad_len(grad, #param_len)?;
-                    let __grad: &mut [#s] = grad;
-                    let __rng: &mut u64 = &mut self.rng;
-                    let __params: &[#s] = &self.params[..];
-                    #bind_state_mut
-                    let __inputs: &[#s] = inputs.as_flattened();
-                    #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss_and_grad }))
-                }
-
-                #train_step
-            }
-        };
-    }
 }
 
 /// The `PlanSpec` table of the inference copy, every field by name.
@@ -433,6 +447,7 @@ fn layout(table: &[Param]) -> Vec<TokenStream> {
                 Init::HeUniform { fan_in } => quote!(#rt::Init::HeUniform { fan_in: #fan_in }),
                 Init::HeNormal { fan_in } => quote!(#rt::Init::HeNormal { fan_in: #fan_in }),
                 Init::Recurrent { hidden } => quote!(#rt::Init::Recurrent { hidden: #hidden }),
+                Init::StandardNormal => quote!(#rt::Init::StandardNormal),
             };
             quote!(#rt::ParamSpec { name: #name, offset: #offset, shape: &[#(#dims),*], role: #role, init: #init })
         })
@@ -555,4 +570,10 @@ pub fn split_outputs(outline: &crate::model::Outline, never: bool) -> Option<Tok
         #[doc = #doc]
         #vis fn outputs(output: &[#s; #total]) -> (#(#types,)*) { #body }
     })
+}
+
+/// The type of one input value: the scalar, or `u32` for token ids.
+pub fn input_elem(model: &Model) -> TokenStream {
+    let s = model.scalar();
+    if model.flow.tokens() { quote!(u32) } else { quote!(#s) }
 }

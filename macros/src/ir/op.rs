@@ -27,6 +27,12 @@ pub enum Op {
         /// channel), for the unbiased correction.
         per_sample: usize,
     },
+    /// The rows of table operand 1 (`[vocab, dim]`) that the token ids of
+    /// operand 0 name: `[n]` ids per sample to `[n, dim]`.
+    Embedding,
+    /// Gradient of the table: each row the sum of the upstream rows
+    /// (operand 1) at the positions whose id (operand 0) names it.
+    EmbeddingBack,
     /// `x W^T` over the last axis of `x`.
     Linear,
     LinearBackData,

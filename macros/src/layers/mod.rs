@@ -12,6 +12,7 @@ mod batch_norm;
 mod conv;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 mod layer_norm;
 mod pool;
@@ -29,6 +30,7 @@ use proc_macro2::Span;
 /// Every layer family: the one list.
 pub const FAMILIES: &[&dyn Family] = &[
     &dense::Dense,
+    &embedding::Embeddings,
     &activation::Activations,
     &softmax::Softmaxes,
     &dropout::Dropout,
@@ -171,6 +173,7 @@ pub fn keywords() -> Vec<&'static str> {
 pub fn chain(
     items: &[Item],
     input: Option<&[usize]>,
+    tokens: bool,
     prefix: &str,
     errors: &mut Errors,
 ) -> (Vec<Placed>, Option<Vec<usize>>) {
@@ -182,7 +185,8 @@ pub fn chain(
             shape = None;
             continue;
         };
-        let placed = place(call, shape.as_deref(), format!("{prefix}.{index}"), errors);
+        let tokens = tokens && index == 0;
+        let placed = place(call, shape.as_deref(), tokens, format!("{prefix}.{index}"), errors);
         shape = placed.as_ref().map(|p| p.output.clone());
         layers.extend(placed);
     }
@@ -192,7 +196,35 @@ pub fn chain(
 /// Resolves one call against the shape flowing in, its parameters named
 /// from `path`: the layer in its place, or `None` when its output cannot
 /// be known (after a mistake, reported).
-pub fn place(call: &Call, input: Option<&[usize]>, path: String, errors: &mut Errors) -> Option<Placed> {
+///
+/// Token ids (`tokens`) are read by `embedding` alone, and `embedding`
+/// reads nothing else: a mistake either way is reported at the call.
+pub fn place(
+    call: &Call,
+    input: Option<&[usize]>,
+    tokens: bool,
+    path: String,
+    errors: &mut Errors,
+) -> Option<Placed> {
+    let embeds = call.name == embedding::KEYWORD;
+    if tokens && !embeds && is_keyword(&call.name.to_string()) {
+        errors.push(
+            call.name.span(),
+            format!(
+                "`{}` reads numbers, and this value is token ids: turn them into vectors first, \
+                 as in `embedding(vocab, 64)`",
+                call.name
+            ),
+        );
+        return None;
+    }
+    if embeds && !tokens && input.is_some() {
+        errors.push(
+            call.name.span(),
+            "`embedding` reads token ids: declare them as the input, as in `input: [u32; 64]`",
+        );
+        return None;
+    }
     let resolved = resolve(call, input, &At { path: &path }, errors)?;
     let output = resolved.output?;
     // A shape too large to count is an error here, once, and unknown

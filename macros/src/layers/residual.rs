@@ -56,7 +56,7 @@ fn read(call: &Call, input: Option<&[usize]>, path: &str, errors: &mut Errors) -
         errors.push(span.join(), "`residual[]` has no layers; it would only double its input");
         return None;
     }
-    let (layers, output) = chain(calls, input, &format!("{path}.body"), errors);
+    let (layers, output) = chain(calls, input, false, &format!("{path}.body"), errors);
     if let (Some(inp), Some(out)) = (input, &output)
         && inp != out.as_slice()
     {

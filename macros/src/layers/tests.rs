@@ -38,6 +38,9 @@ fn sample(keyword: &str) -> Option<TokenStream> {
         "rnn" => sequence(quote!(rnn(4))),
         "lstm" => sequence(quote!(lstm(4, sequence = true), flatten)),
         "gru" => sequence(quote!(gru(4))),
+        "embedding" => {
+            quote!(struct N { input: [u32; 5], layers: [embedding(7, 3), flatten, dense(2)], loss: mse })
+        }
         _ => return None,
     })
 }

@@ -15,6 +15,7 @@ pub mod conv;
 pub mod cross_entropy;
 pub mod dense_t;
 pub mod dropout;
+pub mod embedding;
 #[cfg(test)]
 pub mod eval;
 pub mod leaf;
@@ -123,6 +124,8 @@ pub fn rules(op: &Op) -> &'static Rules {
         Op::RecurBack(_) => &recur::RECUR_BACK,
         Op::DenseT(_) => &dense_t::DENSE_T,
         Op::RecurT(_) => &recur_t::RECUR_T,
+        Op::Embedding => &embedding::EMBEDDING,
+        Op::EmbeddingBack => &embedding::EMBEDDING_BACK,
         Op::Pick => &pick::PICK,
         Op::Scatter => &pick::SCATTER,
         Op::LogSoftmax => &log_softmax::LOG_SOFTMAX,

@@ -340,6 +340,16 @@ fn class_cases() -> Vec<Case> {
     cases
 }
 
+/// Ids that repeat (a row read twice sums two gradients) and one past the
+/// vocabulary (a row of zeros, no gradient).
+fn embedding_case() -> Case {
+    let mut k = Case::new("embedding");
+    let ids = k.fixed(Shape::batched(&[3]), |i| [1.0, 0.0, 1.0, 3.0, 2.0, 0.0][i % 6]);
+    let table = k.param(&[3, 2]);
+    k.out = embedding::embedding(&mut k.g, ids, table);
+    k
+}
+
 fn all_cases() -> Vec<Case> {
     let mut cases = vec![
         linear_case(),
@@ -351,6 +361,7 @@ fn all_cases() -> Vec<Case> {
         block_place_case(),
         map_per_channel_of_sample_case(),
         recur_case(),
+        embedding_case(),
     ];
     cases.extend(sum_cases());
     cases.extend(pool_cases());
@@ -443,6 +454,8 @@ every_op! {
     Op::BlockBack(_) => Op::BlockBack(BLOCK),
     Op::Recur(_) => Op::Recur(cell()),
     Op::RecurBack(_) => Op::RecurBack(cell()),
+    Op::Embedding => Op::Embedding,
+    Op::EmbeddingBack => Op::EmbeddingBack,
     Op::Pick => Op::Pick,
     Op::Scatter => Op::Scatter,
     Op::LogSoftmax => Op::LogSoftmax,

@@ -14,6 +14,7 @@ pub(crate) mod conv2d_1;
 mod conv_cases;
 pub(crate) mod dense_t;
 mod dropout;
+mod embedding;
 #[cfg(feature = "std")]
 pub(crate) mod gemm;
 #[cfg(feature = "std")]
@@ -38,6 +39,7 @@ pub use conv::{conv2d, conv2d_back_data, conv2d_back_weight};
 pub use conv2d_1::conv2d_1;
 pub use dense_t::dense_t;
 pub use dropout::{dropout_mask, next_u64};
+pub use embedding::{embedding, embedding_back};
 #[cfg(feature = "std")]
 pub use gemm::gemm;
 #[cfg(feature = "std")]

@@ -52,6 +52,13 @@ impl<const N: usize> FromJson for [f64; N] {
     }
 }
 
+impl<const N: usize> FromJson for [usize; N] {
+    fn from_json(v: &Value) -> Self {
+        let classes: Vec<usize> = serde_json::from_value(v.clone()).unwrap();
+        classes.try_into().unwrap()
+    }
+}
+
 impl FromJson for usize {
     fn from_json(v: &Value) -> Self {
         v.as_u64().unwrap() as usize
@@ -281,10 +288,31 @@ reference!(LayerNormSequence [4, 3] {
 reference!(Embedding [u32; 5] { layers: [embedding(7, 3), tanh, flatten, dense(2)], loss: mse });
 reference!(EmbeddingLstm [u32; 5] { layers: [embedding(7, 4), lstm(3), dense(4)], loss: softmax_cross_entropy });
 
+reference!(Attention [4, 6] {
+    layers: [dense(8), positional_embedding, attention(2), flatten, dense(2)],
+    loss: mse
+});
+reference!(CausalAttention [5, 4] {
+    layers: [attention(2, causal = true), layer_norm, flatten, dense(4)],
+    loss: softmax_cross_entropy
+});
+
+reference!(Transformer [u32; 6] {
+    layers: [
+        embedding(9, 8),
+        positional_embedding,
+        residual[layer_norm, attention(2, causal = true)],
+        residual[layer_norm, dense(16), gelu, dense(8)],
+        layer_norm,
+        dense(9),
+    ],
+    loss: softmax_cross_entropy
+});
+
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 48);
+    assert_eq!(cases.len(), 51);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _, _>(case),
@@ -335,6 +363,9 @@ fn every_case_matches_pytorch() {
             "layer_norm_sequence" => check::<LayerNormSequence, _, _>(case),
             "embedding" => check::<Embedding, _, _>(case),
             "embedding_lstm" => check::<EmbeddingLstm, _, _>(case),
+            "attention" => check::<Attention, _, _>(case),
+            "causal_attention" => check::<CausalAttention, _, _>(case),
+            "transformer" => check::<Transformer, _, _>(case),
             other => panic!("no network for fixture case `{other}`"),
         }
     }

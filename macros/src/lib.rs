@@ -89,6 +89,8 @@ use proc_macro::TokenStream;
 /// | `global_avg_pool` | `[c, h, w]` or `[c, l]` to `[c]`: each channel's mean | none |
 /// | `global_max_pool` | `[c, h, w]` or `[c, l]` to `[c]`: each channel's maximum | none |
 /// | `flatten` | `[c, h, w]` to `[c * h * w]`, channel-major as PyTorch | none |
+/// | `attention(heads)`, `attention(heads, causal = true)` | `[t, d]` unchanged, `d` a multiple of `heads`: multi-head self-attention, as `nn.MultiheadAttention`; causal: step `i` sees steps `0..=i` | `<path>.in_proj_weight` `[3d, d]`, `<path>.in_proj_bias` `[3d]`, `<path>.out_proj.weight` `[d, d]`, `<path>.out_proj.bias` `[d]` |
+/// | `positional_embedding` | `[t, d]` unchanged: a learned vector added at each position | `<path>.weight` `[t, d]`, `N(0, 1)` |
 /// | `embedding(vocab, dim)` | `[n]` token ids (the input `[u32; n]`) to `[n, dim]` | `<path>.weight` `[vocab, dim]`, `N(0, 1)` as PyTorch |
 /// | `rnn(h)`, `lstm(h)`, `gru(h)` | `[t, f]` to the last state `[h]`; with `sequence = true` every step's, `[t, h]` | `<path>.weight_ih_l0` `[g h, f]`, `<path>.weight_hh_l0` `[g h, h]`, `<path>.bias_ih_l0`, `<path>.bias_hh_l0` `[g h]`; `g` gates: 1, 4 (i, f, g, o), 3 (r, z, n) |
 ///
@@ -226,6 +228,11 @@ use proc_macro::TokenStream;
 /// | `softmax_cross_entropy(probabilities)` | `-sum_j t_j ln softmax(y)_j`, `t` a probability or one-hot vector |
 /// | `nll` | `-y[t]`, `y` log-probabilities (end with `log_softmax`) |
 /// | `multiclass_hinge` | `sum_{j != t} max(0, y_j - y_t + 1)` |
+///
+/// `softmax_cross_entropy` and `nll` also take a `[steps, classes]` output
+/// (scores at every step, as a language model's) with a class per step,
+/// `[usize; steps]` per sample, and average over every step of every
+/// sample, as PyTorch's loss on the flattened steps.
 ///
 /// # User-defined functions
 ///

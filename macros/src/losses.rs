@@ -178,7 +178,7 @@ pub fn likely_target(call: &Call, output: Option<&[usize]>) -> Option<TargetKind
         KEYWORDS.iter().find(|k| hint.contains(&format!("`{k}`"))).map(|k| k.to_string())
     });
     let out = output?;
-    let classes = TargetKind::Class { classes: out.iter().product() };
+    let classes = class_targets(out);
     Some(match meant.as_deref() {
         Some("softmax_cross_entropy" | "nll" | "multiclass_hinge") => classes,
         Some(_) => TargetKind::Values,
@@ -187,19 +187,42 @@ pub fn likely_target(call: &Call, output: Option<&[usize]>) -> Option<TargetKind
     })
 }
 
-/// Class losses read a flat output of at least two class scores: with one
-/// output there is nothing to choose between (use a binary loss instead).
+/// Class targets of an output: a class per sample of a flat one, per
+/// step of a `[t, c]` one.
+fn class_targets(output: &[usize]) -> TargetKind {
+    match output {
+        &[steps, classes] => TargetKind::Class { classes, steps },
+        _ => TargetKind::Class { classes: output.iter().product(), steps: 1 },
+    }
+}
+
+/// Class losses read a flat output of at least two class scores (with one
+/// output there is nothing to choose between: use a binary loss instead),
+/// or, for `softmax_cross_entropy` and `nll`, a `[t, c]` output of scores
+/// at every step (a language model's), with a class per step.
 fn check_classes(call: &Call, name: &str, output: Option<&[usize]>, last: &str, errors: &mut Errors) {
     let Some(out) = output else { return };
-    if out.len() != 1 {
+    let per_step = matches!(name, "softmax_cross_entropy" | "nll");
+    let classes = match *out {
+        [classes] => classes,
+        [_, classes] if per_step => classes,
+        _ => {
+            let expected = if per_step {
+                "a flat output of class scores, or `[steps, classes]`,"
+            } else {
+                "a flat output of class scores"
+            };
+            errors.push(
+                call.name.span(),
+                format!("`{name}` needs {expected} but {last} produces {}", show_shape(out)),
+            );
+            return;
+        }
+    };
+    if classes < 2 {
         errors.push(
             call.name.span(),
-            format!("`{name}` needs a flat output of class scores but {last} produces {}", show_shape(out)),
-        );
-    } else if out[0] < 2 {
-        errors.push(
-            call.name.span(),
-            format!("`{name}` needs at least 2 classes but {last} produces {} value", out[0]),
+            format!("`{name}` needs at least 2 classes but {last} produces {classes} value"),
         );
     }
 }
@@ -286,7 +309,7 @@ impl Loss {
     pub fn target(&self, output: &[usize]) -> TargetKind {
         match self.kind {
             LossKind::SoftmaxCrossEntropy | LossKind::Nll | LossKind::MulticlassHinge => {
-                TargetKind::Class { classes: output.iter().product() }
+                class_targets(output)
             }
             _ => TargetKind::Values,
         }
@@ -309,22 +332,29 @@ impl Loss {
 }
 
 impl Loss {
-    /// The class losses; each returns the batch mean.
+    /// The class losses; each returns the mean over the batch (and over
+    /// the steps, with a class per step, as PyTorch's mean over all
+    /// targets).
     fn lower_classes(&self, g: &mut Graph, y: NodeId, t: NodeId) -> NodeId {
-        let negative_mean = |g: &mut Graph, per_sample: NodeId| {
-            let total = ops::reduce::sum_all(g, per_sample);
-            ops::map::map(g, neg(div(var(0), Expr::Batch)), vec![total], Shape::scalar())
+        let negative_mean = |g: &mut Graph, values: NodeId, per_sample: usize| {
+            let total = ops::reduce::sum_all(g, values);
+            let count = match per_sample {
+                1 => Expr::Batch,
+                n => mul(Expr::Batch, c(n as f64)),
+            };
+            ops::map::map(g, neg(div(var(0), count)), vec![total], Shape::scalar())
         };
         match self.kind {
             LossKind::Nll => {
                 let picked = ops::pick::pick(g, y, t);
-                negative_mean(g, picked)
+                let steps = g.shape(picked).len();
+                negative_mean(g, picked, steps)
             }
             LossKind::SoftmaxCrossEntropyProbabilities => {
                 let log_p = ops::log_softmax::log_softmax(g, y);
                 let shape = g.shape(y).clone();
                 let weighted = ops::map::map(g, mul(var(0), var(1)), vec![log_p, t], shape);
-                negative_mean(g, weighted)
+                negative_mean(g, weighted, 1)
             }
             // Summing max(0, y_j - y_t + 1) over all j includes j = t, which
             // adds exactly 1 per sample; the mean subtracts it back out.

@@ -67,7 +67,8 @@ fn forward(model: &Model, training: bool) -> Lowered {
     for (k, (&y, term)) in outputs.iter().zip(&model.losses).enumerate() {
         let target = term.loss.target(&model.flow.values[model.flow.outputs[k]].dims);
         let target_shape = match target {
-            TargetKind::Class { .. } => Shape::batched(&[]),
+            TargetKind::Class { steps: 1, .. } => Shape::batched(&[]),
+            TargetKind::Class { steps, .. } => Shape::batched(&[steps]),
             TargetKind::Values => g.shape(y).clone(),
         };
         g.targets.push(target);

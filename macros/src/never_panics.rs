@@ -22,6 +22,7 @@ const SEEDS: &[&str] = &[
     "struct I { input: { x: [2, 8], c: [2] }, graph: { let h = conv1d(x, 4, kernel = 3, padding = same); let (a, b) = split(h, 2); let g = tanh(a) * sigmoid(b) + dense(c, 2); layers(flatten(concat(g, slice(h, 0..2), axis = 0)), [dense(3), relu, dense(2)]) }, loss: mse }",
     "struct J { input: { x: [1, 4, 4], f: [3] }, graph: { let m = conv2d(x, 2, kernel = 3, padding = same); let h = dense(concat(flatten(m), f), 6); let price = dense(h, 1); let class = dense(relu(h), 3); (price, class) }, loss: { price: 0.5 * mse, class: softmax_cross_entropy } }",
     "struct K { input: [u32; 6], layers: [embedding(9, 4), lstm(3), dense(2)], loss: softmax_cross_entropy }",
+    "struct L { input: [u32; 6], layers: [embedding(9, 8), positional_embedding, residual[layer_norm, attention(2, causal = true)], dense(9)], loss: softmax_cross_entropy }",
 ];
 
 /// Replacements: extreme numbers and other keywords.
@@ -56,6 +57,9 @@ const SUBSTITUTES: &[&str] = &[
     "stride",
     "graph",
     "embedding",
+    "attention",
+    "causal",
+    "positional_embedding",
     "u32",
     "{",
     "}",

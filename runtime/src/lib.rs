@@ -223,12 +223,18 @@ pub mod __private {
     }
 
     #[cfg(feature = "std")]
-    /// Checks that every class-index target addresses an output.
+    /// Checks that every class-index target addresses an output; there
+    /// are `steps` targets a sample (one per step of a `[steps, classes]`
+    /// output, or 1).
     #[inline]
-    pub fn check_classes(targets: impl IntoIterator<Item = usize>, classes: usize) -> Result<()> {
+    pub fn check_classes(
+        targets: impl IntoIterator<Item = usize>,
+        steps: usize,
+        classes: usize,
+    ) -> Result<()> {
         match targets.into_iter().enumerate().find(|&(_, c)| c >= classes) {
             None => Ok(()),
-            Some((sample, class)) => Err(Error::ClassOutOfRange { sample, class, classes }),
+            Some((at, class)) => Err(Error::ClassOutOfRange { sample: at / steps, class, classes }),
         }
     }
 

@@ -26,6 +26,9 @@ impl Target for usize {
 
 impl<S: Scalar, const N: usize> Target for [S; N] {}
 
+/// A class per step of a `[N, classes]` output (a language model's).
+impl<const N: usize> Target for [usize; N] {}
+
 /// The targets of a network with several outputs, one per output in the
 /// order the graph lists them. Accuracy is that of the first output whose
 /// targets are classes (see [`Network::class_scores`]).

@@ -203,3 +203,31 @@ mod tests {
         assert_eq!((b.source_row(0), b.source_row(1), b.source_row(2)), (None, Some(0), Some(1)));
     }
 }
+
+/// Sizes of a multi-head self-attention over one sample: `t` steps of `d`
+/// values, split into `heads` heads of `d / heads` columns each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heads {
+    /// Steps of a sample.
+    pub t: usize,
+    /// Values a step (all heads).
+    pub d: usize,
+    /// Heads, each `d / heads` wide.
+    pub heads: usize,
+    /// Step `i` attends to steps `0..=i` only.
+    pub causal: bool,
+}
+
+impl Heads {
+    /// Columns of one head.
+    #[inline]
+    pub fn head_len(&self) -> usize {
+        self.d / self.heads
+    }
+
+    /// How many steps step `i` attends to: `0..visible(i)`.
+    #[inline]
+    pub fn visible(&self, i: usize) -> usize {
+        if self.causal { i + 1 } else { self.t }
+    }
+}

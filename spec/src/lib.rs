@@ -22,5 +22,5 @@ pub mod plan;
 #[cfg(feature = "files")]
 pub mod tensor_file;
 
-pub use geometry::{Block, Conv2d, Pool2d};
+pub use geometry::{Block, Conv2d, Heads, Pool2d};
 pub use params::{Init, ParamSpec, Role};

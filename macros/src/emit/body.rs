@@ -123,7 +123,7 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
     // Everything else: workspace slots or local arrays.
     let mut slot_names = Vec::new();
     let mut slot_lens = Vec::new();
-    let (mut class_names, mut class_lens) = (Vec::new(), Vec::new());
+    let (mut class_names, mut class_lens, mut class_total) = (Vec::new(), Vec::new(), 0usize);
     let (mut per_sample, mut fixed) = (0usize, 0usize);
     for &id in &live {
         if let Some(&(_, source)) = reshapes.iter().find(|&&(r, _)| r == id) {
@@ -138,11 +138,12 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
         let name = format_ident!("v{id}");
         let n = shape.len();
         if let Op::Target(k) = g.node(id).op
-            && matches!(g.targets[k], TargetKind::Class { .. })
+            && let TargetKind::Class { steps, .. } = g.targets[k]
         {
             // Class indices are no scalars: they have a buffer of their own.
             class_names.push(name.clone());
-            class_lens.push(quote!(batch));
+            class_lens.push(quote!(batch * #steps));
+            class_total += steps;
             places[id] = Some(Place::Buffer(name));
             continue;
         }
@@ -169,9 +170,8 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
         (per_sample, fixed) => quote!(batch * #per_sample + #fixed),
     };
     if !class_names.is_empty() {
-        let classes = class_names.len();
         prologue.push(quote! {
-            let (__ws, __classes) = ws.take_with_classes(#len, batch * #classes);
+            let (__ws, __classes) = ws.take_with_classes(#len, batch * #class_total);
             let [#(#slot_names),*] = #rt::carve(__ws, [#(#slot_lens),*]);
             let [#(#class_names),*] = #rt::carve(__classes, [#(#class_lens),*]);
         });

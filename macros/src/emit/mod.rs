@@ -494,7 +494,8 @@ pub fn join_inputs(outline: &crate::model::Outline, never: bool) -> Option<Token
 /// array like the output; with several a tuple of those, one per output.
 pub fn target_type(targets: &[TargetKind], output_lens: &[usize], s: &syn::Ident) -> TokenStream {
     let one = |kind: &TargetKind, len: &usize| match kind {
-        TargetKind::Class { .. } => quote!(usize),
+        TargetKind::Class { steps: 1, .. } => quote!(usize),
+        TargetKind::Class { steps, .. } => quote!([usize; #steps]),
         TargetKind::Values => quote!([#s; #len]),
     };
     match targets {
@@ -512,16 +513,24 @@ pub fn target_type(targets: &[TargetKind], output_lens: &[usize], s: &syn::Ident
 fn bind_targets(targets: &[TargetKind]) -> TokenStream {
     let rt = rt();
     match targets {
-        [TargetKind::Class { classes }] => quote! {
-            #rt::check_classes(targets.iter().copied(), #classes)?;
+        [TargetKind::Class { classes, steps: 1 }] => quote! {
+            #rt::check_classes(targets.iter().copied(), 1, #classes)?;
             let __targets: &[usize] = targets;
+        },
+        [TargetKind::Class { classes, steps }] => quote! {
+            let __targets: &[usize] = targets.as_flattened();
+            #rt::check_classes(__targets.iter().copied(), #steps, #classes)?;
         },
         [TargetKind::Values] => quote!(let __targets = targets.as_flattened();),
         several => {
             let checks = several.iter().enumerate().filter_map(|(k, kind)| match kind {
-                TargetKind::Class { classes } => {
+                TargetKind::Class { classes, steps: 1 } => {
                     let part = syn::Index::from(k);
-                    Some(quote!(#rt::check_classes(targets.iter().map(|t| t.#part), #classes)?;))
+                    Some(quote!(#rt::check_classes(targets.iter().map(|t| t.#part), 1, #classes)?;))
+                }
+                TargetKind::Class { classes, steps } => {
+                    let part = syn::Index::from(k);
+                    Some(quote!(#rt::check_classes(targets.iter().flat_map(|t| t.#part), #steps, #classes)?;))
                 }
                 TargetKind::Values => None,
             });

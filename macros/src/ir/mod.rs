@@ -87,8 +87,9 @@ pub struct PlanTensor {
 /// Kind of the training targets a loss reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetKind {
-    /// One class index per sample, below `classes`.
-    Class { classes: usize },
+    /// Class indices below `classes`: one per sample, or with `steps`
+    /// above 1 one per step of a `[steps, classes]` output.
+    Class { classes: usize, steps: usize },
     /// One value per output element.
     Values,
 }

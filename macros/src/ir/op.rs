@@ -4,7 +4,7 @@
 //! are plain data, so the graph reads without the code generator.
 
 use super::expr::Expr;
-use chainrule_spec::{Block, Conv2d, Pool2d};
+use chainrule_spec::{Block, Conv2d, Heads, Pool2d};
 
 #[derive(Clone, Debug)]
 pub enum Op {
@@ -27,6 +27,21 @@ pub enum Op {
         /// channel), for the unbiased correction.
         per_sample: usize,
     },
+    /// Multi-head self-attention probabilities of `qkv` (`[t, 3d]`):
+    /// `[heads, t, t]` a sample.
+    AttentionScores(Heads),
+    /// Gradient of the scores with respect to `qkv` (operands: `qkv`, the
+    /// probabilities, their gradient): its `q` and `k` parts.
+    AttentionScoresBack(Heads),
+    /// Each head's probabilities (operand 0) times its values (of `qkv`,
+    /// operand 1), the heads side by side: `[t, d]`.
+    AttentionMix(Heads),
+    /// Gradient of the mix with respect to the probabilities (operands:
+    /// `qkv`, the upstream gradient).
+    AttentionMixBackProbs(Heads),
+    /// Gradient of the mix with respect to `qkv` (operands: the
+    /// probabilities, the upstream gradient): its `v` part.
+    AttentionMixBackValues(Heads),
     /// The rows of table operand 1 (`[vocab, dim]`) that the token ids of
     /// operand 0 name: `[n]` ids per sample to `[n, dim]`.
     Embedding,

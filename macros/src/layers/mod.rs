@@ -8,6 +8,7 @@
 //! code written for the layer.
 
 mod activation;
+mod attention;
 mod batch_norm;
 mod conv;
 mod dense;
@@ -16,6 +17,7 @@ mod embedding;
 mod flatten;
 mod layer_norm;
 mod pool;
+mod positional;
 mod recurrent;
 mod residual;
 mod softmax;
@@ -41,6 +43,8 @@ pub const FAMILIES: &[&dyn Family] = &[
     &pool::Pools,
     &flatten::Flatten,
     &recurrent::Recurrents,
+    &attention::Attentions,
+    &positional::Positional,
 ];
 
 /// A family of layer keywords: how calls of them are read and checked.

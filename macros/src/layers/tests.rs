@@ -38,6 +38,10 @@ fn sample(keyword: &str) -> Option<TokenStream> {
         "rnn" => sequence(quote!(rnn(4))),
         "lstm" => sequence(quote!(lstm(4, sequence = true), flatten)),
         "gru" => sequence(quote!(gru(4))),
+        "attention" => {
+            quote!(struct N { input: [5, 4], layers: [attention(2, causal = true), flatten, dense(2)], loss: mse })
+        }
+        "positional_embedding" => sequence(quote!(positional_embedding, flatten)),
         "embedding" => {
             quote!(struct N { input: [u32; 5], layers: [embedding(7, 3), flatten, dense(2)], loss: mse })
         }

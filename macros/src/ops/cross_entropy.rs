@@ -76,9 +76,10 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<No
 fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
     let rt = rt();
-    let rows = ctx.rows();
     let a = node.inputs[0];
-    let (src, n, t) = (ctx.read(a), g.shape(a).len(), ctx.read(node.inputs[1]));
+    // A `[t, c]` value has a class per step: each row is one prediction.
+    let (rows, n) = super::last_axis_rows(ctx, g.shape(a));
+    let (src, t) = (ctx.read(a), ctx.read(node.inputs[1]));
     let kernel = match node.op {
         Op::CrossEntropy => quote!(cross_entropy),
         Op::SoftmaxCrossEntropy => quote!(softmax_cross_entropy),
@@ -97,25 +98,26 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
 #[cfg(test)]
 fn eval(v: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
     let node = g.node(id);
-    let n = g.shape(node.inputs[0]).len();
+    let shape = g.shape(node.inputs[0]);
+    // One prediction per row of the last axis: per sample, or per step.
+    let n = *shape.dims.last().expect("classes along an axis");
+    let rows = v.batch * shape.len() / n;
     let (a, t) = (v.of(node.inputs[0]), v.of(node.inputs[1]));
-    let batch = v.batch as f64;
+    let count = rows as f64;
     let class = |r: usize| t[r] as usize;
     match node.op {
-        Op::CrossEntropy => vec![-(0..v.batch).map(|r| a[r * n + class(r)].ln()).sum::<f64>() / batch],
+        Op::CrossEntropy => vec![-(0..rows).map(|r| a[r * n + class(r)].ln()).sum::<f64>() / count],
         Op::SoftmaxCrossEntropy => {
             let ln_p = |r: usize| super::softmax::probabilities(&a[r * n..][..n])[class(r)].ln();
-            vec![-(0..v.batch).map(ln_p).sum::<f64>() / batch]
+            vec![-(0..rows).map(ln_p).sum::<f64>() / count]
         }
         Op::CrossEntropyBack => {
             let up = v.of(node.inputs[2])[0];
-            (0..v.batch * n).map(|e| if e % n == class(e / n) { -up / (batch * a[e]) } else { 0.0 }).collect()
+            (0..rows * n).map(|e| if e % n == class(e / n) { -up / (count * a[e]) } else { 0.0 }).collect()
         }
         _ => {
             let up = v.of(node.inputs[2])[0];
-            (0..v.batch * n)
-                .map(|e| up * (a[e] - f64::from(u8::from(e % n == class(e / n)))) / batch)
-                .collect()
+            (0..rows * n).map(|e| up * (a[e] - f64::from(u8::from(e % n == class(e / n)))) / count).collect()
         }
     }
 }

@@ -43,9 +43,14 @@ fn gather_targets(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     }
     let (part, dst) = (syn::Index::from(k), ctx.write(id));
     match g.targets[k] {
-        TargetKind::Class { .. } => quote! {
+        TargetKind::Class { steps: 1, .. } => quote! {
             for (__slot, __t) in (#dst).iter_mut().zip(targets) {
                 *__slot = __t.#part;
+            }
+        },
+        TargetKind::Class { steps, .. } => quote! {
+            for (__slot, __t) in (#dst).chunks_exact_mut(#steps).zip(targets) {
+                __slot.copy_from_slice(&__t.#part);
             }
         },
         TargetKind::Values => {

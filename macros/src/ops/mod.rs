@@ -10,6 +10,7 @@
 //!
 #![doc = include_str!("derivatives.md")]
 
+pub mod attention;
 pub mod block;
 pub mod conv;
 pub mod cross_entropy;
@@ -124,6 +125,11 @@ pub fn rules(op: &Op) -> &'static Rules {
         Op::RecurBack(_) => &recur::RECUR_BACK,
         Op::DenseT(_) => &dense_t::DENSE_T,
         Op::RecurT(_) => &recur_t::RECUR_T,
+        Op::AttentionScores(_) => &attention::SCORES,
+        Op::AttentionScoresBack(_) => &attention::SCORES_BACK,
+        Op::AttentionMix(_) => &attention::MIX,
+        Op::AttentionMixBackProbs(_) => &attention::MIX_BACK_PROBS,
+        Op::AttentionMixBackValues(_) => &attention::MIX_BACK_VALUES,
         Op::Embedding => &embedding::EMBEDDING,
         Op::EmbeddingBack => &embedding::EMBEDDING_BACK,
         Op::Pick => &pick::PICK,
@@ -137,6 +143,18 @@ pub fn rules(op: &Op) -> &'static Rules {
         Op::CrossEntropyBack => &cross_entropy::CROSS_ENTROPY_BACK,
         Op::SoftmaxCrossEntropy => &cross_entropy::SOFTMAX_CROSS_ENTROPY,
         Op::SoftmaxCrossEntropyBack => &cross_entropy::SOFTMAX_CROSS_ENTROPY_BACK,
+    }
+}
+
+/// The rows of a value read along its last axis, and that axis' length:
+/// the samples for a flat value, every step of every sample for a
+/// `[t, c]` one (softmax and class losses act on each row).
+pub fn last_axis_rows(ctx: &Ctx, shape: &crate::ir::Shape) -> (TokenStream, usize) {
+    let n = shape.dims.last().copied().unwrap_or(1);
+    let (rows, lead) = (ctx.rows(), shape.len() / n.max(1));
+    match lead {
+        1 => (rows, n),
+        lead => (quote::quote!(#rows * #lead), n),
     }
 }
 

@@ -28,8 +28,11 @@ pub const SCATTER: Rules = Rules {
     eval,
 };
 
+/// One value per sample, or per step of a `[t, c]` value (a class a step).
 pub fn pick(g: &mut Graph, y: NodeId, t: NodeId) -> NodeId {
-    g.push(Op::Pick, vec![y, t], Shape::batched(&[]))
+    let dims = &g.shape(y).dims;
+    let leading = dims[..dims.len() - 1].to_vec();
+    g.push(Op::Pick, vec![y, t], Shape::batched(&leading))
 }
 
 fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<NodeId>> {
@@ -41,15 +44,15 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<No
 fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
     let rt = rt();
-    let (rows, t, dst) = (ctx.rows(), ctx.read(node.inputs[1]), ctx.write(id));
+    let (t, dst) = (ctx.read(node.inputs[1]), ctx.write(id));
     let src = ctx.read(node.inputs[0]);
     match node.op {
         Op::Pick => {
-            let n = g.shape(node.inputs[0]).len();
+            let (rows, n) = super::last_axis_rows(ctx, g.shape(node.inputs[0]));
             quote!(#rt::kernels::pick(#rows, #n, #src, #t, #dst);)
         }
         _ => {
-            let n = node.shape.len();
+            let (rows, n) = super::last_axis_rows(ctx, &node.shape);
             quote!(#rt::kernels::scatter(#rows, #n, #src, #t, #dst);)
         }
     }
@@ -59,14 +62,19 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
 fn eval(v: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
     let node = g.node(id);
     let (a, t) = (v.of(node.inputs[0]), v.of(node.inputs[1]));
+    // A row of the last axis per class target: a sample's, or a step's.
+    let classes = |shape: &Shape| {
+        let n = *shape.dims.last().expect("classes along an axis");
+        (v.batch * shape.len() / n, n)
+    };
     match node.op {
         Op::Pick => {
-            let n = g.shape(node.inputs[0]).len();
-            (0..v.batch).map(|r| a[r * n + t[r] as usize]).collect()
+            let (rows, n) = classes(g.shape(node.inputs[0]));
+            (0..rows).map(|r| a[r * n + t[r] as usize]).collect()
         }
         _ => {
-            let n = node.shape.len();
-            (0..v.batch * n).map(|e| if e % n == t[e / n] as usize { a[e / n] } else { 0.0 }).collect()
+            let (rows, n) = classes(&node.shape);
+            (0..rows * n).map(|e| if e % n == t[e / n] as usize { a[e / n] } else { 0.0 }).collect()
         }
     }
 }

@@ -39,7 +39,7 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<No
 fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let node = g.node(id);
     let rt = rt();
-    let (rows, n, dst) = (ctx.rows(), node.shape.len(), ctx.write(id));
+    let ((rows, n), dst) = (super::last_axis_rows(ctx, &node.shape), ctx.write(id));
     let a = ctx.read(node.inputs[0]);
     match node.op {
         Op::Softmax => quote!(#rt::kernels::softmax(#rows, #n, #a, #dst);),
@@ -62,7 +62,7 @@ pub fn probabilities(x: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 fn eval(v: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
     let node = g.node(id);
-    let n = node.shape.len();
+    let n = *node.shape.dims.last().expect("softmax over an axis");
     let a = v.of(node.inputs[0]);
     match node.op {
         Op::Softmax => a.chunks(n).flat_map(probabilities).collect(),

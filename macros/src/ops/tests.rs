@@ -11,7 +11,7 @@ use super::*;
 use crate::autodiff::gradients;
 use crate::ir::expr::{Expr, Unary, add, c, div, mul, powi, sub, unary, var};
 use crate::ir::{Cell, DenseT, Init, Map, Read, RecurT, Role, Shape};
-use chainrule_spec::{Block, Conv2d, Pool2d};
+use chainrule_spec::{Block, Conv2d, Heads, Pool2d};
 use proc_macro2::Span;
 use std::collections::{BTreeSet, HashMap};
 
@@ -78,6 +78,13 @@ impl Case {
     fn classes(&mut self, classes: usize) -> NodeId {
         let id = self.g.push(Op::Target(0), vec![], Shape::batched(&[]));
         self.given.insert(id, (0..BATCH).map(|r| ((r * 3 + 1) % classes) as f64).collect());
+        id
+    }
+
+    /// Class indices below `classes`, one per step of each sample.
+    fn classes_per_step(&mut self, classes: usize, steps: usize) -> NodeId {
+        let id = self.g.push(Op::Target(0), vec![], Shape::batched(&[steps]));
+        self.given.insert(id, (0..BATCH * steps).map(|r| ((r * 3 + 1) % classes) as f64).collect());
         id
     }
 
@@ -337,6 +344,22 @@ fn class_cases() -> Vec<Case> {
     let t = sce.classes(4);
     sce.out = sce.g.push(Op::SoftmaxCrossEntropy, vec![z, t], Shape::scalar());
     cases.push(sce);
+    // A class per step of a `[t, c]` value: each row its own prediction.
+    let mut steps = Case::new("softmax_cross_entropy per step");
+    let z = steps.leaf(Shape::batched(&[3, 4]));
+    let t = steps.classes_per_step(4, 3);
+    steps.out = steps.g.push(Op::SoftmaxCrossEntropy, vec![z, t], Shape::scalar());
+    cases.push(steps);
+    let mut per_step = Case::new("softmax, log_softmax, pick and cross_entropy per step");
+    let z = per_step.leaf(Shape::batched(&[3, 4]));
+    let t = per_step.classes_per_step(4, 3);
+    let p = softmax::softmax(&mut per_step.g, z);
+    let ls = log_softmax::log_softmax(&mut per_step.g, z);
+    let picked = pick::pick(&mut per_step.g, ls, t);
+    let ce = cross_entropy::cross_entropy(&mut per_step.g, p, t);
+    let total = reduce::sum_all(&mut per_step.g, picked);
+    per_step.out = map::map(&mut per_step.g, add(var(0), var(1)), vec![total, ce], Shape::scalar());
+    cases.push(per_step);
     cases
 }
 
@@ -348,6 +371,20 @@ fn embedding_case() -> Case {
     let table = k.param(&[3, 2]);
     k.out = embedding::embedding(&mut k.g, ids, table);
     k
+}
+
+/// Two heads of width 2 over three steps, causal and not: every path of
+/// the softmax and the mix, masked pairs included.
+fn attention_cases() -> Vec<Case> {
+    [("attention", false), ("causal attention", true)]
+        .into_iter()
+        .map(|(name, causal)| {
+            let mut k = Case::new(name);
+            let qkv = k.leaf(Shape::batched(&[3, 12]));
+            k.out = attention::attention(&mut k.g, qkv, 2, causal);
+            k
+        })
+        .collect()
 }
 
 fn all_cases() -> Vec<Case> {
@@ -366,6 +403,7 @@ fn all_cases() -> Vec<Case> {
     cases.extend(sum_cases());
     cases.extend(pool_cases());
     cases.extend(class_cases());
+    cases.extend(attention_cases());
     cases
 }
 
@@ -420,6 +458,7 @@ const POOL: Pool2d = Pool2d {
     out_h: 1,
     out_w: 1,
 };
+const HEADS: Heads = Heads { t: 1, d: 1, heads: 1, causal: false };
 const BLOCK: Block = Block { src_rows: 1, src_cols: 1, row_offset: 0, col_offset: 0, rows: 1, cols: 1 };
 
 fn cell() -> Box<Cell> {
@@ -454,6 +493,11 @@ every_op! {
     Op::BlockBack(_) => Op::BlockBack(BLOCK),
     Op::Recur(_) => Op::Recur(cell()),
     Op::RecurBack(_) => Op::RecurBack(cell()),
+    Op::AttentionScores(_) => Op::AttentionScores(HEADS),
+    Op::AttentionScoresBack(_) => Op::AttentionScoresBack(HEADS),
+    Op::AttentionMix(_) => Op::AttentionMix(HEADS),
+    Op::AttentionMixBackProbs(_) => Op::AttentionMixBackProbs(HEADS),
+    Op::AttentionMixBackValues(_) => Op::AttentionMixBackValues(HEADS),
     Op::Embedding => Op::Embedding,
     Op::EmbeddingBack => Op::EmbeddingBack,
     Op::Pick => Op::Pick,

@@ -6,6 +6,7 @@
 //! with assertions: generated code computes them from sizes fixed at compile
 //! time, so a failing assertion is a bug in the compiler, never bad input.
 
+mod attention;
 mod block;
 #[cfg(feature = "std")]
 mod conv;
@@ -32,6 +33,10 @@ mod simd;
 mod softmax;
 
 pub use crate::isa::fast_path_available;
+pub use attention::{
+    Heads, attention_mix, attention_mix_back_probs, attention_mix_back_values, attention_scores,
+    attention_scores_back,
+};
 pub use block::{Block, block, block_back};
 pub use chainrule_spec::Conv2d;
 #[cfg(feature = "std")]

@@ -78,3 +78,28 @@ fn streaming_dense_at_every_step_gives_each_step() {
         );
     }
 }
+
+chainrule::network! {
+    /// Token ids in: each step is one id, embedded as it comes.
+    struct Tokens {
+        input: [u32; 6],
+        layers: [embedding(7, 3), lstm(4, sequence = true), dense(7)],
+        loss: softmax_cross_entropy,
+        scalar: f64,
+    }
+}
+
+#[test]
+fn streaming_token_ids_gives_each_step() {
+    let mut net = Tokens::new(7);
+    let sequence = [3u32, 0, 6, 6, 1, 2];
+    let whole = net.predict(&sequence);
+    for (t, &id) in sequence.iter().enumerate() {
+        let streamed = net.step(&[id]);
+        assert!(
+            close(&streamed, &whole[t * 7..][..7]),
+            "step {t}: {streamed:?} vs {:?}",
+            &whole[t * 7..][..7]
+        );
+    }
+}

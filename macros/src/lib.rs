@@ -290,7 +290,10 @@ use proc_macro::TokenStream;
 /// one act on each step alone (activations, dropout, recurrent layers) also
 /// gets `step(&mut self, &[S; features]) -> [S; out]` and `reset()`:
 /// streaming inference, one step in and one output out, the recurrent
-/// states kept in the network; allocation-free and panic-free.
+/// states kept in the network; allocation-free and panic-free. A network
+/// over token ids (`[u32; n]`, then `embedding`) streams one id a step,
+/// `step(&mut self, &[u32; 1])`. Attention needs the whole sequence, so a
+/// network with it does not stream.
 ///
 /// Every shape is checked at compile time; mistakes are compile errors at
 /// the offending token, all reported at once. After a mistake the struct

@@ -123,7 +123,12 @@ pub struct Streamed {
 /// state, anything goes. A network whose output is a sequence streams one
 /// step of it per call. Only a chain of layers streams.
 fn lower_stream(model: &Model) -> Option<Streamed> {
-    let &[_, features] = model.input.as_slice() else { return None };
+    // A step of token ids is one id; of values, one step's features.
+    let features = match *model.input.as_slice() {
+        [_] if model.flow.tokens() => 1,
+        [_, features] => features,
+        _ => return None,
+    };
     let layers = model.flow.as_chain()?;
     if !layers.iter().any(|l| matches!(l.layer.over_time(), OverTime::Carried(_))) {
         return None;

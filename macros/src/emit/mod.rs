@@ -141,7 +141,7 @@ pub fn network(
             /// nothing and cannot fail.
             #[inline]
             #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
-            #vis fn step(&mut self, __input: &[#s; #step_in]) -> [#s; #step_out] {
+            #vis fn step(&mut self, __input: &[#elem; #step_in]) -> [#s; #step_out] {
                 #refresh
                 let __params: &[#s] = &self.params[..];
                 #bind_state

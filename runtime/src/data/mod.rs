@@ -6,9 +6,11 @@
 
 mod idx;
 mod normalize;
+mod text;
 
 pub use idx::{Idx, Split, mnist, parse_idx, read_idx, read_idx_dataset};
 pub use normalize::Standardizer;
+pub use text::{CharText, next_token_windows};
 
 use crate::{Error, Result, Scalar};
 use rand::SeedableRng;

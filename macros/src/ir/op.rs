@@ -27,12 +27,12 @@ pub enum Op {
         /// channel), for the unbiased correction.
         per_sample: usize,
     },
-    /// Multi-head self-attention probabilities of `qkv` (`[t, 3d]`):
-    /// `[heads, t, t]` a sample.
-    AttentionScores(Heads),
-    /// Gradient of the scores with respect to `qkv` (operands: `qkv`, the
-    /// probabilities, their gradient): its `q` and `k` parts.
-    AttentionScoresBack(Heads),
+    /// Multi-head self-attention logits of `qkv` (`[t, 3d]`), `-inf` where
+    /// a causal mask hides a pair: `[heads, t, t]` a sample.
+    AttentionLogits(Heads),
+    /// Gradient of the logits with respect to `qkv` (operands: `qkv`, the
+    /// upstream gradient): its `q` and `k` parts.
+    AttentionLogitsBack(Heads),
     /// Each head's probabilities (operand 0) times its values (of `qkv`,
     /// operand 1), the heads side by side: `[t, d]`.
     AttentionMix(Heads),

@@ -1,16 +1,18 @@
-//! Multi-head self-attention between its projections, in two ops:
-//! `AttentionScores(qkv)`, the probabilities `softmax(q k^T / sqrt(dh))`
-//! of each head (`[heads, t, t]` a sample, causal or not), and
-//! `AttentionMix(p, qkv)`, each head's probabilities times its values, the
-//! heads side by side (`[t, d]`). `qkv` is `[t, 3d]`: the in-projection's
-//! output, `q`, `k` and `v` side by side as PyTorch orders them.
+//! Multi-head self-attention between its projections, in three steps:
+//! `AttentionLogits(qkv)`, each head's `q k^T / sqrt(dh)` (`[heads, t, t]`
+//! a sample, `-inf` at the pairs a causal mask hides), a `Softmax` over
+//! each row (the softmax op), and `AttentionMix(p, qkv)`, each head's
+//! probabilities times its values, the heads side by side (`[t, d]`).
+//! `qkv` is `[t, 3d]`: the in-projection's output, `q`, `k` and `v` side
+//! by side as PyTorch orders them.
 //!
-//! Local derivatives: the mix is bilinear, so its adjoints are
+//! Local derivatives: the logits' adjoint `AttentionLogitsBack(qkv, g)`
+//! gives the `q` and `k` parts of `dqkv` (`g k / sqrt(dh)`, `g^T q /
+//! sqrt(dh)`; masked pairs get no gradient, as the softmax's adjoint
+//! gives them none); the mix is bilinear, so its adjoints are
 //! `AttentionMixBackProbs(qkv, g)` (`g . v` per pair of steps) and
-//! `AttentionMixBackValues(p, g)` (`p^T g`, the `v` part of `dqkv`); the
-//! scores' adjoint `AttentionScoresBack(qkv, p, dp)` is the softmax's
-//! followed by the dot products' (the `q` and `k` parts). The graph sums
-//! the two contributions to `dqkv`.
+//! `AttentionMixBackValues(p, g)` (`p^T g`, the `v` part). The graph sums
+//! the contributions to `dqkv`.
 
 use super::{Derivative, Rules, always};
 use crate::codegen::{Ctx, rt};
@@ -31,17 +33,17 @@ const fn rules(name: &'static str, forward: &'static str, derivative: Derivative
     }
 }
 
-pub const SCORES: Rules = rules(
-    "attention_scores",
-    "`softmax_j(q_i . k_j / sqrt(dh))` per head, `j <= i` when causal",
+pub const LOGITS: Rules = rules(
+    "attention_logits",
+    "`q_i . k_j / sqrt(dh)` per head, `-inf` for `j > i` when causal",
     Derivative::Vjp {
-        formula: "`attention_scores_back(qkv, p, g)`: the softmax's adjoint, then `q` and `k`'s",
-        build: scores_vjp,
+        formula: "`attention_logits_back(qkv, g)`: `g k / sqrt(dh)` to `q`, `g^T q / sqrt(dh)` to `k`",
+        build: logits_vjp,
     },
 );
-pub const SCORES_BACK: Rules = rules(
-    "attention_scores_back",
-    "`dq_i = sum_j ds_ij k_j`, `dk_j = sum_i ds_ij q_i` with `ds = p (g - sum(p g)) / sqrt(dh)`",
+pub const LOGITS_BACK: Rules = rules(
+    "attention_logits_back",
+    "`dq_i = sum_j g_ij k_j / sqrt(dh)`, `dk_j = sum_i g_ij q_i / sqrt(dh)`",
     Derivative::BackwardOnly,
 );
 pub const MIX: Rules = rules(
@@ -62,14 +64,15 @@ pub const MIX_BACK_VALUES: Rules =
 pub fn attention(g: &mut Graph, qkv: NodeId, heads: usize, causal: bool) -> NodeId {
     let [t, three_d] = g.shape(qkv).dims[..] else { unreachable!("attention reads [t, 3d]") };
     let sizes = Heads { t, d: three_d / 3, heads, causal };
-    let p = g.push(Op::AttentionScores(sizes), vec![qkv], Shape::batched(&[heads, t, t]));
+    let logits = g.push(Op::AttentionLogits(sizes), vec![qkv], Shape::batched(&[heads, t, t]));
+    let p = super::softmax::softmax(g, logits);
     g.push(Op::AttentionMix(sizes), vec![p, qkv], Shape::batched(&[t, sizes.d]))
 }
 
 fn sizes(g: &Graph, id: NodeId) -> Heads {
     match g.node(id).op {
-        Op::AttentionScores(h)
-        | Op::AttentionScoresBack(h)
+        Op::AttentionLogits(h)
+        | Op::AttentionLogitsBack(h)
         | Op::AttentionMix(h)
         | Op::AttentionMixBackProbs(h)
         | Op::AttentionMixBackValues(h) => h,
@@ -77,10 +80,10 @@ fn sizes(g: &Graph, id: NodeId) -> Heads {
     }
 }
 
-fn scores_vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<NodeId>> {
+fn logits_vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<NodeId>> {
     let qkv = g.node(id).inputs[0];
     let shape = g.shape(qkv).clone();
-    vec![Some(g.push(Op::AttentionScoresBack(sizes(g, id)), vec![qkv, id, upstream], shape))]
+    vec![Some(g.push(Op::AttentionLogitsBack(sizes(g, id)), vec![qkv, upstream], shape))]
 }
 
 fn mix_vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Option<NodeId>> {
@@ -106,8 +109,8 @@ fn emit(ctx: &Ctx, g: &Graph, id: NodeId) -> TokenStream {
     let args: Vec<TokenStream> = node.inputs.iter().map(|&i| ctx.read(i)).collect();
     let dst = ctx.write(id);
     let kernel = match node.op {
-        Op::AttentionScores(_) => quote!(attention_scores),
-        Op::AttentionScoresBack(_) => quote!(attention_scores_back),
+        Op::AttentionLogits(_) => quote!(attention_logits),
+        Op::AttentionLogitsBack(_) => quote!(attention_logits_back),
         Op::AttentionMix(_) => quote!(attention_mix),
         Op::AttentionMixBackProbs(_) => quote!(attention_mix_back_probs),
         _ => quote!(attention_mix_back_values),
@@ -135,29 +138,27 @@ fn eval(v: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
             for i in 0..t {
                 let seen = h.visible(i);
                 match node.op {
-                    Op::AttentionScores(_) => {
+                    Op::AttentionLogits(_) => {
                         let x = operand(0);
-                        let s: Vec<f64> = (0..seen)
-                            .map(|j| {
+                        for j in 0..t {
+                            out[((r * h.heads + a) * t + i) * t + j] = if j < seen {
                                 scale
                                     * (0..dh)
                                         .map(|c| qkv_at(x, 0, i, a, c) * qkv_at(x, 1, j, a, c))
                                         .sum::<f64>()
-                            })
-                            .collect();
-                        let total: f64 = s.iter().map(|s| s.exp()).sum();
-                        for (j, s) in s.iter().enumerate() {
-                            out[((r * h.heads + a) * t + i) * t + j] = s.exp() / total;
+                            } else {
+                                f64::NEG_INFINITY
+                            };
                         }
                     }
-                    Op::AttentionScoresBack(_) => {
-                        let (x, p, dp) = (operand(0), operand(1), operand(2));
-                        let dot: f64 = (0..seen).map(|j| p_at(p, a, i, j) * p_at(dp, a, i, j)).sum();
+                    Op::AttentionLogitsBack(_) => {
+                        let (x, up) = (operand(0), operand(1));
                         for j in 0..seen {
-                            let ds = scale * p_at(p, a, i, j) * (p_at(dp, a, i, j) - dot);
+                            let gij = p_at(up, a, i, j) * scale;
                             for c in 0..dh {
-                                out[r * t * 3 * d + i * 3 * d + a * dh + c] += ds * qkv_at(x, 1, j, a, c);
-                                out[r * t * 3 * d + j * 3 * d + d + a * dh + c] += ds * qkv_at(x, 0, i, a, c);
+                                out[r * t * 3 * d + i * 3 * d + a * dh + c] += gij * qkv_at(x, 1, j, a, c);
+                                out[r * t * 3 * d + j * 3 * d + d + a * dh + c] +=
+                                    gij * qkv_at(x, 0, i, a, c);
                             }
                         }
                     }

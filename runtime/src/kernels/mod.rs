@@ -33,10 +33,9 @@ mod simd;
 mod softmax;
 
 pub use crate::isa::fast_path_available;
-pub use attention::{
-    Heads, attention_mix, attention_mix_back_probs, attention_mix_back_values, attention_scores,
-    attention_scores_back,
-};
+pub use attention::{Heads, attention_logits, attention_mix};
+#[cfg(feature = "std")]
+pub use attention::{attention_logits_back, attention_mix_back_probs, attention_mix_back_values};
 pub use block::{Block, block, block_back};
 pub use chainrule_spec::Conv2d;
 #[cfg(feature = "std")]

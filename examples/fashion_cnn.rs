@@ -24,10 +24,11 @@
 //! The seed (42 by default) draws the initial weights and the order of
 //! the batches.
 
+#[path = "shared/images.rs"]
+mod images;
 #[path = "shared/seed.rs"]
 mod seed;
 
-use chainrule::data::{Split, Standardizer, mnist};
 use chainrule::metrics;
 use chainrule::optim::{Adam, Schedule};
 use chainrule::train::{FitConfig, Monitor};
@@ -64,12 +65,7 @@ fn main() -> Result<(), chainrule::Error> {
     };
     let seed = seed::from_args();
     let started = Instant::now();
-    let (mut train, mut validation) = mnist::<f32>(&dir, Split::Train)?.split(55_000.0 / 60_000.0, 1)?;
-    let mut test = mnist::<f32>(&dir, Split::Test)?;
-    let standardize = Standardizer::fit_global(&train);
-    for split in [&mut train, &mut validation, &mut test] {
-        standardize.apply(split);
-    }
+    let (train, validation, test) = images::standardized_splits(&dir)?;
     println!("{} training, {} validation, {} test images", train.len(), validation.len(), test.len());
 
     let mut net = LeNet::new(seed);

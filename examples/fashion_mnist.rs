@@ -12,6 +12,8 @@
 
 #[path = "shared/idx_mlp.rs"]
 mod idx_mlp;
+#[path = "shared/images.rs"]
+mod images;
 #[path = "shared/seed.rs"]
 mod seed;
 

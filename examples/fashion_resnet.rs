@@ -22,14 +22,18 @@
 //! The seed (42 by default) draws the initial weights and the order of
 //! the batches.
 
+#[path = "shared/images.rs"]
+mod images;
+#[path = "shared/random.rs"]
+mod random;
 #[path = "shared/seed.rs"]
 mod seed;
 
 use chainrule::Trainer;
-use chainrule::data::{Split, Standardizer, mnist};
 use chainrule::metrics;
 use chainrule::optim::{Adam, Schedule};
 use chainrule::train::{FitConfig, Monitor, Progress};
+use random::Random;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -70,12 +74,7 @@ fn main() -> Result<(), chainrule::Error> {
     };
     let seed = seed::from_args();
     let started = Instant::now();
-    let (mut train, mut validation) = mnist::<f32>(&dir, Split::Train)?.split(55_000.0 / 60_000.0, 1)?;
-    let mut test = mnist::<f32>(&dir, Split::Test)?;
-    let standardize = Standardizer::fit_global(&train);
-    for split in [&mut train, &mut validation, &mut test] {
-        standardize.apply(split);
-    }
+    let (train, validation, test) = images::standardized_splits(&dir)?;
     println!("{} training, {} validation, {} test images", train.len(), validation.len(), test.len());
 
     let mut net = ResNet::new(seed);
@@ -120,18 +119,5 @@ fn main() -> Result<(), chainrule::Error> {
 fn augment(image: &mut [f32; SIDE * SIDE], random: &mut Random) {
     if random.next().is_multiple_of(2) {
         image.chunks_exact_mut(SIDE).for_each(<[f32]>::reverse);
-    }
-}
-
-/// A small seeded generator (splitmix64) for the augmentations.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }

@@ -22,9 +22,13 @@
 //! cargo run --release --example shakespeare -- ../shared/data/tinyshakespeare/input.txt.gz [minutes] [seed]
 //! ```
 
+#[path = "shared/random.rs"]
+mod random;
+
 use chainrule::data::{CharText, next_token_windows};
 use chainrule::optim::Adam;
 use chainrule::{Dataset, Network, Trainer, Workspace};
+use random::Random;
 use std::time::{Duration, Instant};
 
 /// Characters of context, and of each training window.
@@ -188,25 +192,4 @@ where
         window[T - 1] = next;
     }
     format!("{}|{}", text.decode(prompt), text.decode(&drawn))
-}
-
-/// A small seeded generator (splitmix64) for window offsets and sampling.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }

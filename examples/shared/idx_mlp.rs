@@ -4,7 +4,6 @@
 //! weights start He-uniform, which suits ReLU.
 
 use chainrule::Trainer;
-use chainrule::data::{Split, Standardizer, mnist};
 use chainrule::metrics;
 use chainrule::optim::Adam;
 use chainrule::train::{FitConfig, Monitor};
@@ -33,17 +32,7 @@ pub fn run(name: &str, usage_dir: &str) -> Result<(), chainrule::Error> {
     };
     let seed = crate::seed::from_args();
     let started = Instant::now();
-    let (mut train, mut validation) = {
-        let all = mnist::<f32>(&dir, Split::Train)?;
-        all.split(55_000.0 / 60_000.0, 1)?
-    };
-    let mut test = mnist::<f32>(&dir, Split::Test)?;
-    // Mean 0 and deviation 1 over all pixels, from the training split only,
-    // then the same shift and scale for the other splits.
-    let standardize = Standardizer::fit_global(&train);
-    for split in [&mut train, &mut validation, &mut test] {
-        standardize.apply(split);
-    }
+    let (train, validation, test) = crate::images::standardized_splits(&dir)?;
     println!("{name}: {} training, {} validation, {} test images", train.len(), validation.len(), test.len());
 
     let mut net = Mlp::new(seed);

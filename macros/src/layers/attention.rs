@@ -84,7 +84,10 @@ impl Family for Attentions {
                 );
                 Some(vec![t, d])
             }
-            Some(&[t, d]) => Some(vec![t, d]),
+            Some(&[t, d]) => {
+                super::check_size(&[3 * d, d], call, errors)?;
+                Some(vec![t, d])
+            }
             Some(dims) => {
                 errors.push(
                     call.site(),
@@ -97,9 +100,6 @@ impl Family for Attentions {
             }
             None => None,
         };
-        if let Some(&[_, d]) = input {
-            super::check_size(&[3 * d, d], call, errors)?;
-        }
         Resolved::new(Attention { heads, causal }, output)
     }
 }

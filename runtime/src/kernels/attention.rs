@@ -181,6 +181,7 @@ mod loops {
 
     pub(super) fn logits<S: Scalar>(m: usize, heads: Heads, qkv: &[S], logits: &mut [S]) {
         let (t, d, dh) = (heads.t, heads.d, heads.head_len());
+        let scale: S = scale(heads);
         for r in 0..m {
             let x = &qkv[r * t * 3 * d..][..t * 3 * d];
             for h in 0..heads.heads {
@@ -189,7 +190,7 @@ mod loops {
                     let q = &x[i * 3 * d + h * dh..][..dh];
                     for (j, s) in row.iter_mut().enumerate() {
                         let k = &x[j * 3 * d + d + h * dh..][..dh];
-                        *s = scale::<S>(heads) * q.iter().zip(k).fold(S::ZERO, |a, (&q, &k)| a + q * k);
+                        *s = scale * q.iter().zip(k).fold(S::ZERO, |a, (&q, &k)| a + q * k);
                     }
                 }
             }

@@ -10,6 +10,7 @@
 //! `bench/compare.sh` runs both and prints the ratios. Run alone with
 //! `cargo run --release -p chainrule-bench [-- WORKLOAD-PREFIX]`.
 
+mod amp;
 mod reference;
 mod timing;
 
@@ -400,6 +401,9 @@ fn main() {
     }
     if run("W5") {
         w5();
+    }
+    if run("NAM") {
+        amp::run();
     }
     if cores > 1 {
         threaded(cores, &|name| run(name));

@@ -26,6 +26,7 @@ mod layers;
 mod losses;
 mod lower;
 mod model;
+mod nam;
 #[cfg(test)]
 mod never_panics;
 mod ops;

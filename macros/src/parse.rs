@@ -15,6 +15,7 @@
 //!          | "scalar" ":" IDENT
 //!          | "weights" ":" STRING
 //!          | "embedded" ":" BOOL
+//!          | "nam" ":" STRING                  a .nam file: the whole network
 //! shape   := "[" size ("," size)* ","? "]"
 //!          | "[" "u32" ";" size "]"           token ids, read by `embedding`
 //! list    := "[" (call ("," call)* ","?)? "]"
@@ -45,7 +46,7 @@ pub mod flow;
 
 /// The keys a network body accepts, in the order the docs list them.
 pub const KEYS: &[&str] =
-    &["input", "layers", "graph", "loss", "regularizer", "init", "scalar", "weights", "embedded"];
+    &["input", "layers", "graph", "loss", "regularizer", "init", "scalar", "weights", "embedded", "nam"];
 
 /// A parsed `network! { ... }` invocation.
 pub struct Declaration {
@@ -93,6 +94,8 @@ pub enum Value {
     Weights(syn::LitStr),
     /// `embedded: true`: inference only, for `no_std` builds.
     Embedded(syn::LitBool),
+    /// `nam: "amp.nam"`: a Neural Amp Modeler file, relative to the crate root.
+    Nam(syn::LitStr),
     /// A value with a token error (reported): the key is there, its value
     /// unknown.
     Unreadable,
@@ -316,6 +319,7 @@ impl Parse for Field {
                 "init" => "init: he_normal",
                 "scalar" => "scalar: f64",
                 "weights" => "weights: \"models/net.safetensors\"",
+                "nam" => "nam: \"models/amp.nam\"",
                 _ => "embedded: true",
             };
             let message = format!("`{key}` needs a value, as in `{example}`");
@@ -369,6 +373,9 @@ impl Parse for Field {
                     e.span(),
                     "`weights` takes a file path in quotes, as in `weights: \"models/net.safetensors\"`",
                 )
+            })?),
+            "nam" => Value::Nam(input.parse().map_err(|e: syn::Error| {
+                syn::Error::new(e.span(), "`nam` takes a file path in quotes, as in `nam: \"models/amp.nam\"`")
             })?),
             other => {
                 let message = crate::suggest::unknown("key", other, KEYS);

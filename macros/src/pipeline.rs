@@ -5,7 +5,7 @@
 
 use crate::check::{Rejected, check};
 use crate::model::Model;
-use crate::{autodiff, emit, fallback, lower, parse, simplify, weights_file};
+use crate::{autodiff, emit, fallback, lower, nam, parse, simplify, weights_file};
 use proc_macro2::TokenStream;
 
 /// `network! { ... }`: the expansion, or the errors and the type's stub.
@@ -26,6 +26,9 @@ enum Stop {
 
 fn compile(tokens: TokenStream) -> Result<TokenStream, Stop> {
     let declaration: parse::Declaration = parse::parse(tokens).map_err(Stop::Unreadable)?;
+    if let Some(code) = nam::from_declaration(&declaration) {
+        return Ok(code);
+    }
     let model: Model = check(declaration).map_err(Stop::Rejected)?;
     let graphs: lower::Graphs = lower::lower(&model);
     let baked = weights_file::read(&model, &graphs.inference.graph, &graphs.planned.graph.plans);

@@ -53,9 +53,13 @@ pub mod math;
 #[cfg(feature = "std")]
 pub mod metrics;
 #[cfg(feature = "std")]
+pub mod nam;
+#[cfg(feature = "std")]
 mod network;
 #[cfg(feature = "std")]
 pub mod optim;
+#[cfg(feature = "std")]
+mod process;
 #[cfg(feature = "std")]
 pub mod rbm;
 mod scalar;
@@ -74,6 +78,8 @@ pub use data::Dataset;
 pub use error::{Error, Result};
 #[cfg(feature = "std")]
 pub use network::{Init, Network, ParamSpec, Role, Target};
+#[cfg(feature = "std")]
+pub use process::Process;
 pub use scalar::Scalar;
 #[cfg(feature = "std")]
 pub use train::Trainer;
@@ -93,6 +99,8 @@ pub mod __private {
     pub use crate::optim::Update;
     #[cfg(feature = "std")]
     pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Workspace};
+    #[cfg(feature = "std")]
+    pub use crate::{Process, nam};
     pub use crate::{Scalar, isa, kernels, math};
     pub use chainrule_spec::plan::{Derivation, GateBlock, PlanSpec, Side, relayout};
     pub use core::result::Result::{Err, Ok};

@@ -134,10 +134,8 @@ pub fn tanh<S: Scalar>(isa: Isa, x: S) -> S {
 /// ```
 #[inline(always)]
 pub fn tanh_f32(isa: Isa, x: f32) -> f32 {
-    // P(u) = 1 + P[0] u + .. + P[5] u^6, Q(u) = 1 + Q[0] u + .. + Q[3] u^4.
-    const P: [f32; 6] =
-        [1.381_811_2e-1, 4.046_04e-3, 3.195_839e-5, 4.268_418e-8, -2.801_129_6e-11, 2.114_662_1e-14];
-    const Q: [f32; 4] = [4.715_144_3e-1, 2.788_420_6e-2, 4.263_435e-4, 1.591_265_2e-6];
+    const P: [f32; 6] = TANH_P;
+    const Q: [f32; 4] = TANH_Q;
     // `clamp` lets NaN through.
     let c = x.clamp(-9.0, 9.0);
     let (u, fma) = (c * c, |a, b, c| mul_add(isa, a, b, c));
@@ -149,6 +147,42 @@ pub fn tanh_f32(isa: Isa, x: f32) -> f32 {
     // Rounding can carry the quotient a few ulp past 1 near saturation.
     let t = (c * p / q).clamp(-1.0, 1.0);
     if x.abs() >= 9.0 { 1.0f32.copysign(x) } else { t }
+}
+
+/// The numerator of [`tanh_f32`]'s rational function over `u = x^2`:
+/// `P(u) = 1 + P[0] u + .. + P[5] u^6`.
+const TANH_P: [f32; 6] =
+    [1.381_811_2e-1, 4.046_04e-3, 3.195_839e-5, 4.268_418e-8, -2.801_129_6e-11, 2.114_662_1e-14];
+/// Its denominator, `Q(u) = 1 + Q[0] u + .. + Q[3] u^4`.
+const TANH_Q: [f32; 4] = [4.715_144_3e-1, 2.788_420_6e-2, 4.263_435e-4, 1.591_265_2e-6];
+
+/// [`tanh_f32`] on every lane of a vector register, operation for
+/// operation, so that the lanes equal the scalar function on a level
+/// with FMA bit for bit.
+///
+/// # Safety
+/// The CPU must run the register's instructions.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) unsafe fn tanh_lanes<L: crate::kernels::simd::Lanes>(x: L) -> L {
+    let splat = |v: f32| unsafe { L::splat(v) };
+    let (p, q) = (TANH_P, TANH_Q);
+    unsafe {
+        let c = x.min(splat(9.0)).max(splat(-9.0));
+        let u = c.mul(c);
+        let (u2, u4) = (u.mul(u), u.mul(u).mul(u.mul(u)));
+        let high = u2.mul_add(splat(p[5]), u.mul_add(splat(p[4]), splat(p[3])));
+        let low = u2.mul_add(u.mul_add(splat(p[2]), splat(p[1])), u.mul_add(splat(p[0]), splat(1.0)));
+        let numerator = u4.mul_add(high, low);
+        let denominator = u2.mul_add(
+            u2.mul_add(splat(q[3]), u.mul_add(splat(q[2]), splat(q[1]))),
+            u.mul_add(splat(q[0]), splat(1.0)),
+        );
+        let t = c.mul(numerator).div(denominator).min(splat(1.0)).max(splat(-1.0));
+        let a = x.abs();
+        let saturated = a.gt_bits(splat(9.0)) | a.eq_bits(splat(9.0));
+        L::select(saturated, x.sign_one(), t)
+    }
 }
 
 /// Logistic sigmoid `1 / (1 + e^-x)`; saturates to exactly 0 or 1 without NaN.

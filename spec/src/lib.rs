@@ -17,6 +17,9 @@
 extern crate std;
 
 mod geometry;
+pub mod nam;
+#[cfg(feature = "files")]
+pub mod nam_file;
 mod params;
 pub mod plan;
 #[cfg(feature = "files")]

@@ -29,7 +29,7 @@ pub(crate) mod pool_2x2;
 mod recur;
 mod reduce;
 #[cfg(target_arch = "x86_64")]
-mod simd;
+pub(crate) mod simd;
 mod softmax;
 
 pub use crate::isa::fast_path_available;

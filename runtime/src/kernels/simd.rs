@@ -31,6 +31,15 @@ pub(crate) trait Lanes: Copy {
     unsafe fn mul_add(self, b: Self, c: Self) -> Self;
     unsafe fn add(self, b: Self) -> Self;
     unsafe fn sub(self, b: Self) -> Self;
+    unsafe fn div(self, b: Self) -> Self;
+    /// The smaller of each pair of lanes (`b`'s where either is NaN).
+    unsafe fn min(self, b: Self) -> Self;
+    /// The larger of each pair of lanes (`b`'s where either is NaN).
+    unsafe fn max(self, b: Self) -> Self;
+    /// `|self|`, by clearing the sign bits.
+    unsafe fn abs(self) -> Self;
+    /// 1 with the sign of each lane.
+    unsafe fn sign_one(self) -> Self;
     /// Bit `i` set where lane `i` is greater than `b`'s (never for NaN).
     unsafe fn gt_bits(self, b: Self) -> u32;
     /// Bit `i` set where lane `i` equals `b`'s (never for NaN).
@@ -112,6 +121,29 @@ impl Lanes for Zmm {
         Zmm(unsafe { _mm512_sub_ps(self.0, b.0) })
     }
     #[inline(always)]
+    unsafe fn div(self, b: Self) -> Self {
+        Zmm(unsafe { _mm512_div_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        Zmm(unsafe { _mm512_min_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        Zmm(unsafe { _mm512_max_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        Zmm(unsafe { _mm512_abs_ps(self.0) })
+    }
+    #[inline(always)]
+    unsafe fn sign_one(self) -> Self {
+        unsafe {
+            let sign = _mm512_and_si512(_mm512_castps_si512(self.0), _mm512_set1_epi32(i32::MIN));
+            Zmm(_mm512_castsi512_ps(_mm512_or_si512(sign, _mm512_castps_si512(_mm512_set1_ps(1.0)))))
+        }
+    }
+    #[inline(always)]
     unsafe fn gt_bits(self, b: Self) -> u32 {
         u32::from(unsafe { _mm512_cmp_ps_mask::<_CMP_GT_OQ>(self.0, b.0) })
     }
@@ -186,6 +218,26 @@ impl Lanes for Ymm {
     #[inline(always)]
     unsafe fn sub(self, b: Self) -> Self {
         Ymm(unsafe { _mm256_sub_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn div(self, b: Self) -> Self {
+        Ymm(unsafe { _mm256_div_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn min(self, b: Self) -> Self {
+        Ymm(unsafe { _mm256_min_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn max(self, b: Self) -> Self {
+        Ymm(unsafe { _mm256_max_ps(self.0, b.0) })
+    }
+    #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        Ymm(unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), self.0) })
+    }
+    #[inline(always)]
+    unsafe fn sign_one(self) -> Self {
+        unsafe { Ymm(_mm256_or_ps(_mm256_and_ps(self.0, _mm256_set1_ps(-0.0)), _mm256_set1_ps(1.0))) }
     }
     #[inline(always)]
     unsafe fn gt_bits(self, b: Self) -> u32 {

@@ -18,13 +18,38 @@ network! {
     pub struct Lstm { nam: "data/nam/lstm.nam" }
 }
 
+network! {
+    /// Gated, blended and plain layers, per-layer kernels and activations,
+    /// a head convolution of two taps (`tests/fixtures/nam/make_models.py`).
+    pub struct Gated { nam: "tests/fixtures/nam/gated.nam" }
+}
+
+network! {
+    /// Six channels and a bottleneck of three: no whole vector register.
+    pub struct Narrow { nam: "tests/fixtures/nam/narrow.nam" }
+}
+
+network! {
+    /// Two LSTM layers of five units with a stored state away from rest.
+    pub struct DeepLstm { nam: "tests/fixtures/nam/deep_lstm.nam" }
+}
+
 const TOLERANCE: f32 = 1e-5;
+
+/// NAM Core's outputs for a model of `tests/fixtures/nam` (`make_refs.sh`).
+fn fixture(name: &str) -> Vec<f32> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nam").join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
 
 /// A raw little-endian `f32` file of the shared references.
 fn reference(name: &str) -> Option<Vec<f32>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nam/ref").join(name);
     match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()),
+        Ok(bytes) => {
+            Some(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        }
         Err(e) => {
             assert!(std::env::var_os("CI").is_none(), "{} is missing in CI: {e}", path.display());
             eprintln!("skipped: {} not found", path.display());
@@ -53,7 +78,12 @@ fn assert_close(name: &str, got: &[f32], want: &[f32]) {
         .enumerate()
         .map(|(i, (g, w))| ((g - w).abs(), i))
         .fold((0.0f32, 0), |best, (e, i)| if e > best.0 || e.is_nan() { (e, i) } else { best });
-    assert!(worst <= TOLERANCE, "{name}: sample {at} is {} where NAM Core gives {} ({worst:e} apart)", got[at], want[at]);
+    assert!(
+        worst <= TOLERANCE,
+        "{name}: sample {at} is {} where NAM Core gives {} ({worst:e} apart)",
+        got[at],
+        want[at]
+    );
     eprintln!("{name}: within {worst:.1e} of NAM Core");
 }
 
@@ -94,6 +124,32 @@ fn the_lstm_matches_nam_core_from_its_stored_state() {
     let mut model = Lstm::new();
     model.reset_unwarmed();
     assert_close("lstm without prewarm", &run(&mut model, &input, &[64]), &cold);
+}
+
+/// Each model of the fixtures, prewarmed and not, against NAM Core.
+#[test]
+fn every_configuration_matches_nam_core() {
+    let input = chainrule::nam::test_signal(4800);
+    macro_rules! check {
+        ($model:ty, $name:literal) => {
+            let warm = fixture(concat!($name, ".prewarm.f32"));
+            for blocks in [&[1][..], &[64], &[5, 300]] {
+                let output = run(&mut <$model>::new(), &input, blocks);
+                assert_close(&format!("{} in blocks {blocks:?}", $name), &output, &warm);
+            }
+            let mut model = <$model>::new();
+            model.reset_unwarmed();
+            let output = run(&mut model, &input, &[64]);
+            assert_close(
+                concat!($name, " without prewarm"),
+                &output,
+                &fixture(concat!($name, ".noprewarm.f32")),
+            );
+        };
+    }
+    check!(Gated, "gated");
+    check!(Narrow, "narrow");
+    check!(DeepLstm, "deep_lstm");
 }
 
 #[test]

@@ -103,3 +103,29 @@ fn streaming_token_ids_gives_each_step() {
         );
     }
 }
+
+chainrule::network! {
+    /// A mono audio model: one sample in, one out per step, in f32.
+    struct Mono { input: [64, 1], layers: [lstm(6, sequence = true), dense(1)], loss: mse }
+}
+
+/// `process` over blocks of any length is `step` per sample, and `reset`
+/// starts the stream again: the same outputs as predicting the sequence.
+#[test]
+fn a_mono_stream_processes_blocks_of_any_length() {
+    use chainrule::Process;
+    let mut net = Mono::new(3);
+    let input: Vec<f32> = (0..64).map(|i| (i as f32 * 0.3).sin() * 0.5).collect();
+    let whole = net.predict(input.as_slice().try_into().unwrap());
+    let mut output = vec![0.0f32; 64];
+    let (mut start, lengths) = (0, [1, 5, 17, 0, 41]);
+    for len in lengths {
+        net.process(&input[start..start + len], &mut output[start..start + len]);
+        start += len;
+    }
+    assert!(output.iter().zip(&whole).all(|(a, b)| (a - b).abs() < 1e-6), "{output:?} vs {whole:?}");
+    Process::reset(&mut net);
+    let mut again = vec![0.0f32; 64];
+    net.process(&input, &mut again);
+    assert_eq!(again, output);
+}

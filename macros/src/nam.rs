@@ -79,12 +79,16 @@ fn expand_failed(target: Target, error: Option<syn::Error>) -> TokenStream {
 fn read(path: &LitStr) -> syn::Result<NamFile> {
     let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let full = std::path::Path::new(&root).join(path.value());
-    let fail = |message: String| syn::Error::new(path.span(), format!("model file `{}`: {message}", path.value()));
+    let fail =
+        |message: String| syn::Error::new(path.span(), format!("model file `{}`: {message}", path.value()));
     let text = std::fs::read_to_string(&full)
         .map_err(|e| fail(format!("cannot read it (paths start at the crate root): {e}")))?;
     nam_file::read(&text).map_err(|problems| match problems.as_slice() {
         [one] => fail(one.clone()),
-        all => fail(format!("chainrule cannot compile:{}", all.iter().map(|p| format!("\n  - {p}")).collect::<String>())),
+        all => fail(format!(
+            "chainrule cannot compile:{}",
+            all.iter().map(|p| format!("\n  - {p}")).collect::<String>()
+        )),
     })
 }
 

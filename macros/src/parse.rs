@@ -375,7 +375,10 @@ impl Parse for Field {
                 )
             })?),
             "nam" => Value::Nam(input.parse().map_err(|e: syn::Error| {
-                syn::Error::new(e.span(), "`nam` takes a file path in quotes, as in `nam: \"models/amp.nam\"`")
+                syn::Error::new(
+                    e.span(),
+                    "`nam` takes a file path in quotes, as in `nam: \"models/amp.nam\"`",
+                )
             })?),
             other => {
                 let message = crate::suggest::unknown("key", other, KEYS);

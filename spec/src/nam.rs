@@ -47,4 +47,3 @@ pub enum Activation {
         max_slope: f32,
     },
 }
-

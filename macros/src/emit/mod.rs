@@ -157,6 +157,27 @@ pub fn network(
             }
         }
     });
+    // A mono stream (one value in, one out per step, in `f32`) processes
+    // audio blocks like the compiled amp models.
+    let mono = graphs.stream.as_ref().is_some_and(|st| st.input_len == 1 && st.output_len == 1);
+    let process_impl =
+        (functions.step.is_some() && mono && *s == "f32" && elem.to_string() == "f32").then(|| {
+            quote! {
+                impl #rt::Process for #name {
+                    /// One `step` per sample; a sample that is not a finite
+                    /// number is read as silence, so that it cannot poison the
+                    /// recurrent state.
+                    fn process(&mut self, input: &[f32], output: &mut [f32]) {
+                        for (y, &x) in output.iter_mut().zip(input) {
+                            *y = self.step(&[if x.is_finite() { x } else { 0.0 }])[0];
+                        }
+                    }
+                    fn reset(&mut self) {
+                        #name::reset(self)
+                    }
+                }
+            }
+        });
     let trained = baked.map(|baked| {
         let statics = baked::statics(baked, s, param_len, state_len, plan_len);
         let doc = baked::trained_doc(model);
@@ -261,6 +282,8 @@ pub fn network(
                         Self { params, #state_init #plan_init rng, #stream_init }
                     }
                 }
+
+                #process_impl
 
                 #[allow(unused_variables, unused_mut, unused_braces, clippy::all, clippy::pedantic)]
                 impl #rt::Network for #name {

@@ -230,3 +230,42 @@ unsafe fn act<L: Lanes>(isa: Isa, activation: Activation, x: L) -> L {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::{detected, with_level};
+    use crate::math::tanh_f32;
+
+    /// The register `tanh` is the scalar one, lane for lane, to the bit,
+    /// on every level with registers this CPU runs.
+    #[test]
+    fn tanh_on_registers_is_the_scalar_function_to_the_bit() {
+        let xs: Vec<f32> =
+            (-2000..2000).map(|i| i as f32 * 0.0071).chain([9.0, -9.0, 8.9999, 30.0, -0.0]).collect();
+        fn check<L: Lanes>(isa: Isa, xs: &[f32]) {
+            for chunk in xs.chunks_exact(L::LANES) {
+                let mut got = [0.0f32; 16];
+                // SAFETY: run inside a frame of a level that has `L`.
+                unsafe { tanh_lanes(L::load(chunk.as_ptr())).store(got.as_mut_ptr()) };
+                for (x, y) in chunk.iter().zip(got) {
+                    assert_eq!(y.to_bits(), tanh_f32(isa, *x).to_bits(), "tanh({x}) on {isa:?}");
+                }
+            }
+        }
+        if detected() >= Isa::Avx2 {
+            with_level(
+                Isa::Avx2,
+                #[inline(always)]
+                |isa| check::<Ymm>(isa, &xs),
+            );
+        }
+        if detected() >= Isa::Avx512 {
+            with_level(
+                Isa::Avx512,
+                #[inline(always)]
+                |isa| check::<Zmm>(isa, &xs),
+            );
+        }
+    }
+}

@@ -1,0 +1,5 @@
+chainrule::network! {
+    struct Amp { nam: "models/no-such-amp.nam" }
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+chainrule::network! {
+    struct Amp { nam: ac10 }
+}
+
+fn main() {}

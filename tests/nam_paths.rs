@@ -4,7 +4,7 @@
 //! process-wide setting, so these checks live in a test binary of their own.
 
 use chainrule::isa::{Isa, detected, set_limit};
-use chainrule::{Process, network};
+use chainrule::network;
 use std::path::PathBuf;
 
 network! {

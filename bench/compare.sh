@@ -10,13 +10,20 @@
 #
 #   bench/compare.sh [python]     (default: ~/.cache/chainrule-peers/bin/python)
 #
+# The NAM amp models (NAM_* workloads) run against NAM Core, built for
+# this CPU by ../shared/peers/nam/build.sh on first use, in its three
+# configurations: strict (exact tanh, the reference outputs' build),
+# -Ofast (as upstream builds it) and NAM's fast tanh.
+#
 # Environment: RTNEURAL=0 skips RTNeural; RTN_CALLS sets its calls per
 # repetition (default 2000000; RTNeural builds into ~/.cache/rtneural-peer
-# on first use, see ../shared/peers/rtneural/README.md).
+# on first use, see ../shared/peers/rtneural/README.md). NAM=0 skips NAM
+# Core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${1:-$HOME/.cache/chainrule-peers/bin/python}
 rtneural=../shared/peers/rtneural/run.sh
+nam=../shared/peers/nam/run.sh
 out=$(mktemp -d)
 cargo build --release -q -p chainrule-bench
 ./target/release/bench | tee "$out/chainrule.txt"
@@ -39,6 +46,17 @@ if [ "${RTNEURAL:-1}" != 0 ] && [ -x "$rtneural" ]; then
   CORE=0 "$rtneural" "${RTN_CALLS:-2000000}" 2>/dev/null | tee "$out/rtneural.txt"
 elif [ "${RTNEURAL:-1}" != 0 ]; then
   echo "no RTNeural peer at $rtneural: skipped" >&2
+fi
+if [ "${NAM:-1}" != 0 ] && [ -x "$nam" ]; then
+  # `nam <model>[+config] <block> <metric> ...` as `NAM_<model>_b<block> nam_core[_config] ...`.
+  NAM_CPU=0 "$nam" "$PWD/data/nam/ac10.nam" "$PWD/data/nam/lstm.nam" | tee "$out/nam_raw.txt" |
+    awk '$1 == "nam" && $4 == "ns_per_sample" {
+      split($2, m, "+"); impl = "nam_core" (m[2] == "" ? "" : "_" m[2])
+      print "NAM_" m[1] "_b" $3, impl, $4, $5, $6, $7
+    }' | tee "$out/nam.txt"
+  grep -m1 '^# cpu' "$out/nam_raw.txt" | sed 's/^# cpu/# nam-peer cpu/' >> "$out/nam.txt"
+elif [ "${NAM:-1}" != 0 ]; then
+  echo "no NAM Core peer at $nam: skipped" >&2
 fi
 cat "$out"/*.txt > "$out/all.txt"
 python3 bench/ratios.py "$out/all.txt"

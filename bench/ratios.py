@@ -16,7 +16,7 @@ as a multiple of chainrule's own one-thread rate (its scaling)."""
 
 import sys
 
-LOWER_IS_BETTER = {"ns_per_call", "ns_per_param", "ns_per_step"}
+LOWER_IS_BETTER = {"ns_per_call", "ns_per_param", "ns_per_step", "ns_per_sample"}
 # RTNeural workload: (chainrule workload, chainrule metric).
 RTNEURAL = {
     "W1": ("W1", "ns_per_call"),
@@ -47,7 +47,7 @@ def ratio(ours, theirs, metric):
 
 rows, comments = read(sys.argv[1:])
 for c in dict.fromkeys(comments):
-    if c.startswith("# chainrule path") or c.startswith("# rtneural-peer"):
+    if c.startswith("# chainrule path") or c.startswith("# rtneural-peer") or c.startswith("# nam-peer"):
         print(c)
 ours = {(w, i, m): v for w, i, m, v in rows if i.startswith("chainrule") and "handwritten" not in i}
 
@@ -61,10 +61,10 @@ def baseline(w, i, m):
     return ours.get((w, "chainrule", m))
 
 
-print(f"\n{'workload':<9} {'implementation':<31} {'metric':<14} {'median':>12} {'chainrule is':>14}")
+print(f"\n{'workload':<14} {'implementation':<31} {'metric':<14} {'median':>12} {'chainrule is':>14}")
 for w, i, m, v in rows:
     base = None if i.startswith("chainrule") and "handwritten" not in i else baseline(w, i, m)
-    print(f"{w:<9} {i:<31} {m:<14} {v:>12.4f} {ratio(base, v, m) if base else '':>14}")
+    print(f"{w:<14} {i:<31} {m:<14} {v:>12.4f} {ratio(base, v, m) if base else '':>14}")
 
 # chainrule on every core against itself on one.
 scaling = [
@@ -96,3 +96,24 @@ for (w, isa), (i, v, m) in sorted(best.items()):
 if summary:
     print("\nAgainst RTNeural's best binary per instruction set (time ratio = chainrule / RTNeural):")
     print("\n".join(summary))
+
+# Amp models: chainrule's time per sample as a fraction of NAM Core's -Ofast
+# build (the targets are stated as this ratio), with the real-time factor
+# (audio seconds per wall second at 48 kHz) of each.
+amp = []
+def by_block(item):
+    (w, i, m), v = item
+    model, _, block = w.rpartition("_b")
+    return (model, int(block) if block.isdigit() else 0)
+for (w, i, m), v in sorted(ours.items(), key=by_block):
+    if not w.startswith("NAM_") or i != "chainrule":
+        continue
+    peer = {impl: value for ww, impl, mm, value in rows if ww == w and mm == m and impl.startswith("nam_core")}
+    if "nam_core_ofast" in peer:
+        rtf = lambda ns: 1e9 / (ns * 48000)
+        amp.append(f"{w:<15} chainrule {v:>8.1f} ns ({rtf(v):>6.1f}x real time)   "
+                   f"NAM Core -Ofast {peer['nam_core_ofast']:>8.1f} ns ({rtf(peer['nam_core_ofast']):>6.1f}x)   "
+                   f"time ratio {v / peer['nam_core_ofast']:.2f}")
+if amp:
+    print("\nAmp models against NAM Core built -Ofast (time ratio = chainrule / NAM Core):")
+    print("\n".join(amp))

@@ -54,7 +54,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         None => {
             let dry = plucked_strings(10.0, MODEL_RATE);
             write_mono("amp-in.wav", &dry, MODEL_RATE)?;
-            println!("no input file: playing a generated guitar part (10 s of plucked strings, written to amp-in.wav)");
+            println!(
+                "no input file: playing a generated guitar part (10 s of plucked strings, written to amp-in.wav)"
+            );
             (dry, MODEL_RATE)
         }
     };

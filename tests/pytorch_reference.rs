@@ -244,6 +244,16 @@ reference!(Conv1d [2, 12] {
     ],
     loss: mse
 });
+reference!(CausalConv1d [2, 16] {
+    layers: [
+        conv1d(4, kernel = 3, dilation = 2, padding = causal),
+        tanh,
+        conv1d(3, kernel = 2, dilation = 4, padding = causal),
+        flatten,
+        dense(2),
+    ],
+    loss: mse
+});
 reference!(BatchNorm2d [3, 4, 5] {
     layers: [
         conv2d(4, kernel = 1),
@@ -312,7 +322,7 @@ reference!(Transformer [u32; 6] {
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 51);
+    assert_eq!(cases.len(), 52);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _, _>(case),
@@ -366,6 +376,7 @@ fn every_case_matches_pytorch() {
             "attention" => check::<Attention, _, _>(case),
             "causal_attention" => check::<CausalAttention, _, _>(case),
             "transformer" => check::<Transformer, _, _>(case),
+            "causal_conv1d" => check::<CausalConv1d, _, _>(case),
             other => panic!("no network for fixture case `{other}`"),
         }
     }

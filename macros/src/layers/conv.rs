@@ -1,7 +1,9 @@
 //! `conv2d(out_channels, kernel = k | (kh, kw), stride = .., padding = p |
 //! (ph, pw) | same | valid, dilation = .., exact = true, init = scheme)`
 //! and `conv1d(out_channels, kernel = k, ..)`: convolution layers with a
-//! bias, as PyTorch's `Conv2d` and `Conv1d`.
+//! bias, as PyTorch's `Conv2d` and `Conv1d`. `conv1d(.., padding =
+//! causal)` pads `dilation * (kernel - 1)` zeros before the sequence only
+//! (PyTorch's `Conv1d` on `F.pad(x, (dilation * (kernel - 1), 0))`).
 //!
 //! Shape rule: `[channels, height, width]` (2-D) or `[channels, length]`
 //! (1-D) becomes `[out_channels, out_height, out_width]` by the window
@@ -89,6 +91,12 @@ fn build(
     };
     let pad = match args.padding.0 {
         Padding::Fixed(ph, pw) => ((ph, ph), (pw, pw)),
+        Padding::Causal if stride != (1, 1) => {
+            let site = args.padding.1.unwrap_or_else(|| call.site());
+            errors.push(site, "`causal` padding keeps the length, so it needs stride 1".to_string());
+            return None;
+        }
+        Padding::Causal => ((0, 0), (args.dilation.1 * (kernel.1 - 1), 0)),
         Padding::Same if stride != (1, 1) => {
             let site = args.padding.1.unwrap_or_else(|| call.site());
             let axes =

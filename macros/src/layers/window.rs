@@ -1,6 +1,6 @@
 //! What convolution and pooling layers share: reading window arguments
 //! (`kernel = 3` or `(3, 5)`, `stride`, `padding = 1 | (1, 2) | same |
-//! valid`, `dilation`, `exact = true`, `init = scheme`) and the output-size
+//! valid | causal`, `dilation`, `exact = true`, `init = scheme`) and the output-size
 //! arithmetic, with errors at the argument that does not fit.
 //!
 //! Per axis, a window of `kernel` taps spaced `dilation` apart spans
@@ -23,6 +23,10 @@ pub enum Padding {
     /// Whatever keeps the size at stride 1: `extent - 1` in all, the odd
     /// one after, as PyTorch's `padding='same'` does.
     Same,
+    /// All of `dilation * (kernel - 1)` before the length, none after (1-D,
+    /// stride 1): each output reads only its own and earlier samples, at
+    /// the same length as the input. A WaveNet's convolution.
+    Causal,
 }
 
 /// The arguments of a window layer, each with where it was written.
@@ -160,15 +164,23 @@ fn padding(expr: &Expr, two_d: bool) -> Result<Padding, String> {
     match expr {
         Expr::Path(p) if p.path.is_ident("same") => Ok(Padding::Same),
         Expr::Path(p) if p.path.is_ident("valid") => Ok(Padding::Fixed(0, 0)),
+        Expr::Path(p) if p.path.is_ident("causal") && !two_d => Ok(Padding::Causal),
+        Expr::Path(p) if p.path.is_ident("causal") => {
+            Err("`causal` padding is for 1-D layers (`conv1d`): it pads the past of a sequence".into())
+        }
         Expr::Tuple(t) if two_d && t.elems.len() == 2 => {
             Ok(Padding::Fixed(whole(&t.elems[0])?, whole(&t.elems[1])?))
         }
         Expr::Tuple(_) => {
-            Err("padding is a number, `(height, width)` on 2-D layers, `same` or `valid`".into())
+            Err("padding is a number, `(height, width)` on 2-D layers, `same`, `valid` or (1-D) `causal`"
+                .into())
         }
-        _ => whole(expr)
-            .map(|n| if two_d { Padding::Fixed(n, n) } else { Padding::Fixed(0, n) })
-            .map_err(|_| "padding is a number, `(height, width)` on 2-D layers, `same` or `valid`".into()),
+        _ => whole(expr).map(|n| if two_d { Padding::Fixed(n, n) } else { Padding::Fixed(0, n) }).map_err(
+            |_| {
+                "padding is a number, `(height, width)` on 2-D layers, `same`, `valid` or (1-D) `causal`"
+                    .into()
+            },
+        ),
     }
 }
 

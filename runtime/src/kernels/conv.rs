@@ -275,7 +275,8 @@ fn each_direct<S: Scalar>(c: &Conv2d, xs: &[S], w: &[S], ys: &mut [S]) -> bool {
 /// position (`kernel - 1 - padding`). Unit strides and dilations only.
 fn transposed(c: &Conv2d) -> Option<Conv2d> {
     let unit = c.stride_h == 1 && c.stride_w == 1 && c.dilation_h == 1 && c.dilation_w == 1;
-    (unit && c.pad_top < c.kernel_h && c.pad_left < c.kernel_w).then_some(Conv2d {
+    // Built only when it exists: a padding past the kernel would underflow.
+    (unit && c.pad_top < c.kernel_h && c.pad_left < c.kernel_w).then(|| Conv2d {
         channels: c.out_channels,
         height: c.out_h,
         width: c.out_w,

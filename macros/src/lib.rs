@@ -60,6 +60,11 @@ use proc_macro::TokenStream;
 ///         embedded: true,              // optional: inference only, no_std, see below
 ///     }
 /// }
+///
+/// network! {
+///     /// A Neural Amp Modeler model, compiled in: the file is the whole network.
+///     pub struct Amp { nam: "models/amp.nam" }
+/// }
 /// ```
 ///
 /// # Layers
@@ -105,7 +110,9 @@ use proc_macro::TokenStream;
 ///
 /// Convolutions take `kernel = k` or `(kh, kw)` (required), `stride`
 /// (default 1), `padding = p`, `(ph, pw)`, `same` (stride 1; the odd zero
-/// goes after, as PyTorch) or `valid` (0, the default), `dilation`
+/// goes after, as PyTorch), `valid` (0, the default) or, on `conv1d`,
+/// `causal` (stride 1; all `dilation * (k - 1)` zeros before the sequence,
+/// so each output sees only its own and earlier samples), `dilation`
 /// (default 1) and `init = scheme`; pooling takes `kernel` and `stride`,
 /// positionally or by name. Per axis the output size is `(input + padding -
 /// dilation * (k - 1) - 1) / stride + 1`, rounded down as PyTorch does;
@@ -295,6 +302,33 @@ use proc_macro::TokenStream;
 /// over token ids (`[u32; n]`, then `embedding`) streams one id a step,
 /// `step(&mut self, &[u32; 1])`. Attention needs the whole sequence, so a
 /// network with it does not stream.
+///
+/// A stream of one `f32` in and one out per step (an audio model) also
+/// implements `chainrule::Process`: `process(&mut self, &[f32], &mut [f32])`
+/// over blocks of any length, one `step` per sample.
+///
+/// # Amp models (`.nam` files)
+///
+/// `nam: "file.nam"` (a path from the crate root, and no other key)
+/// compiles a Neural Amp Modeler model: NAM's WaveNet (any number of layer
+/// arrays; per-layer dilations, kernel sizes and activations; gated,
+/// blended or plain layers with any secondary activation; a bottleneck; a
+/// head convolution of any kernel, with or without bias; the head scale,
+/// the file's last weight) or LSTM (any number of layers and units, its
+/// stored initial state), mono. The activations are NAM's: `Tanh`,
+/// `Fasttanh`, `Hardtanh`, `ReLU`, `LeakyReLU` (with `negative_slope`),
+/// `PReLU` with one slope, `Sigmoid`, `SiLU`, `Hardswish`, `Softsign`,
+/// `LeakyHardtanh`. The macro reads the file at compile time; everything in
+/// it that chainrule does not compute (grouped convolutions, FiLM, an
+/// active `head1x1`, a post-stack head, a conditioning model, several
+/// channels, a weight count that does not fit) is listed in one error at
+/// the path. The struct gets `new()` (the model after NAM's prewarm: its
+/// histories allocated once), `process(&mut self, &[f32], &mut [f32])` over
+/// blocks of any length (allocation-free, lock-free, panic-free; a sample
+/// that is not a finite number is read as silence), `reset()` (back to the
+/// prewarmed state), `reset_unwarmed()`, and the constants `SAMPLE_RATE`,
+/// `LOUDNESS`, `INPUT_LEVEL_DBU`, `OUTPUT_LEVEL_DBU` (each an `Option<f64>`:
+/// what the file says), `RECEPTIVE_FIELD` and `PREWARM_SAMPLES`.
 ///
 /// Every shape is checked at compile time; mistakes are compile errors at
 /// the offending token, all reported at once. After a mistake the struct

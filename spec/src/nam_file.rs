@@ -189,7 +189,7 @@ pub fn read(text: &str) -> Result<NamFile, Vec<String>> {
     };
     let config = root.get("config").and_then(Value::as_object);
     let architecture = root.get("architecture").and_then(Value::as_str).unwrap_or("");
-    let mut reader = Weights { values: &weights, next: 0, short: false };
+    let mut reader = Weights { values: &weights, next: 0, short: false, cut: false };
     let model = match (architecture, config) {
         (_, None) => {
             problems.push("no `config` object".to_string());
@@ -204,8 +204,9 @@ pub fn read(text: &str) -> Result<NamFile, Vec<String>> {
     };
     if let Some(model) = model.filter(|_| problems.is_empty()) {
         if reader.short || reader.next != weights.len() {
+            let at_least = if reader.cut { "more than " } else { "" };
             problems.push(format!(
-                "the configuration takes {} weights, the file has {}",
+                "the configuration takes {at_least}{} weights, the file has {}",
                 reader.next,
                 weights.len()
             ));
@@ -232,25 +233,35 @@ struct Weights<'a> {
     values: &'a [f32],
     next: usize,
     short: bool,
+    /// Layers were left out once the weights ran out: `next` is a lower bound.
+    cut: bool,
 }
 
 impl Weights<'_> {
+    /// The next `n` weights; none (and `short` set) past the end, so that
+    /// a configuration asking for more than the file holds allocates nothing.
     fn take(&mut self, n: usize) -> Vec<f32> {
-        let start = self.next.min(self.values.len());
-        let end = (self.next + n).min(self.values.len());
-        let mut taken = self.values[start..end].to_vec();
-        self.short |= taken.len() < n;
-        taken.resize(n, 0.0);
-        self.next += n;
-        taken
+        let end = self.next.saturating_add(n);
+        self.next = end;
+        match self.values.get(end - n..end) {
+            Some(values) if !self.short => values.to_vec(),
+            _ => {
+                self.short = true;
+                Vec::new()
+            }
+        }
     }
 
     fn conv(&mut self, out: usize, input: usize, kernel: usize, dilation: usize, bias: bool) -> Conv {
-        let weight = self.take(out * input * kernel);
+        let weight = self.take(out.saturating_mul(input).saturating_mul(kernel));
         let bias = bias.then(|| self.take(out));
         Conv { out, input, kernel, dilation, weight, bias }
     }
 }
+
+/// The longest history a convolution may keep, in samples (about 22
+/// seconds at 48 kHz); NAM's standard models reach 1,024.
+pub const MAX_REACH: usize = 1 << 20;
 
 /// Keys of a layer array that chainrule reads.
 const ARRAY_KEYS: &[&str] = &[
@@ -323,7 +334,7 @@ fn wavenet(
             last.head.out
         ));
     }
-    let head_scale = weights.take(1)[0];
+    let head_scale = weights.take(1).first().copied().unwrap_or(0.0);
     (problems.len() == before && arrays.len() == specs.len()).then_some(WaveNet { arrays, head_scale })
 }
 
@@ -412,6 +423,10 @@ fn layer_array(
             }
         },
     };
+    let reaches = dilations.iter().zip(&kernels).map(|(d, k)| d.saturating_mul(k - 1));
+    if reaches.chain([head_dilation.saturating_mul(head_kernel - 1)]).any(|reach| reach > MAX_REACH) {
+        unsupported(format!("a convolution reaching more than {MAX_REACH} samples back"));
+    }
     if problems.len() > before {
         return None;
     }
@@ -554,21 +569,25 @@ fn lstm(config: &Map<String, Value>, weights: &mut Weights, problems: &mut Vec<S
     if problems.len() > before {
         return None;
     }
+    // Built until the weights run out: a count beyond the file's stops there.
     let layers = (0..count)
-        .map(|l| {
+        .map_while(|l| {
             let input = if l == 0 { 1 } else { hidden };
-            LstmLayer {
+            let layer = LstmLayer {
                 input,
                 hidden,
-                weight: weights.take(4 * hidden * (input + hidden)),
-                bias: weights.take(4 * hidden),
+                weight: weights.take(4usize.saturating_mul(hidden).saturating_mul(input + hidden)),
+                bias: weights.take(4usize.saturating_mul(hidden)),
                 h0: weights.take(hidden),
                 c0: weights.take(hidden),
-            }
+            };
+            (!weights.short).then_some(layer)
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // The layer the weights ran out in is counted in full; those after it not.
+    weights.cut = layers.len() + 1 < count;
     let head_weight = weights.take(hidden);
-    let head_bias = weights.take(1)[0];
+    let head_bias = weights.take(1).first().copied().unwrap_or(0.0);
     Some(Lstm { layers, head_weight, head_bias })
 }
 
@@ -623,6 +642,42 @@ mod tests {
         let text = r#"{"version": "0.5.4", "architecture": "LSTM", "weights": [0.5, 0.25],
             "config": {"input_size": 1, "hidden_size": 2, "num_layers": 1}}"#;
         assert_eq!(read(text).unwrap_err(), ["the configuration takes 39 weights, the file has 2"]);
+    }
+
+    /// Model files mutated at random (spans deleted or repeated, numbers
+    /// made huge or negative, the text cut short) read or fail with a
+    /// list of problems: never a panic, never an allocation the file does
+    /// not justify.
+    #[test]
+    fn mutated_files_never_panic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n.max(1) as u64) as usize
+        };
+        for file in ["data/nam/lstm.nam", "tests/fixtures/nam/narrow.nam", "tests/fixtures/nam/gated.nam"] {
+            let text = std::fs::read_to_string(root.join(file)).expect("the model file is in the repository");
+            for _ in 0..300 {
+                let mut mutated = text.clone().into_bytes();
+                for _ in 0..1 + next(3) {
+                    let at = next(mutated.len());
+                    let span = (1 + next(40)).min(mutated.len() - at);
+                    match next(4) {
+                        0 => drop(mutated.drain(at..at + span)),
+                        1 => {
+                            let copy = mutated[at..at + span].to_vec();
+                            mutated.splice(at..at, copy);
+                        }
+                        2 => drop(mutated.splice(at..at, *b"4000000000")),
+                        _ => mutated.truncate(at),
+                    }
+                }
+                let _ = read(&String::from_utf8_lossy(&mutated));
+            }
+        }
     }
 
     #[test]

@@ -246,7 +246,7 @@ reference!(Conv1d [2, 12] {
 });
 reference!(CausalConv1d [2, 16] {
     layers: [
-        conv1d(4, kernel = 3, dilation = 2, padding = causal),
+        conv1d(4, kernel = 3, dilation = 2, padding = causal, bias = false),
         tanh,
         conv1d(3, kernel = 2, dilation = 4, padding = causal),
         flatten,

@@ -1,7 +1,7 @@
 //! `conv2d(out_channels, kernel = k | (kh, kw), stride = .., padding = p |
 //! (ph, pw) | same | valid, dilation = .., exact = true, init = scheme)`
 //! and `conv1d(out_channels, kernel = k, ..)`: convolution layers with a
-//! bias, as PyTorch's `Conv2d` and `Conv1d`. `conv1d(.., padding =
+//! bias (none with `bias = false`), as PyTorch's `Conv2d` and `Conv1d`. `conv1d(.., padding =
 //! causal)` pads `dilation * (kernel - 1)` zeros before the sequence only
 //! (PyTorch's `Conv1d` on `F.pad(x, (dilation * (kernel - 1), 0))`).
 //!
@@ -55,9 +55,11 @@ pub struct Conv {
     /// A 1-D convolution (height 1, shapes without the height axis).
     pub one_d: bool,
     pub init: Option<Scheme>,
+    /// Whether it adds a bias per output channel.
+    pub bias: bool,
 }
 
-const NAMED: &[&str] = &["out_channels", "kernel", "stride", "padding", "dilation", "exact", "init"];
+const NAMED: &[&str] = &["out_channels", "kernel", "stride", "padding", "dilation", "exact", "bias", "init"];
 
 fn build(
     call: &Call,
@@ -150,7 +152,7 @@ fn build(
         out_w,
     };
     let output = if one_d { vec![out_channels, out_w] } else { vec![out_channels, out_h, out_w] };
-    Some((Conv { geom, one_d, init: args.init }, output))
+    Some((Conv { geom, one_d, init: args.init, bias: args.bias }, output))
 }
 
 /// Why `padding = same` needs stride 1, and which padding gives the output
@@ -257,9 +259,12 @@ impl Layer for Conv {
         let dims =
             if self.one_d { vec![out_channels, channels, kw] } else { vec![out_channels, channels, kh, kw] };
         let w = g.param(format!("{prefix}.weight"), &dims, Role::Weight, init, span);
-        let b = g.param(format!("{prefix}.bias"), &[out_channels], Role::Bias, Init::Zeros, span);
+        let b = self
+            .bias
+            .then(|| g.param(format!("{prefix}.bias"), &[out_channels], Role::Bias, Init::Zeros, span));
         let out = if self.one_d { vec![out_channels, ow] } else { vec![out_channels, oh, ow] };
         let z = ops::conv::conv(g, x, w, self.geom, &out);
+        let Some(b) = b else { return z };
         let shape = g.shape(z).clone();
         ops::map::map_with(g, add(var(0), var(1)), vec![(z, Read::Same), (b, Read::PerChannel)], shape)
     }

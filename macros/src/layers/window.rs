@@ -1,6 +1,6 @@
 //! What convolution and pooling layers share: reading window arguments
 //! (`kernel = 3` or `(3, 5)`, `stride`, `padding = 1 | (1, 2) | same |
-//! valid | causal`, `dilation`, `exact = true`, `init = scheme`) and the output-size
+//! valid | causal`, `dilation`, `exact = true`, `bias = false`, `init = scheme`) and the output-size
 //! arithmetic, with errors at the argument that does not fit.
 //!
 //! Per axis, a window of `kernel` taps spaced `dilation` apart spans
@@ -38,6 +38,8 @@ pub struct WindowArgs {
     pub padding: (Padding, Option<Site>),
     pub dilation: (usize, usize),
     pub exact: bool,
+    /// Whether the layer adds a bias (`bias = false` leaves it out).
+    pub bias: bool,
     pub init: Option<Scheme>,
 }
 
@@ -63,6 +65,7 @@ pub fn read(call: &Call, accepts: &Accepts, errors: &mut Errors) -> Option<Windo
         padding: (Padding::Fixed(0, 0), None),
         dilation: (1, 1),
         exact: false,
+        bias: true,
         init: None,
     };
     let mut ok = true;
@@ -128,6 +131,7 @@ fn apply(
         "dilation" => out.dilation = size(&arg.value, two_d, "dilation")?,
         "padding" => out.padding = (padding(&arg.value, two_d)?, Some(site)),
         "exact" => out.exact = boolean(&arg.value, "exact")?,
+        "bias" => out.bias = boolean(&arg.value, "bias")?,
         "init" => match &arg.value {
             Expr::Path(p) if p.path.get_ident().is_some() => {
                 out.init = crate::init::resolve(p.path.get_ident().expect("checked"), errors)

@@ -203,3 +203,36 @@ fn streaming_steps_and_recurrent_training_do_not_allocate() {
     });
     assert_eq!(step, 0, "recurrent training step");
 }
+
+chainrule::network! {
+    /// Gated, blended and plain layers (tests/fixtures/nam).
+    struct Amp { nam: "tests/fixtures/nam/gated.nam" }
+}
+
+chainrule::network! {
+    struct AmpLstm { nam: "data/nam/lstm.nam" }
+}
+
+/// A compiled amp model allocates only in `new`: processing blocks of any
+/// length, and resetting (which runs the prewarm), allocate nothing.
+#[test]
+fn amp_models_process_and_reset_without_allocating() {
+    let _turn = turn();
+    let (mut amp, mut lstm) = (Amp::new(), AmpLstm::new());
+    let input = chainrule::nam::test_signal(3000);
+    let mut output = vec![0.0f32; input.len()];
+    on_every_level(|level| {
+        let processed = allocations_during(|| {
+            for block in [1, 64, 2048, 7] {
+                for (x, y) in input.chunks(block).zip(output.chunks_mut(block)) {
+                    amp.process(x, y);
+                    lstm.process(x, y);
+                }
+            }
+            amp.reset();
+            lstm.reset();
+            amp.reset_unwarmed();
+        });
+        assert_eq!(processed, 0, "amp models, {level:?}");
+    });
+}

@@ -595,15 +595,15 @@ fn lstm(config: &Map<String, Value>, weights: &mut Weights, problems: &mut Vec<S
 mod tests {
     use super::*;
 
-    fn shared(name: &str) -> Option<String> {
-        let root = std::env::var("CARGO_MANIFEST_DIR").ok()?;
-        std::fs::read_to_string(format!("{root}/../../shared/data/nam/{name}")).ok()
+    /// A model file of the repository's `data/nam`.
+    fn shipped(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/nam").join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     #[test]
     fn the_standard_wavenet_takes_every_weight() {
-        let Some(text) = shared("ac10.nam") else { return };
-        let file = read(&text).expect("ac10 reads");
+        let file = read(&shipped("ac10.nam")).expect("ac10 reads");
         let NamModel::WaveNet(net) = &file.model else { panic!("a WaveNet") };
         assert_eq!(net.receptive_field(), 4092);
         assert_eq!(file.prewarm_samples(), 4093);
@@ -614,8 +614,7 @@ mod tests {
 
     #[test]
     fn the_lstm_reads_its_initial_state_and_levels() {
-        let Some(text) = shared("lstm.nam") else { return };
-        let file = read(&text).expect("lstm reads");
+        let file = read(&shipped("lstm.nam")).expect("lstm reads");
         let NamModel::Lstm(lstm) = &file.model else { panic!("an LSTM") };
         assert_eq!((lstm.layers.len(), lstm.layers[0].hidden, lstm.layers[0].weight.len()), (1, 3, 48));
         assert_eq!(file.sample_rate, Some(48000.0));

@@ -236,3 +236,27 @@ fn amp_models_process_and_reset_without_allocating() {
         assert_eq!(processed, 0, "amp models, {level:?}");
     });
 }
+
+chainrule::network! {
+    struct CausalSignal {
+        input: [1, 256],
+        layers: [conv1d(8, kernel = 3, dilation = 16, padding = causal), tanh, conv1d(1, kernel = 2, dilation = 2, padding = causal)],
+        loss: mse,
+    }
+}
+
+/// Streaming a causal convolutional network allocates nothing.
+#[test]
+fn streaming_causal_convolutions_does_not_allocate() {
+    let _turn = turn();
+    let mut net = CausalSignal::new(3);
+    net.step(&[0.5]);
+    on_every_level(|level| {
+        let steps = allocations_during(|| {
+            for i in 0..300 {
+                black_box(net.step(&[i as f32 * 0.01]));
+            }
+        });
+        assert_eq!(steps, 0, "causal convolution steps, {level:?}");
+    });
+}

@@ -129,3 +129,63 @@ fn a_mono_stream_processes_blocks_of_any_length() {
     net.process(&input, &mut again);
     assert_eq!(again, output);
 }
+
+chainrule::network! {
+    /// A signal through causal dilated convolutions: `[channels, time]`,
+    /// streamed one column (every channel at one time) a step.
+    struct Causal {
+        input: [2, 24],
+        layers: [
+            conv1d(4, kernel = 3, dilation = 2, padding = causal),
+            tanh,
+            conv1d(3, kernel = 2, dilation = 4, padding = causal, bias = false),
+            relu,
+            conv1d(2, kernel = 1),
+        ],
+        loss: mse,
+        scalar: f64,
+    }
+}
+
+/// Streaming a causal convolutional network column by column gives the
+/// whole signal's outputs, column for column; `reset` empties the past.
+#[test]
+fn causal_convolutions_stream_column_by_column() {
+    let mut net = Causal::new(11);
+    let signal: Vec<f64> = (0..48).map(|i| (i as f64 * 0.37).sin()).collect();
+    let whole = net.predict(signal.as_slice().try_into().unwrap());
+    for round in 0..2 {
+        for t in 0..24 {
+            let column = net.step(&[signal[t], signal[24 + t]]);
+            let want = [whole[t], whole[24 + t]];
+            assert!(close(&column, &want), "round {round}, column {t}: {column:?} vs {want:?}");
+        }
+        net.reset();
+    }
+}
+
+chainrule::network! {
+    /// A mono signal model: one sample in, one out per column.
+    struct MonoCausal {
+        input: [1, 96],
+        layers: [conv1d(3, kernel = 3, dilation = 5, padding = causal), tanh, conv1d(1, kernel = 2, padding = causal)],
+        loss: mse,
+    }
+}
+
+/// A mono causal convolutional network processes audio blocks of any
+/// length as the whole signal at once.
+#[test]
+fn a_mono_causal_convolution_processes_blocks() {
+    use chainrule::Process;
+    let mut net = MonoCausal::new(2);
+    let input: Vec<f32> = (0..96).map(|i| (i as f32 * 0.2).cos() * 0.4).collect();
+    let whole = net.predict(input.as_slice().try_into().unwrap());
+    let mut output = vec![0.0f32; 96];
+    let mut start = 0;
+    for len in [1, 30, 7, 58] {
+        net.process(&input[start..start + len], &mut output[start..start + len]);
+        start += len;
+    }
+    assert!(output.iter().zip(&whole).all(|(a, b)| (a - b).abs() < 1e-5), "{output:?} vs {whole:?}");
+}

@@ -301,7 +301,13 @@ use proc_macro::TokenStream;
 /// states kept in the network; allocation-free and panic-free. A network
 /// over token ids (`[u32; n]`, then `embedding`) streams one id a step,
 /// `step(&mut self, &[u32; 1])`. Attention needs the whole sequence, so a
-/// network with it does not stream.
+/// network with it does not stream. A network over a signal, `[channels,
+/// time]`, whose layers are causal 1-D convolutions (`padding = causal`, or
+/// a kernel of 1), activations and dropout streams one column a step,
+/// `step(&mut self, &[S; channels]) -> [S; out_channels]`: each causal
+/// convolution keeps its last `dilation * (kernel - 1)` input columns in a
+/// ring in the network, so the steps give the whole signal's outputs,
+/// column for column.
 ///
 /// A stream of one `f32` in and one out per step (an audio model) also
 /// implements `chainrule::Process`: `process(&mut self, &[f32], &mut [f32])`

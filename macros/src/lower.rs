@@ -106,11 +106,13 @@ fn joined(g: &mut Graph, outputs: &[NodeId]) -> NodeId {
 }
 
 /// The graph of one streaming step, for networks over `[time, features]`
-/// that can run one step at a time.
+/// (a step of a sequence) or over `[channels, time]` through causal
+/// convolutions (a column of a signal) that can run one step at a time.
 pub struct Streamed {
     pub graph: Graph,
     pub output: NodeId,
-    /// Values the stream keeps between steps: every recurrent layer's carries.
+    /// Values the stream keeps between steps: every recurrent layer's
+    /// carries, every causal convolution's past columns.
     pub stream_len: usize,
     /// Features of one step in and out.
     pub input_len: usize,
@@ -123,14 +125,22 @@ pub struct Streamed {
 /// state, anything goes. A network whose output is a sequence streams one
 /// step of it per call. Only a chain of layers streams.
 fn lower_stream(model: &Model) -> Option<Streamed> {
-    // A step of token ids is one id; of values, one step's features.
+    let layers = model.flow.as_chain()?;
+    // A signal through causal convolutions (`[channels, time]`) streams
+    // column by column; a sequence (`[time, features]`) step by step; a
+    // step of token ids is one id.
+    let columns = matches!(*model.input.as_slice(), [_, _])
+        && layers.iter().any(|l| matches!(l.layer.over_columns(), OverTime::Carried(_)));
+    fn over<'a>(layer: &'a crate::layers::Placed, columns: bool) -> OverTime<'a> {
+        if columns { layer.layer.over_columns() } else { layer.layer.over_time() }
+    }
     let features = match *model.input.as_slice() {
         [_] if model.flow.tokens() => 1,
+        [channels, _] if columns => channels,
         [_, features] => features,
         _ => return None,
     };
-    let layers = model.flow.as_chain()?;
-    if !layers.iter().any(|l| matches!(l.layer.over_time(), OverTime::Carried(_))) {
+    if !layers.iter().any(|l| matches!(over(l, columns), OverTime::Carried(_))) {
         return None;
     }
     let ctx = LowerCtx { init: model.init, training: false };
@@ -138,7 +148,7 @@ fn lower_stream(model: &Model) -> Option<Streamed> {
     let mut x = g.push(Op::Input, vec![], Shape::batched(&[features]));
     let (mut per_step, mut stream_len) = (true, 0);
     for layer in layers {
-        x = match layer.layer.over_time() {
+        x = match over(layer, columns) {
             _ if !per_step => layer.lower_planned(&mut g, x, ctx),
             OverTime::EachStep => layer.lower_planned(&mut g, x, ctx),
             OverTime::Carried(carried) => {

@@ -162,7 +162,7 @@ const TANH_Q: [f32; 4] = [4.715_144_3e-1, 2.788_420_6e-2, 4.263_435e-4, 1.591_26
 ///
 /// # Safety
 /// The CPU must run the register's instructions.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[inline(always)]
 pub(crate) unsafe fn tanh_lanes<L: crate::kernels::simd::Lanes>(x: L) -> L {
     let splat = |v: f32| unsafe { L::splat(v) };

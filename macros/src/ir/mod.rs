@@ -12,7 +12,7 @@ pub mod expr;
 mod op;
 
 pub use chainrule_spec::plan::{Derivation, GateBlock};
-pub use op::{Cell, DenseT, Map, Op, Read, RecurT};
+pub use op::{Cell, ConvStep, DenseT, Map, Op, Read, RecurT};
 use proc_macro2::Span;
 
 pub type NodeId = usize;

@@ -89,6 +89,9 @@ pub enum Op {
     /// Batch-1 inference: a recurrent layer from its planned weights,
     /// giving its hidden states.
     RecurT(Box<RecurT>),
+    /// Streaming inference: one step of a causal 1-D convolution, its past
+    /// inputs in the stream buffer.
+    ConvStep(ConvStep),
     /// The value at each sample's target class.
     Pick,
     Scatter,
@@ -148,6 +151,26 @@ pub struct DenseT {
     pub inputs: usize,
     pub outputs: usize,
     pub activation: Expr,
+}
+
+/// One step of a causal 1-D convolution in streaming inference: its sizes
+/// and where its past columns live in the network's stream buffer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvStep {
+    pub channels: usize,
+    pub out_channels: usize,
+    pub kernel: usize,
+    pub dilation: usize,
+    /// Where its part of the stream buffer starts.
+    pub stream: usize,
+}
+
+impl ConvStep {
+    /// Values the stream keeps: the ring's position, then `dilation *
+    /// (kernel - 1)` past columns.
+    pub fn stream_len(&self) -> usize {
+        1 + self.dilation * (self.kernel - 1) * self.channels
+    }
 }
 
 /// A recurrent layer over planned weights (`Derivation::Gates`): per step,

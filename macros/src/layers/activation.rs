@@ -214,6 +214,10 @@ impl Layer for Activation {
     fn over_time(&self) -> OverTime<'_> {
         OverTime::EachStep
     }
+
+    fn over_columns(&self) -> OverTime<'_> {
+        OverTime::EachStep
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! per-channel broadcast addition of the bias.
 
 use super::window::{self, Accepts, Axis, AxisError, Padding, WindowArgs};
-use super::{At, Family, Layer, LowerCtx, Origin, Resolved, check_size};
+use super::{At, Carried, Family, Layer, LowerCtx, Origin, OverTime, Resolved, check_size};
 use crate::errors::{Errors, Site};
 use crate::init::Scheme;
 use crate::ir::expr::{add, var};
@@ -250,11 +250,11 @@ pub fn axis_output(axis: &Axis, exact: bool, at: &WindowSites, errors: &mut Erro
     }
 }
 
-impl Layer for Conv {
-    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
-        let (prefix, span, default) = (&origin.path, origin.span, ctx.init);
-        let Conv2d { channels, out_channels, kernel_h: kh, kernel_w: kw, out_h: oh, out_w: ow, .. } =
-            self.geom;
+impl Conv {
+    /// Registers the weight and, if any, the bias, in this order.
+    fn params(&self, g: &mut Graph, origin: &Origin, default: Scheme) -> (NodeId, Option<NodeId>) {
+        let (prefix, span) = (&origin.path, origin.span);
+        let Conv2d { channels, out_channels, kernel_h: kh, kernel_w: kw, .. } = self.geom;
         let init = self.init.unwrap_or(default).init(channels * kh * kw, out_channels * kh * kw);
         let dims =
             if self.one_d { vec![out_channels, channels, kw] } else { vec![out_channels, channels, kh, kw] };
@@ -262,11 +262,63 @@ impl Layer for Conv {
         let b = self
             .bias
             .then(|| g.param(format!("{prefix}.bias"), &[out_channels], Role::Bias, Init::Zeros, span));
+        (w, b)
+    }
+
+    /// A 1-D convolution whose every output reads only its own and
+    /// earlier columns, at the input's length: causal padding, or a
+    /// kernel of one without padding.
+    fn is_causal(&self) -> bool {
+        let c = &self.geom;
+        self.one_d && c.stride_w == 1 && c.pad_left == c.dilation_w * (c.kernel_w - 1) && c.out_w == c.width
+    }
+
+    fn step(&self, stream: usize) -> crate::ir::ConvStep {
+        let c = &self.geom;
+        crate::ir::ConvStep {
+            channels: c.channels,
+            out_channels: c.out_channels,
+            kernel: c.kernel_w,
+            dilation: c.dilation_w,
+            stream,
+        }
+    }
+}
+
+impl Layer for Conv {
+    fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
+        let Conv2d { out_channels, out_h: oh, out_w: ow, .. } = self.geom;
+        let (w, b) = self.params(g, origin, ctx.init);
         let out = if self.one_d { vec![out_channels, ow] } else { vec![out_channels, oh, ow] };
         let z = ops::conv::conv(g, x, w, self.geom, &out);
         let Some(b) = b else { return z };
         let shape = g.shape(z).clone();
         ops::map::map_with(g, add(var(0), var(1)), vec![(z, Read::Same), (b, Read::PerChannel)], shape)
+    }
+
+    /// A causal 1-D convolution streams column by column, its past in the
+    /// stream buffer.
+    fn over_columns(&self) -> OverTime<'_> {
+        if self.is_causal() { OverTime::Carried(self) } else { OverTime::Whole }
+    }
+}
+
+impl Carried for Conv {
+    fn lower_step(&self, g: &mut Graph, x: NodeId, origin: &Origin, offset: usize) -> NodeId {
+        // The parameters' initializers do not matter: streaming reads them.
+        let (w, b) = self.params(g, origin, Scheme::GlorotUniform);
+        let z = ops::conv_step::conv_step(g, x, w, self.step(offset));
+        let Some(b) = b else { return z };
+        let shape = g.shape(z).clone();
+        ops::map::map_with(g, add(var(0), var(1)), vec![(z, Read::Same), (b, Read::PerFeature)], shape)
+    }
+
+    fn stream_len(&self) -> usize {
+        self.step(0).stream_len()
+    }
+
+    fn keeps_time(&self) -> bool {
+        true
     }
 }
 

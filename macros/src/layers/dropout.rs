@@ -65,4 +65,8 @@ impl Layer for DropoutLayer {
     fn over_time(&self) -> OverTime<'_> {
         OverTime::EachStep
     }
+
+    fn over_columns(&self) -> OverTime<'_> {
+        OverTime::EachStep
+    }
 }

@@ -102,6 +102,12 @@ pub trait Layer {
     fn over_time(&self) -> OverTime<'_> {
         OverTime::Whole
     }
+
+    /// How it treats the columns of a `[channels, time]` value (a signal
+    /// through convolutions), for `step`: each column a step.
+    fn over_columns(&self) -> OverTime<'_> {
+        OverTime::Whole
+    }
 }
 
 /// How a layer treats time steps when the network streams, one step a call.

@@ -13,6 +13,7 @@
 pub mod attention;
 pub mod block;
 pub mod conv;
+pub mod conv_step;
 pub mod cross_entropy;
 pub mod dense_t;
 pub mod dropout;
@@ -125,6 +126,7 @@ pub fn rules(op: &Op) -> &'static Rules {
         Op::RecurBack(_) => &recur::RECUR_BACK,
         Op::DenseT(_) => &dense_t::DENSE_T,
         Op::RecurT(_) => &recur_t::RECUR_T,
+        Op::ConvStep(_) => &conv_step::CONV_STEP,
         Op::AttentionLogits(_) => &attention::LOGITS,
         Op::AttentionLogitsBack(_) => &attention::LOGITS_BACK,
         Op::AttentionMix(_) => &attention::MIX,

@@ -13,6 +13,7 @@ mod conv;
 pub(crate) mod conv2d_1;
 #[cfg(all(test, feature = "std"))]
 mod conv_cases;
+mod conv_step;
 pub(crate) mod dense_t;
 mod dropout;
 mod embedding;
@@ -40,6 +41,7 @@ pub use block::{Block, block, block_back};
 pub use chainrule_spec::Conv2d;
 #[cfg(feature = "std")]
 pub use conv::{conv2d, conv2d_back_data, conv2d_back_weight};
+pub use conv_step::conv_step;
 pub use conv2d_1::conv2d_1;
 pub use dense_t::dense_t;
 pub use dropout::{dropout_mask, next_u64};

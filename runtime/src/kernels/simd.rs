@@ -13,6 +13,9 @@
 use core::arch::x86_64::*;
 
 /// A vector register of `f32` lanes.
+// Some methods serve only kernels of the `std` build (`sub`, and those of
+// the amp models' `tanh`).
+#[cfg_attr(not(feature = "std"), allow(dead_code))]
 pub(crate) trait Lanes: Copy {
     const LANES: usize;
     /// Registers the kernels' accumulators may take; the rest hold

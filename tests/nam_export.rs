@@ -7,8 +7,8 @@
 #[path = "../examples/shared/nano.rs"]
 mod nano;
 
-use chainrule::{Network, Workspace};
-use nano::{Nano, SCORED, WINDOW, to_nam};
+use chainrule::{Network, Process, Workspace};
+use nano::{Nano, NanoStream, SCORED, WINDOW, to_nam};
 use std::path::PathBuf;
 
 chainrule::network! {
@@ -54,4 +54,23 @@ fn the_compiled_export_streams_what_the_graph_computes() {
     let worst =
         tail.iter().zip(&streamed[2 * WINDOW - SCORED..]).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(worst < 1e-5, "the streamed export is {worst:e} from the graph on a later window");
+}
+
+/// The declared WaveNet streams itself: the same graph over the whole
+/// signal, with `Nano`'s parameters, processes audio block by block as the
+/// compiled export does.
+#[test]
+fn the_declared_graph_streams_as_its_export() {
+    let net = NanoStream::from_params(Nano::new(7).params()).unwrap();
+    let mut stream = net;
+    let signal = chainrule::nam::test_signal(10_000);
+    let (mut ours, mut theirs) = (vec![0.0f32; signal.len()], vec![0.0f32; signal.len()]);
+    for (x, y) in signal.chunks(333).zip(ours.chunks_mut(333)) {
+        stream.process(x, y);
+    }
+    let mut model = Exported::new();
+    model.reset_unwarmed();
+    model.process(&signal, &mut theirs);
+    let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "the declared graph streams {worst:e} from its compiled export");
 }

@@ -189,3 +189,32 @@ fn a_mono_causal_convolution_processes_blocks() {
     }
     assert!(output.iter().zip(&whole).all(|(a, b)| (a - b).abs() < 1e-5), "{output:?} vs {whole:?}");
 }
+
+chainrule::network! {
+    /// A graph over a signal: a causal convolution split into a gated
+    /// activation, joined with the input along the channels.
+    struct GatedSignal {
+        input: [2, 20],
+        graph: {
+            let h = conv1d(input, 8, kernel = 3, dilation = 2, padding = causal);
+            let (a, b) = split(h, 2);
+            let gated = tanh(a) * sigmoid(b) + conv1d(input, 4, kernel = 1);
+            conv1d(concat(gated, input), 1, kernel = 2, dilation = 3, padding = causal)
+        },
+        loss: mse,
+        scalar: f64,
+    }
+}
+
+/// A signal graph streams column by column: slices and concatenations of
+/// channels, products and sums, each column as the whole signal gives it.
+#[test]
+fn a_signal_graph_streams_column_by_column() {
+    let mut net = GatedSignal::new(4);
+    let signal: Vec<f64> = (0..40).map(|i| (i as f64 * 0.61).cos()).collect();
+    let whole = net.predict(signal.as_slice().try_into().unwrap());
+    for t in 0..20 {
+        let column = net.step(&[signal[t], signal[20 + t]]);
+        assert!(close(&column, &[whole[t]]), "column {t}: {column:?} vs {}", whole[t]);
+    }
+}

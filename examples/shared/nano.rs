@@ -11,63 +11,86 @@
 //! re-channels array 0's residual stream, starts its skip sum from array
 //! 0's head and ends with the output's head.
 
+// Shared by the training example and the tests, each using a part.
+#![allow(dead_code)]
+
 /// Samples per window, and the scored tail of each.
 pub const WINDOW: usize = 6144;
 pub const SCORED: usize = 2048;
 
-chainrule::network! {
-    /// NAM's WaveNet, "nano" size, over a window of audio.
-    pub struct Nano {
-        input: [1, 6144],
-        graph: {
-            let h0 = conv1d(input, 4, kernel = 1, bias = false);
-            let a1 = tanh(conv1d(h0, 4, kernel = 3, dilation = 1, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h1 = h0 + conv1d(a1, 4, kernel = 1);
-            let a2 = tanh(conv1d(h1, 4, kernel = 3, dilation = 2, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h2 = h1 + conv1d(a2, 4, kernel = 1);
-            let a3 = tanh(conv1d(h2, 4, kernel = 3, dilation = 4, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h3 = h2 + conv1d(a3, 4, kernel = 1);
-            let a4 = tanh(conv1d(h3, 4, kernel = 3, dilation = 8, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h4 = h3 + conv1d(a4, 4, kernel = 1);
-            let a5 = tanh(conv1d(h4, 4, kernel = 3, dilation = 16, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h5 = h4 + conv1d(a5, 4, kernel = 1);
-            let a6 = tanh(conv1d(h5, 4, kernel = 3, dilation = 32, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h6 = h5 + conv1d(a6, 4, kernel = 1);
-            let a7 = tanh(conv1d(h6, 4, kernel = 3, dilation = 64, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h7 = h6 + conv1d(a7, 4, kernel = 1);
-            let a8 = tanh(conv1d(h7, 4, kernel = 3, dilation = 128, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h8 = h7 + conv1d(a8, 4, kernel = 1);
-            let a9 = tanh(conv1d(h8, 4, kernel = 3, dilation = 256, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h9 = h8 + conv1d(a9, 4, kernel = 1);
-            let a10 = tanh(conv1d(h9, 4, kernel = 3, dilation = 512, padding = causal) + conv1d(input, 4, kernel = 1));
-            let h10 = h9 + conv1d(a10, 4, kernel = 1);
-            let head0 = conv1d(add(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10), 2, kernel = 1);
-            let g0 = conv1d(h10, 2, kernel = 1, bias = false);
-            let b1 = tanh(conv1d(g0, 2, kernel = 3, dilation = 1, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g1 = g0 + conv1d(b1, 2, kernel = 1);
-            let b2 = tanh(conv1d(g1, 2, kernel = 3, dilation = 2, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g2 = g1 + conv1d(b2, 2, kernel = 1);
-            let b3 = tanh(conv1d(g2, 2, kernel = 3, dilation = 4, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g3 = g2 + conv1d(b3, 2, kernel = 1);
-            let b4 = tanh(conv1d(g3, 2, kernel = 3, dilation = 8, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g4 = g3 + conv1d(b4, 2, kernel = 1);
-            let b5 = tanh(conv1d(g4, 2, kernel = 3, dilation = 16, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g5 = g4 + conv1d(b5, 2, kernel = 1);
-            let b6 = tanh(conv1d(g5, 2, kernel = 3, dilation = 32, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g6 = g5 + conv1d(b6, 2, kernel = 1);
-            let b7 = tanh(conv1d(g6, 2, kernel = 3, dilation = 64, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g7 = g6 + conv1d(b7, 2, kernel = 1);
-            let b8 = tanh(conv1d(g7, 2, kernel = 3, dilation = 128, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g8 = g7 + conv1d(b8, 2, kernel = 1);
-            let b9 = tanh(conv1d(g8, 2, kernel = 3, dilation = 256, padding = causal) + conv1d(input, 2, kernel = 1));
-            let g9 = g8 + conv1d(b9, 2, kernel = 1);
-            let b10 = tanh(conv1d(g9, 2, kernel = 3, dilation = 512, padding = causal) + conv1d(input, 2, kernel = 1));
-            let out = conv1d(add(head0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10), 1, kernel = 1);
-            slice(out, 4096..6144, axis = 1)
-        },
-        loss: mse,
-    }
+/// The declaration of both: the same layers and tensors, ending with the
+/// scored tail of the window (for training) or the whole signal (to
+/// stream).
+macro_rules! nano {
+    ($(#[$doc:meta])* $name:ident, $($output:tt)*) => {
+        chainrule::network! {
+            $(#[$doc])*
+            pub struct $name {
+                input: [1, 6144],
+                graph: {
+                    let h0 = conv1d(input, 4, kernel = 1, bias = false);
+                    let a1 = tanh(conv1d(h0, 4, kernel = 3, dilation = 1, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h1 = h0 + conv1d(a1, 4, kernel = 1);
+                    let a2 = tanh(conv1d(h1, 4, kernel = 3, dilation = 2, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h2 = h1 + conv1d(a2, 4, kernel = 1);
+                    let a3 = tanh(conv1d(h2, 4, kernel = 3, dilation = 4, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h3 = h2 + conv1d(a3, 4, kernel = 1);
+                    let a4 = tanh(conv1d(h3, 4, kernel = 3, dilation = 8, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h4 = h3 + conv1d(a4, 4, kernel = 1);
+                    let a5 = tanh(conv1d(h4, 4, kernel = 3, dilation = 16, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h5 = h4 + conv1d(a5, 4, kernel = 1);
+                    let a6 = tanh(conv1d(h5, 4, kernel = 3, dilation = 32, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h6 = h5 + conv1d(a6, 4, kernel = 1);
+                    let a7 = tanh(conv1d(h6, 4, kernel = 3, dilation = 64, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h7 = h6 + conv1d(a7, 4, kernel = 1);
+                    let a8 = tanh(conv1d(h7, 4, kernel = 3, dilation = 128, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h8 = h7 + conv1d(a8, 4, kernel = 1);
+                    let a9 = tanh(conv1d(h8, 4, kernel = 3, dilation = 256, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h9 = h8 + conv1d(a9, 4, kernel = 1);
+                    let a10 = tanh(conv1d(h9, 4, kernel = 3, dilation = 512, padding = causal) + conv1d(input, 4, kernel = 1));
+                    let h10 = h9 + conv1d(a10, 4, kernel = 1);
+                    let head0 = conv1d(add(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10), 2, kernel = 1);
+                    let g0 = conv1d(h10, 2, kernel = 1, bias = false);
+                    let b1 = tanh(conv1d(g0, 2, kernel = 3, dilation = 1, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g1 = g0 + conv1d(b1, 2, kernel = 1);
+                    let b2 = tanh(conv1d(g1, 2, kernel = 3, dilation = 2, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g2 = g1 + conv1d(b2, 2, kernel = 1);
+                    let b3 = tanh(conv1d(g2, 2, kernel = 3, dilation = 4, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g3 = g2 + conv1d(b3, 2, kernel = 1);
+                    let b4 = tanh(conv1d(g3, 2, kernel = 3, dilation = 8, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g4 = g3 + conv1d(b4, 2, kernel = 1);
+                    let b5 = tanh(conv1d(g4, 2, kernel = 3, dilation = 16, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g5 = g4 + conv1d(b5, 2, kernel = 1);
+                    let b6 = tanh(conv1d(g5, 2, kernel = 3, dilation = 32, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g6 = g5 + conv1d(b6, 2, kernel = 1);
+                    let b7 = tanh(conv1d(g6, 2, kernel = 3, dilation = 64, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g7 = g6 + conv1d(b7, 2, kernel = 1);
+                    let b8 = tanh(conv1d(g7, 2, kernel = 3, dilation = 128, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g8 = g7 + conv1d(b8, 2, kernel = 1);
+                    let b9 = tanh(conv1d(g8, 2, kernel = 3, dilation = 256, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let g9 = g8 + conv1d(b9, 2, kernel = 1);
+                    let b10 = tanh(conv1d(g9, 2, kernel = 3, dilation = 512, padding = causal) + conv1d(input, 2, kernel = 1));
+                    let out = conv1d(add(head0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10), 1, kernel = 1);
+                    $($output)*
+                },
+                loss: mse,
+            }
+        }
+    };
 }
+
+nano!(
+    /// NAM's WaveNet, "nano" size, scored on the last 2,048 samples of a window.
+    Nano,
+    slice(out, 4096..6144, axis = 1)
+);
+
+nano!(
+    /// The same network over the whole window: every layer causal, so it
+    /// streams (`step`, `process`) with `Nano`'s parameters.
+    NanoStream,
+    out
+);
 
 /// Dilations of each layer array.
 const DILATIONS: [usize; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];

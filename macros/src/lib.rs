@@ -209,7 +209,8 @@ use proc_macro::TokenStream;
 /// the name being the value the graph ends with (or `output`).
 ///
 /// A graph network runs `predict`, `predict_batch` and training like a
-/// chain; `step` (streaming) is generated for chains only.
+/// chain; `step` (streaming) is generated for recurrent chains and for
+/// signal graphs of causal convolutions (below).
 ///
 /// # Losses
 ///
@@ -302,8 +303,10 @@ use proc_macro::TokenStream;
 /// over token ids (`[u32; n]`, then `embedding`) streams one id a step,
 /// `step(&mut self, &[u32; 1])`. Attention needs the whole sequence, so a
 /// network with it does not stream. A network over a signal, `[channels,
-/// time]`, whose layers are causal 1-D convolutions (`padding = causal`, or
-/// a kernel of 1), activations and dropout streams one column a step,
+/// time]` (one input, one output, a chain or a graph), whose layers are
+/// causal 1-D convolutions (`padding = causal`, or a kernel of 1),
+/// activations and dropout, joined by sums, products, and concatenations
+/// or slices of channels, streams one column a step,
 /// `step(&mut self, &[S; channels]) -> [S; out_channels]`: each causal
 /// convolution keeps its last `dilation * (kernel - 1)` input columns in a
 /// ring in the network, so the steps give the whole signal's outputs,

@@ -5,7 +5,7 @@
 //! not), and one streaming step when it has one.
 
 use crate::ir::expr::{add, c, mul, var};
-use crate::ir::{Graph, NodeId, Op, Shape, TargetKind};
+use crate::ir::{Graph, NodeId, Op, Read, Shape, TargetKind};
 use crate::layers::{LowerCtx, OverTime};
 use crate::model::Model;
 use crate::ops;
@@ -125,22 +125,18 @@ pub struct Streamed {
 /// state, anything goes. A network whose output is a sequence streams one
 /// step of it per call. Only a chain of layers streams.
 fn lower_stream(model: &Model) -> Option<Streamed> {
-    let layers = model.flow.as_chain()?;
-    // A signal through causal convolutions (`[channels, time]`) streams
-    // column by column; a sequence (`[time, features]`) step by step; a
-    // step of token ids is one id.
-    let columns = matches!(*model.input.as_slice(), [_, _])
-        && layers.iter().any(|l| matches!(l.layer.over_columns(), OverTime::Carried(_)));
-    fn over<'a>(layer: &'a crate::layers::Placed, columns: bool) -> OverTime<'a> {
-        if columns { layer.layer.over_columns() } else { layer.layer.over_time() }
+    if let Some(signal) = lower_signal_step(model) {
+        return Some(signal);
     }
+    // A sequence (`[time, features]`) streams one step a call; a step of
+    // token ids is one id.
     let features = match *model.input.as_slice() {
         [_] if model.flow.tokens() => 1,
-        [channels, _] if columns => channels,
         [_, features] => features,
         _ => return None,
     };
-    if !layers.iter().any(|l| matches!(over(l, columns), OverTime::Carried(_))) {
+    let layers = model.flow.as_chain()?;
+    if !layers.iter().any(|l| matches!(l.layer.over_time(), OverTime::Carried(_))) {
         return None;
     }
     let ctx = LowerCtx { init: model.init, training: false };
@@ -148,7 +144,7 @@ fn lower_stream(model: &Model) -> Option<Streamed> {
     let mut x = g.push(Op::Input, vec![], Shape::batched(&[features]));
     let (mut per_step, mut stream_len) = (true, 0);
     for layer in layers {
-        x = match over(layer, columns) {
+        x = match layer.layer.over_time() {
             _ if !per_step => layer.lower_planned(&mut g, x, ctx),
             OverTime::EachStep => layer.lower_planned(&mut g, x, ctx),
             OverTime::Carried(carried) => {
@@ -162,6 +158,74 @@ fn lower_stream(model: &Model) -> Option<Streamed> {
     }
     let output_len = g.shape(x).len();
     Some(Streamed { graph: g, output: x, stream_len, input_len: features, output_len })
+}
+
+/// One column of a signal (`[channels, time]`, one input, one output) through
+/// causal convolutions, for a chain or a graph: every value a `[c, time]`
+/// signal, every layer acting on each column alone or carrying its past in
+/// the stream buffer, merges element by element, concatenations and
+/// slices along the channels. Anything else (a slice of time, pooling,
+/// `flatten`) needs the whole signal.
+fn lower_signal_step(model: &Model) -> Option<Streamed> {
+    use crate::dataflow::{Broadcast, Step};
+    let flow = &model.flow;
+    let [channels, time] = *model.input.as_slice() else { return None };
+    let carried = |step: &Step| matches!(step, Step::Layer { layer, .. } if matches!(layer.layer.over_columns(), OverTime::Carried(_)));
+    if flow.inputs.len() != 1
+        || flow.outputs.len() != 1
+        || flow.tokens()
+        || !flow.values.iter().any(|v| carried(&v.step))
+    {
+        return None;
+    }
+    let ctx = LowerCtx { init: model.init, training: false };
+    let mut g = Graph::default();
+    let mut nodes: Vec<NodeId> = Vec::with_capacity(flow.values.len());
+    let mut stream_len = 0;
+    for value in &flow.values {
+        let [c, t] = *value.dims.as_slice() else { return None };
+        if t != time {
+            return None;
+        }
+        let node = match &value.step {
+            Step::Input(_) => g.push(Op::Input, vec![], Shape::batched(&[channels])),
+            Step::Layer { layer, of } => match layer.layer.over_columns() {
+                OverTime::EachStep => layer.lower_planned(&mut g, nodes[*of], ctx),
+                OverTime::Carried(step) => {
+                    let y = step.lower_step(&mut g, nodes[*of], &layer.origin, stream_len);
+                    stream_len += step.stream_len();
+                    y
+                }
+                OverTime::Whole => return None,
+            },
+            &Step::Merge { multiply, a, b, broadcast: Broadcast::Same } => {
+                let expr = if multiply { mul(var(0), var(1)) } else { add(var(0), var(1)) };
+                let operands = vec![(nodes[a], Read::Same), (nodes[b], Read::Same)];
+                crate::ops::map::map_with(&mut g, expr, operands, Shape::batched(&[c]))
+            }
+            Step::Concat { parts, axis: 0 } => {
+                let parts: Vec<(NodeId, usize)> =
+                    parts.iter().map(|&p| (nodes[p], flow.values[p].dims[0])).collect();
+                crate::dataflow::concat(&mut g, &parts, &[c], 0)
+            }
+            &Step::Slice { of, axis: 0, start, len } => {
+                let geom = chainrule_spec::Block {
+                    src_rows: 1,
+                    src_cols: flow.values[of].dims[0],
+                    row_offset: 0,
+                    col_offset: start,
+                    rows: 1,
+                    cols: len,
+                };
+                crate::ops::block::block(&mut g, nodes[of], geom, &[c])
+            }
+            _ => return None,
+        };
+        nodes.push(node);
+    }
+    let output = nodes[flow.outputs[0]];
+    let output_len = g.shape(output).len();
+    Some(Streamed { graph: g, output, stream_len, input_len: channels, output_len })
 }
 
 #[cfg(test)]

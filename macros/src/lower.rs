@@ -119,11 +119,13 @@ pub struct Streamed {
     pub output_len: usize,
 }
 
-/// The inference graph of one time step, if the network has one: up to its
-/// last layer that carries state, every layer must act on each step alone
-/// or carry its state in the stream buffer; after one that returns its last
+/// The inference graph of one time step, if the network has one. A signal
+/// through causal convolutions streams a column a step (`lower_signal_step`,
+/// chains and graphs). Otherwise a chain over a sequence: up to its last
+/// layer that carries state, every layer must act on each step alone or
+/// carry its state in the stream buffer; after one that returns its last
 /// state, anything goes. A network whose output is a sequence streams one
-/// step of it per call. Only a chain of layers streams.
+/// step of it per call.
 fn lower_stream(model: &Model) -> Option<Streamed> {
     if let Some(signal) = lower_signal_step(model) {
         return Some(signal);

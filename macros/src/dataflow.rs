@@ -216,6 +216,6 @@ fn around(dims: &[usize], axis: usize) -> (usize, usize) {
 }
 
 /// Columns `start..start + cols` of every row of a `[rows, width]` sample.
-fn piece(rows: usize, width: usize, start: usize, cols: usize) -> chainrule_spec::Block {
+pub fn piece(rows: usize, width: usize, start: usize, cols: usize) -> chainrule_spec::Block {
     chainrule_spec::Block { src_rows: rows, src_cols: width, row_offset: 0, col_offset: start, rows, cols }
 }

@@ -211,14 +211,7 @@ fn lower_signal_step(model: &Model) -> Option<Streamed> {
                 crate::dataflow::concat(&mut g, &parts, &[c], 0)
             }
             &Step::Slice { of, axis: 0, start, len } => {
-                let geom = chainrule_spec::Block {
-                    src_rows: 1,
-                    src_cols: flow.values[of].dims[0],
-                    row_offset: 0,
-                    col_offset: start,
-                    rows: 1,
-                    cols: len,
-                };
+                let geom = crate::dataflow::piece(1, flow.values[of].dims[0], start, len);
                 crate::ops::block::block(&mut g, nodes[of], geom, &[c])
             }
             _ => return None,

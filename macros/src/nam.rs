@@ -49,9 +49,9 @@ struct Emitted {
 /// everything in the file that does not compile, after which the type is
 /// still declared (with bodies that never run) so that code using it
 /// reports nothing more.
-pub fn expand(target: Target, path: &LitStr) -> TokenStream {
+fn expand(target: Target, path: &LitStr) -> TokenStream {
     match read(path) {
-        Ok(file) => emit(&target, path, &file),
+        Ok((file, full)) => emit(&target, path, &full, &file),
         Err(error) => expand_failed(target, Some(error)),
     }
 }
@@ -60,44 +60,59 @@ pub fn expand(target: Target, path: &LitStr) -> TokenStream {
 /// bodies never run.
 fn expand_failed(target: Target, error: Option<syn::Error>) -> TokenStream {
     let Target { attrs, vis, name } = target;
+    let rt = rt();
     let error = error.map(|e| e.to_compile_error());
+    let never = quote!(::core::unreachable!());
+    let unknown = quote!(::core::option::Option<f64> = ::core::option::Option::None);
     quote! {
         #error
         #(#attrs)*
         #vis struct #name;
+        /// (Not compiled: the model has errors.)
         impl #name {
-            /// (Not compiled: the model has errors.)
-            #vis fn new() -> Self { ::core::unreachable!() }
-            /// (Not compiled: the model has errors.)
-            #vis fn process(&mut self, _: &[f32], _: &mut [f32]) { ::core::unreachable!() }
-            /// (Not compiled: the model has errors.)
-            #vis fn reset(&mut self) { ::core::unreachable!() }
+            #vis const SAMPLE_RATE: #unknown;
+            #vis const LOUDNESS: #unknown;
+            #vis const INPUT_LEVEL_DBU: #unknown;
+            #vis const OUTPUT_LEVEL_DBU: #unknown;
+            #vis const RECEPTIVE_FIELD: usize = 0;
+            #vis const PREWARM_SAMPLES: usize = 0;
+            #vis fn new() -> Self { #never }
+            #vis fn process(&mut self, _: &[f32], _: &mut [f32]) { #never }
+            #vis fn reset(&mut self) { #never }
+            #vis fn reset_unwarmed(&mut self) { #never }
+        }
+        impl #rt::Process for #name {
+            fn process(&mut self, _: &[f32], _: &mut [f32]) { #never }
+            fn reset(&mut self) { #never }
         }
     }
 }
 
-fn read(path: &LitStr) -> syn::Result<NamFile> {
+/// The file read and checked, and its absolute path (for the
+/// `include_bytes!` that makes cargo rebuild when it changes).
+fn read(path: &LitStr) -> syn::Result<(NamFile, String)> {
     let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let full = std::path::Path::new(&root).join(path.value());
     let fail =
         |message: String| syn::Error::new(path.span(), format!("model file `{}`: {message}", path.value()));
     let text = std::fs::read_to_string(&full)
         .map_err(|e| fail(format!("cannot read it (paths start at the crate root): {e}")))?;
-    nam_file::read(&text).map_err(|problems| match problems.as_slice() {
+    let file = nam_file::read(&text).map_err(|problems| match problems.as_slice() {
         [one] => fail(one.clone()),
         all => fail(format!(
             "chainrule cannot compile:{}",
             all.iter().map(|p| format!("\n  - {p}")).collect::<String>()
         )),
-    })
+    })?;
+    Ok((file, full.to_string_lossy().into_owned()))
 }
 
-fn emit(target: &Target, path: &LitStr, file: &NamFile) -> TokenStream {
+fn emit(target: &Target, path: &LitStr, file_path: &str, file: &NamFile) -> TokenStream {
     let Target { attrs, vis, name } = target;
     let rt = rt();
-    let emitted = match &file.model {
-        NamModel::WaveNet(net) => wavenet::emit(name, net),
-        NamModel::Lstm(net) => lstm::emit(name, net),
+    let (emitted, architecture, receptive_field) = match &file.model {
+        NamModel::WaveNet(net) => (wavenet::emit(name, net), "WaveNet", net.receptive_field()),
+        NamModel::Lstm(net) => (lstm::emit(name, net), "LSTM", 0),
     };
     let Emitted { items, state, new_state, chunk, clear } = emitted;
     let option = |value: Option<f64>| match value {
@@ -107,18 +122,6 @@ fn emit(target: &Target, path: &LitStr, file: &NamFile) -> TokenStream {
     let (rate, loudness) = (option(file.sample_rate), option(file.loudness));
     let (input_level, output_level) = (option(file.input_level_dbu), option(file.output_level_dbu));
     let prewarm = file.prewarm_samples();
-    let receptive_field = match &file.model {
-        NamModel::WaveNet(net) => net.receptive_field(),
-        NamModel::Lstm(_) => 0,
-    };
-    let architecture = match &file.model {
-        NamModel::WaveNet(_) => "WaveNet",
-        NamModel::Lstm(_) => "LSTM",
-    };
-    let file_path = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
-        .join(path.value())
-        .to_string_lossy()
-        .into_owned();
     let chunk_fn = format_ident!("__{}_chunk", name.to_string().to_lowercase());
     let doc = format!(
         "A {architecture} amp model compiled from `{}`: call [`Self::process`] on blocks \

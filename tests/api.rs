@@ -202,6 +202,57 @@ fn networks_describe_their_graph_and_derivation() {
     assert_eq!(dot.matches('{').count(), dot.matches('}').count());
 }
 
+chainrule::network! {
+    struct Cells { input: [4, 2], layers: [lstm(3, sequence = true), gru(3), dense(1)], loss: mse }
+}
+
+chainrule::network! {
+    struct Gates {
+        input: [1],
+        graph: {
+            let x = dense(input, 1);
+            let y = dense(input, 1);
+            let q = x + y;
+            q * y + relu(q)
+        },
+        loss: |f, t| f - t,
+    }
+}
+
+/// Recurrent cells read as the lectures write them: named gates, the
+/// carries' updates, and the local derivatives of backpropagation through
+/// time; adjoints and gate patterns are named in words.
+#[test]
+fn descriptions_name_cells_adjoints_and_gate_patterns() {
+    let text = Cells::describe();
+    for line in [
+        "i = sigmoid(a_i + u_i)",
+        "f = sigmoid(a_f + u_f)",
+        "c_s = (f * c_{s-1}) + (i * g)",
+        "h_s = o * tanh(c_s)",
+        "dc_s/dc_{s-1} = f",
+        "dh_s/dc_s = o * (1 - tanh(c_s)^2)",
+        "do/da_o = o * (1 - o)",
+        "n = tanh(a_n + (r * u_n))",
+        "h_s = ((1 - z) * n) + (z * h_{s-1})",
+        "dn/du_n = (1 - n^2) * r",
+        "dh_s/dz = -n + h_{s-1}",
+        "(g W: the gradient of linear with respect to x)",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in\n{text}");
+    }
+    let text = Gates::describe();
+    for line in [
+        "input = given",
+        "(a product: the upstream gradient times the other factor)",
+        "(max and min route the gradient to the input that won)",
+        "(q is used 2 times: a copy sums their gradients)",
+        "(y is used 2 times: a copy sums their gradients)",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in\n{text}");
+    }
+}
+
 /// Batch-1 inference reads an inference copy of the weights laid out for
 /// its kernels. Every way parameters change keeps it in step: writing
 /// through `params_mut` (then `predict` reads the parameters until the

@@ -103,13 +103,32 @@ fn fitted(values: impl Iterator<Item = f64>, log: bool) -> Range<f64> {
     low - pad..high + pad
 }
 
+/// A tick label as short as its value allows: `50`, `0.25`, `1e-4`.
+pub fn tick(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !(1e-2..1e5).contains(&v.abs()) {
+        return format!("{v:.0e}");
+    }
+    let text = format!("{v:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The body of a chart for whichever axis kinds `build` chose: plotters
 /// types linear and logarithmic axes differently, so the code is shared by
 /// a macro rather than a generic function.
 macro_rules! draw_series {
     ($chart:expr, $axes:expr, $series:expr) => {{
         let mut chart = $chart;
-        chart.configure_mesh().x_desc($axes.x).y_desc($axes.y).light_line_style(WHITE.mix(0.0)).draw()?;
+        chart
+            .configure_mesh()
+            .x_desc($axes.x)
+            .y_desc($axes.y)
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
         for s in $series {
             let style = s.color.stroke_width(2);
             let color = s.color;
@@ -190,6 +209,8 @@ pub fn histogram(
         .build_cartesian_2d(range.clone(), 0.0..(top * 1.1).max(1e-3))?;
     chart
         .configure_mesh()
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .x_desc(x)
         .y_desc("fraction")
         .x_labels(5)

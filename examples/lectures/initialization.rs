@@ -24,8 +24,12 @@ chainrule::network! {
     }
 }
 
-/// The four schemes: each weight's spread from (fan_in, fan_out).
-pub const SCHEMES: [(&str, fn(f64, f64) -> (bool, f64)); 4] = [
+/// A scheme: from (fan_in, fan_out), whether weights are uniform (else
+/// normal) and their half-width or standard deviation.
+type Spread = fn(f64, f64) -> (bool, f64);
+
+/// The four schemes.
+pub const SCHEMES: [(&str, Spread); 4] = [
     ("uniform in [-1, 1]", |_, _| (true, 1.0)),
     ("small Gaussian, sd 0.01", |_, _| (false, 0.01)),
     ("Glorot (Xavier) normal", |i, o| (false, (2.0 / (i + o)).sqrt())),
@@ -33,7 +37,7 @@ pub const SCHEMES: [(&str, fn(f64, f64) -> (bool, f64)); 4] = [
 ];
 
 /// Weights drawn by a scheme (uniform half-width or normal sd), biases zero.
-fn initialized(scheme: fn(f64, f64) -> (bool, f64), seed: u64) -> Outcome<DeepTanh> {
+fn initialized(scheme: Spread, seed: u64) -> Outcome<DeepTanh> {
     let mut draws = Draws::new(seed);
     let mut params = vec![0.0f32; DeepTanh::PARAM_LEN];
     for p in DeepTanh::LAYOUT.iter().filter(|p| p.role == Role::Weight) {

@@ -11,13 +11,21 @@
 //! cargo run --release --example lectures -- --out docs/lectures
 //! ```
 
+// The lessons return their numbers for `tests/lectures.rs`, which checks
+// the claims; this runner only prints them.
+#![allow(dead_code)]
+
 mod batch_norm;
+mod belief;
 mod common;
+mod convolutions;
 mod figure;
 mod gates;
 mod initialization;
 mod linear;
+mod overfitting;
 mod perceptron;
+mod recurrent;
 mod update_rules;
 mod vanishing;
 
@@ -37,6 +45,10 @@ fn lessons() -> Vec<Lesson> {
         ("Weight initialization", |c| initialization::run(c).map(drop)),
         ("Batch normalization", |c| batch_norm::run(c).map(drop)),
         ("Vanishing gradients and dying ReLUs", |c| vanishing::run(c).map(drop)),
+        ("Overfitting, dropout, L1/L2 and early stopping", |c| overfitting::run(c).map(drop)),
+        ("Convolutions", |c| convolutions::run(c).map(drop)),
+        ("Recurrent networks and long memory", |c| recurrent::run(c).map(drop)),
+        ("Deep belief networks", |c| belief::run(c).map(drop)),
     ]
 }
 

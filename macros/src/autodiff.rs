@@ -74,6 +74,7 @@ pub fn gradients(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Vec<(NodeId, No
         }
         let inputs = g.node(id).inputs.clone();
         let wants: Vec<bool> = inputs.iter().map(|&i| needs[i]).collect();
+        let built_from = g.nodes.len();
         let operand_grads = match ops::rules(&g.node(id).op).derivative {
             Derivative::Vjp { build, .. } => build(g, id, grad, &wants),
             // Leaves have no operands; forward graphs hold no adjoints, and
@@ -83,6 +84,7 @@ pub fn gradients(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Vec<(NodeId, No
                 unreachable!("`{}` on the path to the loss", ops::name(&g.node(id).op))
             }
         };
+        g.derived_from.extend((built_from..g.nodes.len()).map(|n| (n, id)));
         for (&input, operand_grad) in inputs.iter().zip(operand_grads) {
             if let (Some(og), true) = (operand_grad, needs[input]) {
                 pending[input].push(og);

@@ -6,6 +6,8 @@
 //! the local derivative (`dL/dv4 = dL/dv5 * (1 - v5^2)` for a tanh), and a
 //! value used twice gets the sum of its gradients.
 
+mod cell;
+
 use crate::ir::expr::{Binary, Expr, Unary};
 use crate::ir::{Graph, Map, NodeId, Op};
 use crate::ops;
@@ -33,6 +35,14 @@ fn names(g: &Graph) -> (Vec<String>, Vec<(NodeId, NodeId)>) {
         .collect();
     for (id, name) in &g.value_names {
         names[*id] = name.clone();
+    }
+    // A graph may name a value `x` itself; its input is then `input`, as declared.
+    if g.value_names.iter().any(|(_, name)| name == "x") {
+        for (id, n) in g.nodes.iter().enumerate() {
+            if matches!(n.op, Op::Input) {
+                names[id] = "input".into();
+            }
+        }
     }
     let mut named = vec![false; g.nodes.len()];
     let mut aliases = Vec::new();
@@ -105,6 +115,47 @@ fn right_side(g: &Graph, id: NodeId, names: &[String]) -> String {
     }
 }
 
+/// What a backward line does, in the words of the lectures: the pattern of
+/// the gate it came from, or what an adjoint computes.
+fn pattern(g: &Graph, id: NodeId, names: &[String]) -> Option<String> {
+    let node = g.node(id);
+    if let Op::Map(Map { expr, .. }) = &node.op {
+        // The gradient of a value read several times: the sum of what its uses sent.
+        let of = g.gradient_of.iter().find(|&&(grad, _)| grad == id).map(|&(_, of)| of);
+        if let Some(of) = of.filter(|_| node.inputs.len() > 1 && is_sum(expr)) {
+            return Some(format!(
+                "{} is used {} times: a copy sums their gradients",
+                names[of],
+                node.inputs.len()
+            ));
+        }
+        let from = g.derived_from.iter().find(|&&(n, _)| n == id).map(|&(_, f)| g.node(f))?;
+        return match &from.op {
+            Op::Map(Map { expr: Expr::Binary(Binary::Mul, a, b), .. })
+                if matches!((&**a, &**b), (Expr::Var(_), Expr::Var(_))) =>
+            {
+                Some("a product: the upstream gradient times the other factor".into())
+            }
+            Op::Map(Map { expr: Expr::Binary(Binary::Max | Binary::Min, ..), .. }) => {
+                Some("max and min route the gradient to the input that won".into())
+            }
+            _ => None,
+        };
+    }
+    match ops::rules(&node.op).derivative {
+        ops::Derivative::BackwardOnly => Some(ops::rules(&node.op).forward.replace('`', "")),
+        _ => None,
+    }
+}
+
+fn is_sum(e: &Expr) -> bool {
+    match e {
+        Expr::Var(_) => true,
+        Expr::Binary(Binary::Add, a, b) => is_sum(a) && is_sum(b),
+        _ => false,
+    }
+}
+
 /// The forward pass, the loss and the backward equations, one per line.
 pub fn text(name: &str, g: &Graph, forward_len: usize, loss: NodeId) -> String {
     let (names, aliases) = names(g);
@@ -118,11 +169,19 @@ pub fn text(name: &str, g: &Graph, forward_len: usize, loss: NodeId) -> String {
         let mark = if id == loss { "  (loss L)" } else { "" };
         let _ =
             writeln!(out, "  {} = {}   {}{mark}", names[id], right_side(g, id, &names), shape_text(g, id));
+        if let Op::Recur(cell) = &g.node(id).op {
+            cell::forward_lines(cell).iter().for_each(|l| _ = writeln!(out, "      {l}"));
+        }
     }
     let _ =
         writeln!(out, "backward (each gradient = upstream gradient x local derivative, summed over uses):");
     for id in forward_len..g.nodes.len() {
-        let _ = writeln!(out, "  {} = {}   {}", names[id], right_side(g, id, &names), shape_text(g, id));
+        let note = pattern(g, id, &names).map_or(String::new(), |p| format!("   ({p})"));
+        let _ =
+            writeln!(out, "  {} = {}   {}{note}", names[id], right_side(g, id, &names), shape_text(g, id));
+        if let Op::RecurBack(cell) = &g.node(id).op {
+            cell::backward_lines(cell).iter().for_each(|l| _ = writeln!(out, "      {l}"));
+        }
         for &(_, of) in aliases.iter().filter(|&&(grad, _)| grad == id) {
             let _ = writeln!(out, "  dL/d{} = {}   (passed on unchanged)", names[of], names[id]);
         }

@@ -118,6 +118,9 @@ pub struct Graph {
     /// `(gradient node, forward node)`: set by differentiation, for the
     /// human-readable description.
     pub gradient_of: Vec<(NodeId, NodeId)>,
+    /// `(backward node, forward node)`: the forward node whose local
+    /// derivative built it, for the description's naming of gate patterns.
+    pub derived_from: Vec<(NodeId, NodeId)>,
     /// Values the declaration names (`let gated = ..` in a graph), for the
     /// description.
     pub value_names: Vec<(NodeId, String)>,

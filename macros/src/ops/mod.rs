@@ -67,8 +67,8 @@ pub enum Derivative {
 pub struct Rules {
     /// The name descriptions show: `linear_back_data`.
     pub name: &'static str,
-    /// What it computes, for the derivative table.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// What it computes, for the derivative table and the description of
+    /// adjoints.
     pub forward: &'static str,
     pub derivative: Derivative,
     /// The statements computing a node of this op.

@@ -4,16 +4,24 @@
 
 #![allow(dead_code)]
 
+#[path = "../examples/lectures/batch_norm.rs"]
+mod batch_norm;
 #[path = "../examples/lectures/belief.rs"]
 mod belief;
 #[path = "../examples/lectures/common.rs"]
 mod common;
+#[path = "../examples/lectures/convolutions.rs"]
+mod convolutions;
 #[path = "../examples/lectures/figure.rs"]
 mod figure;
 #[path = "../examples/lectures/gates.rs"]
 mod gates;
+#[path = "../examples/lectures/initialization.rs"]
+mod initialization;
 #[path = "../examples/lectures/linear.rs"]
 mod linear;
+#[path = "../examples/lectures/overfitting.rs"]
+mod overfitting;
 #[path = "../examples/lectures/perceptron.rs"]
 mod perceptron;
 #[path = "../examples/lectures/recurrent.rs"]
@@ -65,6 +73,11 @@ fn gates_give_the_textbook_gradients_and_match_finite_differences() {
     let r = gates::run(&ctx).unwrap();
     assert_eq!(r.expression, [-4.0, -4.0, 3.0]);
     assert!(r.worst_relative_error < 1e-5, "{}", r.worst_relative_error);
+    use chainrule::Network;
+    assert!(
+        gates::LogCosh::describe().contains("dL/dv4 = dL/dv6 * tanh(v4 - t)"),
+        "log-cosh's derivative, simplified"
+    );
     drew(&ctx, "03-gradient-check.svg");
 }
 
@@ -126,4 +139,65 @@ fn rbm_pre_training_lowers_reconstruction_error_and_starts_fine_tuning_ahead() {
         r.random
     );
     drew(&ctx, "11-deep-belief.svg");
+}
+
+#[test]
+fn initialization_scale_decides_whether_activations_survive_depth() {
+    let ctx = quick("initialization");
+    let schemes = initialization::run(&ctx).unwrap();
+    let by = |name: &str| schemes.iter().find(|s| s.name.starts_with(name)).unwrap();
+    let (uniform, small, glorot, he) = (by("uniform"), by("small"), by("Glorot"), by("He"));
+    assert!(uniform.spread[7] > 0.85, "unit-spread weights saturate tanh: {:?}", uniform.spread);
+    assert!(small.spread[7] < 1e-3, "small weights make activations vanish: {:?}", small.spread);
+    assert!((0.1..0.6).contains(&glorot.spread[7]), "Glorot keeps them: {:?}", glorot.spread);
+    for s in [uniform, small] {
+        assert!(s.losses[s.losses.len() - 1] > 2.0, "{} does not learn: {:?}", s.name, s.losses);
+    }
+    for s in [glorot, he] {
+        assert!(s.losses[s.losses.len() - 1] < 0.7, "{} learns: {:?}", s.name, s.losses);
+    }
+    drew(&ctx, "05-initialization.svg");
+}
+
+#[test]
+fn batch_norm_trains_a_deep_sigmoid_network_that_plain_sgd_cannot() {
+    let ctx = quick("batch-norm");
+    let curves = batch_norm::run(&ctx).unwrap();
+    for lr in [0.1, 1.0] {
+        let last = |normalized: bool| {
+            let c = curves.iter().find(|c| c.lr == lr && c.normalized == normalized).unwrap();
+            c.accuracy[c.accuracy.len() - 1]
+        };
+        assert!(last(true) > 0.6 && last(false) < 0.3, "lr {lr}: {} against {}", last(true), last(false));
+    }
+    drew(&ctx, "06-batch-norm.svg");
+}
+
+#[test]
+fn a_large_network_memorizes_a_small_set_and_l1_makes_it_sparse() {
+    let ctx = quick("overfitting");
+    let variants = overfitting::run(&ctx).unwrap();
+    let by = |name: &str| variants.iter().find(|v| v.name == name).unwrap();
+    assert_eq!(by("no remedy").accuracy[0], 1.0, "the training set is learned by heart");
+    assert!(by("no remedy").accuracy[2] < 0.95, "and unseen digits are not");
+    assert!(by("L1 1e-4").sparsity > by("no remedy").sparsity + 0.2, "L1 zeroes weights");
+    let early = &by("early stopping").history;
+    assert!(overfitting::best_epoch(early) <= early.epochs.len());
+    drew(&ctx, "08-overfitting.svg");
+}
+
+#[test]
+fn convolution_output_sizes_follow_the_formula() {
+    let ctx = quick("convolutions");
+    let r = convolutions::run(&ctx).unwrap();
+    let shapes: Vec<&str> = r.sizes.iter().map(|s| s.2.as_str()).collect();
+    // (n + 2p - k) / s + 1, rounded down; a 1x1 convolution keeps the size.
+    assert_eq!(
+        shapes,
+        ["[4, 6, 6]", "[4, 8, 8]", "[4, 3, 3]", "[4, 4, 4]", "[6, 28, 28]", "[4, 8, 8]", "[4, 4, 4]"]
+    );
+    let params: Vec<usize> = r.sizes.iter().map(|s| s.3).collect();
+    assert_eq!(params, [40, 40, 40, 40, 156, 68, 0], "a kernel's weights do not depend on the image");
+    assert!(r.test_accuracy > 0.5);
+    drew(&ctx, "09-convolutions.svg");
 }

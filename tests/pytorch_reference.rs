@@ -189,6 +189,8 @@ reference!(CustomLoss {
     layers: [dense(4), tanh, dense(2)],
     loss: |y, t| (y - t).abs() + 0.5 * (y - t).powi(2) + sigmoid(y) * t
 });
+reference!(LogCoshLoss { layers: [dense(4), tanh, dense(2)], loss: |y, t| ln(cosh(y - t)) });
+reference!(NaiveSoftplus { layers: [dense(5), activation(|x| ln(1.0 + exp(x))), dense(2)], loss: mse });
 reference!(BatchNorm { layers: [dense(5), batch_norm, relu, dense(2)], loss: mse });
 reference!(BatchNormMomentum {
     layers: [dense(4), tanh, batch_norm(momentum = 0.3, eps = 1e-3), dense(2)],
@@ -322,7 +324,7 @@ reference!(Transformer [u32; 6] {
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 52);
+    assert_eq!(cases.len(), 54);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _, _>(case),
@@ -347,6 +349,8 @@ fn every_case_matches_pytorch() {
             "l2_biases" => check::<L2Biases, _, _>(case),
             "custom_activation" => check::<CustomActivation, _, _>(case),
             "custom_loss" => check::<CustomLoss, _, _>(case),
+            "log_cosh_loss" => check::<LogCoshLoss, _, _>(case),
+            "naive_softplus" => check::<NaiveSoftplus, _, _>(case),
             "log_softmax_layer" => check::<LogSoftmaxLayer, _, _>(case),
             "residual" => check::<Residual, _, _>(case),
             "dropout" => check::<Dropout, _, _>(case),

@@ -37,6 +37,16 @@ chainrule::network! {
     }
 }
 
+chainrule::network! {
+    /// A regression by log-cosh, written as a closure: the compiler's
+    /// derivative of it reads as the textbook's, `tanh(y - t)`.
+    pub struct LogCosh {
+        input: [2],
+        layers: [dense(1)],
+        loss: |y, t| ln(cosh(y - t)),
+    }
+}
+
 pub struct Gates {
     /// (x, y, z) gradients as derived.
     pub expression: [f64; 3],
@@ -85,6 +95,8 @@ pub fn run(ctx: &Ctx) -> Outcome<Gates> {
         println!("  df/d{name} = {:>5}   finite difference {:>9.6}   ({why})", grad[k], numeric[k]);
     }
     let derived = [grad[0], grad[2], grad[4]];
+    let log_cosh = LogCosh::describe().lines().find(|l| l.contains("tanh")).unwrap_or("").trim();
+    println!("  a closure's derivative, simplified: loss |y, t| ln(cosh(y - t)) gives\n    {log_cosh}");
 
     let data = digits()?;
     let count = ctx.size(64, 16);

@@ -87,7 +87,7 @@ pub fn run(ctx: &Ctx) -> Outcome<Vec<Variant>> {
     let data = digits()?;
     let small: Vec<usize> = (0..ctx.size(200, 100)).collect();
     let train = data.train.subset(&small);
-    let epochs = ctx.size(300, 20);
+    let epochs = ctx.size(300, 60);
     // The last epoch's weights, to show the overfit; early stopping keeps the best.
     let to_the_end = FitConfig::epochs(epochs).progress(Progress::Silent).restore_best(false);
     let early = FitConfig::epochs(epochs)

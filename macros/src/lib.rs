@@ -247,12 +247,21 @@ use proc_macro::TokenStream;
 ///
 /// `activation(|x| ...)` and `loss: |y, t| ...` take a closure over `+ - *
 /// /`, unary `-`, numbers, and `exp`, `ln`, `sqrt`, `abs`, `sigmoid`,
-/// `tanh`, `powi(x, n)` (`n` a whole number), `powf(x, p)` (`p` a number),
-/// `max(a, b)`, `min(a, b)` (as functions or methods: `x.exp()`). The
-/// macro differentiates it symbolically and simplifies the result;
-/// anything else is a compile error at that sub-expression (`floor`,
-/// `round`, `signum` and the like are refused by name: their derivative is
-/// zero wherever it exists).
+/// `tanh`, `cosh`, `sinh`, `powi(x, n)` (`n` a whole number), `powf(x, p)`
+/// (`p` a number), `max(a, b)`, `min(a, b)` (as functions or methods:
+/// `x.exp()`). The macro differentiates it symbolically and simplifies the
+/// result; anything else is a compile error at that sub-expression
+/// (`floor`, `round`, `signum` and the like are refused by name: their
+/// derivative is zero wherever it exists).
+///
+/// Simplification names what it recognizes, so the derivative computes and
+/// `describe()` prints as it is taught: `ln(cosh(y - t))` (log-cosh) has
+/// the derivative `tanh(y - t)`, `e^u / (1 + e^u)` becomes `sigmoid(u)`, and
+/// `ln(1 + exp(x))` is computed as the built-in `softplus(x)`, which stays
+/// finite where `exp(x)` overflows (from `x` near 89 in `f32`), with the
+/// derivative `sigmoid(x)`. Other overflow-prone forms are kept as written:
+/// `cosh` itself overflows past 89 in `f32`, so a log-cosh loss on
+/// residuals that large is infinite.
 ///
 /// # Regularizer and initialization
 ///

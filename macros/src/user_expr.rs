@@ -17,8 +17,8 @@ use crate::errors::{Errors, Site};
 use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, neg, powf, powi, sub, unary, var};
 use syn::{BinOp, Expr as E, ExprClosure, Lit, Pat, UnOp};
 
-pub const FUNCTIONS: [&str; 10] =
-    ["exp", "ln", "sqrt", "abs", "sigmoid", "tanh", "powi", "powf", "max", "min"];
+pub const FUNCTIONS: [&str; 12] =
+    ["exp", "ln", "sqrt", "abs", "sigmoid", "tanh", "cosh", "sinh", "powi", "powf", "max", "min"];
 
 /// Functions that are piecewise constant: a derivative of zero wherever
 /// there is one.
@@ -136,7 +136,7 @@ impl Translator<'_> {
     fn function(&mut self, name: &syn::Ident, args: &[&E]) -> Option<Expr> {
         let f = name.to_string();
         let arity = match f.as_str() {
-            "exp" | "ln" | "sqrt" | "abs" | "sigmoid" | "tanh" => 1,
+            "exp" | "ln" | "sqrt" | "abs" | "sigmoid" | "tanh" | "cosh" | "sinh" => 1,
             "powi" | "powf" | "max" | "min" => 2,
             // `fract` is `x - floor(x)`: its derivative is 1, but a
             // sawtooth is no activation; it goes with the others.
@@ -194,6 +194,8 @@ impl Translator<'_> {
             "abs" => unary(Unary::Abs, a),
             "sigmoid" => unary(Unary::Sigmoid, a),
             "tanh" => unary(Unary::Tanh, a),
+            "cosh" => unary(Unary::Cosh, a),
+            "sinh" => unary(Unary::Sinh, a),
             "max" => binary(Binary::Max, a, b),
             _ => binary(Binary::Min, a, b),
         })

@@ -226,6 +226,18 @@ pub fn erf<S: Scalar>(x: S) -> S {
     S::erf(x)
 }
 
+/// Hyperbolic cosine.
+#[inline(always)]
+pub fn cosh<S: Scalar>(x: S) -> S {
+    nalgebra::ComplexField::cosh(x)
+}
+
+/// Hyperbolic sine.
+#[inline(always)]
+pub fn sinh<S: Scalar>(x: S) -> S {
+    nalgebra::ComplexField::sinh(x)
+}
+
 /// Square root.
 #[inline(always)]
 pub fn sqrt<S: Scalar>(x: S) -> S {

@@ -137,6 +137,8 @@ impl<'a> Writer<'a> {
                             Unary::Abs => call(quote!(abs), a),
                             Unary::Step => call(quote!(step), a),
                             Unary::Erf => call(quote!(erf), a),
+                            Unary::Cosh => call(quote!(cosh), a),
+                            Unary::Sinh => call(quote!(sinh), a),
                             Unary::Neg | Unary::Powi(_) | Unary::Powf(_) => unreachable!("written above"),
                         }
                     }

@@ -45,6 +45,8 @@ pub enum Unary {
     /// `ln(1 + e^x)`, evaluated stably.
     Softplus,
     Erf,
+    Cosh,
+    Sinh,
     Powi(i32),
     /// A real power with a constant exponent.
     Powf(Num),
@@ -99,6 +101,9 @@ pub fn unary(op: Unary, a: Expr) -> Expr {
     if let Some(x) = a.as_const() {
         return c(eval_unary(op, x));
     }
+    if let Some(stable) = stable_form(op, &a) {
+        return stable;
+    }
     match (op, &a) {
         (Unary::Neg, Expr::Unary(Unary::Neg, inner)) => (**inner).clone(),
         (Unary::Powi(0), _) => c(1.0),
@@ -110,6 +115,9 @@ pub fn unary(op: Unary, a: Expr) -> Expr {
 pub fn binary(op: Binary, a: Expr, b: Expr) -> Expr {
     if let (Some(x), Some(y)) = (a.as_const(), b.as_const()) {
         return c(eval_binary(op, x, y));
+    }
+    if let Some(simpler) = simpler_binary(op, &a, &b) {
+        return simpler;
     }
     match op {
         Binary::Add if a.is(0.0) => b,
@@ -135,6 +143,75 @@ pub fn binary(op: Binary, a: Expr, b: Expr) -> Expr {
         Binary::Div if b.is(1.0) => a,
         Binary::Div if a.is(0.0) => c(0.0),
         _ => Expr::Binary(op, Rc::new(a), Rc::new(b)),
+    }
+}
+
+/// The argument of `f(x)`, if `e` is one.
+fn argument(e: &Expr, f: Unary) -> Option<&Expr> {
+    match e {
+        Expr::Unary(op, x) if *op == f => Some(x),
+        _ => None,
+    }
+}
+
+/// `1 + e^x` (either order): the `x`.
+fn one_plus_exp(e: &Expr) -> Option<&Expr> {
+    match e {
+        Expr::Binary(Binary::Add, a, b) if a.is(1.0) => argument(b, Unary::Exp),
+        Expr::Binary(Binary::Add, a, b) if b.is(1.0) => argument(a, Unary::Exp),
+        _ => None,
+    }
+}
+
+/// A function of an expression that has a named, numerically stable form:
+/// `ln(1 + e^x)` is `softplus(x)` (finite where `e^x` overflows), `ln(e^x)`
+/// is `x`. Rewriting as expressions are built makes a closure written the
+/// naive way compute, differentiate and print as the built-in.
+fn stable_form(op: Unary, a: &Expr) -> Option<Expr> {
+    match op {
+        Unary::Ln => match one_plus_exp(a) {
+            Some(x) => Some(unary(Unary::Softplus, x.clone())),
+            None => argument(a, Unary::Exp).cloned(),
+        },
+        _ => None,
+    }
+}
+
+/// Identities that make derivatives read as they are taught: `(1 / a) *
+/// b` is `b / a`; `sinh(u) / cosh(u)` is `tanh(u)` (so log-cosh's
+/// derivative prints as `tanh(y - t)`); `e^u / (1 + e^u)` is `sigmoid(u)`
+/// (which, unlike the quotient, stays finite where `e^u` overflows); `a +
+/// -b` is `a - b` and `-a / b` is `-(a / b)`.
+fn simpler_binary(op: Binary, a: &Expr, b: &Expr) -> Option<Expr> {
+    let reciprocal = |e: &Expr| match e {
+        Expr::Binary(Binary::Div, one, d) if one.is(1.0) => Some((**d).clone()),
+        _ => None,
+    };
+    match op {
+        Binary::Mul => match (reciprocal(a), reciprocal(b)) {
+            (Some(d), _) => Some(div(b.clone(), d)),
+            (None, Some(d)) => Some(div(a.clone(), d)),
+            _ => None,
+        },
+        Binary::Div => {
+            // `-a / b` is `-(a / b)`, so a quotient under a sign is still recognized.
+            if let Some(x) = argument(a, Unary::Neg) {
+                return Some(neg(div(x.clone(), b.clone())));
+            }
+            let (top_sinh, bottom_cosh) = (argument(a, Unary::Sinh), argument(b, Unary::Cosh));
+            if let (Some(u), Some(v)) = (top_sinh, bottom_cosh)
+                && u == v
+            {
+                return Some(unary(Unary::Tanh, u.clone()));
+            }
+            match (argument(a, Unary::Exp), one_plus_exp(b)) {
+                (Some(u), Some(v)) if u == v => Some(unary(Unary::Sigmoid, u.clone())),
+                _ => None,
+            }
+        }
+        Binary::Add => argument(b, Unary::Neg).map(|x| sub(a.clone(), x.clone())),
+        Binary::Sub => argument(b, Unary::Neg).map(|x| add(a.clone(), x.clone())),
+        _ => None,
     }
 }
 
@@ -179,6 +256,8 @@ fn eval_unary(op: Unary, x: f64) -> f64 {
         Unary::Step => f64::from(u8::from(x > 0.0)),
         Unary::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
         Unary::Erf => libm::erf(x),
+        Unary::Cosh => x.cosh(),
+        Unary::Sinh => x.sinh(),
         Unary::Powi(n) => x.powi(n),
         Unary::Powf(e) => x.powf(e.0),
     }
@@ -245,6 +324,8 @@ impl Expr {
                     Unary::Erf => {
                         mul(c(std::f64::consts::FRAC_2_SQRT_PI), unary(Unary::Exp, neg(powi(a, 2))))
                     }
+                    Unary::Cosh => unary(Unary::Sinh, a),
+                    Unary::Sinh => unary(Unary::Cosh, a),
                     Unary::Powi(n) => mul(c(f64::from(*n)), powi(a, n - 1)),
                     Unary::Powf(e) => mul(c(e.0), powf(a, e.0 - 1.0)),
                 };
@@ -361,6 +442,8 @@ mod tests {
             unary(Unary::Softplus, mul(x.clone(), y.clone())),
             powf(add(powi(x.clone(), 2), c(1.0)), 1.5),
             mul(x.clone(), unary(Unary::Erf, div(x.clone(), c(2f64.sqrt())))),
+            unary(Unary::Ln, unary(Unary::Cosh, sub(x.clone(), y.clone()))),
+            mul(unary(Unary::Sinh, x.clone()), unary(Unary::Cosh, y.clone())),
         ];
         for e in &cases {
             for at in [[0.3, -0.7], [-1.5, 0.2], [2.0, 1.0]] {
@@ -396,6 +479,38 @@ mod tests {
         assert_eq!(var(0).diff(1), c(0.0));
         assert_eq!(mul(c(0.5), mul(c(2.0), var(0))), var(0));
         assert_eq!(mul(var(0), c(3.0)), mul(c(3.0), var(0)));
+    }
+
+    /// The named forms are recognized as expressions are built, and each
+    /// rewrite keeps the value (checked where the naive form is finite).
+    #[test]
+    fn known_forms_are_named_and_keep_their_value() {
+        let (x, y) = (var(0), var(1));
+        let u = sub(x.clone(), y.clone());
+        let exp = |e: &Expr| unary(Unary::Exp, e.clone());
+        let log_cosh = unary(Unary::Ln, unary(Unary::Cosh, u.clone()));
+        assert_eq!(log_cosh.diff(0), unary(Unary::Tanh, u.clone()), "log-cosh's derivative is tanh");
+        assert_eq!(log_cosh.diff(1), neg(unary(Unary::Tanh, u.clone())));
+        let naive_softplus = unary(Unary::Ln, add(c(1.0), exp(&x)));
+        assert_eq!(naive_softplus, unary(Unary::Softplus, x.clone()));
+        assert_eq!(unary(Unary::Ln, add(exp(&x), c(1.0))), unary(Unary::Softplus, x.clone()));
+        assert_eq!(naive_softplus.diff(0), sigmoid(x.clone()));
+        assert_eq!(div(exp(&u), add(c(1.0), exp(&u))), sigmoid(u.clone()));
+        assert_eq!(unary(Unary::Ln, exp(&u)), u);
+        assert_eq!(add(x.clone(), neg(y.clone())), sub(x.clone(), y.clone()));
+        assert_eq!(sub(x.clone(), neg(y.clone())), add(x.clone(), y.clone()));
+        assert_eq!(mul(div(c(1.0), y.clone()), x.clone()), div(x.clone(), y.clone()));
+        // The same values as the forms they replace, computed naively.
+        for at in [[0.3, -0.7], [-1.5, 0.2], [2.0, 1.0]] {
+            let (a, b) = (at[0], at[1]);
+            assert!((naive_softplus.eval(&at, 1.0) - (1.0 + a.exp()).ln()).abs() < 1e-12);
+            let logistic = (a - b).exp() / (1.0 + (a - b).exp());
+            assert!((div(exp(&u), add(c(1.0), exp(&u))).eval(&at, 1.0) - logistic).abs() < 1e-12);
+            assert!((log_cosh.diff(0).eval(&at, 1.0) - (a - b).sinh() / (a - b).cosh()).abs() < 1e-12);
+        }
+        // Where the naive form overflows, the named one does not.
+        assert_eq!(naive_softplus.eval(&[1000.0, 0.0], 1.0), 1000.0);
+        assert_eq!(div(exp(&x), add(c(1.0), exp(&x))).eval(&[1000.0, 0.0], 1.0), 1.0);
     }
 
     #[test]

@@ -311,7 +311,14 @@ fn collect_transcendental(e: &Expr, out: &mut Vec<Expr>) {
         Expr::Unary(op, a) => {
             let costly = matches!(
                 op,
-                Unary::Exp | Unary::Ln | Unary::Tanh | Unary::Sigmoid | Unary::Softplus | Unary::Erf
+                Unary::Exp
+                    | Unary::Ln
+                    | Unary::Tanh
+                    | Unary::Sigmoid
+                    | Unary::Softplus
+                    | Unary::Erf
+                    | Unary::Cosh
+                    | Unary::Sinh
             );
             if costly && !out.contains(e) {
                 out.push(e.clone());

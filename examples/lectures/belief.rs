@@ -63,8 +63,8 @@ pub fn run(ctx: &Ctx) -> Outcome<Dbn> {
     let pretrained = curves.pop().unwrap_or_default();
 
     let path = ctx.figure("11-deep-belief.svg")?;
-    let root = figure::canvas(&path, (1300, 900), "A deep belief network on 8x8 digits", 1, 1)?;
-    let (top, bottom) = root[0].split_vertically(420);
+    let root = figure::canvas(&path, (1300, 700), "A deep belief network on 8x8 digits", 1, 1)?;
+    let (top, bottom) = root[0].split_vertically(200);
     figure::images(
         &top,
         "40 of the first RBM's 100 filters (weights into a hidden unit; red positive, blue negative)",

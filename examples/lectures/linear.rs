@@ -94,8 +94,10 @@ pub fn run(ctx: &Ctx) -> Outcome<Linear> {
     let (svm_net, svm, svm_margins) = train(SvmClassifier::new(1), &data, epochs)?;
 
     let path = ctx.figure("02-linear-classifiers.svg")?;
-    let panels =
-        figure::canvas(&path, (1100, 820), "Linear classifiers on 8x8 digits: templates and margins", 3, 1)?;
+    let root =
+        figure::canvas(&path, (1100, 720), "Linear classifiers on 8x8 digits: templates and margins", 1, 1)?;
+    let (templates_area, margins_area) = root[0].split_vertically(300);
+    let panels = templates_area.split_evenly((2, 1));
     let templates = |params: &[f32]| -> Vec<(String, Vec<f64>)> {
         (0..10)
             .map(|c| (c.to_string(), params[c * 64..][..64].iter().map(|&w| f64::from(w)).collect()))
@@ -116,20 +118,20 @@ pub fn run(ctx: &Ctx) -> Outcome<Linear> {
             .collect()
     };
     let mut axes = Axes::new(
-        "training examples by margin (right class's score minus the best other): the SVM stops at 1",
+        "training examples by margin (right score minus best other): hinge stops pushing past 1, softmax never does",
         "margin",
         "fraction of training examples",
     );
     axes.x_range = Some(-2.0..8.0);
     figure::chart(
-        &panels[2],
+        &margins_area,
         &axes,
         &[
             Series::line("softmax cross-entropy", hist(&softmax_margins), figure::color(0)),
             Series::line("multiclass hinge (SVM)", hist(&svm_margins), figure::color(1)),
         ],
     )?;
-    panels[0].present()?;
+    root[0].present()?;
     let result = Linear { softmax, svm };
     for (name, t) in [("softmax", &result.softmax), ("SVM    ", &result.svm)] {
         println!(

@@ -253,6 +253,61 @@ fn descriptions_name_cells_adjoints_and_gate_patterns() {
     }
 }
 
+chainrule::network! {
+    struct Summarized {
+        input: [1, 8, 8],
+        layers: [conv2d(4, kernel = 3), batch_norm, relu, residual[conv2d(4, kernel = 3, padding = same)], flatten, dense(10)],
+        loss: softmax_cross_entropy,
+    }
+}
+
+chainrule::network! {
+    struct SummarizedGraph {
+        input: { image: [4], extra: [2] },
+        graph: {
+            let h = dense(image, 3);
+            let both = concat(h, extra);
+            dense(both, 1)
+        },
+        loss: mse,
+    }
+}
+
+/// `summary()` lists every value with its layer, shape and parameters, and
+/// its totals agree with the layout; the workspace grows with the batch.
+#[test]
+fn summaries_list_layers_shapes_parameters_and_memory() {
+    let s = Summarized::summary(32);
+    let rows: Vec<(&str, &str, &[usize], usize)> =
+        s.rows.iter().map(|r| (r.name, r.layer, r.output, r.params)).collect();
+    assert_eq!(
+        rows,
+        [
+            ("input", "input", &[1usize, 8, 8][..], 0),
+            ("layers.0", "conv2d(4, kernel = 3)", &[4, 6, 6][..], 40),
+            ("layers.1", "batch_norm", &[4, 6, 6][..], 8),
+            ("layers.2", "relu", &[4, 6, 6][..], 0),
+            ("layers.3", "residual[...]", &[4, 6, 6][..], 148),
+            ("layers.4", "flatten", &[144][..], 0),
+            ("layers.5", "dense(10)", &[10][..], 1450),
+        ]
+    );
+    assert_eq!(s.rows.iter().map(|r| r.params).sum::<usize>(), Summarized::PARAM_LEN);
+    assert_eq!((s.params, s.state, s.scalar_bytes), (Summarized::PARAM_LEN, 8, 4));
+    let bigger = Summarized::summary(64);
+    assert!(bigger.workspace > s.workspace && s.workspace >= 32 * (144 + 10));
+    let text = s.to_string();
+    for part in
+        ["Summarized", "layers.5", "dense(10)", "[4, 6, 6]", "1,450", "parameters: 1,646", "batches of 32"]
+    {
+        assert!(text.contains(part), "missing `{part}` in\n{text}");
+    }
+    let g = SummarizedGraph::summary(1);
+    let names: Vec<&str> = g.rows.iter().map(|r| r.name).collect();
+    assert_eq!(names, ["image", "extra", "h", "both", "output"], "{g}");
+    assert_eq!(g.rows[3].layer, "concat");
+}
+
 /// Batch-1 inference reads an inference copy of the weights laid out for
 /// its kernels. Every way parameters change keeps it in step: writing
 /// through `params_mut` (then `predict` reads the parameters until the

@@ -63,6 +63,8 @@ mod process;
 #[cfg(feature = "std")]
 pub mod rbm;
 mod scalar;
+#[cfg(feature = "std")]
+pub mod summary;
 pub mod threads;
 #[cfg(feature = "std")]
 pub mod train;
@@ -97,6 +99,8 @@ pub mod __private {
     pub use crate::init::init_params;
     #[cfg(feature = "std")]
     pub use crate::optim::Update;
+    #[cfg(feature = "std")]
+    pub use crate::summary::LayerRow;
     #[cfg(feature = "std")]
     pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Workspace};
     #[cfg(feature = "std")]

@@ -5,6 +5,7 @@
 //! see this trait and flat slices, never a particular network.
 
 use crate::optim::Update;
+use crate::summary::{LayerRow, Summary};
 use crate::{Result, Scalar, Workspace};
 
 pub use chainrule_spec::{Init, ParamSpec, Role};
@@ -107,6 +108,21 @@ pub trait Network {
     const STATE_LEN: usize;
     /// Where each state tensor lives in the state buffer.
     const STATE_LAYOUT: &'static [ParamSpec];
+    /// Every value the network computes, with its layer as declared, its
+    /// shape and its parameter count: the rows of [`Network::summary`].
+    const LAYERS: &'static [LayerRow] = &[];
+    /// The training workspace's size: `(values per sample, fixed values)`.
+    const TRAINING_WORKSPACE: (usize, usize) = (0, 0);
+
+    /// A table of the layers with their output shapes and parameter
+    /// counts, the total, and the memory training in batches of
+    /// `batch_size` takes (Keras' `model.summary()`); print it with `{}`.
+    fn summary(batch_size: usize) -> Summary
+    where
+        Self: Sized,
+    {
+        Summary::of::<Self>(batch_size)
+    }
 
     /// The flat parameter buffer.
     fn params(&self) -> &[Self::Scalar];

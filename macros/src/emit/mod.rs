@@ -45,7 +45,10 @@ pub fn network(
     let chunk_len = quote!(#rt::CHUNK * #per_sample + #fixed);
     let predict_batch = predict_batch.code;
     let loss = emit_body(&functions.loss, s).code;
-    let loss_and_grad = emit_body(&functions.loss_and_grad, s).code;
+    let loss_and_grad = emit_body(&functions.loss_and_grad, s);
+    let (train_per_sample, train_fixed) = loss_and_grad.workspace;
+    let loss_and_grad = loss_and_grad.code;
+    let layer_rows = layer_rows(model, &graph.params);
     let train_step = functions.train_step.as_ref().map(|f| emit_body(f, s).code);
     let description =
         crate::describe::text(&name.to_string(), &backward.graph, backward.forward_len, backward.loss);
@@ -298,6 +301,8 @@ pub fn network(
                     const LAYOUT: &'static [#rt::ParamSpec] = &[#(#param_layout),*];
                     const STATE_LEN: usize = #state_len;
                     const STATE_LAYOUT: &'static [#rt::ParamSpec] = &[#(#state_layout),*];
+                    const LAYERS: &'static [#rt::LayerRow] = &[#(#layer_rows),*];
+                    const TRAINING_WORKSPACE: (usize, usize) = (#train_per_sample, #train_fixed);
 
                     fn params(&self) -> &[#s] {
                         &self.params[..]
@@ -445,6 +450,36 @@ fn planned_layout(plans: &[crate::ir::PlanTensor]) -> Vec<TokenStream> {
 }
 
 /// The `ParamSpec` table, one entry per tensor of `table`.
+/// The rows of `summary()`: each value of the dataflow with what computes
+/// it, its shape, and the parameters named under its layer's path.
+fn layer_rows(model: &Model, params: &[Param]) -> Vec<TokenStream> {
+    use crate::dataflow::Step;
+    let rt = rt();
+    let flow = &model.flow;
+    flow.values
+        .iter()
+        .map(|value| {
+            let (name, layer, count) = match &value.step {
+                Step::Input(_) if flow.inputs.len() == 1 => ("input".to_string(), "input".to_string(), 0),
+                Step::Input(k) => (format!("input {k}"), "input".to_string(), 0),
+                Step::Layer { layer, .. } => {
+                    let prefix = format!("{}.", layer.origin.path);
+                    let count = params.iter().filter(|p| p.name.starts_with(&prefix)).map(|p| p.len()).sum();
+                    (layer.origin.path.clone(), layer.shown.clone(), count)
+                }
+                Step::Merge { multiply, .. } => {
+                    (String::new(), if *multiply { "a * b" } else { "a + b" }.to_string(), 0)
+                }
+                Step::Concat { .. } => (String::new(), "concat".to_string(), 0),
+                Step::Slice { .. } => (String::new(), "slice".to_string(), 0),
+            };
+            let name = value.name.clone().unwrap_or(name);
+            let dims = &value.dims;
+            quote!(#rt::LayerRow { name: #name, layer: #layer, output: &[#(#dims),*], params: #count })
+        })
+        .collect()
+}
+
 fn layout(table: &[Param]) -> Vec<TokenStream> {
     let rt = rt();
     table

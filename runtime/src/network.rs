@@ -17,6 +17,13 @@ pub trait Target: Copy {
     fn class(&self) -> Option<usize> {
         None
     }
+
+    /// Value `k` of a vector target (a label of 0 or 1 for binary
+    /// accuracy), `None` past its end or for class targets.
+    fn value(&self, k: usize) -> Option<f64> {
+        let _ = k;
+        None
+    }
 }
 
 impl Target for usize {
@@ -25,7 +32,11 @@ impl Target for usize {
     }
 }
 
-impl<S: Scalar, const N: usize> Target for [S; N] {}
+impl<S: Scalar, const N: usize> Target for [S; N] {
+    fn value(&self, k: usize) -> Option<f64> {
+        self.get(k).map(|v| v.as_f64())
+    }
+}
 
 /// A class per step of a `[N, classes]` output (a language model's).
 impl<const N: usize> Target for [usize; N] {}

@@ -1,5 +1,6 @@
 //! What `Trainer::fit` should do, with defaults that suit most runs.
 
+use crate::metrics::Metric;
 use crate::optim::Schedule;
 use std::path::PathBuf;
 
@@ -69,6 +70,9 @@ pub struct FitConfig {
     pub checkpoint: Option<PathBuf>,
     /// How to report progress.
     pub progress: Progress,
+    /// Measures recorded on the validation data after each epoch, besides
+    /// its loss and accuracy ([`crate::train::EpochRecord::metrics`]).
+    pub metrics: Vec<Metric>,
 }
 
 impl FitConfig {
@@ -85,7 +89,14 @@ impl FitConfig {
             eval_batch_size: 256,
             checkpoint: None,
             progress: Progress::Auto,
+            metrics: Vec::new(),
         }
+    }
+
+    /// Records these measures of the validation data after each epoch.
+    pub fn metrics(mut self, metrics: impl Into<Vec<Metric>>) -> Self {
+        self.metrics = metrics.into();
+        self
     }
 
     /// Sets the learning-rate schedule.

@@ -20,6 +20,9 @@ pub struct EpochRecord {
     pub validation_accuracy: Option<f64>,
     /// Wall time of the epoch, evaluation included.
     pub seconds: f64,
+    /// The validation measures `FitConfig::metrics` asked for, by name
+    /// (`top5_accuracy`, `macro_f1`, ...), in the order asked.
+    pub metrics: Vec<(String, f64)>,
 }
 
 impl fmt::Display for EpochRecord {
@@ -34,6 +37,9 @@ impl fmt::Display for EpochRecord {
         }
         if let Some(a) = self.validation_accuracy {
             write!(f, "  validation accuracy {a:.4}")?;
+        }
+        for (name, value) in &self.metrics {
+            write!(f, "  {name} {value:.4}")?;
         }
         write!(f, "  ({:.2} s)", self.seconds)
     }
@@ -60,10 +66,17 @@ impl History {
     /// The records as CSV with a header line; empty cells where a value
     /// does not apply. Numbers are written exactly (shortest round trip).
     pub fn to_csv(&self) -> String {
-        let mut out = format!("{HEADER}\n");
+        let names: Vec<&str> = self
+            .epochs
+            .first()
+            .map(|r| r.metrics.iter().map(|(n, _)| n.as_str()).collect())
+            .unwrap_or_default();
+        let mut out = HEADER.to_string();
+        names.iter().for_each(|n| out += &format!(",{n}"));
+        out.push('\n');
         for r in &self.epochs {
             out += &format!(
-                "{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{}",
                 r.epoch,
                 r.learning_rate,
                 r.train_loss,
@@ -71,6 +84,8 @@ impl History {
                 optional(r.validation_accuracy),
                 r.seconds
             );
+            r.metrics.iter().for_each(|(_, v)| out += &format!(",{v}"));
+            out.push('\n');
         }
         out
     }
@@ -78,14 +93,25 @@ impl History {
     /// Parses what [`History::to_csv`] wrote.
     pub fn records_from_csv(text: &str) -> Option<Vec<EpochRecord>> {
         let mut lines = text.lines();
-        if lines.next()? != HEADER {
+        let rest = lines.next()?.strip_prefix(HEADER)?;
+        if !(rest.is_empty() || rest.starts_with(',')) {
             return None;
         }
+        let names: Vec<&str> = rest.split(',').skip(1).collect();
         lines
             .map(|line| {
                 let f: Vec<&str> = line.split(',').collect();
                 let opt = |s: &str| if s.is_empty() { Some(None) } else { s.parse().ok().map(Some) };
-                match f.as_slice() {
+                let (fixed, measured) = f.split_at_checked(6)?;
+                if measured.len() != names.len() {
+                    return None;
+                }
+                let metrics = names
+                    .iter()
+                    .zip(measured)
+                    .map(|(n, v)| v.parse().ok().map(|v| (n.to_string(), v)))
+                    .collect::<Option<Vec<_>>>()?;
+                match fixed {
                     [e, lr, t, vl, va, s] => Some(EpochRecord {
                         epoch: e.parse().ok()?,
                         learning_rate: lr.parse().ok()?,
@@ -93,6 +119,7 @@ impl History {
                         validation_loss: opt(vl)?,
                         validation_accuracy: opt(va)?,
                         seconds: s.parse().ok()?,
+                        metrics,
                     }),
                     _ => None,
                 }
@@ -180,6 +207,7 @@ mod tests {
                     validation_loss: Some(1.0 / 3.0),
                     validation_accuracy: None,
                     seconds: 0.5,
+                    metrics: vec![("top3_accuracy".into(), 0.75), ("macro_f1".into(), 0.5)],
                 },
                 EpochRecord {
                     epoch: 2,
@@ -188,6 +216,7 @@ mod tests {
                     validation_loss: None,
                     validation_accuracy: Some(0.875),
                     seconds: 0.25,
+                    metrics: vec![("top3_accuracy".into(), 1.0 / 3.0), ("macro_f1".into(), 0.625)],
                 },
             ],
             ..History::default()

@@ -16,7 +16,7 @@ pub(crate) use checkpoint::write_atomically;
 pub use config::{EarlyStopping, FitConfig, Monitor, Progress};
 pub use history::{EpochRecord, History};
 
-use crate::metrics::{Evaluation, evaluate};
+use crate::metrics::{Evaluation, Metric, evaluate_with};
 use crate::optim::{Optimizer, clip_grad_norm};
 use crate::{Dataset, Error, Network, Result, Scalar, Workspace};
 use progress::Reporter;
@@ -237,9 +237,23 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
                 }
             };
             let evaluation = match validation {
-                Some(v) => Some(evaluate(net, v, config.eval_batch_size, &mut self.ws, &mut self.outputs)?),
+                Some(v) => Some(evaluate_with(
+                    net,
+                    v,
+                    config.eval_batch_size,
+                    &mut self.ws,
+                    &mut self.outputs,
+                    &config.metrics,
+                )?),
                 None => None,
             };
+            let metrics = match &evaluation {
+                Some((_, values)) => {
+                    config.metrics.iter().map(Metric::name).zip(values.iter().copied()).collect()
+                }
+                None => Vec::new(),
+            };
+            let evaluation = evaluation.map(|(e, _)| e);
             let record = EpochRecord {
                 epoch: self.epoch,
                 learning_rate: lr,
@@ -247,6 +261,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
                 validation_loss: evaluation.map(|e| e.loss),
                 validation_accuracy: evaluation.and_then(|e| e.accuracy),
                 seconds: started.elapsed().as_secs_f64(),
+                metrics,
             };
             progress.end_epoch(&record, config.epochs);
             self.history.epochs.push(record);

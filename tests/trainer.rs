@@ -3,7 +3,7 @@
 
 use chainrule::metrics::{self, evaluate};
 use chainrule::optim::{Adam, Schedule, Sgd};
-use chainrule::train::{EarlyStopping, FitConfig, Monitor, Progress};
+use chainrule::train::{Callback, EarlyStopping, FitConfig, Flow, History, Monitor, Progress};
 use chainrule::{Dataset, Error, Network, Trainer, Workspace, data};
 
 chainrule::network! {
@@ -164,4 +164,55 @@ fn history_is_written_as_csv_and_svg() {
     let matrix = metrics::confusion_matrix(&net, &validation);
     assert!((matrix.accuracy() - history.epochs[2].validation_accuracy.unwrap()).abs() < 1e-12);
     assert!(history.plot("/nonexistent/dir/x.svg", "t").is_err());
+}
+
+/// Counts batches and epochs, and stops at a given batch of a given epoch.
+struct StopAt {
+    epoch: usize,
+    batch: usize,
+    batches: usize,
+    epochs_seen: Vec<usize>,
+}
+
+impl Callback<Digits> for StopAt {
+    fn on_epoch(&mut self, _: &Digits, history: &History) -> Flow {
+        self.epochs_seen.push(history.epochs.len());
+        Flow::Continue
+    }
+
+    fn on_batch(&mut self, epoch: usize, batch: usize, loss: f64) -> Flow {
+        assert!(loss.is_finite());
+        self.batches += 1;
+        if (epoch, batch) == (self.epoch, self.batch) { Flow::Stop } else { Flow::Continue }
+    }
+}
+
+/// Hooks see every epoch's record and every batch, and either can end the
+/// run: after an epoch, or in the middle of one (which is then recorded).
+#[test]
+fn callbacks_see_each_epoch_and_batch_and_can_stop_training() {
+    let (train, validation) = digits().split(0.8, 3).unwrap();
+    let config = FitConfig::epochs(10).progress(Progress::Silent);
+    let mut net = Digits::new(1);
+    let mut trainer = Trainer::new(Adam::new(1e-3), 64, 1);
+    let mut stop_after_three =
+        |_: &Digits, h: &History| if h.epochs.len() == 3 { Flow::Stop } else { Flow::Continue };
+    let history =
+        trainer.fit_with(&mut net, &train, Some(&validation), &config, &mut stop_after_three).unwrap();
+    assert_eq!(history.epochs.len(), 3);
+    assert!(history.stopped_by_callback && !history.stopped_early);
+
+    let per_epoch = train.len().div_ceil(64);
+    let mut hook = StopAt { epoch: 2, batch: 4, batches: 0, epochs_seen: Vec::new() };
+    let mut trainer = Trainer::new(Adam::new(1e-3), 64, 1);
+    let history =
+        trainer.fit_with(&mut Digits::new(1), &train, Some(&validation), &config, &mut hook).unwrap();
+    assert_eq!(hook.batches, per_epoch + 5, "every batch of epoch 1, then batches 0 to 4 of epoch 2");
+    assert_eq!(
+        hook.epochs_seen,
+        [1],
+        "the epoch hook ran after epoch 1; epoch 2 was stopped by the batch hook"
+    );
+    assert_eq!(history.epochs.len(), 2, "the interrupted epoch is recorded");
+    assert!(history.stopped_by_callback && history.epochs[1].validation_loss.is_some());
 }

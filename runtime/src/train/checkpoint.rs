@@ -219,6 +219,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         self.history.epochs = records;
         self.history.best_epoch = history_best;
         self.history.stopped_early = false;
+        self.history.stopped_by_callback = false;
         Ok(())
     }
 }

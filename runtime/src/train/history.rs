@@ -54,6 +54,8 @@ pub struct History {
     pub best_epoch: Option<usize>,
     /// True when early stopping ended the run.
     pub stopped_early: bool,
+    /// True when a callback ended the run ([`crate::train::Flow::Stop`]).
+    pub stopped_by_callback: bool,
 }
 
 const HEADER: &str = "epoch,learning_rate,train_loss,validation_loss,validation_accuracy,seconds";

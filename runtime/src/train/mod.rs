@@ -7,11 +7,13 @@
 //! seed gives bitwise the same weights, and a run resumed from a checkpoint
 //! continues exactly as if it had never stopped.
 
+mod callback;
 mod checkpoint;
 mod config;
 mod history;
 mod progress;
 
+pub use callback::{Callback, Flow};
 pub(crate) use checkpoint::write_atomically;
 pub use config::{EarlyStopping, FitConfig, Monitor, Progress};
 pub use history::{EpochRecord, History};
@@ -146,7 +148,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
     /// One pass over `data` in this epoch's seeded order; returns the mean
     /// training loss (each batch weighted by its size).
     pub fn train_epoch(&mut self, net: &mut N, data: &Dataset<N::Input, N::Target>) -> Result<f64> {
-        self.run_epoch(net, data, None, &Reporter::silent(), 1)
+        Ok(self.run_epoch(net, data, None, &Reporter::silent(), 1, &mut callback::Nothing)?.0)
     }
 
     fn run_epoch(
@@ -156,7 +158,8 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         clip: Option<f64>,
         progress: &Reporter,
         epochs: usize,
-    ) -> Result<f64> {
+        callback: &mut dyn Callback<N>,
+    ) -> Result<(f64, Flow)> {
         if data.is_empty() || self.batch_size == 0 {
             return Err(Error::EmptyBatch);
         }
@@ -168,7 +171,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             epochs.max(self.epoch + 1),
             data.len().div_ceil(self.batch_size),
         );
-        let mut total = 0.0;
+        let (mut total, mut seen, mut flow) = (0.0, 0, Flow::Continue);
         for (batch, chunk) in self.order.chunks(self.batch_size).enumerate() {
             self.batch_inputs.clear();
             self.batch_targets.clear();
@@ -194,12 +197,17 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
                 }
             };
             total += loss.as_f64() * chunk.len() as f64;
+            seen += chunk.len();
             progress.batch(loss.as_f64());
+            flow = callback.on_batch(self.epoch + 1, batch, loss.as_f64());
+            if flow == Flow::Stop {
+                break;
+            }
         }
         // Batch-1 inference reads the weights as they are now.
         net.relayout();
         self.epoch += 1;
-        Ok(total / data.len() as f64)
+        Ok((total / seen as f64, flow))
     }
 
     /// Trains until `config.epochs` epochs are complete (continuing from
@@ -212,6 +220,21 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         train: &Dataset<N::Input, N::Target>,
         validation: Option<&Dataset<N::Input, N::Target>>,
         config: &FitConfig,
+    ) -> Result<&History> {
+        self.fit_with(net, train, validation, config, &mut callback::Nothing)
+    }
+
+    /// [`Trainer::fit`] with hooks after every epoch and batch, which can
+    /// end training ([`Callback`]; a closure `|net, history| Flow::..` is an
+    /// epoch hook). A stop asked for mid-epoch ends that epoch there: it
+    /// is evaluated and recorded (its loss the mean over the batches run).
+    pub fn fit_with(
+        &mut self,
+        net: &mut N,
+        train: &Dataset<N::Input, N::Target>,
+        validation: Option<&Dataset<N::Input, N::Target>>,
+        config: &FitConfig,
+        callback: &mut dyn Callback<N>,
     ) -> Result<&History> {
         let base = *self.base_lr.get_or_insert(self.optimizer.learning_rate());
         let worst = if config.monitor == Monitor::Accuracy { f64::NEG_INFINITY } else { f64::INFINITY };
@@ -228,8 +251,9 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             let started = Instant::now();
             let lr = config.schedule.lr(base, self.epoch);
             self.optimizer.set_learning_rate(lr);
-            let train_loss = match self.run_epoch(net, train, config.clip_norm, &progress, config.epochs) {
-                Ok(loss) => loss,
+            let run = self.run_epoch(net, train, config.clip_norm, &progress, config.epochs, callback);
+            let (train_loss, mut flow) = match run {
+                Ok(done) => done,
                 Err(e) => {
                     progress.finish();
                     self.restore_best(net);
@@ -268,6 +292,13 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             self.track_best(net, train_loss, evaluation, config)?;
             if let Some(path) = &config.checkpoint {
                 self.save_checkpoint(net, path)?;
+            }
+            if flow == Flow::Continue {
+                flow = callback.on_epoch(net, &self.history);
+            }
+            if flow == Flow::Stop {
+                self.history.stopped_by_callback = true;
+                break;
             }
             if config.early_stopping.is_some_and(|e| self.bad_epochs >= e.patience.max(1)) {
                 self.history.stopped_early = true;

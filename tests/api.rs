@@ -351,3 +351,19 @@ fn the_inference_copy_follows_the_parameters() {
     agree(&net, "after loading a file");
     assert_eq!(net.predict(&x), other.predict(&x), "loaded weights, laid out the same");
 }
+
+/// `split3` cuts one shuffle into three disjoint parts covering the data.
+#[test]
+fn three_way_splits_are_disjoint_and_cover_the_data() {
+    let data = chainrule::Dataset::new((0..101).map(|i| [i as f32]).collect(), vec![0usize; 101]).unwrap();
+    let (train, validation, test) = data.split3(0.7, 0.15, 9).unwrap();
+    assert_eq!((train.len(), validation.len(), test.len()), (71, 15, 15));
+    let mut seen: Vec<f32> =
+        [&train, &validation, &test].iter().flat_map(|d| d.inputs().iter().map(|x| x[0])).collect();
+    seen.sort_by(f32::total_cmp);
+    assert_eq!(seen, (0..101).map(|i| i as f32).collect::<Vec<_>>());
+    assert_eq!(data.split3(0.7, 0.15, 9).unwrap().1, validation, "the same seed, the same split");
+    assert!(data.split3(0.7, 0.4, 9).is_err() && data.split3(-0.1, 0.5, 9).is_err());
+    let (all, none, rest) = data.split3(1.0, 0.0, 1).unwrap();
+    assert_eq!((all.len(), none.len(), rest.len()), (101, 0, 0));
+}

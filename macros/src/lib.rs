@@ -67,6 +67,16 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
+/// # Input layout
+///
+/// A sample is its declared shape flattened row-major, the last axis
+/// fastest, as PyTorch lays out a tensor: images `[channels, height,
+/// width]` are channel-major (every pixel of channel 0, then of channel 1:
+/// planar, not interleaved RGB), sequences `[time, features]` time-major
+/// (one step's features after another's), signals `[channels, length]`
+/// channel-major. Several inputs sit side by side in declaration order
+/// (`Name::inputs(&a, &b)` joins them).
+///
 /// # Layers
 ///
 /// `<path>` names a layer's tensors: `layers.<i>` for the `i`-th entry of

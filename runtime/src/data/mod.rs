@@ -20,6 +20,14 @@ use std::io::Read;
 use std::path::Path;
 
 /// Samples and their targets, index by index.
+///
+/// An input is the network's declared input flattened row-major, the last
+/// axis fastest, as PyTorch lays out a tensor: an image `[channels, height,
+/// width]` is channel-major (`x[(c * height + row) * width + col]`, all of
+/// channel 0 first, not interleaved RGB), a sequence `[time, features]` is
+/// time-major (`x[t * features + f]`, step after step), a signal
+/// `[channels, length]` channel-major. A network with several inputs takes
+/// their flattened parts side by side, in declaration order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset<X, Y> {
     inputs: Vec<X>,
@@ -80,6 +88,32 @@ impl<X: Copy, Y: Copy> Dataset<X, Y> {
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
         let cut = (fraction * self.len() as f64).round() as usize;
         Ok((self.subset(&order[..cut]), self.subset(&order[cut..])))
+    }
+
+    /// Shuffles with `seed` once and cuts three parts: the first
+    /// `round(train * len)` samples, the next `round(validation * len)`,
+    /// and the rest (the test set). The fractions must be within [0, 1]
+    /// and sum to at most 1.
+    ///
+    /// # Example
+    /// ```
+    /// let d = chainrule::Dataset::new((0..10).map(|i| [i as f32]).collect(), vec![0usize; 10]).unwrap();
+    /// let (train, validation, test) = d.split3(0.6, 0.2, 1).unwrap();
+    /// assert_eq!((train.len(), validation.len(), test.len()), (6, 2, 2));
+    /// assert!(d.split3(0.8, 0.3, 1).is_err());
+    /// ```
+    pub fn split3(&self, train: f64, validation: f64, seed: u64) -> Result<(Self, Self, Self)> {
+        let valid = |f: f64| (0.0..=1.0).contains(&f);
+        if !valid(train) || !valid(validation) || train + validation > 1.0 + 1e-12 {
+            return Err(Error::Dataset(format!(
+                "split fractions {train} and {validation} must be within [0, 1] and sum to at most 1"
+            )));
+        }
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+        let first = (train * self.len() as f64).round() as usize;
+        let second = ((train + validation) * self.len() as f64).round().min(self.len() as f64) as usize;
+        Ok((self.subset(&order[..first]), self.subset(&order[first..second]), self.subset(&order[second..])))
     }
 
     /// The samples at `indices`, in that order.

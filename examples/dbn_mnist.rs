@@ -9,9 +9,13 @@
 //! the same fine-tuning budget. Both test accuracies are printed.
 //!
 //! ```sh
-//! cargo run --release --example dbn_mnist -- path/to/mnist
+//! cargo run --release --example dbn_mnist -- path/to/mnist [seed]
 //! ```
 
+#[path = "shared/failure.rs"]
+mod failure;
+#[path = "shared/seed.rs"]
+mod seed;
 use chainrule::data::{Split, mnist};
 use chainrule::optim::Sgd;
 use chainrule::rbm::{CdConfig, Visible, pretrain};
@@ -42,9 +46,11 @@ fn fine_tune(
     Ok(())
 }
 
-fn main() -> Result<(), chainrule::Error> {
+fn main() -> Result<(), failure::Failure> {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: cargo run --release --example dbn_mnist -- <directory with the MNIST IDX files>");
+        eprintln!(
+            "usage: cargo run --release --example dbn_mnist -- <directory with the MNIST IDX files> [seed]"
+        );
         eprintln!("       (in this repository's environment: ../shared/data/mnist)");
         std::process::exit(2);
     };
@@ -56,8 +62,10 @@ fn main() -> Result<(), chainrule::Error> {
     );
 
     let started = Instant::now();
-    let mut pretrained = Belief::new(1);
-    let cfg = CdConfig { epochs: 5, learning_rate: 0.05, seed: 2, ..CdConfig::default() };
+    // The weights' seed (1 unless given); pre-training's sampling follows it.
+    let seed = seed::from_args_or(1);
+    let mut pretrained = Belief::new(seed);
+    let cfg = CdConfig { epochs: 5, learning_rate: 0.05, seed: seed + 1, ..CdConfig::default() };
     let reports = pretrain(&mut pretrained, train.inputs(), 2, Visible::Binary, &cfg)?;
     for (layer, epochs) in reports.iter().enumerate() {
         for (epoch, r) in epochs.iter().enumerate() {
@@ -74,7 +82,7 @@ fn main() -> Result<(), chainrule::Error> {
     println!("pre-trained in {:.1?}; fine-tuning", started.elapsed());
     fine_tune(&mut pretrained, &train)?;
     println!("from random initialization, the same fine-tuning");
-    let mut random = Belief::new(1);
+    let mut random = Belief::new(seed);
     fine_tune(&mut random, &train)?;
     println!("test accuracy, pre-trained: {:.4}", metrics::accuracy(&pretrained, &test));
     println!("test accuracy, random initialization: {:.4}", metrics::accuracy(&random, &test));

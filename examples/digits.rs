@@ -13,8 +13,13 @@
 //! 6. saves the trained weights to `digits.safetensors` (PyTorch
 //!    `state_dict` names; the `embed` example compiles a copy in).
 //!
-//! Run with `cargo run --release --example digits [path/to/digits.csv.gz]`.
+//! Run with `cargo run --release --example digits [path/to/digits.csv.gz [seed]]`
+//! (the seed of the initial weights, 7 unless given).
 
+#[path = "shared/failure.rs"]
+mod failure;
+#[path = "shared/seed.rs"]
+mod seed;
 use chainrule::optim::Sgd;
 use chainrule::{Trainer, data, metrics, weights};
 use std::time::Instant;
@@ -31,7 +36,7 @@ chainrule::network! {
 
 const EPOCHS: usize = 40;
 
-fn main() -> Result<(), chainrule::Error> {
+fn main() -> Result<(), failure::Failure> {
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits/digits.csv.gz");
     let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
 
@@ -47,7 +52,7 @@ fn main() -> Result<(), chainrule::Error> {
         test.len()
     );
 
-    let mut net = Digits::new(7);
+    let mut net = Digits::new(seed::from_args_or(7));
     let mut trainer = Trainer::new(Sgd::new(0.1), 32, 3);
     let start = Instant::now();
     for epoch in 1..=EPOCHS {

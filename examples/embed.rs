@@ -15,6 +15,8 @@
 //! cargo run --release --example embed
 //! ```
 
+#[path = "shared/failure.rs"]
+mod failure;
 use chainrule::{Network, data, metrics};
 
 chainrule::network! {
@@ -37,7 +39,7 @@ fn picture(pixels: &[f32; 64]) -> String {
         .join("\n")
 }
 
-fn main() -> Result<(), chainrule::Error> {
+fn main() -> Result<(), failure::Failure> {
     let net = Digits::trained();
     // The test split of the `digits` example: same file, scaling and seed.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits/digits.csv.gz");

@@ -24,6 +24,8 @@
 //! The seed (42 by default) draws the initial weights and the order of
 //! the batches.
 
+#[path = "shared/failure.rs"]
+mod failure;
 #[path = "shared/images.rs"]
 mod images;
 #[path = "shared/seed.rs"]
@@ -57,7 +59,7 @@ chainrule::network! {
 
 const EPOCHS: usize = 15;
 
-fn main() -> Result<(), chainrule::Error> {
+fn main() -> Result<(), failure::Failure> {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
         eprintln!("usage: cargo run --release --example fashion_cnn -- <directory with the IDX files>");
         eprintln!("       (in this repository's environment: ../shared/data/fashion-mnist)");

@@ -10,6 +10,8 @@
 //! cargo run --release --example fashion_mnist -- path/to/fashion-mnist [seed]
 //! ```
 
+#[path = "shared/failure.rs"]
+mod failure;
 #[path = "shared/idx_mlp.rs"]
 mod idx_mlp;
 #[path = "shared/images.rs"]
@@ -17,6 +19,6 @@ mod images;
 #[path = "shared/seed.rs"]
 mod seed;
 
-fn main() -> Result<(), chainrule::Error> {
-    idx_mlp::run("fashion_mnist", "../shared/data/fashion-mnist")
+fn main() -> Result<(), failure::Failure> {
+    Ok(idx_mlp::run("fashion_mnist", "../shared/data/fashion-mnist")?)
 }

@@ -16,6 +16,8 @@
 //! cargo run --release --example iris_two_heads -- ../shared/data/iris/iris.csv [seed]
 //! ```
 
+#[path = "shared/failure.rs"]
+mod failure;
 #[path = "shared/seed.rs"]
 mod seed;
 
@@ -42,7 +44,7 @@ chainrule::network! {
 /// One flower's targets: its species and its standardized petal width.
 type Targets = (usize, [f32; 1]);
 
-fn main() -> Result<(), chainrule::Error> {
+fn main() -> Result<(), failure::Failure> {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: cargo run --release --example iris_two_heads -- <iris.csv> [seed]");
         eprintln!("       (in this repository's environment: ../shared/data/iris/iris.csv)");
@@ -52,7 +54,9 @@ fn main() -> Result<(), chainrule::Error> {
     // Columns: sepal length, sepal width, petal length, petal width, species.
     let table = data::read_csv(&path, 1)?;
     if table.columns != 5 {
-        return Err(chainrule::Error::Dataset(format!("expected iris' 5 columns, found {}", table.columns)));
+        return Err(
+            chainrule::Error::Dataset(format!("expected iris' 5 columns, found {}", table.columns)).into()
+        );
     }
     let rows: Vec<&[f64]> = table.values.chunks_exact(5).collect();
     let (train_rows, test_rows) = split(&rows, seed)?;

@@ -13,6 +13,8 @@
 //! The directory holds `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
 //! `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, each plain or gzipped.
 
+#[path = "shared/failure.rs"]
+mod failure;
 #[path = "shared/idx_mlp.rs"]
 mod idx_mlp;
 #[path = "shared/images.rs"]
@@ -20,6 +22,6 @@ mod images;
 #[path = "shared/seed.rs"]
 mod seed;
 
-fn main() -> Result<(), chainrule::Error> {
-    idx_mlp::run("mnist", "../shared/data/mnist")
+fn main() -> Result<(), failure::Failure> {
+    Ok(idx_mlp::run("mnist", "../shared/data/mnist")?)
 }

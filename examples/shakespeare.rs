@@ -22,6 +22,8 @@
 //! cargo run --release --example shakespeare -- ../shared/data/tinyshakespeare/input.txt.gz [minutes] [seed]
 //! ```
 
+#[path = "shared/failure.rs"]
+mod failure;
 #[path = "shared/random.rs"]
 mod random;
 
@@ -64,7 +66,7 @@ chainrule::network! {
 /// Windows a round of training draws before the clock is read again.
 const ROUND: usize = 32 * 16;
 
-fn main() -> Result<(), chainrule::Error> {
+fn main() -> Result<(), failure::Failure> {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
         eprintln!(

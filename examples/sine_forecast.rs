@@ -16,6 +16,8 @@
 //! cargo run --release --example sine_forecast
 //! ```
 
+#[path = "shared/failure.rs"]
+mod failure;
 use chainrule::data::Dataset;
 use chainrule::kernels::next_u64;
 use chainrule::optim::{Adam, Schedule};
@@ -67,7 +69,7 @@ fn rmse(pairs: impl Iterator<Item = (f32, f32)>) -> f64 {
     (sum / count as f64).sqrt()
 }
 
-fn main() -> Result<(), chainrule::Error> {
+fn main() -> Result<(), failure::Failure> {
     let values = series(11);
     let (train_end, validation_end) = (LENGTH * 7 / 10, LENGTH * 8 / 10);
     let train = windows(&values, 0..train_end);

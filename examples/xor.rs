@@ -8,6 +8,8 @@
 //!
 //! Run with `cargo run --release --example xor`.
 
+#[path = "shared/failure.rs"]
+mod failure;
 use chainrule::optim::Sgd;
 use chainrule::{Dataset, Network, Trainer};
 
@@ -20,7 +22,7 @@ chainrule::network! {
     }
 }
 
-fn main() -> Result<(), chainrule::Error> {
+fn main() -> Result<(), failure::Failure> {
     let inputs = vec![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
     let targets = vec![[0.0], [1.0], [1.0], [0.0]];
     let data = Dataset::new(inputs.clone(), targets)?;

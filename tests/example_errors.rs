@@ -27,7 +27,10 @@ fn failures_read_as_sentences_with_their_causes() {
     let missing = chainrule::data::read_csv("/nonexistent/digits.csv", 0).unwrap_err();
     let shown = format!("{:?}", failure::Failure::from(missing));
     assert!(shown.starts_with("cannot read /nonexistent/digits.csv: "), "{shown}");
-    assert!(!shown.contains("Os {") && !shown.contains("because"), "the cause is in the message once: {shown}");
+    assert!(
+        !shown.contains("Os {") && !shown.contains("because"),
+        "the cause is in the message once: {shown}"
+    );
     let denied = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
     let shown = format!("{:?}", failure::Failure::from(Outer(denied)));
     assert_eq!(shown, "the model could not be saved\n  because: permission denied");

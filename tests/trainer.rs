@@ -161,6 +161,13 @@ fn history_is_written_as_csv_and_svg() {
     assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 4);
     let picture = std::fs::read_to_string(&svg).unwrap();
     assert!(picture.starts_with("<svg") && picture.contains("validation accuracy"));
+    // Labelled axes, whole-epoch ticks, the best epoch marked.
+    let texts: Vec<&str> = picture.lines().collect();
+    for label in ["epoch", "mean loss", "accuracy", "1", "2", "3"] {
+        assert!(texts.contains(&label), "an axis label or whole-epoch tick `{label}`");
+    }
+    assert!(!texts.contains(&"1.5") && !texts.contains(&"2.5"), "no ticks between epochs");
+    assert!(picture.contains(&format!("best epoch {}", history.best_epoch.unwrap())));
     let matrix = metrics::confusion_matrix(&net, &validation);
     assert!((matrix.accuracy() - history.epochs[2].validation_accuracy.unwrap()).abs() < 1e-12);
     assert!(history.plot("/nonexistent/dir/x.svg", "t").is_err());

@@ -146,33 +146,61 @@ impl History {
 
 type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
 
+/// A range fitted to `values` with a margin, for an axis that should show
+/// the curve rather than the space around it.
+fn fitted(values: impl Iterator<Item = f64>, floor: f64, ceiling: f64) -> std::ops::Range<f64> {
+    let (low, high) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+    if !low.is_finite() {
+        return floor..ceiling;
+    }
+    let pad = ((high - low) * 0.08).max(1e-3);
+    (low - pad).max(floor)..(high + pad).min(ceiling)
+}
+
 fn draw(history: &History, path: &Path, title: &str) -> Drawn {
-    let accuracy: Vec<(f64, f64)> =
-        history.epochs.iter().filter_map(|r| r.validation_accuracy.map(|a| (r.epoch as f64, a))).collect();
+    let accuracy: Vec<(usize, f64)> =
+        history.epochs.iter().filter_map(|r| r.validation_accuracy.map(|a| (r.epoch, a))).collect();
     let width = if accuracy.is_empty() { 560 } else { 1120 };
     let root = SVGBackend::new(path, (width, 420)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(title, ("sans-serif", 22))?;
     let panels = if accuracy.is_empty() { vec![root] } else { root.split_evenly((1, 2)) };
-    let last = history.epochs.len().max(2) as f64;
-    let train: Vec<(f64, f64)> = history.epochs.iter().map(|r| (r.epoch as f64, r.train_loss)).collect();
-    let validation: Vec<(f64, f64)> =
-        history.epochs.iter().filter_map(|r| r.validation_loss.map(|l| (r.epoch as f64, l))).collect();
+    let last = history.epochs.last().map_or(1, |r| r.epoch).max(2);
+    // An axis of whole epochs, at most about ten ticks.
+    let ticks = last.min(10);
+    let epochs = 1..last;
+    let train: Vec<(usize, f64)> = history.epochs.iter().map(|r| (r.epoch, r.train_loss)).collect();
+    let validation: Vec<(usize, f64)> =
+        history.epochs.iter().filter_map(|r| r.validation_loss.map(|l| (r.epoch, l))).collect();
     let top = train.iter().chain(&validation).map(|p| p.1).filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+    let kept = history.best_epoch;
     let mut loss = ChartBuilder::on(&panels[0])
         .caption("loss", ("sans-serif", 18))
         .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(1.0..last, 0.0..top * 1.05 + 1e-12)?;
-    loss.configure_mesh().x_desc("epoch").draw()?;
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(epochs.clone(), 0.0..top * 1.05 + 1e-12)?;
+    loss.configure_mesh().x_desc("epoch").y_desc("mean loss").x_labels(ticks).draw()?;
     loss.draw_series(LineSeries::new(train, BLUE.stroke_width(2)))?
         .label("training")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(2)));
     if !validation.is_empty() {
-        loss.draw_series(LineSeries::new(validation, RED.stroke_width(2)))?
+        loss.draw_series(LineSeries::new(validation.clone(), RED.stroke_width(2)))?
             .label("validation")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
+    }
+    // The best epoch by the monitored quantity (the one kept when the
+    // configuration restores the best weights).
+    let marked = kept.and_then(|e| {
+        let record = history.epochs.iter().find(|r| r.epoch == e)?;
+        Some((e, record.validation_loss.unwrap_or(record.train_loss)))
+    });
+    if let Some(point) = marked {
+        loss.draw_series([Circle::new(point, 6, BLACK.stroke_width(2))])?
+            .label(format!("best epoch {}", point.0))
+            .legend(|(x, y)| Circle::new((x + 9, y), 5, BLACK.stroke_width(2)));
     }
     loss.configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -180,15 +208,17 @@ fn draw(history: &History, path: &Path, title: &str) -> Drawn {
         .border_style(BLACK)
         .draw()?;
     if let Some(panel) = panels.get(1) {
-        let low = accuracy.iter().map(|p| p.1).fold(1.0f64, f64::min);
         let mut acc = ChartBuilder::on(panel)
             .caption("validation accuracy", ("sans-serif", 18))
             .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(1.0..last, (low - 0.02).max(0.0)..1.0)?;
-        acc.configure_mesh().x_desc("epoch").draw()?;
-        acc.draw_series(LineSeries::new(accuracy, RED.stroke_width(2)))?;
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(epochs, fitted(accuracy.iter().map(|p| p.1), 0.0, 1.0))?;
+        acc.configure_mesh().x_desc("epoch").y_desc("accuracy").x_labels(ticks).draw()?;
+        acc.draw_series(LineSeries::new(accuracy.clone(), RED.stroke_width(2)))?;
+        if let Some(point) = kept.and_then(|e| accuracy.iter().find(|p| p.0 == e)) {
+            acc.draw_series([Circle::new(*point, 6, BLACK.stroke_width(2))])?;
+        }
     }
     panels[0].present()?;
     Ok(())

@@ -84,3 +84,42 @@ fn missing_and_unexpected_tensors_are_named() {
     let err = load_bytes(&mut net, &one("encoder.weight", vec![4, 3])).unwrap_err();
     assert!(err.contains("`encoder.weight` is not part of this network"), "{err}");
 }
+
+/// A partial load reads what fits, keeps the rest, and names each tensor.
+#[test]
+fn partial_loads_report_loaded_skipped_and_missing_tensors() {
+    let source = Wide::new(5);
+    let dir = std::env::temp_dir().join(format!("chainrule-partial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("wide.safetensors");
+    save(&source, &path).unwrap();
+    let mut net = Net::new(6);
+    let before = net.params().to_vec();
+    let report = chainrule::weights::load_partial(&mut net, &path).unwrap();
+    // The batch norm's and the first layer's tensors are 5 wide in the file, 4 here.
+    assert_eq!(report.loaded, ["layers.3.bias"]);
+    let skipped: Vec<&str> = report.skipped.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(skipped.contains(&"layers.0.weight") && skipped.contains(&"layers.3.weight"), "{report}");
+    assert!(
+        report.skipped.iter().any(|(n, why)| n == "layers.0.weight" && why.contains("[5, 3]")),
+        "{report}"
+    );
+    assert!(
+        report.missing.contains(&"layers.0.weight".to_string())
+            && report.missing.contains(&"layers.1.running_mean".to_string())
+    );
+    let bias = Net::LAYOUT.iter().find(|p| p.name == "layers.3.bias").unwrap();
+    let source_bias = Wide::LAYOUT.iter().find(|p| p.name == "layers.3.bias").unwrap();
+    assert_eq!(bias.slice(net.params()), source_bias.slice(source.params()));
+    for p in Net::LAYOUT.iter().filter(|p| p.name != "layers.3.bias") {
+        assert_eq!(p.slice(net.params()), p.slice(&before), "{} keeps its values", p.name);
+    }
+    assert!(report.to_string().starts_with("loaded 1 tensors: layers.3.bias"));
+
+    // A damaged file is an error and changes nothing.
+    std::fs::write(&path, b"not a safetensors file").unwrap();
+    let kept = net.params().to_vec();
+    assert!(chainrule::weights::load_partial(&mut net, &path).is_err());
+    assert_eq!(net.params(), &kept[..]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -101,6 +101,98 @@ pub fn load_bytes<N: Network>(net: &mut N, bytes: &[u8]) -> std::result::Result<
     Ok(())
 }
 
+/// What [`load_partial`] did with each tensor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Tensors read from the file into the network.
+    pub loaded: Vec<String>,
+    /// Tensors of the file left unused, each with the reason: not part of
+    /// this network, or a different shape or element type than its own.
+    pub skipped: Vec<(String, String)>,
+    /// Tensors of the network the file does not provide (or whose file
+    /// tensor was skipped): they keep their values.
+    pub missing: Vec<String>,
+}
+
+impl std::fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "loaded {} tensors: {}", self.loaded.len(), self.loaded.join(", "))?;
+        let skipped: Vec<String> = self.skipped.iter().map(|(n, why)| format!("{n} ({why})")).collect();
+        writeln!(f, "skipped {} from the file: {}", self.skipped.len(), skipped.join(", "))?;
+        write!(f, "kept {} of the network's own: {}", self.missing.len(), self.missing.join(", "))
+    }
+}
+
+/// Reads every tensor of the file that fits `net` (same name, shape and
+/// element type) and keeps the network's own values for the rest, as
+/// PyTorch's `load_state_dict(strict=False)` does for missing and
+/// unexpected keys, and also for tensors of another shape (a new head with
+/// a different number of classes): the report names each. Transfer
+/// learning reads a trained body this way. A damaged file is an error and
+/// changes nothing.
+///
+/// # Example
+/// ```
+/// use chainrule::{Network, weights};
+/// chainrule::network! { struct Ten { input: [4], layers: [dense(8), relu, dense(10)], loss: softmax_cross_entropy } }
+/// chainrule::network! { struct Three { input: [4], layers: [dense(8), relu, dense(3)], loss: softmax_cross_entropy } }
+/// let path = std::env::temp_dir().join(format!("chainrule-partial-{}.safetensors", std::process::id()));
+/// weights::save(&Ten::new(1), &path).unwrap();
+/// let mut three = Three::new(2);
+/// let report = weights::load_partial(&mut three, &path).unwrap();
+/// assert_eq!(report.loaded, ["layers.0.weight", "layers.0.bias"]);
+/// assert_eq!(report.missing, ["layers.2.weight", "layers.2.bias"]); // the new head keeps its own
+/// assert_eq!(&three.params()[..40], &Ten::new(1).params()[..40]);
+/// ```
+pub fn load_partial<N: Network>(net: &mut N, path: impl AsRef<Path>) -> Result<LoadReport> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    let fail = |message: String| Error::Weights { path: path.into(), message };
+    let file =
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| fail(format!("damaged file: {e}")))?;
+    let mut report = LoadReport::default();
+    let mut params = net.params().to_vec();
+    let mut state = net.state().to_vec();
+    let mut used = std::collections::BTreeSet::new();
+    for (table, values) in [(N::LAYOUT, &mut params), (N::STATE_LAYOUT, &mut state)] {
+        for t in table {
+            let Ok(view) = file.tensor(t.name) else {
+                report.missing.push(t.name.to_string());
+                continue;
+            };
+            used.insert(t.name);
+            let why = if view.shape() != t.shape {
+                Some(format!("shape {:?}, this network's is {:?}", view.shape(), t.shape))
+            } else if view.dtype() != dtype::<N::Scalar>() {
+                Some(format!("{:?} values, this network computes in {}", view.dtype(), N::Scalar::DTYPE))
+            } else {
+                None
+            };
+            match (why, N::Scalar::from_le(view.data())) {
+                (None, Some(read)) => {
+                    values[t.offset..][..t.len()].copy_from_slice(&read);
+                    report.loaded.push(t.name.to_string());
+                }
+                (why, _) => {
+                    report
+                        .skipped
+                        .push((t.name.to_string(), why.unwrap_or_else(|| "unreadable values".into())));
+                    report.missing.push(t.name.to_string());
+                }
+            }
+        }
+    }
+    let mut names = file.names();
+    names.sort();
+    for name in names.into_iter().filter(|n| !used.contains(n) && !n.ends_with(BATCH_COUNT)) {
+        report.skipped.push((name.to_string(), "not part of this network".into()));
+    }
+    net.params_mut().copy_from_slice(&params);
+    net.state_mut().copy_from_slice(&state);
+    net.relayout();
+    Ok(report)
+}
+
 fn dtype<S: Scalar>() -> Dtype {
     if S::DTYPE == "F32" { Dtype::F32 } else { Dtype::F64 }
 }

@@ -223,3 +223,58 @@ fn callbacks_see_each_epoch_and_batch_and_can_stop_training() {
     assert_eq!(history.epochs.len(), 2, "the interrupted epoch is recorded");
     assert!(history.stopped_by_callback && history.epochs[1].validation_loss.is_some());
 }
+
+chainrule::network! {
+    struct Small { input: [64], layers: [dense(16), tanh, dense(10)], loss: softmax_cross_entropy }
+}
+
+/// A frozen layer keeps its values and its optimizer state; a layer with a
+/// learning-rate multiplier steps as it would in a PyTorch parameter group
+/// of its own (for these elementwise rules: an optimizer of its own at the
+/// scaled rate, on the same gradients).
+#[test]
+fn frozen_layers_stay_and_multiplied_layers_step_as_their_own_group() {
+    let data = digits();
+    let batch = data.subset(&(0..32).collect::<Vec<_>>());
+    let body = Small::LAYOUT[0].len() + Small::LAYOUT[1].len();
+
+    let mut net = Small::new(4);
+    let start = net.params().to_vec();
+    let mut trainer = Trainer::new(Adam::new(1e-2).weight_decay(1e-3), 32, 0).threads(1);
+    assert_eq!(trainer.freeze("layers.0").unwrap(), 2);
+    for _ in 0..5 {
+        trainer.train_epoch(&mut net, &batch).unwrap();
+    }
+    assert_eq!(&net.params()[..body], &start[..body], "the frozen layer did not move");
+    assert_ne!(&net.params()[body..], &start[body..], "the head trained");
+    let (_, state) = chainrule::optim::Optimizer::<f32>::state(&trainer.optimizer);
+    assert!(
+        state.iter().all(|b| b[..body].iter().all(|&v| v == 0.0)),
+        "no optimizer state for frozen tensors"
+    );
+    trainer.unfreeze("layers.*").unwrap();
+    trainer.train_epoch(&mut net, &batch).unwrap();
+    assert_ne!(&net.params()[..body], &start[..body], "unfrozen, it trains");
+    assert!(
+        trainer.freeze("layer.0").unwrap_err().to_string().contains("layers.0.weight"),
+        "names the tensors"
+    );
+
+    // A tenth of the rate for the head: the same as two optimizers.
+    let mut net = Small::new(5);
+    let mut reference = Small::new(5);
+    let mut trainer = Trainer::new(Adam::new(1e-2), 32, 0).threads(1);
+    trainer.lr_multiplier("layers.2", 0.1).unwrap();
+    let (mut body_rule, mut head_rule) = (Adam::<f32>::new(1e-2), Adam::<f32>::new(1e-3));
+    let (mut grad, mut ws) = (vec![0.0f32; Small::PARAM_LEN], Workspace::new());
+    for _ in 0..5 {
+        trainer.step(&mut net, batch.inputs(), batch.targets()).unwrap();
+        reference.loss_and_grad(batch.inputs(), batch.targets(), &mut grad, &mut ws).unwrap();
+        let (b, h) = reference.params_mut().split_at_mut(body);
+        chainrule::optim::Optimizer::step(&mut body_rule, b, &grad[..body]).unwrap();
+        chainrule::optim::Optimizer::step(&mut head_rule, h, &grad[body..]).unwrap();
+    }
+    for (a, b) in net.params().iter().zip(reference.params()) {
+        assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{a} against {b}");
+    }
+}

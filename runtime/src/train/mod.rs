@@ -10,12 +10,15 @@
 mod callback;
 mod checkpoint;
 mod config;
+mod groups;
 mod history;
 mod progress;
 
 pub use callback::{Callback, Flow};
 pub(crate) use checkpoint::write_atomically;
 pub use config::{EarlyStopping, FitConfig, Monitor, Progress};
+use groups::Groups;
+pub use groups::matches;
 pub use history::{EpochRecord, History};
 
 use crate::metrics::{Evaluation, Metric, evaluate_with};
@@ -75,6 +78,7 @@ pub struct Trainer<N: Network, O> {
     batch_targets: Vec<N::Target>,
     outputs: Vec<N::Output>,
     threads: usize,
+    groups: Groups<N::Scalar>,
 }
 
 impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
@@ -96,7 +100,47 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             batch_targets: Vec::with_capacity(batch_size),
             outputs: Vec::new(),
             threads: 0,
+            groups: Groups::new(N::PARAM_LEN),
         }
+    }
+
+    /// Freezes the parameter tensors `pattern` selects: the optimizer
+    /// skips them, and their values and optimizer state stay as they are,
+    /// as PyTorch's `requires_grad = False`. A pattern is a tensor's name,
+    /// a layer's (`layers.0`, `stem`: every tensor under it), or has `*`
+    /// for any run of characters (`layers.*.weight`). Returns the number of
+    /// tensors selected; a pattern that selects none is an error listing the
+    /// network's tensors. Not saved in checkpoints: set it again on resuming.
+    ///
+    /// # Example
+    /// ```
+    /// use chainrule::{Dataset, Network, Trainer, optim::Adam};
+    /// chainrule::network! { struct Net { input: [2], layers: [dense(4), tanh, dense(1)], loss: mse } }
+    /// let data = Dataset::new(vec![[1.0f32, 0.5]], vec![[2.0f32]]).unwrap();
+    /// let mut net = Net::new(1);
+    /// let body = net.params()[..12].to_vec();
+    /// let mut trainer = Trainer::new(Adam::new(1e-2), 1, 0);
+    /// assert_eq!(trainer.freeze("layers.0").unwrap(), 2); // weight and bias
+    /// trainer.train_epoch(&mut net, &data).unwrap();
+    /// assert_eq!(&net.params()[..12], &body[..]); // only the head moved
+    /// ```
+    pub fn freeze(&mut self, pattern: &str) -> Result<usize> {
+        self.groups.set(N::LAYOUT, pattern, 0.0)
+    }
+
+    /// Lets the tensors `pattern` selects train again, at the optimizer's
+    /// own rate.
+    pub fn unfreeze(&mut self, pattern: &str) -> Result<usize> {
+        self.groups.set(N::LAYOUT, pattern, 1.0)
+    }
+
+    /// Trains the tensors `pattern` selects at `multiplier` times the
+    /// optimizer's learning rate (and its schedule), as a PyTorch parameter
+    /// group with its own `lr`: every rule here moves a parameter by the
+    /// rate times an amount independent of it, so the step is scaled.
+    /// 0 freezes.
+    pub fn lr_multiplier(&mut self, pattern: &str, multiplier: f64) -> Result<usize> {
+        self.groups.set(N::LAYOUT, pattern, multiplier)
     }
 
     /// Trains on `threads` threads (at least 1); by default every core
@@ -141,7 +185,8 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
     pub fn step(&mut self, net: &mut N, inputs: &[N::Input], targets: &[N::Target]) -> Result<N::Scalar> {
         let at = (self.epoch + 1, 0);
         crate::threads::with(self.threads_for(inputs.len()), || {
-            descend(net, &mut self.optimizer, &mut self.grad, &mut self.ws, inputs, targets, None, at)
+            let buffers = (&mut self.grad[..], &mut self.ws, &mut self.groups);
+            descend(net, &mut self.optimizer, buffers, inputs, targets, None, at)
         })
     }
 
@@ -181,8 +226,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
                 descend(
                     net,
                     &mut self.optimizer,
-                    &mut self.grad,
-                    &mut self.ws,
+                    (&mut self.grad[..], &mut self.ws, &mut self.groups),
                     &self.batch_inputs,
                     &self.batch_targets,
                     clip,
@@ -370,12 +414,10 @@ fn shuffle_rng(seed: u64, epoch: usize) -> ChaCha8Rng {
 /// Gradient, finiteness checks, optional clipping, update: the body of
 /// every training step. `at` is the (epoch, batch) reported on failure, in
 /// which case the parameters are left as they were.
-#[allow(clippy::too_many_arguments)]
 fn descend<N: Network, O: Optimizer<N::Scalar>>(
     net: &mut N,
     optimizer: &mut O,
-    grad: &mut [N::Scalar],
-    ws: &mut Workspace<N::Scalar>,
+    (grad, ws, groups): (&mut [N::Scalar], &mut Workspace<N::Scalar>, &mut Groups<N::Scalar>),
     inputs: &[N::Input],
     targets: &[N::Target],
     clip: Option<f64>,
@@ -384,7 +426,10 @@ fn descend<N: Network, O: Optimizer<N::Scalar>>(
     let (epoch, batch) = at;
     // Without clipping (which needs the whole gradient first), a rule that
     // needs only each parameter's own gradient runs inside the backward pass.
+    // Parameter groups scale or undo the optimizer's whole step, so it
+    // must be taken apart from the backward pass.
     if clip.is_none()
+        && groups.is_plain()
         && let Some(mut update) = optimizer.fused(N::PARAM_LEN)?
     {
         let loss = net.train_step(inputs, targets, grad, &mut update, ws)?;
@@ -404,6 +449,12 @@ fn descend<N: Network, O: Optimizer<N::Scalar>>(
             return Err(Error::NonFiniteGradient { norm, epoch, batch });
         }
     }
-    optimizer.step(net.params_mut(), grad)?;
+    if groups.is_plain() {
+        optimizer.step(net.params_mut(), grad)?;
+    } else {
+        groups.before_step(net.params_mut(), grad, optimizer);
+        optimizer.step(net.params_mut(), grad)?;
+        groups.after_step(net.params_mut(), optimizer)?;
+    }
     Ok(loss)
 }

@@ -411,13 +411,17 @@ fn shuffle_rng(seed: u64, epoch: usize) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(crate::kernels::next_u64(&mut state))
 }
 
+/// What a step writes besides the network: the gradient, the workspace and
+/// the parameter groups' scratch.
+type StepBuffers<'a, S> = (&'a mut [S], &'a mut Workspace<S>, &'a mut Groups<S>);
+
 /// Gradient, finiteness checks, optional clipping, update: the body of
 /// every training step. `at` is the (epoch, batch) reported on failure, in
 /// which case the parameters are left as they were.
 fn descend<N: Network, O: Optimizer<N::Scalar>>(
     net: &mut N,
     optimizer: &mut O,
-    (grad, ws, groups): (&mut [N::Scalar], &mut Workspace<N::Scalar>, &mut Groups<N::Scalar>),
+    (grad, ws, groups): StepBuffers<'_, N::Scalar>,
     inputs: &[N::Input],
     targets: &[N::Target],
     clip: Option<f64>,

@@ -23,6 +23,7 @@ mod fallback;
 mod init;
 mod ir;
 mod layers;
+mod lints;
 mod losses;
 mod lower;
 mod model;
@@ -272,6 +273,17 @@ use proc_macro::TokenStream;
 /// derivative `sigmoid(x)`. Other overflow-prone forms are kept as written:
 /// `cosh` itself overflows past 89 in `f32`, so a log-cosh loss on
 /// residuals that large is infinite.
+///
+/// # Warnings
+///
+/// A loss that expects something the last layer does not give it compiles
+/// with a warning at that layer, which says why and the fix: `softmax`
+/// before `softmax_cross_entropy` (softmax twice), `binary_cross_entropy`
+/// after a layer that is not `sigmoid` (use
+/// `binary_cross_entropy_with_logits`), `nll` without `log_softmax`, `relu`
+/// on the logits of `softmax_cross_entropy` or
+/// `binary_cross_entropy_with_logits`. `#[allow(deprecated)]` on the
+/// declaration silences them.
 ///
 /// # Regularizer and initialization
 ///

@@ -241,8 +241,10 @@ pub fn network(
         }
         None => quote!(#rt::isa::with_isa(#[inline(always)] |__isa| { #predict })),
     };
+    let lints = crate::lints::emit(model);
 
     quote! {
+            #lints
             #(#attrs)*
             #vis struct #name {
                 params: #rt::Buffer<#s, #param_len>,

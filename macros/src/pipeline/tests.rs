@@ -215,3 +215,41 @@ fn a_reshape_copies_nothing() {
         "the dense layer reads the pooled values"
     );
 }
+
+/// A loss that expects what the last layer does not give it is a warning
+/// (a deprecated item used at the layer), with the fix in its note; a
+/// declaration that allows `deprecated`, or one that is right, gets none.
+#[test]
+fn losses_that_disagree_with_the_last_layer_are_warned_about() {
+    let warned = |tokens: TokenStream| {
+        let code = expanded(tokens);
+        code.contains("#[deprecated(").then_some(code)
+    };
+    let cases = [
+        (
+            quote!(struct A { input: [4], layers: [dense(3), softmax], loss: softmax_cross_entropy }),
+            "applies softmax twice",
+        ),
+        (
+            quote!(struct B { input: [4], layers: [dense(1)], loss: binary_cross_entropy }),
+            "binary_cross_entropy_with_logits",
+        ),
+        (quote!(struct C { input: [4], layers: [dense(3)], loss: nll }), "end with `log_softmax`"),
+        (
+            quote!(struct D { input: [4], layers: [dense(3), relu], loss: softmax_cross_entropy }),
+            "`relu` on the logits",
+        ),
+    ];
+    for (tokens, fix) in cases {
+        let code = warned(tokens).expect("a warning");
+        assert!(code.contains(fix), "{code}");
+    }
+    for right in [
+        quote!(struct E { input: [4], layers: [dense(3)], loss: softmax_cross_entropy }),
+        quote!(struct F { input: [4], layers: [dense(1), sigmoid], loss: binary_cross_entropy }),
+        quote!(struct G { input: [4], layers: [dense(3), log_softmax], loss: nll }),
+        quote!(#[allow(deprecated)] struct H { input: [4], layers: [dense(3), softmax], loss: softmax_cross_entropy }),
+    ] {
+        assert_eq!(warned(right), None);
+    }
+}

@@ -109,7 +109,7 @@ pub fn evaluate_with<N: Network>(
         }
     }
     let n = data.len() as f64;
-    let accuracy = classified.then(|| tally.confusion.accuracy());
+    let accuracy = classified.then(|| tally.hits as f64 / tally.classified.max(1) as f64);
     let values = metrics.iter().map(|m| tally.value(m, classified)).collect::<Result<Vec<f64>>>()?;
     Ok((Evaluation { loss: total / n, accuracy }, values))
 }
@@ -163,9 +163,14 @@ impl Metric {
     }
 }
 
-/// What one pass over a dataset counts for the metrics.
+/// What one pass over a dataset counts for the metrics. Allocates only
+/// for what was asked (a plain evaluation allocates nothing).
 struct Tally {
-    confusion: ConfusionMatrix,
+    /// Samples with a class target, and those whose top score is it.
+    classified: usize,
+    hits: usize,
+    /// For precision, recall and F1.
+    confusion: Option<ConfusionMatrix>,
     /// Per `TopK` metric (in order): samples whose class was in the top k.
     top: Vec<(usize, usize)>,
     /// Per `BinaryAccuracy` metric: (threshold, right, counted).
@@ -174,8 +179,12 @@ struct Tally {
 
 impl Tally {
     fn new(classes: usize, metrics: &[Metric]) -> Self {
+        let needs_matrix =
+            metrics.iter().any(|m| matches!(m, Metric::Precision(_) | Metric::Recall(_) | Metric::F1(_)));
         Self {
-            confusion: ConfusionMatrix { classes, counts: vec![0; classes * classes] },
+            classified: 0,
+            hits: 0,
+            confusion: needs_matrix.then(|| ConfusionMatrix { classes, counts: vec![0; classes * classes] }),
             top: metrics
                 .iter()
                 .filter_map(|m| if let Metric::TopK(k) = m { Some((*k, 0)) } else { None })
@@ -190,8 +199,13 @@ impl Tally {
     }
 
     fn add<S: Scalar, T: Target>(&mut self, scores: &[S], output: &[S], target: &T) {
-        if let Some(c) = target.class().filter(|&c| c < self.confusion.classes) {
-            self.confusion.counts[c * self.confusion.classes + argmax(scores)] += 1;
+        if let Some(c) = target.class().filter(|&c| c < scores.len()) {
+            let predicted = argmax(scores);
+            self.classified += 1;
+            self.hits += usize::from(predicted == c);
+            if let Some(m) = &mut self.confusion {
+                m.counts[c * m.classes + predicted] += 1;
+            }
             for (k, hits) in &mut self.top {
                 *hits += usize::from(rank(scores, c) < *k);
             }
@@ -224,19 +238,16 @@ impl Tally {
             Metric::TopK(k) => {
                 needs(classified, "class")?;
                 let hits = self.top.iter().find(|t| t.0 == *k).map_or(0, |t| t.1);
-                Ok(hits as f64 / self.confusion.counts.iter().sum::<usize>().max(1) as f64)
+                Ok(hits as f64 / self.classified.max(1) as f64)
             }
-            Metric::Precision(a) => {
+            Metric::Precision(a) | Metric::Recall(a) | Metric::F1(a) => {
                 needs(classified, "class")?;
-                Ok(self.confusion.averaged(*a, ConfusionMatrix::precision))
-            }
-            Metric::Recall(a) => {
-                needs(classified, "class")?;
-                Ok(self.confusion.averaged(*a, ConfusionMatrix::recall))
-            }
-            Metric::F1(a) => {
-                needs(classified, "class")?;
-                Ok(self.confusion.averaged(*a, ConfusionMatrix::f1))
+                let score = match metric {
+                    Metric::Precision(_) => ConfusionMatrix::precision,
+                    Metric::Recall(_) => ConfusionMatrix::recall,
+                    _ => ConfusionMatrix::f1,
+                };
+                Ok(self.confusion.as_ref().map_or(0.0, |m| m.averaged(*a, score)))
             }
         }
     }

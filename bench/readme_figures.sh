@@ -84,7 +84,7 @@ for key in ["mnist", "fashion_mnist", "fashion_cnn", "pytorch_mlp"]:
     )
 lines += [
     "",
-    f"Measured {day} on {cores} cores of a {cpu} by `bench/readme_figures.sh`, which wrote this table;",
+    f"Measured {day} on {cores} cores ({cpu}) by `bench/readme_figures.sh`, which wrote this table;",
     "wall time includes reading the data; chainrule and PyTorch use every core.",
 ]
 table = "\n".join(lines)

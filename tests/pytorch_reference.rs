@@ -209,6 +209,14 @@ reference!(Residual {
 reference!(Dropout { layers: [dense(6), tanh, dropout(0.4), dense(2)], loss: mse });
 reference!(LogSoftmaxLayer { layers: [dense(4), log_softmax], loss: mse });
 reference!(Nll { layers: [dense(6), tanh, dense(4), log_softmax], loss: nll });
+reference!(WeightedSoftmaxCe {
+    layers: [dense(6), relu, dense(4)],
+    loss: softmax_cross_entropy(weights = [0.5, 2.0, 1.0, 3.0])
+});
+reference!(WeightedNll {
+    layers: [dense(6), tanh, dense(4), log_softmax],
+    loss: nll(weights = [0.5, 2.0, 1.0, 3.0])
+});
 reference!(MulticlassHinge { layers: [dense(6), tanh, dense(4)], loss: multiclass_hinge });
 reference!(SoftmaxCeProbabilities {
     layers: [dense(6), relu, dense(4)],
@@ -324,7 +332,7 @@ reference!(Transformer [u32; 6] {
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 54);
+    assert_eq!(cases.len(), 56);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _, _>(case),
@@ -350,6 +358,8 @@ fn every_case_matches_pytorch() {
             "custom_activation" => check::<CustomActivation, _, _>(case),
             "custom_loss" => check::<CustomLoss, _, _>(case),
             "log_cosh_loss" => check::<LogCoshLoss, _, _>(case),
+            "weighted_softmax_cross_entropy" => check::<WeightedSoftmaxCe, _, _>(case),
+            "weighted_nll" => check::<WeightedNll, _, _>(case),
             "naive_softplus" => check::<NaiveSoftplus, _, _>(case),
             "log_softmax_layer" => check::<LogSoftmaxLayer, _, _>(case),
             "residual" => check::<Residual, _, _>(case),

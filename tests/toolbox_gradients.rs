@@ -156,12 +156,68 @@ chainrule::network! {
 chainrule::network! {
     struct OneHot { input: [3], layers: [dense(5), relu, dense(4)], loss: softmax_cross_entropy, scalar: f64 }
 }
+chainrule::network! {
+    struct WeightedClasses {
+        input: [3],
+        layers: [dense(5), relu, dense(4)],
+        loss: softmax_cross_entropy(weights = [0.5, 2.0, 0.0, 3.0]),
+        scalar: f64,
+    }
+}
+chainrule::network! {
+    /// A class per step of a `[3, 4]` output.
+    struct WeightedSteps {
+        input: [3, 2],
+        layers: [dense(4)],
+        loss: softmax_cross_entropy(weights = [1.0, 1.0, 1.0, 1.0]),
+        scalar: f64,
+    }
+}
+chainrule::network! {
+    struct PlainSteps { input: [3, 2], layers: [dense(4)], loss: softmax_cross_entropy, scalar: f64 }
+}
+chainrule::network! {
+    struct WeightedNll {
+        input: [3],
+        layers: [dense(5), tanh, dense(4), log_softmax],
+        loss: nll(weights = [1.0, 0.25, 4.0, 1.0]),
+        scalar: f64,
+    }
+}
 
 #[test]
 fn class_losses() {
     let classes = [3, 0, 1, 2, 2];
     check_gradients(&mut LogSoftmaxNll::new(1), &inputs(50, 1.0), &classes);
     check_gradients(&mut SvmHinge::new(2), &inputs(51, 1.0), &classes);
+    check_gradients(&mut WeightedClasses::new(4), &inputs(55, 1.0), &classes);
+    check_gradients(&mut WeightedNll::new(5), &inputs(56, 1.0), &classes);
+    // Equal weights are the plain mean; a class of weight 0 does not count.
+    let mut ws = chainrule::Workspace::new();
+    let (x, net) = (inputs(57, 1.0), WeightedClasses::new(6));
+    let plain = OneHot::from_params(net.params()).unwrap();
+    let counted = [0usize, 1, 3, 3, 0];
+    let weighted = net.loss(&x, &counted, &mut ws).unwrap();
+    let per_sample: Vec<f64> =
+        x.iter().zip(&counted).map(|(x, t)| plain.loss(&[*x], &[*t], &mut ws).unwrap()).collect();
+    let w = [0.5, 2.0, 0.0, 3.0];
+    let expected = per_sample.iter().zip(&counted).map(|(l, &t)| w[t] * l).sum::<f64>()
+        / counted.iter().map(|&t| w[t]).sum::<f64>();
+    assert!((weighted - expected).abs() < 1e-12, "{weighted} against {expected}");
+    let with_ignored = net.loss(&x, &[0usize, 1, 2, 3, 0], &mut ws).unwrap();
+    let without = net.loss(&[x[0], x[1], x[3], x[4]], &[0usize, 1, 3, 0], &mut ws).unwrap();
+    assert!((with_ignored - without).abs() < 1e-12, "a class of weight 0 is left out of the mean");
+    // With a class per step, equal weights give the plain mean over every step.
+    let steps: Vec<[f64; 6]> = samples::<6>(58, 5, 1.0);
+    let per_step = [[0usize, 3, 1], [2, 2, 0], [1, 0, 3], [3, 1, 2], [0, 0, 1]];
+    let weighted_steps = WeightedSteps::new(7);
+    let plain_steps = PlainSteps::from_params(weighted_steps.params()).unwrap();
+    let (a, b) = (
+        weighted_steps.loss(&steps, &per_step, &mut ws).unwrap(),
+        plain_steps.loss(&steps, &per_step, &mut ws).unwrap(),
+    );
+    assert!((a - b).abs() < 1e-12, "{a} against {b}");
+    check_gradients(&mut WeightedSteps::new(8), &steps, &per_step);
     let soft: Vec<[f64; 4]> = samples::<4>(52, 5, 1.0)
         .iter()
         .map(|v| {

@@ -246,6 +246,7 @@ use proc_macro::TokenStream;
 /// |---------|------------|
 /// | `softmax_cross_entropy` | `-ln softmax(y)[t]`, from raw scores |
 /// | `softmax_cross_entropy(probabilities)` | `-sum_j t_j ln softmax(y)_j`, `t` a probability or one-hot vector |
+/// | `softmax_cross_entropy(weights = [..])`, `nll(weights = [..])` | as without, each sample's loss times its class's weight, divided by the sum of the weights of the batch's classes (PyTorch's `weight`); one finite weight of at least 0 per class |
 /// | `nll` | `-y[t]`, `y` log-probabilities (end with `log_softmax`) |
 /// | `multiclass_hinge` | `sum_{j != t} max(0, y_j - y_t + 1)` |
 ///

@@ -25,6 +25,11 @@
 //! | `nll` | `-y[t]`, `y` log-probabilities (end the layers with `log_softmax`) | `NLLLoss` |
 //! | `multiclass_hinge` | `sum_{j != t} max(0, y_j - y_t + 1)`, the linear-classifier SVM loss | `MultiMarginLoss` times the class count |
 //!
+//! `softmax_cross_entropy(weights = [w_0, ..])` and `nll(weights = [..])`
+//! weight each class as PyTorch's `weight` argument does: the loss is the
+//! weighted mean `sum_i w[t_i] l_i / sum_i w[t_i]`, a weight per class,
+//! each finite and at least 0, not all 0.
+//!
 //! `softmax_cross_entropy` is lowered as softmax followed by cross-entropy;
 //! the simplifier fuses the pair into a stable log-sum-exp with gradient
 //! `(p - onehot(t)) / batch`. With probability targets it is lowered on
@@ -37,7 +42,7 @@ pub use terms::{Output, named, single, targets};
 use crate::args;
 use crate::errors::Errors;
 use crate::ir::expr::{Binary, Expr, Unary, add, binary, c, div, mul, neg, powi, sub, unary, var};
-use crate::ir::{Graph, NodeId, Shape, TargetKind};
+use crate::ir::{Graph, NodeId, Read, Shape, TargetKind};
 use crate::model::show_shape;
 use crate::ops;
 use crate::parse::Call;
@@ -75,6 +80,14 @@ pub enum LossKind {
 
 pub struct Loss {
     pub kind: LossKind,
+    /// A weight per class (`weights = [..]` on a class loss).
+    pub class_weights: Option<Vec<f64>>,
+}
+
+impl From<LossKind> for Loss {
+    fn from(kind: LossKind) -> Self {
+        Self { kind, class_weights: None }
+    }
 }
 
 /// One output's loss and its weight in the network's total loss.
@@ -91,15 +104,24 @@ pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut E
         "mse" => LossKind::Mse,
         "mae" => LossKind::Mae,
         "huber" => {
-            return huber(call, errors).map(|delta| Loss { kind: LossKind::Huber { delta } });
+            return huber(call, errors).map(|delta| LossKind::Huber { delta }.into());
         }
         "binary_cross_entropy" => LossKind::BinaryCrossEntropy,
         "binary_cross_entropy_with_logits" => LossKind::BinaryCrossEntropyWithLogits,
         "hinge" => LossKind::Hinge,
+        "softmax_cross_entropy" | "nll"
+            if call.args.iter().any(|a| a.name.as_ref().is_some_and(|n| n == "weights")) =>
+        {
+            check_classes(call, &name, output, last, errors);
+            let classes = output.and_then(|dims| dims.last().copied());
+            let weights = class_weights(call, classes, errors)?;
+            let kind = if name == "nll" { LossKind::Nll } else { LossKind::SoftmaxCrossEntropy };
+            return Some(Loss { kind, class_weights: Some(weights) });
+        }
         "softmax_cross_entropy" if call.paren.is_some() => {
             let kind = probabilities(call, errors)?;
             check_classes(call, &name, output, last, errors);
-            return Some(Loss { kind });
+            return Some(kind.into());
         }
         "softmax_cross_entropy" => LossKind::SoftmaxCrossEntropy,
         "nll" => LossKind::Nll,
@@ -119,7 +141,57 @@ pub fn resolve(call: &Call, output: Option<&[usize]>, last: &str, errors: &mut E
     if matches!(kind, LossKind::SoftmaxCrossEntropy | LossKind::Nll | LossKind::MulticlassHinge) {
         check_classes(call, &name, output, last, errors);
     }
-    Some(Loss { kind })
+    Some(kind.into())
+}
+
+/// `weights = [w_0, .., w_{c-1}]`: one finite weight of at least 0 per
+/// class, not all 0, and nothing else in the parentheses.
+fn class_weights(call: &Call, classes: Option<usize>, errors: &mut Errors) -> Option<Vec<f64>> {
+    let name = call.name.to_string();
+    let usage = format!("`{name}(weights = [1.0, 2.0, ..])`, a weight per class");
+    let mut found = None;
+    for arg in &call.args {
+        match (&arg.name, &arg.value) {
+            (Some(n), syn::Expr::Array(list)) if n == "weights" => found = Some((arg, list)),
+            (Some(n), _) if n == "weights" => {
+                errors.push(arg.site(), format!("expected a list of numbers, as in {usage}"));
+                return None;
+            }
+            _ => {
+                errors
+                    .push(arg.site(), format!("`{name}` with class weights takes only them, as in {usage}"));
+                return None;
+            }
+        }
+    }
+    let (arg, list) = found?;
+    let mut weights = Vec::new();
+    for element in &list.elems {
+        match args::real(element) {
+            Ok(w) if w.is_finite() && w >= 0.0 => weights.push(w),
+            Ok(w) => {
+                errors.push(
+                    crate::errors::Site::of(element),
+                    format!("a class weight must be finite and at least 0, found {w}"),
+                );
+                return None;
+            }
+            Err(message) => {
+                errors.push(crate::errors::Site::of(element), message);
+                return None;
+            }
+        }
+    }
+    if let Some(c) = classes.filter(|&c| c != weights.len()) {
+        errors
+            .push(arg.site(), format!("{} class weights for {c} classes: give one per class", weights.len()));
+        return None;
+    }
+    if weights.iter().all(|&w| w == 0.0) {
+        errors.push(arg.site(), "the class weights are all 0: no sample would count");
+        return None;
+    }
+    Some(weights)
 }
 
 /// Names other libraries give these losses (PyTorch's modules and
@@ -248,7 +320,7 @@ fn probabilities(call: &Call, errors: &mut Errors) -> Option<LossKind> {
 /// `loss: |y, t| ...`: an elementwise loss averaged over all output elements.
 pub fn resolve_closure(closure: &syn::ExprClosure, errors: &mut Errors) -> Option<Loss> {
     let expr = crate::user_expr::translate(closure, &["y", "t"], errors)?;
-    Some(Loss { kind: LossKind::Custom(expr) })
+    Some(LossKind::Custom(expr).into())
 }
 
 /// `huber` or `huber(delta)` with a positive, finite delta (default 1, as PyTorch).
@@ -336,6 +408,9 @@ impl Loss {
     /// the steps, with a class per step, as PyTorch's mean over all
     /// targets).
     fn lower_classes(&self, g: &mut Graph, y: NodeId, t: NodeId) -> NodeId {
+        if let Some(weights) = &self.class_weights {
+            return weighted_mean(g, y, t, weights, self.kind == LossKind::SoftmaxCrossEntropy);
+        }
         let negative_mean = |g: &mut Graph, values: NodeId, per_sample: usize| {
             let total = ops::reduce::sum_all(g, values);
             let count = match per_sample {
@@ -372,4 +447,23 @@ impl Loss {
             }
         }
     }
+}
+
+/// `-sum_i w[t_i] ln p_i[t_i] / sum_i w[t_i]`, `ln p` the log-softmax of
+/// `y` or `y` itself (`nll`): PyTorch's class-weighted mean, over samples
+/// or, with a class per step, over every step.
+fn weighted_mean(g: &mut Graph, y: NodeId, t: NodeId, weights: &[f64], softmax: bool) -> NodeId {
+    let shape = g.shape(y).clone();
+    let log_p = if softmax { ops::log_softmax::log_softmax(g, y) } else { y };
+    let w = g.constant(weights.to_vec());
+    let weighted = ops::map::map_with(
+        g,
+        mul(var(0), var(1)),
+        vec![(log_p, Read::Same), (w, Read::PerColumn)],
+        shape.clone(),
+    );
+    let every_row = ops::map::map_with(g, var(0), vec![(w, Read::PerColumn)], shape);
+    let (numerator, denominator) = (ops::pick::pick(g, weighted, t), ops::pick::pick(g, every_row, t));
+    let (numerator, denominator) = (ops::reduce::sum_all(g, numerator), ops::reduce::sum_all(g, denominator));
+    ops::map::map(g, neg(div(var(0), var(1))), vec![numerator, denominator], Shape::scalar())
 }

@@ -28,6 +28,8 @@ pub struct Body {
 /// `__params: &[S]`, `__state` (`&mut [S]` when there are effects); in batched mode `batch: usize`, `__inputs: &[S]`,
 /// `ws: &mut Workspace<S>`, and as needed `__targets`, `__out`, `__grad`;
 /// in batch-1 mode `__input: &[S; N]`. Ends with the returned value, if any.
+///
+/// (Constants are written as literals of the function's scalar type.)
 pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
     let (g, mode, sinks) = (&function.graph, function.mode, &function.sinks);
     let live = g.live(&sinks.roots());
@@ -87,6 +89,12 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
             Op::Param(k) => Some(Place::Buffer(param_names[k].clone())),
             Op::State(k) => Some(Place::Buffer(state_names[k].clone())),
             Op::Plan(k) => Some(Place::Buffer(plan_names[k].clone())),
+            Op::Constant(k) => {
+                let name = format_ident!("__c{k}");
+                let values = g.constants[k].iter().map(|&v| constant(v, scalar));
+                prologue.push(quote!(let #name: &[#scalar] = &[#(#values),*];));
+                Some(Place::Buffer(name))
+            }
             _ if node.shape.is_scalar() => Some(Place::Scalar(format_ident!("v{id}"))),
             _ => None,
         };
@@ -230,4 +238,13 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
         #result
     };
     Body { code, workspace: (per_sample, fixed) }
+}
+
+/// `v` as a literal of the scalar type `f32` or `f64`.
+fn constant(v: f64, scalar: &Ident) -> proc_macro2::Literal {
+    if scalar == "f32" {
+        proc_macro2::Literal::f32_suffixed(v as f32)
+    } else {
+        proc_macro2::Literal::f64_suffixed(v)
+    }
 }

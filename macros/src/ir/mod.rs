@@ -124,6 +124,9 @@ pub struct Graph {
     /// Values the declaration names (`let gated = ..` in a graph), for the
     /// description.
     pub value_names: Vec<(NodeId, String)>,
+    /// Constant tensors the declaration fixes (a loss's class weights),
+    /// compiled into the generated functions.
+    pub constants: Vec<Vec<f64>>,
     /// What each output's loss reads (training graphs). With several
     /// outputs the caller's targets are tuples, one part per output, and
     /// each `Target(k)` gathers its part into a slice of its own.
@@ -151,6 +154,13 @@ impl Graph {
         self.params.push(Param { name, offset, dims: dims.to_vec(), role, init });
         self.param_spans.push(span);
         self.push(Op::Param(self.params.len() - 1), vec![], Shape::fixed(dims))
+    }
+
+    /// A constant `[values.len()]` tensor, the same for every sample.
+    pub fn constant(&mut self, values: Vec<f64>) -> NodeId {
+        let len = values.len();
+        self.constants.push(values);
+        self.push(Op::Constant(self.constants.len() - 1), vec![], Shape::fixed(&[len]))
     }
 
     /// Where parameter node `node` starts in the flat buffer.

@@ -56,6 +56,8 @@ pub enum Op {
     /// gradient, `linear_back_weight` of operands 0 and 1, is computed: a
     /// side effect of the training step, whose value is scratch.
     LinearUpdate(usize),
+    /// Constant tensor `k` of the graph's table, fixed by the declaration.
+    Constant(usize),
     /// A scalar expression applied elementwise, operands broadcast as read.
     Map(Map),
     /// Sum over samples: `[batch, ..]` to `[..]`.

@@ -20,6 +20,18 @@ pub const PLAN: Rules = Rules {
     ..leaf("plan", "a tensor of the inference copy, derived from the parameters")
 };
 
+pub const CONSTANT: Rules = Rules {
+    #[cfg(test)]
+    eval: constant_values,
+    ..leaf("constant", "a tensor the declaration fixes, compiled in")
+};
+
+#[cfg(test)]
+fn constant_values(_: &super::eval::Values, g: &Graph, id: NodeId) -> Vec<f64> {
+    let Op::Constant(k) = g.node(id).op else { unreachable!("the constant rule is for constants") };
+    g.constants[k].clone()
+}
+
 const fn leaf(name: &'static str, forward: &'static str) -> Rules {
     Rules {
         name,

@@ -101,6 +101,7 @@ pub fn rules(op: &Op) -> &'static Rules {
         Op::Param(_) => &leaf::PARAM,
         Op::State(_) => &leaf::STATE,
         Op::Plan(_) => &leaf::PLAN,
+        Op::Constant(_) => &leaf::CONSTANT,
         Op::UpdateRunning { .. } => &running::UPDATE_RUNNING,
         Op::Linear => &linear::LINEAR,
         Op::LinearBackData => &linear::LINEAR_BACK_DATA,

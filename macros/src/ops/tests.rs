@@ -512,6 +512,7 @@ every_op! {
     Op::SoftmaxCrossEntropy => Op::SoftmaxCrossEntropy,
     Op::SoftmaxCrossEntropyBack => Op::SoftmaxCrossEntropyBack,
     Op::Plan(_) => Op::Plan(0),
+    Op::Constant(_) => Op::Constant(0),
     Op::DenseT(_) => Op::DenseT(DenseT { rows: 1, inputs: 1, outputs: 1, activation: var(0) }),
     Op::RecurT(_) => Op::RecurT(Box::new(RecurT { inputs: 1, blocks: vec![], cell: *cell(), sequence: false, stream: None })),
     Op::ConvStep(_) => Op::ConvStep(crate::ir::ConvStep { channels: 1, out_channels: 1, kernel: 2, dilation: 1, stream: 0 }),

@@ -44,30 +44,11 @@ pub fn digits() -> Outcome<Digits> {
     Ok(Digits { train, validation, test })
 }
 
-/// A seeded stream of uniform and normal draws (splitmix64, Box-Muller):
-/// the lessons that draw weights themselves need nothing more.
-pub struct Draws(u64);
-
-impl Draws {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal.
-    pub fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.unit(); // in (0, 1]: ln stays finite
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
-    }
-}
+/// The seeded draws (splitmix64) the other examples use, with normal
+/// draws for the lessons that draw weights themselves.
+#[path = "../shared/random.rs"]
+mod random;
+pub use random::Random;
 
 /// The outputs of every dense layer of a chain `dense, act, dense, act, ...,
 /// dense` for one input, each after `act` (the last one's before it): the

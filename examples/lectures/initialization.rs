@@ -6,7 +6,7 @@
 //! fan_out), keeps their spread roughly constant; He's, 2 / fan_in, is
 //! made for ReLU and runs tanh units a little hot.
 
-use crate::common::{Ctx, Draws, Outcome, dense_activations, digits, mean_std};
+use crate::common::{Ctx, Outcome, Random, dense_activations, digits, mean_std};
 use crate::figure::{self, Axes, Series};
 use chainrule::optim::Sgd;
 use chainrule::{Network, Role, Trainer, metrics};
@@ -38,7 +38,7 @@ pub const SCHEMES: [(&str, Spread); 4] = [
 
 /// Weights drawn by a scheme (uniform half-width or normal sd), biases zero.
 fn initialized(scheme: Spread, seed: u64) -> Outcome<DeepTanh> {
-    let mut draws = Draws::new(seed);
+    let mut draws = Random(seed);
     let mut params = vec![0.0f32; DeepTanh::PARAM_LEN];
     for p in DeepTanh::LAYOUT.iter().filter(|p| p.role == Role::Weight) {
         let (uniform, spread) = scheme(p.shape[1] as f64, p.shape[0] as f64);

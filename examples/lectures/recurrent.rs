@@ -12,7 +12,7 @@
 //! added to the input (`positional_embedding`, started at zero): its
 //! gradient for one sample is the gradient with respect to that step's input.
 
-use crate::common::{Ctx, Draws, Outcome};
+use crate::common::{Ctx, Outcome, Random};
 use crate::figure::{self, Axes, Mark, Series};
 use chainrule::optim::Adam;
 use chainrule::{Dataset, Network, Trainer, Workspace, metrics};
@@ -36,7 +36,7 @@ pub const DISTANCES: [usize; 4] = [5, 10, 20, 40];
 
 /// `count` sequences of length T: the sign, then noise of sd 0.5.
 fn sequences<const T: usize>(count: usize, seed: u64) -> Outcome<Dataset<[f32; T], usize>> {
-    let mut draws = Draws::new(seed);
+    let mut draws = Random(seed);
     let (mut xs, mut ts) = (Vec::new(), Vec::new());
     for _ in 0..count {
         let class = usize::from(draws.unit() < 0.5);

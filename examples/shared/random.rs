@@ -23,4 +23,11 @@ impl Random {
     pub fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
+
+    /// A standard normal draw (Box-Muller).
+    #[allow(dead_code)]
+    pub fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit(); // in (0, 1]: ln stays finite
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
+    }
 }

@@ -28,8 +28,6 @@ pub struct Body {
 /// `__params: &[S]`, `__state` (`&mut [S]` when there are effects); in batched mode `batch: usize`, `__inputs: &[S]`,
 /// `ws: &mut Workspace<S>`, and as needed `__targets`, `__out`, `__grad`;
 /// in batch-1 mode `__input: &[S; N]`. Ends with the returned value, if any.
-///
-/// (Constants are written as literals of the function's scalar type.)
 pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
     let (g, mode, sinks) = (&function.graph, function.mode, &function.sinks);
     let live = g.live(&sinks.roots());

@@ -40,6 +40,9 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Groups<S> {
     scale: Vec<S>,
+    /// Whether every multiplier is 1, kept so a training step need not scan
+    /// `scale` to know it.
+    plain: bool,
     frozen: Vec<Range<usize>>,
     before: Vec<S>,
     state: Vec<Vec<S>>,
@@ -47,7 +50,13 @@ pub struct Groups<S> {
 
 impl<S: Scalar> Groups<S> {
     pub fn new(len: usize) -> Self {
-        Self { scale: vec![S::ONE; len], frozen: Vec::new(), before: Vec::new(), state: Vec::new() }
+        Self {
+            scale: vec![S::ONE; len],
+            plain: true,
+            frozen: Vec::new(),
+            before: Vec::new(),
+            state: Vec::new(),
+        }
     }
 
     /// Sets the multiplier of every tensor `pattern` selects; returns how
@@ -70,12 +79,13 @@ impl<S: Scalar> Groups<S> {
             self.scale[p.offset..][..p.len()].fill(S::of_f64(multiplier));
         }
         self.frozen = runs(&self.scale);
+        self.plain = self.scale.iter().all(|&s| s == S::ONE);
         Ok(chosen.len())
     }
 
     /// Whether every parameter steps at the optimizer's own rate.
     pub fn is_plain(&self) -> bool {
-        self.scale.iter().all(|&s| s == S::ONE)
+        self.plain
     }
 
     /// Before the optimizer's step: the parameters and the optimizer's

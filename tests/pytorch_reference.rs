@@ -29,6 +29,9 @@ struct Case {
     outputs: Vec<Vec<f64>>,
     loss: f64,
     grad: Vec<f64>,
+    /// A weight per sample, for the networks declared with `sample_weights: true`.
+    #[serde(default)]
+    sample_weights: Option<Vec<f64>>,
 }
 
 fn fixtures() -> Vec<Case> {
@@ -101,7 +104,10 @@ where
     let mut ws = Workspace::new();
     // One training-mode evaluation, as the fixture script does...
     let mut grad = vec![0.0; N::PARAM_LEN];
-    let loss = net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap();
+    let loss = match &case.sample_weights {
+        Some(weights) => net.weighted_loss_and_grad(&inputs, &targets, weights, &mut grad, &mut ws).unwrap(),
+        None => net.loss_and_grad(&inputs, &targets, &mut grad, &mut ws).unwrap(),
+    };
     assert!(close(loss, case.loss), "{}: loss {loss} vs PyTorch {}", case.name, case.loss);
     for (i, (a, b)) in grad.iter().zip(&case.grad).enumerate() {
         assert!(close(*a, *b), "{}: gradient {i} is {a}, PyTorch says {b}", case.name);
@@ -216,6 +222,22 @@ reference!(WeightedSoftmaxCe {
 reference!(WeightedNll {
     layers: [dense(6), tanh, dense(4), log_softmax],
     loss: nll(weights = [0.5, 2.0, 1.0, 3.0])
+});
+reference!(SampleWeightedMse { layers: [dense(4), tanh, dense(2)], loss: mse, sample_weights: true });
+reference!(SampleWeightedBceLogits {
+    layers: [dense(4), tanh, dense(2)],
+    loss: binary_cross_entropy_with_logits,
+    sample_weights: true
+});
+reference!(SampleWeightedSoftmaxCe {
+    layers: [dense(6), relu, dense(4)],
+    loss: softmax_cross_entropy,
+    sample_weights: true
+});
+reference!(SampleAndClassWeighted {
+    layers: [dense(6), relu, dense(4)],
+    loss: softmax_cross_entropy(weights = [0.5, 2.0, 1.0, 3.0]),
+    sample_weights: true
 });
 reference!(MulticlassHinge { layers: [dense(6), tanh, dense(4)], loss: multiclass_hinge });
 reference!(SoftmaxCeProbabilities {
@@ -332,7 +354,7 @@ reference!(Transformer [u32; 6] {
 #[test]
 fn every_case_matches_pytorch() {
     let cases = fixtures();
-    assert_eq!(cases.len(), 56);
+    assert_eq!(cases.len(), 60);
     for case in &cases {
         match case.name.as_str() {
             "sigmoid" => check::<Sigmoid, _, _>(case),
@@ -360,6 +382,10 @@ fn every_case_matches_pytorch() {
             "log_cosh_loss" => check::<LogCoshLoss, _, _>(case),
             "weighted_softmax_cross_entropy" => check::<WeightedSoftmaxCe, _, _>(case),
             "weighted_nll" => check::<WeightedNll, _, _>(case),
+            "sample_weighted_mse" => check::<SampleWeightedMse, _, _>(case),
+            "sample_weighted_bce_with_logits" => check::<SampleWeightedBceLogits, _, _>(case),
+            "sample_weighted_softmax_cross_entropy" => check::<SampleWeightedSoftmaxCe, _, _>(case),
+            "sample_and_class_weighted" => check::<SampleAndClassWeighted, _, _>(case),
             "naive_softplus" => check::<NaiveSoftplus, _, _>(case),
             "log_softmax_layer" => check::<LogSoftmaxLayer, _, _>(case),
             "residual" => check::<Residual, _, _>(case),

@@ -117,6 +117,19 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         }
         _ => None,
     };
+    let sample_weights = match find("sample_weights") {
+        Some(Value::SampleWeights(flag)) if flag.value => {
+            if embedded.is_some() {
+                errors.push(
+                    flag.span(),
+                    "`sample_weights: true` is for training, and an `embedded: true` network only infers: \
+                     remove one of them",
+                );
+            }
+            true
+        }
+        _ => false,
+    };
     let specs: Vec<_> = match find("loss") {
         Some(Value::Loss(spec)) => outputs.iter().map(|o| (Some(spec), o.dims.as_deref())).collect(),
         Some(Value::Losses { entries, .. }) => {
@@ -152,7 +165,7 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
     }
     match (outline.input.clone(), flow, losses) {
         (Some(input), Some(flow), Some(losses)) => {
-            Ok(Model { outline, input, flow, losses, regularizer, init, weights, embedded })
+            Ok(Model { outline, input, flow, losses, regularizer, init, weights, embedded, sample_weights })
         }
         // Every path to `None` above records an error, so this is not reached;
         // should it be, the user still gets a message rather than a panic.

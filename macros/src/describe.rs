@@ -28,6 +28,7 @@ fn names(g: &Graph) -> (Vec<String>, Vec<(NodeId, NodeId)>) {
             Op::Input => "x".to_string(),
             Op::Target(k) if g.targets.len() > 1 => format!("t{k}"),
             Op::Target(_) => "t".to_string(),
+            Op::SampleWeight => "w".to_string(),
             Op::Param(k) => g.params[k].name.clone(),
             Op::State(k) => g.states[k].name.clone(),
             _ => format!("v{id}"),
@@ -108,7 +109,7 @@ fn right_side(g: &Graph, id: NodeId, names: &[String]) -> String {
     let operands: Vec<String> = node.inputs.iter().map(|&i| names[i].clone()).collect();
     match &node.op {
         Op::Map(Map { expr, .. }) => expr_text(expr, &operands),
-        Op::Input | Op::Target(_) => "given".into(),
+        Op::Input | Op::Target(_) | Op::SampleWeight => "given".into(),
         Op::Param(_) => "parameter".into(),
         Op::State(_) => "running statistic".into(),
         op => format!("{}({})", ops::name(op), operands.join(", ")),
@@ -163,7 +164,7 @@ pub fn text(name: &str, g: &Graph, forward_len: usize, loss: NodeId) -> String {
     let _ = writeln!(out, "network {name}: {} parameters", g.param_len());
     let _ = writeln!(out, "forward and loss:");
     for id in 0..forward_len {
-        if matches!(g.node(id).op, Op::Param(_) | Op::State(_) | Op::Target(_)) {
+        if matches!(g.node(id).op, Op::Param(_) | Op::State(_) | Op::Target(_) | Op::SampleWeight) {
             continue;
         }
         let mark = if id == loss { "  (loss L)" } else { "" };

@@ -59,6 +59,7 @@ use proc_macro::TokenStream;
 ///         scalar: f64,                 // optional, default f32
 ///         weights: "models/net.safetensors", // optional: compiled in, see below
 ///         embedded: true,              // optional: inference only, no_std, see below
+///         sample_weights: true,        // optional: a weighted loss too, see "Sample weights"
 ///     }
 /// }
 ///
@@ -254,6 +255,25 @@ use proc_macro::TokenStream;
 /// (scores at every step, as a language model's) with a class per step,
 /// `[usize; steps]` per sample, and average over every step of every
 /// sample, as PyTorch's loss on the flattened steps.
+///
+/// # Sample weights
+///
+/// `sample_weights: true` compiles the loss a second time with a weight
+/// per sample, given at run time: `weighted_loss(inputs, targets, weights,
+/// ws)` and `weighted_loss_and_grad(.., weights, grad, ws)`, which the
+/// trainer calls for a dataset with weights (`Dataset::with_weights`).
+/// The batch's loss is `sum_i w_i l_i / sum_i w_i` plus the regularizer,
+/// `l_i` sample `i`'s loss as the plain mean defines it (the mean of its
+/// elements, of its steps with a class per step); with class weights too,
+/// a sample counts with the product of both, as PyTorch's `weight` with
+/// `reduction='none'` times the sample weights, summed and divided by the
+/// summed products. So weights of 1 give the plain loss, an integer
+/// weight `k` counts a sample as `k` copies of it, and weight 0 leaves it
+/// out. Every output takes the same weights; batch statistics
+/// (`batch_norm`) count every sample once. Keras' `sample_weight` divides
+/// by the batch size instead of the summed weights: the same gradient
+/// direction, scaled by the batch's mean weight. Without the key the
+/// network compiles no weighted loss and those calls are errors.
 ///
 /// # User-defined functions
 ///

@@ -35,6 +35,7 @@
 //! `(p - onehot(t)) / batch`. With probability targets it is lowered on
 //! `log_softmax`, which is stable by itself.
 
+mod sample_weights;
 mod terms;
 
 pub use terms::{Output, named, single, targets};
@@ -409,7 +410,7 @@ impl Loss {
     /// targets).
     fn lower_classes(&self, g: &mut Graph, y: NodeId, t: NodeId) -> NodeId {
         if let Some(weights) = &self.class_weights {
-            return weighted_mean(g, y, t, weights, self.kind == LossKind::SoftmaxCrossEntropy);
+            return weighted_mean(g, y, t, weights, self.kind == LossKind::SoftmaxCrossEntropy, None);
         }
         let negative_mean = |g: &mut Graph, values: NodeId, per_sample: usize| {
             let total = ops::reduce::sum_all(g, values);
@@ -451,18 +452,27 @@ impl Loss {
 
 /// `-sum_i w[t_i] ln p_i[t_i] / sum_i w[t_i]`, `ln p` the log-softmax of
 /// `y` or `y` itself (`nll`): PyTorch's class-weighted mean, over samples
-/// or, with a class per step, over every step.
-fn weighted_mean(g: &mut Graph, y: NodeId, t: NodeId, weights: &[f64], softmax: bool) -> NodeId {
+/// or, with a class per step, over every step. With `samples` (a weight
+/// per sample, `[batch]`), each `w[t_i]` is multiplied by its sample's.
+fn weighted_mean(
+    g: &mut Graph,
+    y: NodeId,
+    t: NodeId,
+    weights: &[f64],
+    softmax: bool,
+    samples: Option<NodeId>,
+) -> NodeId {
     let shape = g.shape(y).clone();
     let log_p = if softmax { ops::log_softmax::log_softmax(g, y) } else { y };
     let w = g.constant(weights.to_vec());
-    let weighted = ops::map::map_with(
-        g,
-        mul(var(0), var(1)),
-        vec![(log_p, Read::Same), (w, Read::PerColumn)],
-        shape.clone(),
-    );
-    let every_row = ops::map::map_with(g, var(0), vec![(w, Read::PerColumn)], shape);
+    let mut reads = vec![(w, Read::PerColumn)];
+    reads.extend(samples.map(|s| (s, Read::PerSample)));
+    // The product of all the operands of a map.
+    let product = |operands: &[(NodeId, Read)]| (0..operands.len()).map(var).reduce(mul).expect("an operand");
+    let mut operands = vec![(log_p, Read::Same)];
+    operands.extend(reads.iter().copied());
+    let weighted = ops::map::map_with(g, product(&operands), operands, shape.clone());
+    let every_row = ops::map::map_with(g, product(&reads), reads, shape);
     let (numerator, denominator) = (ops::pick::pick(g, weighted, t), ops::pick::pick(g, every_row, t));
     let (numerator, denominator) = (ops::reduce::sum_all(g, numerator), ops::reduce::sum_all(g, denominator));
     ops::map::map(g, neg(div(var(0), var(1))), vec![numerator, denominator], Shape::scalar())

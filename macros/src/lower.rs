@@ -2,7 +2,8 @@
 //! loss. Each layer appends its operations; the loss and the regularizer
 //! append theirs. A network has three graphs: inference and training
 //! (dropout and batch norm differ between them; their parameter tables do
-//! not), and one streaming step when it has one.
+//! not), one streaming step when it has one, and with `sample_weights:
+//! true` both loss graphs again with each sample's loss weighted.
 
 use crate::ir::expr::{add, c, mul, var};
 use crate::ir::{Graph, NodeId, Op, Read, Shape, TargetKind};
@@ -19,6 +20,15 @@ pub struct Graphs {
     /// One step of streaming inference, planned too, for networks that run
     /// a step at a time.
     pub stream: Option<Streamed>,
+    /// With `sample_weights: true`: the graphs whose loss weights each
+    /// sample by a `SampleWeight` leaf.
+    pub weighted: Option<Weighted>,
+}
+
+/// The inference and training graphs again, each sample's loss weighted.
+pub struct Weighted {
+    pub inference: Lowered,
+    pub training: Lowered,
 }
 
 /// The batch-1 inference graph, whose layers read weights laid out for
@@ -29,8 +39,11 @@ pub struct Planned {
 }
 
 pub fn lower(model: &Model) -> Graphs {
-    let inference = forward(model, false);
-    let training = forward(model, true);
+    let inference = forward(model, false, false);
+    let training = forward(model, true, false);
+    let weighted = model
+        .sample_weights
+        .then(|| Weighted { inference: forward(model, false, true), training: forward(model, true, true) });
     let planned = forward_planned(model);
     // Every function reads the same flat parameters, and both batch-1
     // functions the same inference copy.
@@ -38,7 +51,7 @@ pub fn lower(model: &Model) -> Graphs {
     debug_assert!(table(&planned.graph) == table(&inference.graph), "one parameter layout");
     let stream = lower_stream(model)
         .filter(|s| table(&s.graph) == table(&inference.graph) && s.graph.plans == planned.graph.plans);
-    Graphs { inference, training, planned, stream }
+    Graphs { inference, training, planned, stream, weighted }
 }
 
 fn forward_planned(model: &Model) -> Planned {
@@ -58,11 +71,14 @@ pub struct Lowered {
 
 /// The graph of `model`; `training` selects training behaviour (dropout
 /// masks, batch statistics) over inference behaviour. Each output's loss
-/// reads its own targets; the total is their weighted sum.
-fn forward(model: &Model, training: bool) -> Lowered {
+/// reads its own targets; the total is their weighted sum. `weighted`
+/// weights each sample's loss by a weight the caller gives (every
+/// output's by the same); the regularizer is not weighted.
+fn forward(model: &Model, training: bool, weighted: bool) -> Lowered {
     let ctx = LowerCtx { init: model.init, training };
     let mut g = Graph::default();
     let outputs = model.flow.lower(&mut g, ctx, false);
+    let sample_weights = weighted.then(|| g.push(Op::SampleWeight, vec![], Shape::batched(&[])));
     let mut total: Option<NodeId> = None;
     for (k, (&y, term)) in outputs.iter().zip(&model.losses).enumerate() {
         let target = term.loss.target(&model.flow.values[model.flow.outputs[k]].dims);
@@ -73,7 +89,10 @@ fn forward(model: &Model, training: bool) -> Lowered {
         };
         g.targets.push(target);
         let t = g.push(Op::Target(k), vec![], target_shape);
-        let loss = term.loss.lower(&mut g, y, t);
+        let loss = match sample_weights {
+            Some(w) => term.loss.lower_weighted(&mut g, y, t, w),
+            None => term.loss.lower(&mut g, y, t),
+        };
         let weighted = if term.weight == 1.0 {
             loss
         } else {

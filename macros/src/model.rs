@@ -25,6 +25,9 @@ pub struct Model {
     /// `embedded: true`, where it was written: an inference-only struct
     /// over the compiled-in weights, for `no_std` builds.
     pub embedded: Option<proc_macro2::Span>,
+    /// `sample_weights: true`: the training functions also come in a
+    /// version whose loss weights each sample (`weighted_loss_and_grad`).
+    pub sample_weights: bool,
 }
 
 impl Model {

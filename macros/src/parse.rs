@@ -15,6 +15,7 @@
 //!          | "scalar" ":" IDENT
 //!          | "weights" ":" STRING
 //!          | "embedded" ":" BOOL
+//!          | "sample_weights" ":" BOOL
 //!          | "nam" ":" STRING                  a .nam file: the whole network
 //! shape   := "[" size ("," size)* ","? "]"
 //!          | "[" "u32" ";" size "]"           token ids, read by `embedding`
@@ -45,8 +46,19 @@ use syn::{Attribute, Expr, Ident, Token, Visibility, bracketed, parenthesized};
 pub mod flow;
 
 /// The keys a network body accepts, in the order the docs list them.
-pub const KEYS: &[&str] =
-    &["input", "layers", "graph", "loss", "regularizer", "init", "scalar", "weights", "embedded", "nam"];
+pub const KEYS: &[&str] = &[
+    "input",
+    "layers",
+    "graph",
+    "loss",
+    "regularizer",
+    "init",
+    "scalar",
+    "weights",
+    "embedded",
+    "sample_weights",
+    "nam",
+];
 
 /// A parsed `network! { ... }` invocation.
 pub struct Declaration {
@@ -94,6 +106,8 @@ pub enum Value {
     Weights(syn::LitStr),
     /// `embedded: true`: inference only, for `no_std` builds.
     Embedded(syn::LitBool),
+    /// `sample_weights: true`: training functions that weight each sample.
+    SampleWeights(syn::LitBool),
     /// `nam: "amp.nam"`: a Neural Amp Modeler file, relative to the crate root.
     Nam(syn::LitStr),
     /// A value with a token error (reported): the key is there, its value
@@ -320,6 +334,7 @@ impl Parse for Field {
                 "scalar" => "scalar: f64",
                 "weights" => "weights: \"models/net.safetensors\"",
                 "nam" => "nam: \"models/amp.nam\"",
+                "sample_weights" => "sample_weights: true",
                 _ => "embedded: true",
             };
             let message = format!("`{key}` needs a value, as in `{example}`");
@@ -368,6 +383,9 @@ impl Parse for Field {
                     .parse()
                     .map_err(|e: syn::Error| syn::Error::new(e.span(), "`embedded` is `true` or `false`"))?,
             ),
+            "sample_weights" => Value::SampleWeights(input.parse().map_err(|e: syn::Error| {
+                syn::Error::new(e.span(), "`sample_weights` is `true` or `false`")
+            })?),
             "weights" => Value::Weights(input.parse().map_err(|e: syn::Error| {
                 syn::Error::new(
                     e.span(),

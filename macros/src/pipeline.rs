@@ -37,7 +37,9 @@ fn compile(tokens: TokenStream) -> Result<TokenStream, Stop> {
         Err(errors) => return Err(Stop::Rejected(Rejected { errors, outline: Box::new(model.outline) })),
     };
     let backward: autodiff::Backward = autodiff::backward(&graphs.training);
-    let functions: simplify::Functions = simplify::functions(&graphs, &backward);
+    let weighted: Option<autodiff::Backward> =
+        graphs.weighted.as_ref().map(|w| autodiff::backward(&w.training));
+    let functions: simplify::Functions = simplify::functions(&graphs, &backward, weighted.as_ref());
     Ok(emit::network(&model, &graphs, &backward, &functions, baked.as_ref()))
 }
 

@@ -86,18 +86,30 @@ pub struct Functions {
     /// a weight whose step can be fused into its gradient's product.
     pub train_step: Option<Function>,
     pub step: Option<Function>,
+    /// `loss` and `loss_and_grad` with each sample weighted, for networks
+    /// declared with `sample_weights: true`.
+    pub weighted: Option<(Function, Function)>,
 }
 
-pub fn functions(graphs: &Graphs, backward: &Backward) -> Functions {
+pub fn functions(graphs: &Graphs, backward: &Backward, weighted: Option<&Backward>) -> Functions {
     let inference = &graphs.inference;
     let output = || Sinks { output: Some(inference.output), ..Sinks::default() };
-    let training = Sinks {
+    let training = |backward: &Backward, training: &crate::lower::Lowered| Sinks {
         loss: Some(backward.loss),
         grads: Some(backward.grads.clone()),
-        effects: graphs.training.graph.effects.clone(),
+        effects: training.graph.effects.clone(),
         output: None,
         updates: None,
     };
+    let loss = |lowered: &crate::lower::Lowered| {
+        Function::new(&lowered.graph, Sinks { loss: Some(lowered.loss), ..Sinks::default() }, Mode::Batched)
+    };
+    let weighted = graphs.weighted.as_ref().zip(weighted).map(|(graphs, backward)| {
+        let loss_and_grad =
+            Function::new(&backward.graph, training(backward, &graphs.training), Mode::Batched);
+        (loss(&graphs.inference), loss_and_grad)
+    });
+    let training = training(backward, &graphs.training);
     let planned = &graphs.planned;
     let has_plan = !planned.graph.plans.is_empty();
     Functions {
@@ -108,11 +120,7 @@ pub fn functions(graphs: &Graphs, backward: &Backward) -> Functions {
         ),
         predict_stale: has_plan.then(|| Function::new(&inference.graph, output(), Mode::Single)),
         predict_batch: Function::new(&inference.graph, output(), Mode::Batched),
-        loss: Function::new(
-            &inference.graph,
-            Sinks { loss: Some(inference.loss), ..Sinks::default() },
-            Mode::Batched,
-        ),
+        loss: loss(inference),
         train_step: fused_updates(backward).map(|(graph, grads, updates)| {
             let sinks = Sinks { grads: Some(grads), updates: Some(updates), ..training.clone() };
             Function::new(&graph, sinks, Mode::Batched)
@@ -121,6 +129,7 @@ pub fn functions(graphs: &Graphs, backward: &Backward) -> Functions {
         step: graphs.stream.as_ref().map(|s| {
             Function::new(&s.graph, Sinks { output: Some(s.output), ..Sinks::default() }, Mode::Single)
         }),
+        weighted,
     }
 }
 

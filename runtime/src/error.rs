@@ -49,6 +49,26 @@ pub enum Error {
         vocab: usize,
     },
 
+    /// A sample weight below 0 or not a number.
+    #[error("the weight of sample {sample} is {weight}; a sample weight is a finite number of at least 0")]
+    SampleWeight {
+        /// Position of the sample in its batch (or dataset).
+        sample: usize,
+        /// The offending weight.
+        weight: f64,
+    },
+
+    /// A batch whose sample weights are all 0: its weighted mean is 0/0.
+    #[error("the sample weights of the batch are all 0: no sample counts")]
+    ZeroSampleWeights,
+
+    /// Sample weights given to a network declared without them.
+    #[error("{network} cannot weight samples: declare it with `sample_weights: true`")]
+    NotWeighted {
+        /// The network's type.
+        network: &'static str,
+    },
+
     /// A flat buffer (parameters or gradients) of the wrong length.
     #[error("the {what} buffer has {found} elements but the network has {expected} parameters")]
     ParamLength {

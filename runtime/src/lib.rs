@@ -267,6 +267,18 @@ pub mod __private {
     }
 
     #[cfg(feature = "std")]
+    /// Checks a batch's sample weights: one per sample, each finite and at
+    /// least 0, not all 0.
+    #[inline]
+    pub fn check_sample_weights<S: Scalar>(weights: &[S], batch: usize) -> Result<&[S]> {
+        if weights.len() != batch {
+            return Err(Error::BatchMismatch { inputs: batch, other: weights.len(), what: "sample weights" });
+        }
+        crate::data::check_weights(weights.iter().map(|w| w.as_f64()))?;
+        Ok(weights)
+    }
+
+    #[cfg(feature = "std")]
     /// Checks the length of a caller's gradient buffer.
     #[inline]
     pub fn check_grad_len<S>(grad: &[S], expected: usize) -> Result<()> {

@@ -65,7 +65,8 @@ pub fn mean_loss<N: Network>(
 /// Loss and, for class targets, accuracy of a network on a dataset.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
-    /// Mean loss (regularizer included), in inference mode.
+    /// Mean loss (regularizer included), in inference mode; weighted by
+    /// the dataset's sample weights if it has them.
     pub loss: f64,
     /// Fraction of correct classes, when the targets are class indices.
     pub accuracy: Option<f64>,
@@ -97,10 +98,25 @@ pub fn evaluate_with<N: Network>(
     if data.is_empty() || batch_size == 0 {
         return Err(Error::EmptyBatch);
     }
-    let (mut total, mut classified) = (0.0, true);
+    let (mut total, mut counted, mut classified) = (0.0, 0.0, true);
     let mut tally = Tally::new(N::class_scores(&N::zero_output()).len(), metrics);
-    for (xs, ts) in data.inputs().chunks(batch_size).zip(data.targets().chunks(batch_size)) {
-        total += net.loss(xs, ts, ws)?.as_f64() * xs.len() as f64;
+    // Only a dataset with sample weights fills this.
+    let mut weights = Vec::new();
+    let batches = data.inputs().chunks(batch_size).zip(data.targets().chunks(batch_size));
+    for (k, (xs, ts)) in batches.enumerate() {
+        match data.weights() {
+            Some(all) => {
+                let sum = crate::train::batch_weights(&mut weights, all[k * batch_size..][..xs.len()].iter());
+                if sum > 0.0 {
+                    total += net.weighted_loss(xs, ts, &weights, ws)?.as_f64() * sum;
+                    counted += sum;
+                }
+            }
+            None => {
+                total += net.loss(xs, ts, ws)?.as_f64() * xs.len() as f64;
+                counted += xs.len() as f64;
+            }
+        }
         outputs.resize(xs.len(), N::zero_output());
         net.predict_batch(xs, outputs, ws)?;
         for (y, t) in outputs.iter().zip(ts) {
@@ -108,10 +124,12 @@ pub fn evaluate_with<N: Network>(
             tally.add(N::class_scores(y), y.as_ref(), t);
         }
     }
-    let n = data.len() as f64;
+    if counted == 0.0 {
+        return Err(Error::ZeroSampleWeights);
+    }
     let accuracy = classified.then(|| tally.hits as f64 / tally.classified.max(1) as f64);
     let values = metrics.iter().map(|m| tally.value(m, classified)).collect::<Result<Vec<f64>>>()?;
-    Ok((Evaluation { loss: total / n, accuracy }, values))
+    Ok((Evaluation { loss: total / counted, accuracy }, values))
 }
 
 /// A measure [`crate::Trainer::fit`] can record on the validation data

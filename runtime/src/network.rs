@@ -6,7 +6,7 @@
 
 use crate::optim::Update;
 use crate::summary::{LayerRow, Summary};
-use crate::{Result, Scalar, Workspace};
+use crate::{Error, Result, Scalar, Workspace};
 
 pub use chainrule_spec::{Init, ParamSpec, Role};
 
@@ -216,6 +216,62 @@ pub trait Network {
         grad: &mut [Self::Scalar],
         ws: &mut Workspace<Self::Scalar>,
     ) -> Result<Self::Scalar>;
+
+    /// Whether the network was declared with `sample_weights: true`, and so
+    /// implements [`Network::weighted_loss`] and
+    /// [`Network::weighted_loss_and_grad`].
+    const SAMPLE_WEIGHTS: bool = false;
+
+    /// [`Network::loss`] with sample `i`'s loss weighted by `weights[i]`:
+    /// `sum_i w_i l_i / sum_i w_i` (plus the regularizer), `l_i` the
+    /// sample's loss as the unweighted mean defines it (its elements'
+    /// mean for an elementwise loss, its steps' with a class per step; with
+    /// class weights each step counts with the product of both weights).
+    /// Weights of 1 give the plain mean; an integer weight `k` counts a
+    /// sample as `k` copies would. Every output's loss takes the same
+    /// weights. Each weight must be finite and at least 0, not all 0.
+    ///
+    /// An error for a network declared without `sample_weights: true`.
+    fn weighted_loss(
+        &self,
+        inputs: &[Self::Input],
+        targets: &[Self::Target],
+        weights: &[Self::Scalar],
+        ws: &mut Workspace<Self::Scalar>,
+    ) -> Result<Self::Scalar> {
+        let _ = (inputs, targets, weights, ws);
+        Err(Error::NotWeighted { network: core::any::type_name::<Self>() })
+    }
+
+    /// [`Network::loss_and_grad`] of the weighted loss of
+    /// [`Network::weighted_loss`], computed in training mode.
+    ///
+    /// # Example
+    /// ```
+    /// use chainrule::{Network, Workspace};
+    /// chainrule::network! {
+    ///     struct Line { input: [1], layers: [dense(1)], loss: mse, sample_weights: true }
+    /// }
+    /// let mut net = Line::new(3);
+    /// let mut ws = Workspace::new();
+    /// let mut grad = [0.0f32; 2];
+    /// let (x, t) = ([[1.0f32], [2.0]], [[0.5f32], [-1.0]]);
+    /// // A weight of 2 counts the first sample twice.
+    /// let weighted = net.weighted_loss_and_grad(&x, &t, &[2.0, 1.0], &mut grad, &mut ws).unwrap();
+    /// let copies = net.loss(&[x[0], x[0], x[1]], &[t[0], t[0], t[1]], &mut ws).unwrap();
+    /// assert!((weighted - copies).abs() < 1e-6);
+    /// ```
+    fn weighted_loss_and_grad(
+        &mut self,
+        inputs: &[Self::Input],
+        targets: &[Self::Target],
+        weights: &[Self::Scalar],
+        grad: &mut [Self::Scalar],
+        ws: &mut Workspace<Self::Scalar>,
+    ) -> Result<Self::Scalar> {
+        let _ = (inputs, targets, weights, grad, ws);
+        Err(Error::NotWeighted { network: core::any::type_name::<Self>() })
+    }
 
     /// One optimizer step: the loss of a batch, its gradient and `update`
     /// applied to every parameter. Generated code applies the update to a

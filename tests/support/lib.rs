@@ -13,14 +13,35 @@ use chainrule::{Network, Workspace};
 /// evaluation, so layers like dropout use one fixed mask throughout.
 /// Panics naming the first parameter that disagrees.
 pub fn check_gradients<N: Network<Scalar = f64>>(net: &mut N, inputs: &[N::Input], targets: &[N::Target]) {
+    check_gradients_of(net, |net, grad, ws| net.loss_and_grad(inputs, targets, grad, ws).unwrap());
+}
+
+/// [`check_gradients`] of `weighted_loss_and_grad`, sample `i` weighted
+/// by `weights[i]`.
+pub fn check_weighted_gradients<N: Network<Scalar = f64>>(
+    net: &mut N,
+    inputs: &[N::Input],
+    targets: &[N::Target],
+    weights: &[f64],
+) {
+    check_gradients_of(net, |net, grad, ws| {
+        net.weighted_loss_and_grad(inputs, targets, weights, grad, ws).unwrap()
+    });
+}
+
+/// The check of [`check_gradients`] on any training loss and its gradient.
+fn check_gradients_of<N: Network<Scalar = f64>>(
+    net: &mut N,
+    mut loss_and_grad: impl FnMut(&mut N, &mut [f64], &mut Workspace<f64>) -> f64,
+) {
     let mut ws = Workspace::new();
     let state = net.rng_state();
     let mut grad = vec![0.0; N::PARAM_LEN];
-    net.loss_and_grad(inputs, targets, &mut grad, &mut ws).unwrap();
+    loss_and_grad(net, &mut grad, &mut ws);
     let mut scratch = vec![0.0; N::PARAM_LEN];
     let mut training_loss = |net: &mut N| {
         net.set_rng_state(state);
-        net.loss_and_grad(inputs, targets, &mut scratch, &mut ws).unwrap()
+        loss_and_grad(net, &mut scratch, &mut ws)
     };
     let eps = 1e-6;
     for (i, &analytic) in grad.iter().enumerate() {

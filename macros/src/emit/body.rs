@@ -84,6 +84,7 @@ pub fn emit_body(function: &Function, scalar: &Ident) -> Body {
             // Several outputs: each gathers its targets into a slot below.
             Op::Target(_) if g.targets.len() > 1 => None,
             Op::Target(_) => Some(Place::Buffer(format_ident!("__targets"))),
+            Op::SampleWeight => Some(Place::Buffer(format_ident!("__weights"))),
             Op::Param(k) => Some(Place::Buffer(param_names[k].clone())),
             Op::State(k) => Some(Place::Buffer(state_names[k].clone())),
             Op::Plan(k) => Some(Place::Buffer(plan_names[k].clone())),

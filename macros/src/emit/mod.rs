@@ -17,7 +17,7 @@ use crate::simplify::Functions;
 use crate::weights_file::Baked;
 use body::emit_body;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 pub fn network(
     model: &Model,
@@ -227,6 +227,61 @@ pub fn network(
                     }
                 }
     });
+    // `loss` and `loss_and_grad`, and their weighted versions: the same
+    // checks and bindings, the weighted ones with a weight per sample.
+    let loss_fns = |name: &str, loss: &TokenStream, loss_and_grad: &TokenStream, weighted: bool| {
+        let (loss_name, grad_name) = (format_ident!("{name}loss"), format_ident!("{name}loss_and_grad"));
+        let weights_param = weighted.then(|| quote!(weights: &[#s],));
+        let bind_weights =
+            weighted.then(|| quote!(let __weights: &[#s] = #rt::check_sample_weights(weights, batch)?;));
+        quote! {
+                    fn #loss_name(
+                        &self,
+                        inputs: &[[#elem; #input_len]],
+                        targets: &[#target_ty],
+                        #weights_param
+                        ws: &mut #rt::Workspace<#s>,
+                    ) -> #rt::Result<#s> {
+                        let batch = #rt::batch_len(inputs, targets, "targets")?;
+                        #bind_weights
+                        #bind_targets
+                        #check_tokens
+                        let __params: &[#s] = &self.params[..];
+                        #bind_state
+                        let __inputs: &[#elem] = inputs.as_flattened();
+                        #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss }))
+                    }
+
+                    fn #grad_name(
+                        &mut self,
+                        inputs: &[[#elem; #input_len]],
+                        targets: &[#target_ty],
+                        #weights_param
+                        grad: &mut [#s],
+                        ws: &mut #rt::Workspace<#s>,
+                    ) -> #rt::Result<#s> {
+                        let batch = #rt::batch_len(inputs, targets, "targets")?;
+                        #bind_weights
+                        #bind_targets
+                        #check_tokens
+                        #rt::check_grad_len(grad, #param_len)?;
+                        let __grad: &mut [#s] = grad;
+                        let __rng: &mut u64 = &mut self.rng;
+                        let __params: &[#s] = &self.params[..];
+                        #bind_state_mut
+                        let __inputs: &[#elem] = inputs.as_flattened();
+                        #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss_and_grad }))
+                    }
+        }
+    };
+    let plain_loss_fns = loss_fns("", &loss, &loss_and_grad, false);
+    let weighted = functions.weighted.as_ref().map(|(loss, loss_and_grad)| {
+        let fns = loss_fns("weighted_", &emit_body(loss, s).code, &emit_body(loss_and_grad, s).code, true);
+        quote! {
+                    const SAMPLE_WEIGHTS: bool = true;
+                    #fns
+        }
+    });
     let predict_body = match &functions.predict_stale {
         Some(stale) => {
             let stale = emit_body(stale, s).code;
@@ -375,41 +430,10 @@ pub fn network(
                         #rt::Ok(())
                     }
 
-                    fn loss(
-                        &self,
-                        inputs: &[[#elem; #input_len]],
-                        targets: &[#target_ty],
-                        ws: &mut #rt::Workspace<#s>,
-                    ) -> #rt::Result<#s> {
-                        let batch = #rt::batch_len(inputs, targets, "targets")?;
-                        #bind_targets
-    #check_tokens
-                        let __params: &[#s] = &self.params[..];
-                        #bind_state
-                        let __inputs: &[#elem] = inputs.as_flattened();
-                        #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss }))
-                    }
-
-                    fn loss_and_grad(
-                        &mut self,
-                        inputs: &[[#elem; #input_len]],
-                        targets: &[#target_ty],
-                        grad: &mut [#s],
-                        ws: &mut #rt::Workspace<#s>,
-                    ) -> #rt::Result<#s> {
-                        let batch = #rt::batch_len(inputs, targets, "targets")?;
-                        #bind_targets
-    #check_tokens
-                        #rt::check_grad_len(grad, #param_len)?;
-                        let __grad: &mut [#s] = grad;
-                        let __rng: &mut u64 = &mut self.rng;
-                        let __params: &[#s] = &self.params[..];
-                        #bind_state_mut
-                        let __inputs: &[#elem] = inputs.as_flattened();
-                        #rt::Ok(#rt::isa::with_isa(#[inline(always)] |__isa| { #loss_and_grad }))
-                    }
+                    #plain_loss_fns
 
                     #train_step
+                    #weighted
                 }
             };
         }

@@ -13,6 +13,9 @@ pub enum Op {
     /// The training targets of output `k` (class indices or values, see
     /// `TargetKind` and `Graph::targets`).
     Target(usize),
+    /// The weight of each sample (`[batch]`), in the training functions
+    /// of a network declared with `sample_weights: true`.
+    SampleWeight,
     /// Parameter tensor `k` of the flat buffer.
     Param(usize),
     /// State tensor `k` (running statistics): read, never differentiated.

@@ -44,7 +44,7 @@ fn agree(tokens: TokenStream) {
     let model = crate::check::check(declaration).unwrap_or_else(|_| panic!("the declaration checks"));
     let graphs = super::lower(&model);
     let backward = crate::autodiff::backward(&graphs.training);
-    let functions = crate::simplify::functions(&graphs, &backward);
+    let functions = crate::simplify::functions(&graphs, &backward, None);
     let inference = &graphs.inference.graph;
     assert!(!graphs.planned.graph.plans.is_empty(), "the network has an inference copy");
     let params: Vec<f64> = (0..inference.param_len()).map(|i| 0.5 * noise(1, i)).collect();

@@ -1,5 +1,5 @@
 //! Leaves: values the generated function receives rather than computes.
-//! The input and the targets come from the caller, parameters and state
+//! The input, the targets and the sample weights come from the caller, parameters and state
 //! from the network's buffers. Gradients stop at leaves; reverse mode asks
 //! for them only at parameters.
 
@@ -12,6 +12,7 @@ use quote::quote;
 pub const INPUT: Rules = leaf("input", "the network input");
 pub const TARGET: Rules =
     Rules { emit: gather_targets, ..leaf("target", "training targets: class indices or values") };
+pub const SAMPLE_WEIGHT: Rules = leaf("sample_weight", "the weight of each sample in the loss");
 pub const PARAM: Rules = leaf("param", "a tensor of the flat parameter buffer");
 pub const STATE: Rules = leaf("state", "a tensor of the state buffer (running statistics)");
 pub const PLAN: Rules = Rules {

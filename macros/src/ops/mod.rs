@@ -98,6 +98,7 @@ pub fn rules(op: &Op) -> &'static Rules {
     match op {
         Op::Input => &leaf::INPUT,
         Op::Target(_) => &leaf::TARGET,
+        Op::SampleWeight => &leaf::SAMPLE_WEIGHT,
         Op::Param(_) => &leaf::PARAM,
         Op::State(_) => &leaf::STATE,
         Op::Plan(_) => &leaf::PLAN,

@@ -468,6 +468,7 @@ fn cell() -> Box<Cell> {
 every_op! {
     Op::Input => Op::Input,
     Op::Target(_) => Op::Target(0),
+    Op::SampleWeight => Op::SampleWeight,
     Op::Param(_) => Op::Param(0),
     Op::State(_) => Op::State(0),
     Op::UpdateRunning { .. } => Op::UpdateRunning { momentum: 0.1, unbiased: true, per_sample: 1 },

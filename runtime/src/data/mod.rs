@@ -28,10 +28,13 @@ use std::path::Path;
 /// time-major (`x[t * features + f]`, step after step), a signal
 /// `[channels, length]` channel-major. A network with several inputs takes
 /// their flattened parts side by side, in declaration order.
+///
+/// A dataset may also weight its samples ([`Dataset::with_weights`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset<X, Y> {
     inputs: Vec<X>,
     targets: Vec<Y>,
+    weights: Option<Vec<f32>>,
 }
 
 impl<X: Copy, Y: Copy> Dataset<X, Y> {
@@ -47,7 +50,42 @@ impl<X: Copy, Y: Copy> Dataset<X, Y> {
         if inputs.len() != targets.len() {
             return Err(Error::BatchMismatch { inputs: inputs.len(), other: targets.len(), what: "targets" });
         }
-        Ok(Self { inputs, targets })
+        Ok(Self { inputs, targets, weights: None })
+    }
+
+    /// Weights each sample in the training loss: the trainer then takes the
+    /// weighted mean `sum_i w_i l_i / sum_i w_i` of every batch (an integer
+    /// weight `k` counts a sample as `k` copies of it), and an evaluation
+    /// reports the weighted mean loss; accuracy and the other metrics
+    /// count every sample once. The network must be declared with
+    /// `sample_weights: true`. Fails unless there is one weight per
+    /// sample, each finite and at least 0, not all 0. Splits and subsets
+    /// keep each sample's weight.
+    ///
+    /// # Example
+    /// ```
+    /// let d = chainrule::Dataset::new(vec![[0.0f32]; 3], vec![0usize, 1, 1]).unwrap();
+    /// let d = d.with_weights(vec![2.0, 1.0, 1.0]).unwrap();
+    /// assert_eq!(d.weights(), Some(&[2.0f32, 1.0, 1.0][..]));
+    /// let d = chainrule::Dataset::new(vec![[0.0f32]; 2], vec![0usize, 1]).unwrap();
+    /// assert!(d.with_weights(vec![1.0, -1.0]).is_err());
+    /// ```
+    pub fn with_weights(mut self, weights: Vec<f32>) -> Result<Self> {
+        if weights.len() != self.len() {
+            return Err(Error::BatchMismatch {
+                inputs: self.len(),
+                other: weights.len(),
+                what: "sample weights",
+            });
+        }
+        check_weights(weights.iter().map(|&w| f64::from(w)))?;
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    /// The sample weights, if the dataset has them.
+    pub fn weights(&self) -> Option<&[f32]> {
+        self.weights.as_deref()
     }
 
     /// Number of samples.
@@ -124,6 +162,7 @@ impl<X: Copy, Y: Copy> Dataset<X, Y> {
         Self {
             inputs: indices.iter().map(|&i| self.inputs[i]).collect(),
             targets: indices.iter().map(|&i| self.targets[i]).collect(),
+            weights: self.weights.as_ref().map(|w| indices.iter().map(|&i| w[i]).collect()),
         }
     }
 
@@ -131,6 +170,19 @@ impl<X: Copy, Y: Copy> Dataset<X, Y> {
     pub fn map_inputs(&mut self, mut f: impl FnMut(&mut X)) {
         self.inputs.iter_mut().for_each(&mut f);
     }
+}
+
+/// Sample weights are finite, at least 0, and not all 0 (their weighted
+/// mean would be 0/0).
+pub(crate) fn check_weights(weights: impl Iterator<Item = f64>) -> Result<()> {
+    let mut any = false;
+    for (sample, weight) in weights.enumerate() {
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(Error::SampleWeight { sample, weight });
+        }
+        any |= weight > 0.0;
+    }
+    if any { Ok(()) } else { Err(Error::ZeroSampleWeights) }
 }
 
 /// A numeric table read from CSV: `rows x columns` values, row-major.

@@ -76,6 +76,7 @@ pub struct Trainer<N: Network, O> {
     order: Vec<usize>,
     batch_inputs: Vec<N::Input>,
     batch_targets: Vec<N::Target>,
+    batch_weights: Vec<N::Scalar>,
     outputs: Vec<N::Output>,
     threads: usize,
     groups: Groups<N::Scalar>,
@@ -98,6 +99,7 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             order: Vec::new(),
             batch_inputs: Vec::with_capacity(batch_size),
             batch_targets: Vec::with_capacity(batch_size),
+            batch_weights: Vec::new(),
             outputs: Vec::new(),
             threads: 0,
             groups: Groups::new(N::PARAM_LEN),
@@ -186,12 +188,14 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         let at = (self.epoch + 1, 0);
         crate::threads::with(self.threads_for(inputs.len()), || {
             let buffers = (&mut self.grad[..], &mut self.ws, &mut self.groups);
-            descend(net, &mut self.optimizer, buffers, inputs, targets, None, at)
+            descend(net, &mut self.optimizer, buffers, (inputs, targets, None), None, at)
         })
     }
 
     /// One pass over `data` in this epoch's seeded order; returns the mean
-    /// training loss (each batch weighted by its size).
+    /// training loss (each batch weighted by its size, or by its summed
+    /// sample weights when `data` has them: see [`Dataset::with_weights`];
+    /// a batch whose weights are all 0 takes no step).
     pub fn train_epoch(&mut self, net: &mut N, data: &Dataset<N::Input, N::Target>) -> Result<f64> {
         Ok(self.run_epoch(net, data, None, &Reporter::silent(), 1, &mut callback::Nothing)?.0)
     }
@@ -208,6 +212,9 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         if data.is_empty() || self.batch_size == 0 {
             return Err(Error::EmptyBatch);
         }
+        if data.weights().is_some() && !N::SAMPLE_WEIGHTS {
+            return Err(Error::NotWeighted { network: std::any::type_name::<N>() });
+        }
         self.order.clear();
         self.order.extend(0..data.len());
         self.order.shuffle(&mut shuffle_rng(self.seed, self.epoch));
@@ -216,19 +223,26 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
             epochs.max(self.epoch + 1),
             data.len().div_ceil(self.batch_size),
         );
-        let (mut total, mut seen, mut flow) = (0.0, 0, Flow::Continue);
+        let (mut total, mut seen, mut flow) = (0.0, 0.0, Flow::Continue);
         for (batch, chunk) in self.order.chunks(self.batch_size).enumerate() {
             self.batch_inputs.clear();
             self.batch_targets.clear();
             self.batch_inputs.extend(chunk.iter().map(|&i| data.inputs()[i]));
             self.batch_targets.extend(chunk.iter().map(|&i| data.targets()[i]));
+            let counted = match data.weights() {
+                Some(weights) => batch_weights(&mut self.batch_weights, chunk.iter().map(|&i| &weights[i])),
+                None => chunk.len() as f64,
+            };
+            if counted == 0.0 {
+                continue;
+            }
+            let weights = data.weights().map(|_| &self.batch_weights[..]);
             let step = crate::threads::with(self.threads_for(chunk.len()), || {
                 descend(
                     net,
                     &mut self.optimizer,
                     (&mut self.grad[..], &mut self.ws, &mut self.groups),
-                    &self.batch_inputs,
-                    &self.batch_targets,
+                    (&self.batch_inputs, &self.batch_targets, weights),
                     clip,
                     (self.epoch + 1, batch),
                 )
@@ -240,8 +254,8 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
                     return Err(e);
                 }
             };
-            total += loss.as_f64() * chunk.len() as f64;
-            seen += chunk.len();
+            total += loss.as_f64() * counted;
+            seen += counted;
             progress.batch(loss.as_f64());
             flow = callback.on_batch(self.epoch + 1, batch, loss.as_f64());
             if flow == Flow::Stop {
@@ -250,8 +264,11 @@ impl<N: Network, O: Optimizer<N::Scalar>> Trainer<N, O> {
         }
         // Batch-1 inference reads the weights as they are now.
         net.relayout();
+        if seen == 0.0 {
+            return Err(Error::ZeroSampleWeights);
+        }
         self.epoch += 1;
-        Ok((total / seen as f64, flow))
+        Ok((total / seen, flow))
     }
 
     /// Trains until `config.epochs` epochs are complete (continuing from
@@ -415,6 +432,18 @@ fn shuffle_rng(seed: u64, epoch: usize) -> ChaCha8Rng {
 /// the parameter groups' scratch.
 type StepBuffers<'a, S> = (&'a mut [S], &'a mut Workspace<S>, &'a mut Groups<S>);
 
+/// A step's batch: inputs, targets, and sample weights if it has them.
+type Batch<'a, N> =
+    (&'a [<N as Network>::Input], &'a [<N as Network>::Target], Option<&'a [<N as Network>::Scalar]>);
+
+/// A batch's sample weights in the network's scalar type, into `into`;
+/// returns their sum.
+pub(crate) fn batch_weights<'a, S: Scalar>(into: &mut Vec<S>, weights: impl Iterator<Item = &'a f32>) -> f64 {
+    into.clear();
+    into.extend(weights.map(|&w| S::of_f64(f64::from(w))));
+    into.iter().map(|w| w.as_f64()).sum()
+}
+
 /// Gradient, finiteness checks, optional clipping, update: the body of
 /// every training step. `at` is the (epoch, batch) reported on failure, in
 /// which case the parameters are left as they were.
@@ -422,8 +451,7 @@ fn descend<N: Network, O: Optimizer<N::Scalar>>(
     net: &mut N,
     optimizer: &mut O,
     (grad, ws, groups): StepBuffers<'_, N::Scalar>,
-    inputs: &[N::Input],
-    targets: &[N::Target],
+    (inputs, targets, weights): Batch<'_, N>,
     clip: Option<f64>,
     at: (usize, usize),
 ) -> Result<N::Scalar> {
@@ -433,6 +461,7 @@ fn descend<N: Network, O: Optimizer<N::Scalar>>(
     // Parameter groups scale or undo the optimizer's whole step, so it
     // must be taken apart from the backward pass.
     if clip.is_none()
+        && weights.is_none()
         && groups.is_plain()
         && let Some(mut update) = optimizer.fused(N::PARAM_LEN)?
     {
@@ -443,7 +472,10 @@ fn descend<N: Network, O: Optimizer<N::Scalar>>(
         update.finish();
         return Ok(loss);
     }
-    let loss = net.loss_and_grad(inputs, targets, grad, ws)?;
+    let loss = match weights {
+        Some(weights) => net.weighted_loss_and_grad(inputs, targets, weights, grad, ws)?,
+        None => net.loss_and_grad(inputs, targets, grad, ws)?,
+    };
     if !loss.finite() {
         return Err(Error::NonFiniteLoss { loss: loss.as_f64(), epoch, batch });
     }

@@ -130,6 +130,26 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         }
         _ => false,
     };
+    let quantize = match find("quantize") {
+        Some(Value::Quantize(kind)) if kind == "int8" => {
+            if weights.is_none() {
+                errors.push(
+                    kind.span(),
+                    "`quantize: int8` compiles in a quantized weights file: add `weights: \"path/to/model.int8.safetensors\"` \
+                     (`chainrule::int8::calibrate` writes one)",
+                );
+            }
+            if sample_weights {
+                errors.push(kind.span(), "a quantized network only infers: remove `sample_weights`");
+            }
+            Some(kind.span())
+        }
+        Some(Value::Quantize(kind)) => {
+            errors.push(kind.span(), format!("`quantize` takes `int8`, found `{kind}`"));
+            None
+        }
+        _ => None,
+    };
     let specs: Vec<_> = match find("loss") {
         Some(Value::Loss(spec)) => outputs.iter().map(|o| (Some(spec), o.dims.as_deref())).collect(),
         Some(Value::Losses { entries, .. }) => {
@@ -158,14 +178,17 @@ pub fn check(decl: Declaration) -> Result<Model, Rejected> {
         output,
         targets,
         trained: weights.is_some(),
-        embedded: embedded.is_some(),
+        embedded: embedded.is_some() || quantize.is_some(),
+        quantized: quantize.is_some(),
     };
     if let Err(errors) = errors.finish() {
         return Err(Rejected { errors, outline: Box::new(outline) });
     }
     match (outline.input.clone(), flow, losses) {
         (Some(input), Some(flow), Some(losses)) => {
-            Ok(Model { outline, input, flow, losses, regularizer, init, weights, embedded, sample_weights })
+            let model =
+                Model { outline, input, flow, losses, regularizer, init, weights, embedded, sample_weights };
+            Ok(model)
         }
         // Every path to `None` above records an error, so this is not reached;
         // should it be, the user still gets a message rather than a panic.

@@ -26,6 +26,12 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
         }
     });
     if outline.embedded {
+        let weight_bytes = outline.quantized.then(|| {
+            quote! {
+                /// (Not compiled: the declaration has errors.)
+                #vis const WEIGHT_BYTES: usize = 0;
+            }
+        });
         return quote! {
             #errors
             #(#attrs)*
@@ -37,6 +43,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
                     #vis const INPUT_LEN: usize = #input_len;
                     /// Values per output.
                     #vis const OUTPUT_LEN: usize = #output_len;
+                    #weight_bytes
                     #trained
                     /// (Not compiled: the declaration has errors.)
                     #vis fn predict(&self, _: &[#elem; #input_len]) -> [#s; #output_len] { #never }

@@ -21,6 +21,7 @@ mod emit;
 mod errors;
 mod fallback;
 mod init;
+mod int8;
 mod ir;
 mod layers;
 mod lints;
@@ -346,6 +347,23 @@ use proc_macro::TokenStream;
 /// weights. For now it takes dense, activation, batch norm, softmax,
 /// dropout, residual and pooling layers; convolutions and recurrent layers
 /// need the std build's packed matrix multiply and are a compile error.
+///
+/// # int8
+///
+/// With `quantize: int8`, `weights:` names a quantized file, which
+/// `chainrule::int8::calibrate` writes from the trained `f32` network (the
+/// same declaration without the key): the macro compiles it in as an
+/// inference-only unit struct, with or without `embedded: true` (it needs
+/// neither `std` nor `alloc`): `trained()`, `INPUT_LEN`, `OUTPUT_LEN`,
+/// `WEIGHT_BYTES` (the compiled-in bytes) and `predict(&self, &[f32; n]) ->
+/// [f32; m]`, which quantizes the input, runs every layer on 8-bit codes
+/// with `i32` sums on the integer dot-product instructions the CPU has
+/// (`chainrule::int8::Level`), and returns the real scores. int8 runs a
+/// chain of dense layers on flat inputs, elementwise activations (a table
+/// of codes; a ReLU after a dense layer is fused into it), `max_pool2d`,
+/// `flatten` and `dropout`; another layer is a compile error at it. Every
+/// network states its int8 steps, or the layer that prevents them, as
+/// `Network::INT8`.
 ///
 /// A network over `[time, features]` whose layers up to its last recurrent
 /// one act on each step alone (activations, dropout, recurrent layers) also

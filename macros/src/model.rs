@@ -76,8 +76,11 @@ pub struct Outline {
     pub targets: Option<Vec<TargetKind>>,
     /// `weights:` names a file: the type has `trained()`.
     pub trained: bool,
-    /// `embedded: true`: the type is the inference-only unit struct.
+    /// `embedded: true` or `quantize: int8`: the type is the
+    /// inference-only unit struct.
     pub embedded: bool,
+    /// `quantize: int8`: it also states the bytes of its weights.
+    pub quantized: bool,
 }
 
 /// `784`, `3x28x28`: a shape as messages show it.

@@ -16,6 +16,7 @@
 //!          | "weights" ":" STRING
 //!          | "embedded" ":" BOOL
 //!          | "sample_weights" ":" BOOL
+//!          | "quantize" ":" IDENT                `int8`, with `weights:` a quantized file
 //!          | "nam" ":" STRING                  a .nam file: the whole network
 //! shape   := "[" size ("," size)* ","? "]"
 //!          | "[" "u32" ";" size "]"           token ids, read by `embedding`
@@ -57,6 +58,7 @@ pub const KEYS: &[&str] = &[
     "weights",
     "embedded",
     "sample_weights",
+    "quantize",
     "nam",
 ];
 
@@ -108,6 +110,8 @@ pub enum Value {
     Embedded(syn::LitBool),
     /// `sample_weights: true`: training functions that weight each sample.
     SampleWeights(syn::LitBool),
+    /// `quantize: int8`: the `weights:` file is quantized; inference in int8.
+    Quantize(Ident),
     /// `nam: "amp.nam"`: a Neural Amp Modeler file, relative to the crate root.
     Nam(syn::LitStr),
     /// A value with a token error (reported): the key is there, its value
@@ -335,6 +339,7 @@ impl Parse for Field {
                 "weights" => "weights: \"models/net.safetensors\"",
                 "nam" => "nam: \"models/amp.nam\"",
                 "sample_weights" => "sample_weights: true",
+                "quantize" => "quantize: int8",
                 _ => "embedded: true",
             };
             let message = format!("`{key}` needs a value, as in `{example}`");
@@ -383,6 +388,7 @@ impl Parse for Field {
                     .parse()
                     .map_err(|e: syn::Error| syn::Error::new(e.span(), "`embedded` is `true` or `false`"))?,
             ),
+            "quantize" => Value::Quantize(input.parse()?),
             "sample_weights" => Value::SampleWeights(input.parse().map_err(|e: syn::Error| {
                 syn::Error::new(e.span(), "`sample_weights` is `true` or `false`")
             })?),

@@ -30,6 +30,12 @@ fn compile(tokens: TokenStream) -> Result<TokenStream, Stop> {
         return Ok(code);
     }
     let model: Model = check(declaration).map_err(Stop::Rejected)?;
+    if model.outline.quantized {
+        return match weights_file::read_quantized(&model) {
+            Ok(file) => Ok(emit::quantized::network(&model, &file)),
+            Err(errors) => Err(Stop::Rejected(Rejected { errors, outline: Box::new(model.outline) })),
+        };
+    }
     let graphs: lower::Graphs = lower::lower(&model);
     let baked = weights_file::read(&model, &graphs.inference.graph, &graphs.planned.graph.plans);
     let baked: Option<weights_file::Baked> = match baked {

@@ -53,6 +53,53 @@ pub fn read(model: &Model, graph: &Graph, plans: &[PlanTensor]) -> syn::Result<O
     Ok(Some(Baked { params, state, plan, path: path.to_string_lossy().into_owned() }))
 }
 
+/// A quantized weights file (`quantize: int8`), read and checked against
+/// the network's int8 steps.
+pub struct QuantizedFile {
+    pub steps: Vec<crate::int8::Step>,
+    pub numbers: chainrule_spec::quant_file::Model,
+    /// The file, absolute, as in [`Baked`].
+    pub path: String,
+}
+
+/// The quantized file of a `quantize: int8` declaration: its int8 steps
+/// (an error at the layer int8 cannot run) and the file's numbers, every
+/// tensor that does not fit them named.
+pub fn read_quantized(model: &Model) -> syn::Result<QuantizedFile> {
+    use crate::int8::Step;
+    use chainrule_spec::quant::Kept;
+    let steps = crate::int8::steps(model).map_err(|why| match why.site {
+        Some(site) => site.error(why.message),
+        None => syn::Error::new(model.outline.name.span(), why.message),
+    })?;
+    if *model.scalar() != "f32" {
+        let message = "an int8 network reads and returns `f32` values: remove `scalar: f64`";
+        return Err(syn::Error::new(model.scalar().span(), message));
+    }
+    let Some(lit) = &model.weights else {
+        return Err(syn::Error::new(model.outline.name.span(), "`quantize: int8` needs `weights:`"));
+    };
+    let fail =
+        |message: String| syn::Error::new(lit.span(), format!("weights file `{}`: {message}", lit.value()));
+    let kept: Vec<Kept> = steps
+        .iter()
+        .map(|step| match step {
+            Step::Dense { name, inputs, outputs, .. } => Kept::Dense(name, [*outputs, *inputs]),
+            Step::Table { name, .. } => Kept::Table(name),
+            Step::MaxPool2d(_) => Kept::Nothing,
+        })
+        .collect();
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let path = Path::new(&root).join(lit.value());
+    let bytes = std::fs::read(&path)
+        .map_err(|e| fail(format!("cannot read it (paths start at the crate root): {e}")))?;
+    let numbers = chainrule_spec::quant_file::read(&bytes, &kept).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("\n  {p}")).collect();
+        fail(format!("does not fit this network as int8:{}", lines.concat()))
+    })?;
+    Ok(QuantizedFile { steps, numbers, path: path.to_string_lossy().into_owned() })
+}
+
 /// The inference copy of little-endian parameters, computed in their own
 /// type so that it equals, bit for bit, what the runtime derives.
 fn derive_plan<T, const N: usize>(

@@ -154,6 +154,11 @@ pub enum Error {
         message: String,
     },
 
+    /// A network or quantization int8 cannot run, or a calibration that
+    /// cannot be done.
+    #[error("int8: {0}")]
+    Int8(String),
+
     /// A dataset that does not fit the network or the request.
     #[error("invalid dataset: {0}")]
     Dataset(String),

@@ -47,6 +47,7 @@ mod decode;
 mod error;
 #[cfg(feature = "std")]
 pub mod init;
+pub mod int8;
 pub mod isa;
 pub mod kernels;
 pub mod math;
@@ -105,7 +106,7 @@ pub mod __private {
     pub use crate::{Error, Init, Network, ParamSpec, Result, Role, Workspace};
     #[cfg(feature = "std")]
     pub use crate::{Process, nam};
-    pub use crate::{Scalar, isa, kernels, math};
+    pub use crate::{Scalar, int8, isa, kernels, math};
     pub use chainrule_spec::plan::{Derivation, GateBlock, PlanSpec, Side, relayout};
     pub use core::result::Result::{Err, Ok};
 

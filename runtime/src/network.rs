@@ -122,6 +122,10 @@ pub trait Network {
     /// Every value the network computes, with its layer as declared, its
     /// shape and its parameter count: the rows of [`Network::summary`].
     const LAYERS: &'static [LayerRow] = &[];
+    /// The steps of its int8 form (see [`crate::int8`]), or why it has
+    /// none: a layer int8 does not run, named.
+    const INT8: core::result::Result<&'static [crate::int8::Step], &'static str> =
+        Err("the network declares no int8 steps");
     /// The training workspace's size: `(values per sample, fixed values)`.
     const TRAINING_WORKSPACE: (usize, usize) = (0, 0);
 

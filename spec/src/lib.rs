@@ -22,6 +22,9 @@ pub mod nam;
 pub mod nam_file;
 mod params;
 pub mod plan;
+pub mod quant;
+#[cfg(feature = "files")]
+pub mod quant_file;
 #[cfg(feature = "files")]
 pub mod tensor_file;
 

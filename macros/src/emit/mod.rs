@@ -7,6 +7,7 @@
 mod baked;
 mod body;
 mod embedded;
+pub mod quantized;
 
 use crate::autodiff::Backward;
 use crate::codegen::rt;
@@ -297,6 +298,7 @@ pub fn network(
         None => quote!(#rt::isa::with_isa(#[inline(always)] |__isa| { #predict })),
     };
     let lints = crate::lints::emit(model);
+    let int8_steps = crate::int8::steps_const(model);
 
     quote! {
             #lints
@@ -360,6 +362,7 @@ pub fn network(
                     const STATE_LAYOUT: &'static [#rt::ParamSpec] = &[#(#state_layout),*];
                     const LAYERS: &'static [#rt::LayerRow] = &[#(#layer_rows),*];
                     const TRAINING_WORKSPACE: (usize, usize) = (#train_per_sample, #train_fixed);
+                    #int8_steps
 
                     fn params(&self) -> &[#s] {
                         &self.params[..]

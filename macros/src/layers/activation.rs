@@ -211,6 +211,11 @@ impl Layer for Activation {
         ops::map::map(g, self.expr(), vec![x], shape)
     }
 
+    /// A table of its values at every input code.
+    fn int8(&self, _: &[usize]) -> Option<crate::int8::Form> {
+        Some(crate::int8::Form::Elementwise(self.expr()))
+    }
+
     fn over_time(&self) -> OverTime<'_> {
         OverTime::EachStep
     }

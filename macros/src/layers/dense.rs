@@ -142,6 +142,12 @@ impl Layer for DenseLayer {
         ops::dense_t::dense_t(g, x, plan, rows, fan_in, self.units)
     }
 
+    /// On a flat input, as its weight is: `[units, inputs]` codes.
+    fn int8(&self, input: &[usize]) -> Option<crate::int8::Form> {
+        let &[inputs] = input else { return None };
+        Some(crate::int8::Form::Dense { inputs, outputs: self.units })
+    }
+
     /// Each step alone: streaming applies it to the step's features.
     fn over_time(&self) -> OverTime<'_> {
         OverTime::EachStep

@@ -53,6 +53,11 @@ fn probability(call: &Call, errors: &mut Errors) -> Option<f64> {
 }
 
 impl Layer for DropoutLayer {
+    /// Inference passes its input on.
+    fn int8(&self, _: &[usize]) -> Option<crate::int8::Form> {
+        Some(crate::int8::Form::Nothing)
+    }
+
     fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, ctx: LowerCtx) -> NodeId {
         if !ctx.training || self.p == 0.0 {
             return x;

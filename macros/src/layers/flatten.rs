@@ -41,4 +41,9 @@ impl Layer for FlattenLayer {
         let len = g.shape(x).len();
         ops::map::map(g, var(0), vec![x], Shape::batched(&[len]))
     }
+
+    /// The same codes, read as one row.
+    fn int8(&self, _: &[usize]) -> Option<crate::int8::Form> {
+        Some(crate::int8::Form::Nothing)
+    }
 }

@@ -98,6 +98,13 @@ pub trait Layer {
         self.lower(g, x, origin, ctx)
     }
 
+    /// Its int8 form over an input of shape `input` (see `int8.rs`):
+    /// `None` when int8 cannot run it.
+    fn int8(&self, input: &[usize]) -> Option<crate::int8::Form> {
+        let _ = input;
+        None
+    }
+
     /// How it treats the steps of a `[time, features]` value, for `step`.
     fn over_time(&self) -> OverTime<'_> {
         OverTime::Whole

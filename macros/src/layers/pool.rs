@@ -156,4 +156,9 @@ impl Layer for Pool {
     fn lower(&self, g: &mut Graph, x: NodeId, _: &Origin, _: LowerCtx) -> NodeId {
         ops::pool::pool(g, x, self.geom, self.max, &self.output)
     }
+
+    /// Max pooling on codes; averages would need a rounding of their own.
+    fn int8(&self, _: &[usize]) -> Option<crate::int8::Form> {
+        self.max.then_some(crate::int8::Form::MaxPool2d(self.geom))
+    }
 }

@@ -1,0 +1,171 @@
+//! Post-training quantization: a trained network and a few hundred
+//! inputs in, a [`Quantized`] network out. The inputs run through the
+//! network's int8 steps in `f64` (the same function as `predict`, step by
+//! step), each value's range is observed, and then:
+//!
+//! - each activation gets the codes covering its range (min and max, or
+//!   a central percentile that lets a few outliers clip), widened to 0;
+//! - each dense weight a scale per output channel, its largest magnitude
+//!   over 127, and codes rounded to nearest;
+//! - each bias the `i32` of `bias / (s_x s_w)`;
+//! - each elementwise function a table from input code to output code.
+//!
+//! A ReLU after a dense layer is fused: the layer's output codes cover the
+//! ReLU's range and the kernel clamps at the zero point.
+
+use super::{Quantization, Quantized, Step};
+use crate::{Error, Network, Result, Scalar};
+use chainrule_spec::quant_file::{Model, Tensors};
+
+/// How an activation's range is taken from the values observed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Range {
+    /// From the smallest to the largest value.
+    MinMax,
+    /// The central `p` percent of the values (`p` in (0, 100]): the
+    /// `(100 - p) / 2` percent at each end clip, so rare outliers do not
+    /// stretch the codes of the rest.
+    Percentile(f64),
+}
+
+impl Range {
+    /// The range of `values` (sorted in place).
+    fn of(self, values: &mut [f32]) -> (f32, f32) {
+        values.sort_unstable_by(f32::total_cmp);
+        let at = |fraction: f64| {
+            let last = values.len().saturating_sub(1);
+            values.get((fraction * last as f64).round() as usize).copied().unwrap_or(0.0)
+        };
+        match self {
+            Range::MinMax => (at(0.0), at(1.0)),
+            Range::Percentile(p) => {
+                let tail = (100.0 - p.clamp(0.0, 100.0)) / 200.0;
+                (at(tail), at(1.0 - tail))
+            }
+        }
+    }
+}
+
+/// Quantizes `net` from `samples` (a few hundred typical inputs; a
+/// training subset will do), each activation's range taken by `range`.
+/// Fails for a network with a layer int8 cannot run (the error names it),
+/// without samples, or with a sample that gives a value that is not finite.
+pub fn calibrate<N>(net: &N, samples: &[N::Input], range: Range) -> Result<Quantized>
+where
+    N: Network,
+    N::Input: AsRef<[N::Scalar]>,
+{
+    let steps = N::INT8.map_err(|why| Error::Int8(why.to_string()))?;
+    if samples.is_empty() {
+        return Err(Error::Int8("calibration needs at least one sample".into()));
+    }
+    let mut observed: Vec<Vec<f32>> = vec![Vec::new(); steps.len() + 1];
+    for sample in samples {
+        let mut x: Vec<f64> = sample.as_ref().iter().map(|v| v.as_f64()).collect();
+        observe(&mut observed[0], &x)?;
+        for (k, step) in steps.iter().enumerate() {
+            x = forward(net, step, &x)?;
+            observe(&mut observed[k + 1], &x)?;
+        }
+    }
+    let ranges: Vec<Quantization> = observed
+        .iter_mut()
+        .map(|values| {
+            let (lo, hi) = range.of(values);
+            Quantization::covering(lo, hi)
+        })
+        .collect();
+    let mut layers = Vec::new();
+    let mut input = ranges[0];
+    for (k, step) in steps.iter().enumerate() {
+        let layer = match *step {
+            Step::Dense { name, inputs, outputs, bias, .. } => {
+                let weight = tensor(net, &format!("{name}.weight"))?;
+                let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; outputs] };
+                dense(&weight, &b, inputs, input, ranges[k + 1])
+            }
+            Step::Table { function, .. } => table(function, input, ranges[k + 1]),
+            Step::MaxPool2d(_) => Tensors::None,
+        };
+        input = layer.output(input);
+        layers.push(layer);
+    }
+    Quantized::new(steps, Model { input: ranges[0], layers }, N::INPUT_LEN)
+}
+
+/// Records `x`'s values; a value that is not finite is an error.
+fn observe(values: &mut Vec<f32>, x: &[f64]) -> Result<()> {
+    if let Some(bad) = x.iter().find(|v| !v.is_finite()) {
+        return Err(Error::Int8(format!("a calibration sample gave the value {bad}")));
+    }
+    values.extend(x.iter().map(|&v| v as f32));
+    Ok(())
+}
+
+/// The values of tensor `name` of the network's parameters.
+fn tensor<N: Network>(net: &N, name: &str) -> Result<Vec<f64>> {
+    let spec = N::LAYOUT
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| Error::Int8(format!("the network has no tensor `{name}`")))?;
+    Ok(net.params()[spec.offset..][..spec.len()].iter().map(|v| v.as_f64()).collect())
+}
+
+/// One step on real values, as the network computes it.
+fn forward<N: Network>(net: &N, step: &Step, x: &[f64]) -> Result<Vec<f64>> {
+    Ok(match *step {
+        Step::Dense { name, inputs, outputs, bias, relu } => {
+            let weight = tensor(net, &format!("{name}.weight"))?;
+            let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; outputs] };
+            (0..outputs)
+                .map(|o| {
+                    let y =
+                        b[o] + weight[o * inputs..][..inputs].iter().zip(x).map(|(w, v)| w * v).sum::<f64>();
+                    if relu { y.max(0.0) } else { y }
+                })
+                .collect()
+        }
+        Step::Table { function, .. } => x.iter().map(|&v| function(v)).collect(),
+        Step::MaxPool2d(p) => {
+            let mut out = vec![f64::NEG_INFINITY; p.output_len()];
+            for c in 0..p.channels {
+                for r in 0..p.out_h {
+                    for col in 0..p.out_w {
+                        let o = &mut out[(c * p.out_h + r) * p.out_w + col];
+                        for i in 0..p.kernel_h {
+                            for j in 0..p.kernel_w {
+                                let at = (c * p.height + r * p.stride_h + i) * p.width + col * p.stride_w + j;
+                                *o = o.max(x[at]);
+                            }
+                        }
+                    }
+                }
+            }
+            out
+        }
+    })
+}
+
+/// A dense layer's codes: a scale per output channel, biases in the sum's units.
+fn dense(weight: &[f64], bias: &[f64], inputs: usize, input: Quantization, output: Quantization) -> Tensors {
+    let (mut codes, mut scales, mut biases) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, &b) in weight.chunks_exact(inputs).zip(bias) {
+        let largest = row.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+        let scale = if largest > 0.0 { largest / 127.0 } else { 1.0 };
+        let scale = scale as f32;
+        codes.extend(row.iter().map(|&w| (w / f64::from(scale)).round().clamp(-127.0, 127.0) as i8));
+        let unit = f64::from(input.scale) * f64::from(scale);
+        biases.push((b / unit).round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32);
+        scales.push(scale);
+    }
+    Tensors::Dense { weight: codes, weight_scale: scales, bias: biases, output }
+}
+
+/// The output code of each input code through `function`.
+fn table(function: fn(f64) -> f64, input: Quantization, output: Quantization) -> Tensors {
+    let mut table = [0u8; 256];
+    for (code, entry) in table.iter_mut().enumerate() {
+        *entry = output.quantize(function(f64::from(input.dequantize(code as u8))) as f32);
+    }
+    Tensors::Table { table, output }
+}

@@ -1,0 +1,54 @@
+//! The int8 steps besides dense layers: the input's quantization, tables,
+//! max pooling, and the output's dequantization. They touch each code once
+//! and run as plain loops on every level.
+
+use chainrule_spec::Pool2d;
+use chainrule_spec::quant::Quantization;
+
+/// The codes of `x` (see [`Quantization::quantize`]; NaN reads as 0).
+#[inline]
+pub fn quantize(q: Quantization, x: &[f32], out: &mut [u8]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = q.quantize(v);
+    }
+}
+
+/// The real values of `codes`.
+#[inline]
+pub fn dequantize(q: Quantization, codes: &[u8], out: &mut [f32]) {
+    for (o, &c) in out.iter_mut().zip(codes) {
+        *o = q.dequantize(c);
+    }
+}
+
+/// An elementwise function as a table from input code to output code.
+#[inline]
+pub fn table(table: &[u8; 256], x: &[u8], out: &mut [u8]) {
+    for (o, &c) in out.iter_mut().zip(x) {
+        *o = table[usize::from(c)];
+    }
+}
+
+/// Max pooling on codes (`[channels, height, width]`, without padding):
+/// codes order as the values they stand for.
+///
+/// # Panics
+/// If `x` or `out` is shorter than the geometry says.
+#[inline]
+pub fn max_pool2d(p: &Pool2d, x: &[u8], out: &mut [u8]) {
+    let (h, w, oh, ow) = (p.height, p.width, p.out_h, p.out_w);
+    assert!(x.len() >= p.input_len() && out.len() >= p.output_len());
+    for c in 0..p.channels {
+        let plane = &x[c * h * w..][..h * w];
+        for r in 0..oh {
+            for col in 0..ow {
+                let mut best = 0u8;
+                for i in 0..p.kernel_h {
+                    let row = &plane[(r * p.stride_h + i) * w + col * p.stride_w..][..p.kernel_w];
+                    best = row.iter().fold(best, |m, &v| m.max(v));
+                }
+                out[(c * oh + r) * ow + col] = best;
+            }
+        }
+    }
+}

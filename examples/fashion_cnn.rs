@@ -28,36 +28,15 @@
 mod failure;
 #[path = "shared/images.rs"]
 mod images;
+#[path = "shared/lenet.rs"]
+mod lenet;
 #[path = "shared/seed.rs"]
 mod seed;
 
+use chainrule::Network;
 use chainrule::metrics;
-use chainrule::optim::{Adam, Schedule};
-use chainrule::train::{FitConfig, Monitor};
-use chainrule::{Network, Trainer};
 use std::path::PathBuf;
 use std::time::Instant;
-
-chainrule::network! {
-    /// One 28x28 grey image in, 10 class scores out.
-    pub struct LeNet {
-        input: [1, 28, 28],
-        layers: [
-            conv2d(8, kernel = 3, padding = 1),
-            relu,
-            max_pool2d(2),
-            conv2d(16, kernel = 3, padding = 1),
-            relu,
-            max_pool2d(2),
-            flatten,
-            dense(10),
-        ],
-        loss: softmax_cross_entropy,
-        init: he_uniform,
-    }
-}
-
-const EPOCHS: usize = 15;
 
 fn main() -> Result<(), failure::Failure> {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
@@ -67,16 +46,7 @@ fn main() -> Result<(), failure::Failure> {
     };
     let seed = seed::from_args();
     let started = Instant::now();
-    let (train, validation, test) = images::standardized_splits(&dir)?;
-    println!("{} training, {} validation, {} test images", train.len(), validation.len(), test.len());
-
-    let mut net = LeNet::new(seed);
-    let mut trainer = Trainer::new(Adam::new(2e-3), 32, seed);
-    let config = FitConfig::epochs(EPOCHS)
-        .schedule(Schedule::Cosine { epochs: EPOCHS, min_lr: 1e-4 })
-        .monitor(Monitor::Accuracy)
-        .restore_best(true);
-    let history = trainer.fit(&mut net, &train, Some(&validation), &config)?;
+    let (net, history, _, test) = lenet::train(&dir, seed)?;
     history.plot("fashion_cnn-curves.svg", "fashion_cnn: conv 8, conv 16, dense 10; Adam, batch 32")?;
     history.write_csv("fashion_cnn-history.csv")?;
     let best = history.best_epoch.unwrap_or(history.epochs.len());

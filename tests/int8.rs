@@ -5,6 +5,7 @@
 //! runtime's executor bit for bit, quantized files read and refused.
 
 use chainrule::int8::{self, Level, Multiplier, Quantized, Range};
+use chainrule::kernels::Conv2d;
 use chainrule::{Dataset, Network, data, metrics};
 use chainrule_suite::values;
 
@@ -240,4 +241,143 @@ fn calibration_says_what_int8_cannot_run() {
     let error = int8::calibrate(&Digits::trained(), &[bad], Range::MinMax).unwrap_err().to_string();
     assert_eq!(error, "int8: a calibration sample gave the value NaN");
     assert!(int8::calibrate(&Digits::trained(), &[], Range::MinMax).is_err());
+}
+
+/// `conv2d` by definition: padding reads the input's zero point.
+fn conv_definition(
+    g: &Conv2d,
+    x: &[u8],
+    zero_point: u8,
+    weight: &[i8],
+    bias: &[i32],
+    m: &[Multiplier],
+    ends: (i32, i32),
+) -> Vec<u8> {
+    let mut out = vec![0u8; g.output_len()];
+    for o in 0..g.out_channels {
+        for r in 0..g.out_h {
+            for col in 0..g.out_w {
+                let mut sum = i64::from(bias[o]);
+                for c in 0..g.channels {
+                    for i in 0..g.kernel_h {
+                        for j in 0..g.kernel_w {
+                            let row = (r * g.stride_h + i * g.dilation_h) as isize - g.pad_top as isize;
+                            let at = (col * g.stride_w + j * g.dilation_w) as isize - g.pad_left as isize;
+                            let inside =
+                                (0..g.height as isize).contains(&row) && (0..g.width as isize).contains(&at);
+                            let code = if inside {
+                                x[(c * g.height + row as usize) * g.width + at as usize]
+                            } else {
+                                zero_point
+                            };
+                            let w = weight[((o * g.channels + c) * g.kernel_h + i) * g.kernel_w + j];
+                            sum += i64::from(code) * i64::from(w);
+                        }
+                    }
+                }
+                out[(o * g.out_h + r) * g.out_w + col] =
+                    int8::requantize(i32::try_from(sum).unwrap(), m[o], ends.0, ends.1);
+            }
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn geometry(
+    channels: usize,
+    size: (usize, usize),
+    out_channels: usize,
+    kernel: (usize, usize),
+    stride: usize,
+    pad: (usize, usize),
+    dilation: usize,
+) -> Conv2d {
+    let out = |n: usize, k: usize, p: usize| (n + 2 * p - dilation * (k - 1) - 1) / stride + 1;
+    Conv2d {
+        channels,
+        height: size.0,
+        width: size.1,
+        out_channels,
+        kernel_h: kernel.0,
+        kernel_w: kernel.1,
+        stride_h: stride,
+        stride_w: stride,
+        pad_top: pad.0,
+        pad_left: pad.1,
+        dilation_h: dilation,
+        dilation_w: dilation,
+        out_h: out(size.0, kernel.0, pad.0),
+        out_w: out(size.1, kernel.1, pad.1),
+    }
+}
+
+#[test]
+fn the_convolution_of_every_level_computes_the_definition() {
+    let geometries = [
+        geometry(1, (28, 28), 8, (3, 3), 1, (1, 1), 1),
+        geometry(8, (14, 14), 16, (3, 3), 1, (1, 1), 1),
+        geometry(3, (9, 11), 5, (3, 2), 2, (1, 0), 1),
+        geometry(2, (10, 10), 17, (3, 3), 1, (2, 2), 2),
+        geometry(4, (1, 40), 6, (1, 5), 1, (0, 2), 1),
+    ];
+    for (seed, g) in (10..).zip(geometries) {
+        let x: Vec<u8> = below(seed, g.input_len(), 256).into_iter().map(|v| v as u8).collect();
+        let weight: Vec<i8> = below(seed + 1, g.out_channels * g.patch_len(), 255)
+            .into_iter()
+            .map(|v| (v - 127) as i8)
+            .collect();
+        let bias: Vec<i32> =
+            below(seed + 2, g.out_channels, 20_001).into_iter().map(|v| v as i32 - 10_000).collect();
+        let m: Vec<Multiplier> = below(seed + 3, g.out_channels, 1000)
+            .into_iter()
+            .map(|v| Multiplier::new(1e-5 + v as f64 * 1e-5))
+            .collect();
+        let (zero_point, ends) = ((seed * 29 % 256) as u8, (100, if seed % 2 == 0 { 100 } else { 0 }));
+        let expected = conv_definition(&g, &x, zero_point, &weight, &bias, &m, ends);
+        let mut packed = vec![0i8; g.out_channels * g.patch_len().next_multiple_of(4)];
+        int8::pack_conv(&weight, &g, &mut packed);
+        let mut patches = vec![0u8; int8::patches_len(&g)];
+        for level in Level::ALL.into_iter().filter(|l| l.runs_here()) {
+            let mut out = vec![0u8; g.output_len()];
+            int8::conv2d(level, &g, &x, zero_point, &mut patches, &packed, &bias, &m, ends, &mut out);
+            assert_eq!(out, expected, "{g:?} on {}", level.name());
+        }
+    }
+}
+
+chainrule::network! {
+    /// A small CNN on the 8x8 digits.
+    struct DigitsCnn {
+        input: [1, 8, 8],
+        layers: [conv2d(8, kernel = 3, padding = 1), relu, max_pool2d(2), conv2d(8, kernel = 3, padding = 1), relu, flatten, dense(10)],
+        loss: softmax_cross_entropy,
+    }
+}
+
+#[test]
+fn a_quantized_cnn_keeps_its_accuracy_and_agrees_on_every_level() {
+    let (train, test) = digits();
+    let (train, test) = (Dataset::new(train.inputs().to_vec(), train.targets().to_vec()).unwrap(), test);
+    let mut net = DigitsCnn::new(3);
+    let mut trainer = chainrule::Trainer::new(chainrule::optim::Adam::new(3e-3), 32, 1);
+    for _ in 0..15 {
+        trainer.train_epoch(&mut net, &train).unwrap();
+    }
+    let mut quantized = int8::calibrate(&net, &train.inputs()[..300], Range::MinMax).unwrap();
+    let (f32_accuracy, int8_accuracy) = (metrics::accuracy(&net, &test), quantized.accuracy(&test));
+    eprintln!("digits CNN: f32 {f32_accuracy:.4}, int8 {int8_accuracy:.4}");
+    assert!(
+        f32_accuracy > 0.95 && int8_accuracy >= f32_accuracy - 0.01,
+        "{int8_accuracy} against {f32_accuracy}"
+    );
+    let levels: Vec<Level> = Level::ALL.into_iter().filter(|l| l.runs_here()).collect();
+    let (mut first, mut other) = ([0.0f32; 10], [0.0f32; 10]);
+    for x in test.inputs() {
+        quantized.predict_on(levels[0], x, &mut first);
+        for &level in &levels[1..] {
+            quantized.predict_on(level, x, &mut other);
+            assert_eq!(first, other, "{}", level.name());
+        }
+    }
 }

@@ -8,7 +8,7 @@ use crate::codegen::{Ctx, Mode, emit_expr, rt};
 use crate::errors::Site;
 use crate::ir::expr::{Expr, relu, var};
 use crate::model::Model;
-use chainrule_spec::Pool2d;
+use chainrule_spec::{Conv2d, Pool2d};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -16,6 +16,8 @@ use quote::quote;
 pub enum Form {
     /// A dense layer over a flat input (with its bias).
     Dense { inputs: usize, outputs: usize },
+    /// A convolution (1-D with height 1), with a bias or not.
+    Conv2d { geometry: Conv2d, one_d: bool, bias: bool },
     /// An elementwise function of `Var(0)`: a table of codes.
     Elementwise(Expr),
     /// Max pooling, on codes.
@@ -27,6 +29,7 @@ pub enum Form {
 /// One int8 step, as `chainrule_spec::quant::Step` has it.
 pub enum Step {
     Dense { name: String, inputs: usize, outputs: usize, relu: bool },
+    Conv2d { name: String, geometry: Conv2d, one_d: bool, bias: bool, relu: bool },
     Table { name: String, function: Expr },
     MaxPool2d(Pool2d),
 }
@@ -49,19 +52,22 @@ pub fn steps(model: &Model) -> Result<Vec<Step>, NoInt8> {
     for placed in layers {
         let form = placed.layer.int8(&input).ok_or_else(|| NoInt8 {
             message: format!(
-                "`{}` ({}) has no int8 form; int8 runs dense layers on flat inputs, elementwise activations, \
-                 max_pool2d, flatten and dropout",
+                "`{}` ({}) has no int8 form; int8 runs dense layers on flat inputs, convolutions, \
+                 elementwise activations, max pooling, flatten and dropout",
                 placed.shown, placed.origin.path
             ),
             site: Some(placed.site),
         })?;
         let name = placed.origin.path.clone();
         match form {
-            // A ReLU after a dense layer clamps its requantization.
+            // A ReLU after a dense layer or a convolution clamps its requantization.
             Form::Elementwise(e) if e == relu(var(0)) => match steps.last_mut() {
-                Some(Step::Dense { relu, .. }) if !*relu => *relu = true,
+                Some(Step::Dense { relu, .. } | Step::Conv2d { relu, .. }) if !*relu => *relu = true,
                 _ => steps.push(Step::Table { name, function: e }),
             },
+            Form::Conv2d { geometry, one_d, bias } => {
+                steps.push(Step::Conv2d { name, geometry, one_d, bias, relu: false })
+            }
             Form::Elementwise(function) => steps.push(Step::Table { name, function }),
             Form::Dense { inputs, outputs } => steps.push(Step::Dense { name, inputs, outputs, relu: false }),
             Form::MaxPool2d(pool) => steps.push(Step::MaxPool2d(pool)),
@@ -99,6 +105,10 @@ pub fn step_tokens(step: &Step) -> TokenStream {
         Step::Dense { name, inputs, outputs, relu } => {
             quote!(#rt::int8::Step::Dense { name: #name, inputs: #inputs, outputs: #outputs, bias: true, relu: #relu })
         }
+        Step::Conv2d { name, geometry, one_d, bias, relu } => {
+            let geometry = conv_tokens(geometry);
+            quote!(#rt::int8::Step::Conv2d { name: #name, geometry: #geometry, one_d: #one_d, bias: #bias, relu: #relu })
+        }
         Step::Table { name, function } => {
             let function = real_function(function);
             quote!(#rt::int8::Step::Table { name: #name, function: #function })
@@ -108,6 +118,33 @@ pub fn step_tokens(step: &Step) -> TokenStream {
             quote!(#rt::int8::Step::MaxPool2d(#geometry))
         }
     }
+}
+
+/// A convolution's geometry as a constant.
+pub fn conv_tokens(c: &Conv2d) -> TokenStream {
+    let rt = rt();
+    let Conv2d {
+        channels,
+        height,
+        width,
+        out_channels,
+        kernel_h,
+        kernel_w,
+        stride_h,
+        stride_w,
+        pad_top,
+        pad_left,
+        dilation_h,
+        dilation_w,
+        out_h,
+        out_w,
+    } = *c;
+    quote!(#rt::kernels::Conv2d {
+        channels: #channels, height: #height, width: #width, out_channels: #out_channels,
+        kernel_h: #kernel_h, kernel_w: #kernel_w, stride_h: #stride_h, stride_w: #stride_w,
+        pad_top: #pad_top, pad_left: #pad_left, dilation_h: #dilation_h, dilation_w: #dilation_w,
+        out_h: #out_h, out_w: #out_w,
+    })
 }
 
 /// A pooling geometry as a constant.

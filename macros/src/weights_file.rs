@@ -67,7 +67,7 @@ pub struct QuantizedFile {
 /// tensor that does not fit them named.
 pub fn read_quantized(model: &Model) -> syn::Result<QuantizedFile> {
     use crate::int8::Step;
-    use chainrule_spec::quant::Kept;
+    use chainrule_spec::quant::{Kept, WeightShape};
     let steps = crate::int8::steps(model).map_err(|why| match why.site {
         Some(site) => site.error(why.message),
         None => syn::Error::new(model.outline.name.span(), why.message),
@@ -84,7 +84,14 @@ pub fn read_quantized(model: &Model) -> syn::Result<QuantizedFile> {
     let kept: Vec<Kept> = steps
         .iter()
         .map(|step| match step {
-            Step::Dense { name, inputs, outputs, .. } => Kept::Dense(name, [*outputs, *inputs]),
+            Step::Dense { name, inputs, outputs, .. } => {
+                Kept::Weighted(name, WeightShape::new(&[*outputs, *inputs]))
+            }
+            Step::Conv2d { name, geometry: g, one_d, .. } => {
+                let (oc, c, kh, kw) = (g.out_channels, g.channels, g.kernel_h, g.kernel_w);
+                let dims: &[usize] = if *one_d { &[oc, c, kw] } else { &[oc, c, kh, kw] };
+                Kept::Weighted(name, WeightShape::new(dims))
+            }
             Step::Table { name, .. } => Kept::Table(name),
             Step::MaxPool2d(_) => Kept::Nothing,
         })

@@ -173,6 +173,28 @@ pub fn pack_dense(weights: &[i8], outputs: usize, inputs: usize, packed: &mut [i
     }
 }
 
+/// The patch length of a convolution padded to whole groups: a row of its
+/// packed kernel, and the groups of its patches (see [`pack_conv`]).
+pub fn conv_row(g: &crate::Conv2d) -> usize {
+    g.patch_len().next_multiple_of(GROUP)
+}
+
+/// Output positions of a convolution padded to whole blocks.
+pub fn conv_positions(g: &crate::Conv2d) -> usize {
+    (g.out_h * g.out_w).next_multiple_of(BLOCK)
+}
+
+/// Lays out a convolution's kernel (`[out_channels, patch]`, row-major)
+/// for the int8 kernels: each output channel's row padded with zeros to
+/// whole groups of inputs. `packed` is `out_channels * conv_row` long.
+pub fn pack_conv(weights: &[i8], g: &crate::Conv2d, packed: &mut [i8]) {
+    let (patch, row) = (g.patch_len(), conv_row(g));
+    packed.fill(0);
+    for (o, w) in weights.chunks_exact(patch).take(g.out_channels).enumerate() {
+        packed[o * row..][..patch].copy_from_slice(w);
+    }
+}
+
 /// One step of a quantized network, in order. Tensors are named after the
 /// step's `name` (the layer's parameter prefix, `layers.0`), as
 /// [`tensor_names`] lists them.
@@ -186,6 +208,20 @@ pub enum Step {
         inputs: usize,
         /// Outputs per sample.
         outputs: usize,
+        /// Whether the layer has a bias.
+        bias: bool,
+        /// A ReLU follows, fused into the requantization.
+        relu: bool,
+    },
+    /// A 2-D convolution, its kernel `[out_channels, channels, kernel_h,
+    /// kernel_w]`; padding reads the input's zero point (real 0).
+    Conv2d {
+        /// The layer's prefix.
+        name: &'static str,
+        /// Its geometry (height 1 in one dimension).
+        geometry: crate::Conv2d,
+        /// A `conv1d`: its kernel has no height axis.
+        one_d: bool,
         /// Whether the layer has a bias.
         bias: bool,
         /// A ReLU follows, fused into the requantization.
@@ -207,7 +243,15 @@ impl Step {
     /// What it keeps in a quantized weight file.
     pub fn kept(&self) -> Kept<'static> {
         match *self {
-            Step::Dense { name, inputs, outputs, .. } => Kept::Dense(name, [outputs, inputs]),
+            Step::Dense { name, inputs, outputs, .. } => {
+                Kept::Weighted(name, WeightShape::new(&[outputs, inputs]))
+            }
+            Step::Conv2d { name, geometry: g, one_d: false, .. } => {
+                Kept::Weighted(name, WeightShape::new(&[g.out_channels, g.channels, g.kernel_h, g.kernel_w]))
+            }
+            Step::Conv2d { name, geometry: g, one_d: true, .. } => {
+                Kept::Weighted(name, WeightShape::new(&[g.out_channels, g.channels, g.kernel_w]))
+            }
             Step::Table { name, .. } => Kept::Table(name),
             Step::MaxPool2d(_) => Kept::Nothing,
         }
@@ -221,9 +265,32 @@ pub enum Kept<'a> {
     Nothing,
     /// A table and its output's quantization.
     Table(&'a str),
-    /// A dense weight of this shape, `[outputs, inputs]`, its scales and
-    /// biases, and its output's quantization.
-    Dense(&'a str, [usize; 2]),
+    /// A weight of this shape, its scales and biases (one per output
+    /// channel, the first axis), and its output's quantization.
+    Weighted(&'a str, WeightShape),
+}
+
+/// The shape of a dense weight (`[outputs, inputs]`) or of a
+/// convolution's kernel (`[out_channels, channels, kernel_h, kernel_w]`,
+/// without `kernel_h` in one dimension), as the layer's parameter has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WeightShape {
+    dims: [usize; 4],
+    rank: usize,
+}
+
+impl WeightShape {
+    /// The shape of these dimensions (at most 4).
+    pub fn new(dims: &[usize]) -> Self {
+        let mut all = [0; 4];
+        all[..dims.len()].copy_from_slice(dims);
+        Self { dims: all, rank: dims.len() }
+    }
+
+    /// Its dimensions.
+    pub fn dims(&self) -> &[usize] {
+        &self.dims[..self.rank]
+    }
 }
 
 /// The fixed-point multiplier of an output channel: the input's scale
@@ -247,11 +314,13 @@ pub const INPUT: &str = "input";
 /// | `{name}.scale` | `f32` | `[1]`: the output's scale |
 /// | `{name}.zero_point` | `i32` | `[1]`: the output's zero point |
 ///
-/// Dense steps have the first three and the last two (a bias of zeros
-/// without one), tables the last three; max pooling none.
+/// Dense and convolution steps have the first three and the last two (a
+/// bias of zeros without one), tables the last three; max pooling none.
 pub fn tensor_names(step: &Step) -> &'static [&'static str] {
     match step {
-        Step::Dense { .. } => &["weight", "weight_scale", "bias", "scale", "zero_point"],
+        Step::Dense { .. } | Step::Conv2d { .. } => {
+            &["weight", "weight_scale", "bias", "scale", "zero_point"]
+        }
         Step::Table { .. } => &["table", "scale", "zero_point"],
         Step::MaxPool2d(_) => &[],
     }

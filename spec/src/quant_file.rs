@@ -24,9 +24,10 @@ pub struct Model {
 /// The tensors of one step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tensors {
-    /// A dense layer.
-    Dense {
-        /// `[outputs, inputs]` codes in `-127..=127`.
+    /// A dense or convolution layer.
+    Weighted {
+        /// Codes in `-127..=127`, shaped as the layer's weight (`[outputs,
+        /// inputs]`, `[out_channels, channels, kernel_h, kernel_w]`).
         weight: Vec<i8>,
         /// Each output channel's weight scale.
         weight_scale: Vec<f32>,
@@ -50,7 +51,7 @@ impl Tensors {
     /// The quantization of the step's output, given its input's.
     pub fn output(&self, input: Quantization) -> Quantization {
         match self {
-            Tensors::Dense { output, .. } | Tensors::Table { output, .. } => *output,
+            Tensors::Weighted { output, .. } | Tensors::Table { output, .. } => *output,
             Tensors::None => input,
         }
     }
@@ -58,7 +59,7 @@ impl Tensors {
     /// Bytes of its tensors in the file (weights, scales, biases, tables).
     pub fn bytes(&self) -> usize {
         match self {
-            Tensors::Dense { weight, weight_scale, bias, .. } => {
+            Tensors::Weighted { weight, weight_scale, bias, .. } => {
                 weight.len() + 4 * (weight_scale.len() + bias.len())
             }
             Tensors::Table { .. } => 256,
@@ -82,9 +83,10 @@ pub fn write(model: &Model, steps: &[Kept]) -> Result<Vec<u8>, String> {
     quantization(INPUT, model.input, &mut tensors);
     for (step, layer) in steps.iter().zip(&model.layers) {
         match (layer, *step) {
-            (Tensors::Dense { weight, weight_scale, bias, output }, Kept::Dense(name, shape)) => {
+            (Tensors::Weighted { weight, weight_scale, bias, output }, Kept::Weighted(name, shape)) => {
                 let bytes = weight.iter().map(|&w| w as u8).collect();
-                tensors.push((format!("{name}.weight"), Dtype::I8, shape.to_vec(), bytes));
+                tensors.push((format!("{name}.weight"), Dtype::I8, shape.dims().to_vec(), bytes));
+                let shape = shape.dims();
                 let scales = weight_scale.iter().flat_map(|s| s.to_le_bytes()).collect();
                 tensors.push((format!("{name}.weight_scale"), Dtype::F32, std::vec![shape[0]], scales));
                 let biases = bias.iter().flat_map(|b| b.to_le_bytes()).collect();
@@ -121,7 +123,7 @@ pub fn read(bytes: &[u8], steps: &[Kept]) -> Result<Model, Vec<String>> {
     for step in steps {
         let layer = match *step {
             Kept::Nothing => Some(Tensors::None),
-            Kept::Dense(name, shape) => reader.dense(name, shape),
+            Kept::Weighted(name, shape) => reader.weighted(name, shape.dims()),
             Kept::Table(name) => {
                 let table = reader.tensor(&format!("{name}.table"), Dtype::U8, &[256]);
                 let output = reader.quantization(name);
@@ -201,9 +203,9 @@ impl Reader<'_> {
         Some(Quantization { scale, zero_point })
     }
 
-    /// A dense step's tensors, the weight `[outputs, inputs]`.
-    fn dense(&mut self, name: &str, shape: [usize; 2]) -> Option<Tensors> {
-        let weight = self.tensor(&format!("{name}.weight"), Dtype::I8, &shape);
+    /// A weighted step's tensors, the weight of `shape` (outputs first).
+    fn weighted(&mut self, name: &str, shape: &[usize]) -> Option<Tensors> {
+        let weight = self.tensor(&format!("{name}.weight"), Dtype::I8, shape);
         let weight_scale = self.f32s(&format!("{name}.weight_scale"), &shape[..1]);
         let bias = self.i32s(&format!("{name}.bias"), &shape[..1]);
         let output = self.quantization(name);
@@ -215,6 +217,6 @@ impl Reader<'_> {
         if weight_scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
             self.problems.push(format!("`{name}.weight_scale` holds a scale that is not above 0"));
         }
-        Some(Tensors::Dense { weight, weight_scale, bias: bias?, output: output? })
+        Some(Tensors::Weighted { weight, weight_scale, bias: bias?, output: output? })
     }
 }

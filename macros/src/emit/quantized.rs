@@ -12,8 +12,46 @@ use crate::model::Model;
 use crate::weights_file::QuantizedFile;
 use chainrule_spec::quant::{self, Quantization};
 use chainrule_spec::quant_file::Tensors;
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
+
+/// A dense layer's or convolution's numbers in the kernel's forms.
+struct Kernel<'a> {
+    packed: Vec<i8>,
+    folded: Vec<i32>,
+    scales: &'a [f32],
+    input: Quantization,
+    output: Quantization,
+}
+
+impl Kernel<'_> {
+    /// The statics of step `k` (`__W{k}`, `__B{k}`, `__M{k}`), their bytes
+    /// counted; returns their names.
+    fn statics(self, k: usize, statics: &mut Vec<TokenStream>, bytes: &mut usize) -> (Ident, Ident, Ident) {
+        let rt = rt();
+        let multipliers = self.scales.iter().map(|&s| {
+            let m = quant::multiplier(self.input.scale, s, self.output.scale);
+            let (mantissa, shift) = (m.mantissa, m.shift);
+            quote!(#rt::int8::Multiplier { mantissa: #mantissa, shift: #shift })
+        });
+        let (w, b, m) = (format_ident!("__W{k}"), format_ident!("__B{k}"), format_ident!("__M{k}"));
+        let (packed_len, outputs, folded) = (self.packed.len(), self.folded.len(), &self.folded);
+        let packed = Literal::byte_string(&self.packed.iter().map(|&v| v as u8).collect::<Vec<u8>>());
+        statics.push(quote! {
+            static #w: [i8; #packed_len] = #rt::int8::bytes_as_i8(*#packed);
+            static #b: [i32; #outputs] = [#(#folded),*];
+            static #m: [#rt::int8::Multiplier; #outputs] = [#(#multipliers),*];
+        });
+        *bytes += packed_len + 4 * outputs + 8 * outputs;
+        (w, b, m)
+    }
+}
+
+/// The output's zero point and floor (the zero point after a fused ReLU).
+fn ends(output: &Quantization, relu: bool) -> TokenStream {
+    let (zero_point, floor) = (output.zero_point, if relu { output.zero_point } else { 0 });
+    quote!((#zero_point, #floor))
+}
 
 fn quantization(q: Quantization) -> TokenStream {
     let rt = rt();
@@ -32,40 +70,47 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
     let (mut len, mut q, mut bytes) = (input_len, numbers.input, 0usize);
     let mut longest = input_len.next_multiple_of(quant::GROUP);
     let buffers = [format_ident!("__a"), format_ident!("__b")];
+    // The patches of the widest convolution, if any.
+    let mut patches = 0usize;
     for (k, (step, layer)) in steps.iter().zip(&numbers.layers).enumerate() {
         let (from, to) = (&buffers[k % 2], &buffers[(k + 1) % 2]);
         match (step, layer) {
             (
                 Step::Dense { inputs, outputs, relu, .. },
-                Tensors::Dense { weight, weight_scale, bias, output },
+                Tensors::Weighted { weight, weight_scale, bias, output },
             ) => {
                 let (inputs, outputs) = (*inputs, *outputs);
                 let mut packed = vec![0i8; quant::packed_len(outputs, inputs)];
                 quant::pack_dense(weight, outputs, inputs, &mut packed);
-                let folded: Vec<i32> = weight
-                    .chunks_exact(inputs)
-                    .zip(bias)
-                    .map(|(w, &b)| quant::folded_bias(b, q.zero_point, w))
-                    .collect();
-                let multipliers = weight_scale.iter().map(|&s| {
-                    let m = quant::multiplier(q.scale, s, output.scale);
-                    let (mantissa, shift) = (m.mantissa, m.shift);
-                    quote!(#rt::int8::Multiplier { mantissa: #mantissa, shift: #shift })
-                });
-                let (w, b, m) = (format_ident!("__W{k}"), format_ident!("__B{k}"), format_ident!("__M{k}"));
-                let packed_len = packed.len();
-                let packed = Literal::byte_string(&packed.iter().map(|&v| v as u8).collect::<Vec<u8>>());
-                statics.push(quote! {
-                    static #w: [i8; #packed_len] = #rt::int8::bytes_as_i8(*#packed);
-                    static #b: [i32; #outputs] = [#(#folded),*];
-                    static #m: [#rt::int8::Multiplier; #outputs] = [#(#multipliers),*];
-                });
-                bytes += packed_len + 4 * outputs + 8 * outputs;
-                let (zero_point, floor) = (output.zero_point, if *relu { output.zero_point } else { 0 });
+                let rows = weight.chunks_exact(inputs);
+                let folded = rows.zip(bias).map(|(w, &b)| quant::folded_bias(b, q.zero_point, w)).collect();
+                let kernel = Kernel { packed, folded, scales: weight_scale, input: q, output: *output };
+                let (w, b, m) = kernel.statics(k, &mut statics, &mut bytes);
+                let ends = ends(output, *relu);
                 body.push(quote! {
-                    #rt::int8::dense(__level, #inputs, #outputs, &#from, &#w, &#b, &#m, (#zero_point, #floor), &mut #to);
+                    #rt::int8::dense(__level, #inputs, #outputs, &#from, &#w, &#b, &#m, #ends, &mut #to);
                 });
                 len = outputs;
+            }
+            (
+                Step::Conv2d { geometry, relu, .. },
+                Tensors::Weighted { weight, weight_scale, bias, output },
+            ) => {
+                let mut packed = vec![0i8; geometry.out_channels * quant::conv_row(geometry)];
+                quant::pack_conv(weight, geometry, &mut packed);
+                let rows = weight.chunks_exact(geometry.patch_len());
+                let folded = rows.zip(bias).map(|(w, &b)| quant::folded_bias(b, q.zero_point, w)).collect();
+                let kernel = Kernel { packed, folded, scales: weight_scale, input: q, output: *output };
+                let (w, b, m) = kernel.statics(k, &mut statics, &mut bytes);
+                let (ends, input_zero_point) = (ends(output, *relu), q.zero_point as u8);
+                let geometry_tokens = crate::int8::conv_tokens(geometry);
+                body.push(quote! {
+                    #rt::int8::conv2d(
+                        __level, &#geometry_tokens, &#from, #input_zero_point, &mut __patches, &#w, &#b, &#m, #ends, &mut #to,
+                    );
+                });
+                patches = patches.max(quant::conv_row(geometry) * quant::conv_positions(geometry));
+                len = geometry.output_len();
             }
             (Step::Table { .. }, Tensors::Table { table, .. }) => {
                 let t = format_ident!("__T{k}");
@@ -85,6 +130,7 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
         longest = longest.max(len.next_multiple_of(quant::GROUP));
     }
     let last = &buffers[steps.len() % 2];
+    let scratch = (patches > 0).then(|| quote!(let mut __patches = [0u8; #patches];));
     let (input_q, output_q) = (quantization(numbers.input), quantization(q));
     let output_len = len;
     let doc = format!(
@@ -125,6 +171,7 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
                     #rt::isa::with_isa(#[inline(always)] |_| {
                         let mut __a = [0u8; #longest];
                         let mut __b = [0u8; #longest];
+                        #scratch
                         #rt::int8::quantize(#input_q, __input, &mut __a);
                         #(#body)*
                         let mut __out = [0.0f32; #output_len];

@@ -286,6 +286,11 @@ impl Conv {
 }
 
 impl Layer for Conv {
+    /// On codes, padding with the input's zero point.
+    fn int8(&self, _: &[usize]) -> Option<crate::int8::Form> {
+        Some(crate::int8::Form::Conv2d { geometry: self.geom, one_d: self.one_d, bias: self.bias })
+    }
+
     fn lower(&self, g: &mut Graph, x: NodeId, origin: &Origin, ctx: LowerCtx) -> NodeId {
         let Conv2d { out_channels, out_h: oh, out_w: ow, .. } = self.geom;
         let (w, b) = self.params(g, origin, ctx.init);

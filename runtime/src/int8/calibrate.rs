@@ -84,6 +84,11 @@ where
                 let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; outputs] };
                 dense(&weight, &b, inputs, input, ranges[k + 1])
             }
+            Step::Conv2d { name, geometry: g, bias, .. } => {
+                let weight = tensor(net, &format!("{name}.weight"))?;
+                let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; g.out_channels] };
+                dense(&weight, &b, g.patch_len(), input, ranges[k + 1])
+            }
             Step::Table { function, .. } => table(function, input, ranges[k + 1]),
             Step::MaxPool2d(_) => Tensors::None,
         };
@@ -125,6 +130,11 @@ fn forward<N: Network>(net: &N, step: &Step, x: &[f64]) -> Result<Vec<f64>> {
                 })
                 .collect()
         }
+        Step::Conv2d { name, geometry: g, bias, relu, .. } => {
+            let weight = tensor(net, &format!("{name}.weight"))?;
+            let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; g.out_channels] };
+            convolve(&g, x, &weight, &b, relu)
+        }
         Step::Table { function, .. } => x.iter().map(|&v| function(v)).collect(),
         Step::MaxPool2d(p) => {
             let mut out = vec![f64::NEG_INFINITY; p.output_len()];
@@ -146,7 +156,36 @@ fn forward<N: Network>(net: &N, step: &Step, x: &[f64]) -> Result<Vec<f64>> {
     })
 }
 
-/// A dense layer's codes: a scale per output channel, biases in the sum's units.
+/// A convolution on real values, by its definition.
+fn convolve(g: &chainrule_spec::Conv2d, x: &[f64], weight: &[f64], bias: &[f64], relu: bool) -> Vec<f64> {
+    let mut out = vec![0.0; g.output_len()];
+    for o in 0..g.out_channels {
+        for r in 0..g.out_h {
+            for col in 0..g.out_w {
+                let mut y = bias[o];
+                for c in 0..g.channels {
+                    for i in 0..g.kernel_h {
+                        let row = (r * g.stride_h + i * g.dilation_h) as isize - g.pad_top as isize;
+                        if row < 0 || row as usize >= g.height {
+                            continue;
+                        }
+                        for j in 0..g.kernel_w {
+                            let at = (col * g.stride_w + j * g.dilation_w) as isize - g.pad_left as isize;
+                            if at >= 0 && (at as usize) < g.width {
+                                let w = weight[((o * g.channels + c) * g.kernel_h + i) * g.kernel_w + j];
+                                y += w * x[(c * g.height + row as usize) * g.width + at as usize];
+                            }
+                        }
+                    }
+                }
+                out[(o * g.out_h + r) * g.out_w + col] = if relu { y.max(0.0) } else { y };
+            }
+        }
+    }
+    out
+}
+
+/// A dense layer's or convolution's codes (rows of `inputs` weights): a scale per output channel, biases in the sum's units.
 fn dense(weight: &[f64], bias: &[f64], inputs: usize, input: Quantization, output: Quantization) -> Tensors {
     let (mut codes, mut scales, mut biases) = (Vec::new(), Vec::new(), Vec::new());
     for (row, &b) in weight.chunks_exact(inputs).zip(bias) {
@@ -158,7 +197,7 @@ fn dense(weight: &[f64], bias: &[f64], inputs: usize, input: Quantization, outpu
         biases.push((b / unit).round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32);
         scales.push(scale);
     }
-    Tensors::Dense { weight: codes, weight_scale: scales, bias: biases, output }
+    Tensors::Weighted { weight: codes, weight_scale: scales, bias: biases, output }
 }
 
 /// The output code of each input code through `function`.

@@ -99,7 +99,7 @@ fn portable(groups: usize, x: &[u8], w: &[i8], row: usize, sums: &mut [i32]) {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
+pub(super) mod x86 {
     use super::{GROUP, Layer, run};
     use core::arch::x86_64::*;
 
@@ -143,8 +143,18 @@ mod x86 {
         unsafe { (x as *const i32).read_unaligned() }
     }
 
+    /// A group of four weights at `w`, as one `i32`.
+    ///
+    /// # Safety
+    /// Four bytes at `w`.
+    #[inline(always)]
+    pub(in crate::int8) unsafe fn weights_of(w: *const i8) -> i32 {
+        // SAFETY: the caller's promise.
+        unsafe { (w as *const i32).read_unaligned() }
+    }
+
     /// A register of `i32` sums that `vpdpbusd` adds byte products into.
-    trait Dot: Copy {
+    pub(in crate::int8) trait Dot: Copy {
         /// Outputs a register holds.
         const OUTPUTS: usize;
         unsafe fn load(p: *const i32) -> Self;
@@ -154,6 +164,9 @@ mod x86 {
         /// `self` plus, per lane, the four products of `codes`' bytes (unsigned)
         /// with the bytes at `w` (signed).
         unsafe fn dot(self, codes: Self, w: *const i8) -> Self;
+        /// `self` plus, per lane, the four products of the bytes at `codes`
+        /// (unsigned) with `weights`' bytes (signed).
+        unsafe fn dot_codes(self, codes: *const u8, weights: Self) -> Self;
     }
 
     impl Dot for __m512i {
@@ -178,6 +191,11 @@ mod x86 {
             // SAFETY: the caller's promise.
             unsafe { _mm512_dpbusd_epi32(self, codes, _mm512_loadu_si512(w as *const _)) }
         }
+        #[inline(always)]
+        unsafe fn dot_codes(self, codes: *const u8, weights: Self) -> Self {
+            // SAFETY: the caller's promise.
+            unsafe { _mm512_dpbusd_epi32(self, _mm512_loadu_si512(codes as *const _), weights) }
+        }
     }
 
     impl Dot for __m256i {
@@ -201,6 +219,11 @@ mod x86 {
         unsafe fn dot(self, codes: Self, w: *const i8) -> Self {
             // SAFETY: the caller's promise.
             unsafe { _mm256_dpbusd_avx_epi32(self, codes, _mm256_loadu_si256(w as *const _)) }
+        }
+        #[inline(always)]
+        unsafe fn dot_codes(self, codes: *const u8, weights: Self) -> Self {
+            // SAFETY: the caller's promise.
+            unsafe { _mm256_dpbusd_avx_epi32(self, _mm256_loadu_si256(codes as *const _), weights) }
         }
     }
 

@@ -11,6 +11,7 @@
 
 #[cfg(feature = "std")]
 mod calibrate;
+mod conv;
 mod dense;
 mod level;
 #[cfg(feature = "std")]
@@ -19,9 +20,12 @@ mod steps;
 
 #[cfg(feature = "std")]
 pub use calibrate::{Range, calibrate};
-pub use chainrule_spec::quant::{Multiplier, Quantization, Step, pack_dense, packed_len, requantize};
+pub use chainrule_spec::quant::{
+    Multiplier, Quantization, Step, pack_conv, pack_dense, packed_len, requantize,
+};
 #[cfg(feature = "std")]
 pub use chainrule_spec::quant_file::{Model, Tensors};
+pub use conv::{conv2d, patches_len};
 pub use dense::dense;
 pub use level::{Level, active, detected, set_limit};
 #[cfg(feature = "std")]

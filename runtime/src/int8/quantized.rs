@@ -21,9 +21,11 @@ pub struct Quantized {
     prepared: Vec<Option<Prepared>>,
     /// The codes between steps, two buffers used in turn.
     codes: [Vec<u8>; 2],
+    /// The patches of the widest convolution.
+    patches: Vec<u8>,
 }
 
-/// A dense step as the kernel takes it.
+/// A dense or convolution step as the kernel takes it.
 #[derive(Debug, Clone)]
 struct Prepared {
     packed: Vec<i8>,
@@ -43,30 +45,44 @@ impl Quantized {
         }
         let (mut len, mut longest, mut q) =
             (input_len, input_len.next_multiple_of(quant::GROUP), model.input);
-        let mut prepared = Vec::new();
+        let (mut prepared, mut patches) = (Vec::new(), 0);
+        let kernel = |packed: Vec<i8>, row: usize, layer: &Tensors, q: super::Quantization, relu: bool| {
+            let Tensors::Weighted { weight, weight_scale, bias, output } = layer else {
+                unreachable!("matched")
+            };
+            let bias = weight.chunks_exact(row).zip(bias).map(|(w, &b)| folded_bias(b, q.zero_point, w));
+            let multipliers = weight_scale.iter().map(|&s| quant::multiplier(q.scale, s, output.scale));
+            Prepared {
+                packed,
+                bias: bias.collect(),
+                multipliers: multipliers.collect(),
+                zero_point: output.zero_point,
+                floor: if relu { output.zero_point } else { 0 },
+            }
+        };
         for (step, layer) in steps.iter().zip(&model.layers) {
-            let dense = match (*step, layer) {
-                (
-                    Step::Dense { inputs, outputs, relu, .. },
-                    Tensors::Dense { weight, weight_scale, bias, output },
-                ) => {
+            let weighted = match (*step, layer) {
+                (Step::Dense { inputs, outputs, relu, .. }, Tensors::Weighted { weight, .. }) => {
                     if inputs != len {
                         return Err(fail(format!("a dense step of {inputs} inputs after {len} values")));
                     }
                     let mut packed = vec![0i8; quant::packed_len(outputs, inputs)];
                     pack_dense(weight, outputs, inputs, &mut packed);
-                    let bias =
-                        weight.chunks_exact(inputs).zip(bias).map(|(w, &b)| folded_bias(b, q.zero_point, w));
-                    let multipliers =
-                        weight_scale.iter().map(|&s| quant::multiplier(q.scale, s, output.scale));
                     len = outputs;
-                    Some(Prepared {
-                        packed,
-                        bias: bias.collect(),
-                        multipliers: multipliers.collect(),
-                        zero_point: output.zero_point,
-                        floor: if relu { output.zero_point } else { 0 },
-                    })
+                    Some(kernel(packed, inputs, layer, q, relu))
+                }
+                (Step::Conv2d { geometry: g, relu, .. }, Tensors::Weighted { weight, .. }) => {
+                    if g.input_len() != len {
+                        return Err(fail(format!(
+                            "a convolution of {} inputs after {len} values",
+                            g.input_len()
+                        )));
+                    }
+                    let mut packed = vec![0i8; g.out_channels * quant::conv_row(&g)];
+                    quant::pack_conv(weight, &g, &mut packed);
+                    len = g.output_len();
+                    patches = patches.max(super::patches_len(&g));
+                    Some(kernel(packed, g.patch_len(), layer, q, relu))
                 }
                 (Step::MaxPool2d(p), Tensors::None) => {
                     if p.input_len() != len {
@@ -78,12 +94,12 @@ impl Quantized {
                 (Step::Table { .. }, Tensors::Table { .. }) => None,
                 (step, _) => return Err(fail(format!("the numbers of another kind of step for {step:?}"))),
             };
-            prepared.push(dense);
+            prepared.push(weighted);
             q = layer.output(q);
             longest = longest.max(len.next_multiple_of(quant::GROUP));
         }
         let codes = [vec![0u8; longest], vec![0u8; longest]];
-        Ok(Self { steps, model, input_len, output_len: len, prepared, codes })
+        Ok(Self { steps, model, input_len, output_len: len, prepared, codes, patches: vec![0; patches] })
     }
 
     /// Reads a quantized weight file for `steps` (see
@@ -153,6 +169,21 @@ impl Quantized {
                         to,
                     );
                     len = outputs;
+                }
+                (Step::Conv2d { geometry, .. }, _, Some(p)) => {
+                    super::conv2d(
+                        level,
+                        &geometry,
+                        from,
+                        q.zero_point as u8,
+                        &mut self.patches,
+                        &p.packed,
+                        &p.bias,
+                        &p.multipliers,
+                        (p.zero_point, p.floor),
+                        to,
+                    );
+                    len = geometry.output_len();
                 }
                 (Step::MaxPool2d(pool), ..) => {
                     super::max_pool2d(&pool, from, to);

@@ -38,16 +38,27 @@ pub fn table(table: &[u8; 256], x: &[u8], out: &mut [u8]) {
 pub fn max_pool2d(p: &Pool2d, x: &[u8], out: &mut [u8]) {
     let (h, w, oh, ow) = (p.height, p.width, p.out_h, p.out_w);
     assert!(x.len() >= p.input_len() && out.len() >= p.output_len());
+    let windows_2x2 = (p.kernel_h, p.kernel_w, p.stride_h, p.stride_w) == (2, 2, 2, 2);
     for c in 0..p.channels {
         let plane = &x[c * h * w..][..h * w];
-        for r in 0..oh {
-            for col in 0..ow {
+        let pooled = &mut out[c * oh * ow..][..oh * ow];
+        for (r, row) in pooled.chunks_exact_mut(ow).enumerate() {
+            if windows_2x2 {
+                // The usual window, in pairs of whole rows: vectorizes.
+                let (top, bottom) = (&plane[2 * r * w..][..2 * ow], &plane[(2 * r + 1) * w..][..2 * ow]);
+                let pairs = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+                for (o, (a, b)) in row.iter_mut().zip(pairs) {
+                    *o = a[0].max(a[1]).max(b[0].max(b[1]));
+                }
+                continue;
+            }
+            for (col, o) in row.iter_mut().enumerate() {
                 let mut best = 0u8;
                 for i in 0..p.kernel_h {
-                    let row = &plane[(r * p.stride_h + i) * w + col * p.stride_w..][..p.kernel_w];
-                    best = row.iter().fold(best, |m, &v| m.max(v));
+                    let window = &plane[(r * p.stride_h + i) * w + col * p.stride_w..][..p.kernel_w];
+                    best = window.iter().fold(best, |m, &v| m.max(v));
                 }
-                out[(c * oh + r) * ow + col] = best;
+                *o = best;
             }
         }
     }

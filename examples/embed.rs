@@ -9,7 +9,12 @@
 //! `predict` allocates nothing.
 //!
 //! The example classifies the first digits of the test split that `digits`
-//! held out and prints each with its prediction.
+//! held out and prints each with its prediction, then does the same with
+//! the int8 form of the network (`examples/models/digits.int8.safetensors`,
+//! written by the `int8` example; `quantize: int8`) and prints the bytes
+//! each form's weights take in the binary: what a microcontroller's flash
+//! holds (`embedded: true` compiles either without `std`, as the
+//! `chainrule-embedded` crate does).
 //!
 //! ```sh
 //! cargo run --release --example embed
@@ -26,6 +31,17 @@ chainrule::network! {
         layers: [dense(64), tanh, dense(10)],
         loss: softmax_cross_entropy,
         weights: "examples/models/digits.safetensors",
+    }
+}
+
+chainrule::network! {
+    /// The same network in int8.
+    pub struct DigitsInt8 {
+        input: [64],
+        layers: [dense(64), tanh, dense(10)],
+        loss: softmax_cross_entropy,
+        weights: "examples/models/digits.int8.safetensors",
+        quantize: int8,
     }
 }
 
@@ -55,6 +71,14 @@ fn main() -> Result<(), failure::Failure> {
     println!(
         "{correct} of 5 right; test accuracy of the compiled-in model: {:.4}",
         metrics::accuracy(&net, &test)
+    );
+    let int8 = DigitsInt8::trained();
+    let right = test.inputs().iter().zip(test.targets()).filter(|(x, t)| metrics::argmax(&int8.predict(x)) == **t);
+    println!("test accuracy of its int8 form: {:.4}", right.count() as f64 / test.len() as f64);
+    println!(
+        "flash for the weights: {} bytes in f32, {} bytes in int8",
+        std::mem::size_of_val(net.params()),
+        DigitsInt8::WEIGHT_BYTES
     );
     Ok(())
 }

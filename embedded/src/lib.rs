@@ -1,6 +1,8 @@
 //! chainrule without `std` or `alloc`: the network the `digits` example
 //! trained, with its weights compiled in (`examples/models/digits.safetensors`),
-//! classifying 8x8 handwritten digits in a `#![no_std]` crate; and a small
+//! classifying 8x8 handwritten digits in a `#![no_std]` crate, also in
+//! int8 (`examples/models/digits.int8.safetensors`, a quarter of the
+//! bytes, integer arithmetic between the input and the scores); and a small
 //! CNN and an LSTM with PyTorch's weights compiled in (the fixtures of the
 //! repository's tests), checked against the outputs of their `std` builds.
 //!
@@ -18,6 +20,18 @@ chainrule::network! {
         layers: [dense(64), tanh, dense(10)],
         loss: softmax_cross_entropy,
         weights: "../examples/models/digits.safetensors",
+        embedded: true,
+    }
+}
+
+chainrule::network! {
+    /// The same network quantized to int8 (`chainrule::int8::calibrate`).
+    pub struct DigitsInt8 {
+        input: [64],
+        layers: [dense(64), tanh, dense(10)],
+        loss: softmax_cross_entropy,
+        weights: "../examples/models/digits.int8.safetensors",
+        quantize: int8,
         embedded: true,
     }
 }
@@ -54,7 +68,16 @@ mod reference;
 /// class with the highest score, the first of equals. A NaN score never
 /// wins, so any input gives an answer.
 pub fn classify(pixels: &[f32; 64]) -> usize {
-    let scores = Digits::trained().predict(pixels);
+    best(&Digits::trained().predict(pixels))
+}
+
+/// [`classify`] by the int8 network.
+pub fn classify_int8(pixels: &[f32; 64]) -> usize {
+    best(&DigitsInt8::trained().predict(pixels))
+}
+
+/// The class with the highest score, the first of equals; NaN never wins.
+fn best(scores: &[f32; 10]) -> usize {
     let mut best = 0;
     for (class, &score) in scores.iter().enumerate() {
         if score > scores[best] {
@@ -163,6 +186,17 @@ mod tests {
         assert!(right >= 9, "{right} of 10");
     }
 
+    #[test]
+    fn the_int8_network_classifies_them_as_the_f32_one_in_a_quarter_of_the_bytes() {
+        for (pixels, _) in &DIGITS {
+            assert_eq!(classify_int8(&scaled(pixels)), classify(&scaled(pixels)));
+        }
+        // Packed weights, biases, multipliers and the tanh table, against
+        // the f32 parameters' 4 bytes each.
+        assert_eq!(DigitsInt8::WEIGHT_BYTES, 6264);
+        assert!(DigitsInt8::WEIGHT_BYTES * 3 < (64 * 64 + 64 + 10 * 64 + 10) * 4);
+    }
+
     /// Within 1e-5 of what the `std` build computes (this build runs the
     /// kernels of the instruction set it is compiled for, the `std` build
     /// the widest its CPU has: they round differently).
@@ -191,7 +225,7 @@ mod tests {
         for special in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX] {
             let mut pixels = scaled(&DIGITS[0].0);
             pixels[27] = special;
-            assert!(classify(&pixels) < 10);
+            assert!(classify(&pixels) < 10 && classify_int8(&pixels) < 10);
             let scores = Digits::trained().predict(&pixels);
             assert_eq!(scores.len(), Digits::OUTPUT_LEN);
         }

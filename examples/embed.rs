@@ -73,7 +73,8 @@ fn main() -> Result<(), failure::Failure> {
         metrics::accuracy(&net, &test)
     );
     let int8 = DigitsInt8::trained();
-    let right = test.inputs().iter().zip(test.targets()).filter(|(x, t)| metrics::argmax(&int8.predict(x)) == **t);
+    let right =
+        test.inputs().iter().zip(test.targets()).filter(|(x, t)| metrics::argmax(&int8.predict(x)) == **t);
     println!("test accuracy of its int8 form: {:.4}", right.count() as f64 / test.len() as f64);
     println!(
         "flash for the weights: {} bytes in f32, {} bytes in int8",

@@ -189,6 +189,9 @@ fn the_compiled_in_network_predicts_as_the_executor_on_every_level() {
         }
     }
     int8::set_limit(Level::Avx512Vnni);
+    let mut batch = vec![[0.0f32; 10]; test.len()];
+    compiled.predict_batch(test.inputs(), &mut batch);
+    assert!(test.inputs().iter().zip(&batch).all(|(x, y)| compiled.predict(x) == *y));
     // Any input gives an answer: NaN reads as 0, infinities clamp.
     let mut odd = [0.5f32; 64];
     odd[..3].copy_from_slice(&[f32::NAN, f32::INFINITY, f32::NEG_INFINITY]);

@@ -32,6 +32,12 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
                 #vis const WEIGHT_BYTES: usize = 0;
             }
         });
+        let batch = outline.quantized.then(|| {
+            quote! {
+                /// (Not compiled: the declaration has errors.)
+                #vis fn predict_batch(&self, _: &[[f32; #input_len]], _: &mut [[f32; #output_len]]) { #never }
+            }
+        });
         return quote! {
             #errors
             #(#attrs)*
@@ -44,6 +50,7 @@ pub fn emit(outline: &Outline, errors: &syn::Error) -> TokenStream {
                     /// Values per output.
                     #vis const OUTPUT_LEN: usize = #output_len;
                     #weight_bytes
+                    #batch
                     #trained
                     /// (Not compiled: the declaration has errors.)
                     #vis fn predict(&self, _: &[#elem; #input_len]) -> [#s; #output_len] { #never }

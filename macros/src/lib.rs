@@ -359,9 +359,10 @@ use proc_macro::TokenStream;
 /// [f32; m]`, which quantizes the input, runs every layer on 8-bit codes
 /// with `i32` sums on the integer dot-product instructions the CPU has
 /// (`chainrule::int8::Level`), and returns the real scores. int8 runs a
-/// chain of dense layers on flat inputs, elementwise activations (a table
-/// of codes; a ReLU after a dense layer is fused into it), `max_pool2d`,
-/// `flatten` and `dropout`; another layer is a compile error at it. Every
+/// chain of dense layers on flat inputs, `conv2d` and `conv1d` (padding
+/// reads the code of 0), elementwise activations (a table of codes; a
+/// ReLU after a dense layer or a convolution is fused into it), max
+/// pooling, `flatten` and `dropout`; another layer is a compile error at it. Every
 /// network states its int8 steps, or the layer that prevents them, as
 /// `Network::INT8`.
 ///

@@ -179,6 +179,14 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
                         __out
                     })
                 }
+
+                /// [`Self::predict`] on each input; `outputs` takes one slot
+                /// per input (the shorter of the two sets the count).
+                #vis fn predict_batch(&self, inputs: &[[f32; #input_len]], outputs: &mut [[f32; #output_len]]) {
+                    for (x, y) in inputs.iter().zip(outputs.iter_mut()) {
+                        *y = self.predict(x);
+                    }
+                }
             }
         };
     }

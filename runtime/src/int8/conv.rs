@@ -311,8 +311,8 @@ mod x86 {
     /// [`super::conv2d`] on AVX-512 VNNI.
     ///
     /// # Safety
-    /// AVX-512 F, BW and VNNI; `layer`'s sizes checked.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    /// AVX-512 F, BW, DQ and VNNI; `layer`'s sizes checked.
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
     pub(super) unsafe fn conv_vnni512(layer: &Layer, out: &mut [u8]) {
         // SAFETY: the caller's promise; `run` passes whole blocks inside the patches.
         run(layer, out, |g, p, n, f, w, s| unsafe { passes::<__m512i>(g, p, n, f, w, s) })

@@ -108,8 +108,8 @@ pub(super) mod x86 {
     /// [`super::dense`] on AVX-512 VNNI.
     ///
     /// # Safety
-    /// AVX-512 F, BW and VNNI; `layer`'s sizes checked.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    /// AVX-512 F, BW, DQ and VNNI; `layer`'s sizes checked.
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
     pub(super) unsafe fn dense_vnni512(layer: &Layer, out: &mut [u8]) {
         // SAFETY: the caller's promise, and `run` passes whole chunks.
         run(layer, out, |g, x, w, row, sums| unsafe { vnni512(g, x, w, row, sums) })
@@ -281,8 +281,8 @@ pub(super) mod x86 {
     /// 16 outputs a register.
     ///
     /// # Safety
-    /// AVX-512 F, BW and VNNI; as [`pass`] otherwise.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    /// AVX-512 F, BW, DQ and VNNI; as [`pass`] otherwise.
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
     #[inline]
     unsafe fn vnni512(groups: usize, x: &[u8], w: &[i8], row: usize, sums: &mut [i32]) {
         // SAFETY: the caller's promise.

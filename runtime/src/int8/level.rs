@@ -22,7 +22,7 @@ pub enum Level {
     Avx2 = 1,
     /// AVX-VNNI: `vpdpbusd` on 256-bit registers.
     AvxVnni = 2,
-    /// AVX-512 VNNI: `vpdpbusd` on 512-bit registers.
+    /// AVX-512 VNNI (with F, BW and DQ): `vpdpbusd` on 512-bit registers.
     Avx512Vnni = 3,
 }
 
@@ -54,7 +54,9 @@ impl Level {
                 Level::Portable => true,
                 Level::Avx2 => has!("avx2"),
                 Level::AvxVnni => has!("avx2") && has!("avxvnni"),
-                Level::Avx512Vnni => has!("avx512f") && has!("avx512bw") && has!("avx512vnni"),
+                Level::Avx512Vnni => {
+                    has!("avx512f") && has!("avx512bw") && has!("avx512dq") && has!("avx512vnni")
+                }
             }
         }
         #[cfg(not(all(target_arch = "x86_64", feature = "std")))]
@@ -69,6 +71,7 @@ impl Level {
                     target_arch = "x86_64",
                     target_feature = "avx512f",
                     target_feature = "avx512bw",
+                    target_feature = "avx512dq",
                     target_feature = "avx512vnni"
                 )),
             }

@@ -122,39 +122,12 @@ pub fn step_tokens(step: &Step) -> TokenStream {
 
 /// A convolution's geometry as a constant.
 pub fn conv_tokens(c: &Conv2d) -> TokenStream {
-    let rt = rt();
-    let Conv2d {
-        channels,
-        height,
-        width,
-        out_channels,
-        kernel_h,
-        kernel_w,
-        stride_h,
-        stride_w,
-        pad_top,
-        pad_left,
-        dilation_h,
-        dilation_w,
-        out_h,
-        out_w,
-    } = *c;
-    quote!(#rt::kernels::Conv2d {
-        channels: #channels, height: #height, width: #width, out_channels: #out_channels,
-        kernel_h: #kernel_h, kernel_w: #kernel_w, stride_h: #stride_h, stride_w: #stride_w,
-        pad_top: #pad_top, pad_left: #pad_left, dilation_h: #dilation_h, dilation_w: #dilation_w,
-        out_h: #out_h, out_w: #out_w,
-    })
+    crate::ops::conv::tokens(c)
 }
 
 /// A pooling geometry as a constant.
 pub fn pool_tokens(p: &Pool2d) -> TokenStream {
-    let rt = rt();
-    let Pool2d { channels, height, width, kernel_h, kernel_w, stride_h, stride_w, out_h, out_w } = *p;
-    quote!(#rt::kernels::Pool2d {
-        channels: #channels, height: #height, width: #width, kernel_h: #kernel_h, kernel_w: #kernel_w,
-        stride_h: #stride_h, stride_w: #stride_w, out_h: #out_h, out_w: #out_w,
-    })
+    crate::ops::pool::tokens(p)
 }
 
 /// `e` of `Var(0)` as a `fn(f64) -> f64`, on the portable level: the

@@ -70,7 +70,7 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, wants: &[bool]) -> Vec<Optio
 
 /// The geometry's constructor expression: every field by name, so a
 /// field added to the shared type fails to build here.
-fn tokens(geom: &Conv2d) -> TokenStream {
+pub fn tokens(geom: &Conv2d) -> TokenStream {
     let rt = rt();
     let Conv2d {
         channels,

@@ -76,7 +76,7 @@ fn vjp(g: &mut Graph, id: NodeId, upstream: NodeId, _: &[bool]) -> Vec<Option<No
 }
 
 /// The geometry's constructor expression, every field by name.
-fn tokens(geom: &Pool2d) -> TokenStream {
+pub fn tokens(geom: &Pool2d) -> TokenStream {
     let rt = rt();
     let Pool2d { channels, height, width, kernel_h, kernel_w, stride_h, stride_w, out_h, out_w } = *geom;
     quote!(#rt::kernels::Pool2d {

@@ -368,6 +368,9 @@ fn a_quantized_cnn_keeps_its_accuracy_and_agrees_on_every_level() {
         trainer.train_epoch(&mut net, &train).unwrap();
     }
     let mut quantized = int8::calibrate(&net, &train.inputs()[..300], Range::MinMax).unwrap();
+    if std::env::var_os("CHAINRULE_BLESS").is_some() {
+        quantized.save(CNN_FILE).unwrap();
+    }
     let (f32_accuracy, int8_accuracy) = (metrics::accuracy(&net, &test), quantized.accuracy(&test));
     eprintln!("digits CNN: f32 {f32_accuracy:.4}, int8 {int8_accuracy:.4}");
     assert!(
@@ -383,4 +386,93 @@ fn a_quantized_cnn_keeps_its_accuracy_and_agrees_on_every_level() {
             assert_eq!(first, other, "{}", level.name());
         }
     }
+}
+
+#[test]
+fn the_batched_dense_layer_gives_each_sample_its_own_bits() {
+    for (seed, (inputs, outputs)) in (50..).zip([(64usize, 10usize), (784, 128), (33, 70), (5, 200)]) {
+        let stride = inputs.next_multiple_of(4) + 3;
+        let weight: Vec<i8> =
+            below(seed, inputs * outputs, 255).into_iter().map(|v| (v - 127) as i8).collect();
+        let bias: Vec<i32> =
+            below(seed + 1, outputs, 20_001).into_iter().map(|v| v as i32 - 10_000).collect();
+        let m: Vec<Multiplier> = below(seed + 2, outputs, 1000)
+            .into_iter()
+            .map(|v| Multiplier::new(1e-5 + v as f64 * 1e-4))
+            .collect();
+        let mut packed = vec![0i8; int8::packed_len(outputs, inputs)];
+        int8::pack_dense(&weight, outputs, inputs, &mut packed);
+        for samples in [0, 1, 3, 4, 5, 9] {
+            let x: Vec<u8> = below(seed + 3, samples * stride, 256).into_iter().map(|v| v as u8).collect();
+            for level in Level::ALL.into_iter().filter(|l| l.runs_here()) {
+                let mut batched = vec![0u8; samples * (outputs + 1)];
+                let shapes = (inputs, outputs, samples);
+                int8::dense_batch(
+                    level,
+                    shapes,
+                    (&x, stride),
+                    &packed,
+                    &bias,
+                    &m,
+                    (7, 7),
+                    (&mut batched, outputs + 1),
+                );
+                for s in 0..samples {
+                    let mut one = vec![0u8; outputs];
+                    int8::dense(
+                        level,
+                        inputs,
+                        outputs,
+                        &x[s * stride..],
+                        &packed,
+                        &bias,
+                        &m,
+                        (7, 7),
+                        &mut one,
+                    );
+                    assert_eq!(
+                        &batched[s * (outputs + 1)..][..outputs],
+                        &one[..],
+                        "sample {s} of {samples} on {}",
+                        level.name()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The quantized digits CNN, written by the test above with `CHAINRULE_BLESS=1`.
+const CNN_FILE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/weights/digits_cnn.int8.safetensors");
+
+chainrule::network! {
+    /// [`DigitsCnn`] in int8, compiled in.
+    struct DigitsCnnInt8 {
+        input: [1, 8, 8],
+        layers: [conv2d(8, kernel = 3, padding = 1), relu, max_pool2d(2), conv2d(8, kernel = 3, padding = 1), relu, flatten, dense(10)],
+        loss: softmax_cross_entropy,
+        weights: "tests/fixtures/weights/digits_cnn.int8.safetensors",
+        quantize: int8,
+    }
+}
+
+#[test]
+fn a_compiled_in_cnn_predicts_as_the_executor_one_by_one_and_in_batches() {
+    let steps = <DigitsCnn as Network>::INT8.unwrap();
+    let mut executor = Quantized::load(steps, 64, CNN_FILE).unwrap();
+    let (_, test) = digits();
+    let compiled = DigitsCnnInt8::trained();
+    let mut batch = vec![[0.0f32; 10]; test.len()];
+    let mut scores = [0.0f32; 10];
+    for level in Level::ALL.into_iter().filter(|l| l.runs_here()) {
+        assert_eq!(int8::set_limit(level), level);
+        compiled.predict_batch(test.inputs(), &mut batch);
+        for (x, y) in test.inputs().iter().zip(&batch) {
+            executor.predict_on(level, x, &mut scores);
+            assert_eq!(compiled.predict(x), scores, "on {}", level.name());
+            assert_eq!(*y, scores, "batched, on {}", level.name());
+        }
+    }
+    int8::set_limit(Level::Avx512Vnni);
 }

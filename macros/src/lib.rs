@@ -355,8 +355,9 @@ use proc_macro::TokenStream;
 /// same declaration without the key): the macro compiles it in as an
 /// inference-only unit struct, with or without `embedded: true` (it needs
 /// neither `std` nor `alloc`): `trained()`, `INPUT_LEN`, `OUTPUT_LEN`,
-/// `WEIGHT_BYTES` (the compiled-in bytes) and `predict(&self, &[f32; n]) ->
-/// [f32; m]`, which quantizes the input, runs every layer on 8-bit codes
+/// `WEIGHT_BYTES` (the compiled-in bytes), `predict_batch` (the same bits,
+/// four inputs at a time) and `predict(&self, &[f32; n]) -> [f32; m]`,
+/// which quantizes the input, runs every layer on 8-bit codes
 /// with `i32` sums on the integer dot-product instructions the CPU has
 /// (`chainrule::int8::Level`), and returns the real scores. int8 runs a
 /// chain of dense layers on flat inputs, `conv2d` and `conv1d` (padding

@@ -66,7 +66,9 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
     let rt = rt();
     let (attrs, vis, name) = (&model.outline.attrs, &model.outline.vis, model.name());
     let input_len: usize = model.input.iter().product();
-    let (mut statics, mut body) = (Vec::new(), Vec::new());
+    // Each step once per sample, reading `__from` and writing `__to`, and
+    // where a kernel takes several samples at once, on a chunk of them.
+    let (mut statics, mut steps_one, mut steps_chunk) = (Vec::new(), Vec::new(), Vec::new());
     let (mut len, mut q, mut bytes) = (input_len, numbers.input, 0usize);
     let mut longest = input_len.next_multiple_of(quant::GROUP);
     let buffers = [format_ident!("__a"), format_ident!("__b")];
@@ -74,7 +76,8 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
     let mut patches = 0usize;
     for (k, (step, layer)) in steps.iter().zip(&numbers.layers).enumerate() {
         let (from, to) = (&buffers[k % 2], &buffers[(k + 1) % 2]);
-        match (step, layer) {
+        let mut chunk = None;
+        let one = match (step, layer) {
             (
                 Step::Dense { inputs, outputs, relu, .. },
                 Tensors::Weighted { weight, weight_scale, bias, output },
@@ -87,10 +90,13 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
                 let kernel = Kernel { packed, folded, scales: weight_scale, input: q, output: *output };
                 let (w, b, m) = kernel.statics(k, &mut statics, &mut bytes);
                 let ends = ends(output, *relu);
-                body.push(quote! {
-                    #rt::int8::dense(__level, #inputs, #outputs, &#from, &#w, &#b, &#m, #ends, &mut #to);
+                chunk = Some(quote! {
+                    #rt::int8::dense_batch(
+                        __level, (#inputs, #outputs, __n), (&#from, __L), &#w, &#b, &#m, #ends, (&mut #to, __L),
+                    );
                 });
                 len = outputs;
+                quote!(#rt::int8::dense(__level, #inputs, #outputs, __from, &#w, &#b, &#m, #ends, __to);)
             }
             (
                 Step::Conv2d { geometry, relu, .. },
@@ -104,28 +110,40 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
                 let (w, b, m) = kernel.statics(k, &mut statics, &mut bytes);
                 let (ends, input_zero_point) = (ends(output, *relu), q.zero_point as u8);
                 let geometry_tokens = crate::int8::conv_tokens(geometry);
-                body.push(quote! {
-                    #rt::int8::conv2d(
-                        __level, &#geometry_tokens, &#from, #input_zero_point, &mut __patches, &#w, &#b, &#m, #ends, &mut #to,
-                    );
-                });
                 patches = patches.max(quant::conv_row(geometry) * quant::conv_positions(geometry));
                 len = geometry.output_len();
+                quote! {
+                    #rt::int8::conv2d(
+                        __level, &#geometry_tokens, __from, #input_zero_point, &mut __patches, &#w, &#b, &#m, #ends, __to,
+                    );
+                }
             }
             (Step::Table { .. }, Tensors::Table { table, .. }) => {
                 let t = format_ident!("__T{k}");
                 let table = Literal::byte_string(table);
                 statics.push(quote!(static #t: [u8; 256] = *#table;));
                 bytes += 256;
-                body.push(quote!(#rt::int8::table(&#t, &#from[..#len], &mut #to);));
+                quote!(#rt::int8::table(&#t, &__from[..#len], __to);)
             }
             (Step::MaxPool2d(pool), _) => {
                 let geometry = crate::int8::pool_tokens(pool);
-                body.push(quote!(#rt::int8::max_pool2d(&#geometry, &#from, &mut #to);));
                 len = pool.output_len();
+                quote!(#rt::int8::max_pool2d(&#geometry, __from, __to);)
             }
             _ => unreachable!("the file was read against these steps"),
-        }
+        };
+        steps_one.push(quote! {{
+            let (__from, __to): (&[u8], &mut [u8]) = (&#from[..], &mut #to[..]);
+            #one
+        }});
+        steps_chunk.push(chunk.unwrap_or_else(|| {
+            quote! {
+                for __s in 0..__n {
+                    let (__from, __to): (&[u8], &mut [u8]) = (&#from[__s * __L..][..__L], &mut #to[__s * __L..][..__L]);
+                    #one
+                }
+            }
+        }));
         q = layer.output(q);
         longest = longest.max(len.next_multiple_of(quant::GROUP));
     }
@@ -173,19 +191,39 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
                         let mut __b = [0u8; #longest];
                         #scratch
                         #rt::int8::quantize(#input_q, __input, &mut __a);
-                        #(#body)*
+                        #(#steps_one)*
                         let mut __out = [0.0f32; #output_len];
                         #rt::int8::dequantize(#output_q, &#last[..#output_len], &mut __out);
                         __out
                     })
                 }
 
-                /// [`Self::predict`] on each input; `outputs` takes one slot
-                /// per input (the shorter of the two sets the count).
+                /// [`Self::predict`] on each input, the same bits, four samples
+                /// at a time so that dense layers load each weight once for
+                /// them (`chainrule::int8::dense_batch`); `outputs` takes one
+                /// slot per input (the shorter of the two sets the count).
+                /// Allocates nothing.
+                #[allow(clippy::all)]
                 #vis fn predict_batch(&self, inputs: &[[f32; #input_len]], outputs: &mut [[f32; #output_len]]) {
-                    for (x, y) in inputs.iter().zip(outputs.iter_mut()) {
-                        *y = self.predict(x);
-                    }
+                    const __L: usize = #longest;
+                    const __CHUNK: usize = 4;
+                    let __level = #rt::int8::active();
+                    let n = inputs.len().min(outputs.len());
+                    #rt::isa::with_isa(#[inline(always)] |_| {
+                        let mut __a = [0u8; __CHUNK * __L];
+                        let mut __b = [0u8; __CHUNK * __L];
+                        #scratch
+                        for (xs, ys) in inputs[..n].chunks(__CHUNK).zip(outputs[..n].chunks_mut(__CHUNK)) {
+                            let __n = xs.len();
+                            for (__s, x) in xs.iter().enumerate() {
+                                #rt::int8::quantize(#input_q, x, &mut __a[__s * __L..][..__L]);
+                            }
+                            #(#steps_chunk)*
+                            for (__s, y) in ys.iter_mut().enumerate() {
+                                #rt::int8::dequantize(#output_q, &#last[__s * __L..][..#output_len], y);
+                            }
+                        }
+                    })
                 }
             }
         };

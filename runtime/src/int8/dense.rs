@@ -53,6 +53,52 @@ pub fn dense(
     }
 }
 
+/// Samples the batched kernel runs at once, each group of weights loaded
+/// once for all of them.
+const SAMPLES: usize = 4;
+
+/// [`dense`] on `samples` samples: sample `s`'s codes at `x[s *
+/// x_stride..]`, its outputs written to `out[s * out_stride..]`. On AVX-512
+/// VNNI four samples share each load of the weights; elsewhere, and for
+/// the samples past the last four, it is [`dense`] per sample. The bits are
+/// the same either way.
+///
+/// # Panics
+/// As [`dense`], for every sample.
+#[allow(clippy::too_many_arguments)]
+pub fn dense_batch(
+    level: Level,
+    (inputs, outputs, samples): (usize, usize, usize),
+    (x, x_stride): (&[u8], usize),
+    packed: &[i8],
+    bias: &[i32],
+    multipliers: &[Multiplier],
+    zero_point_floor: (i32, i32),
+    (out, out_stride): (&mut [u8], usize),
+) {
+    let (groups, row) = (inputs.div_ceil(GROUP), outputs.next_multiple_of(BLOCK) * GROUP);
+    assert!(
+        samples == 0 || (x.len() >= (samples - 1) * x_stride + groups * GROUP && x_stride >= groups * GROUP)
+    );
+    assert!(samples == 0 || (out.len() >= (samples - 1) * out_stride + outputs && out_stride >= outputs));
+    assert!(packed.len() >= groups * row && bias.len() >= outputs && multipliers.len() >= outputs);
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if level == Level::Avx512Vnni {
+        let layer = Layer { groups, row, outputs, x, packed, bias, multipliers, zero_point_floor };
+        while done + SAMPLES <= samples {
+            // SAFETY: the level runs here; the sizes are asserted above, for
+            // these four samples.
+            unsafe { x86::dense4_vnni512(&layer, (done, x_stride), (&mut *out, out_stride)) };
+            done += SAMPLES;
+        }
+    }
+    for s in done..samples {
+        let (x, out) = (&x[s * x_stride..], &mut out[s * out_stride..]);
+        dense(level, inputs, outputs, x, packed, bias, multipliers, zero_point_floor, out);
+    }
+}
+
 /// A dense layer's operands, checked against each other.
 struct Layer<'a> {
     groups: usize,
@@ -102,7 +148,7 @@ fn portable(groups: usize, x: &[u8], w: &[i8], row: usize, sums: &mut [i32]) {
 
 #[cfg(target_arch = "x86_64")]
 pub(super) mod x86 {
-    use super::{GROUP, Layer, run};
+    use super::{GROUP, Layer, requantize, run};
     use core::arch::x86_64::*;
 
     /// [`super::dense`] on AVX-512 VNNI.
@@ -113,6 +159,68 @@ pub(super) mod x86 {
     pub(super) unsafe fn dense_vnni512(layer: &Layer, out: &mut [u8]) {
         // SAFETY: the caller's promise, and `run` passes whole chunks.
         run(layer, out, |g, x, w, row, sums| unsafe { vnni512(g, x, w, row, sums) })
+    }
+
+    /// Four samples of [`super::dense_batch`] from sample `first`: for each
+    /// chunk of up to 64 outputs, every group's four registers of weights
+    /// are loaded once and multiplied with each sample's codes.
+    ///
+    /// # Safety
+    /// AVX-512 F, BW, DQ and VNNI; `layer`'s sizes checked for the four
+    /// samples (`layer.x` holds them `stride` apart).
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vnni")]
+    pub(super) unsafe fn dense4_vnni512(
+        layer: &Layer,
+        (first, stride): (usize, usize),
+        (out, out_stride): (&mut [u8], usize),
+    ) {
+        const B: usize = 4;
+        let (zero_point, floor) = layer.zero_point_floor;
+        let mut sums = [[0i32; 16 * B]; super::SAMPLES];
+        for start in (0..layer.outputs).step_by(16 * B) {
+            let n = (layer.outputs - start).min(16 * B);
+            let blocks = n.div_ceil(16);
+            for s in sums.iter_mut() {
+                s[..n].copy_from_slice(&layer.bias[start..][..n]);
+                s[n..].fill(0);
+            }
+            let w = &layer.packed[start * GROUP..];
+            // SAFETY: the caller's promise; `blocks` blocks of 16 outputs lie
+            // within each packed row from `start`.
+            unsafe {
+                let mut acc: [[__m512i; B]; super::SAMPLES] = core::array::from_fn(|s| {
+                    core::array::from_fn(|b| __m512i::load(sums[s].as_ptr().add(16 * b)))
+                });
+                let xp = layer.x.as_ptr().add(first * stride);
+                for g in 0..layer.groups {
+                    let wg = w.as_ptr().add(g * layer.row);
+                    let weights: [__m512i; B] = core::array::from_fn(|b| {
+                        if b < blocks {
+                            _mm512_loadu_si512(wg.add(64 * b) as *const _)
+                        } else {
+                            _mm512_setzero_si512()
+                        }
+                    });
+                    for (s, acc) in acc.iter_mut().enumerate() {
+                        let codes = _mm512_set1_epi32(group(xp.add(s * stride + g * GROUP)));
+                        for (a, w) in acc.iter_mut().zip(&weights) {
+                            *a = _mm512_dpbusd_epi32(*a, codes, *w);
+                        }
+                    }
+                }
+                for (s, acc) in acc.iter().enumerate() {
+                    for (b, a) in acc.iter().enumerate() {
+                        a.store(sums[s].as_mut_ptr().add(16 * b));
+                    }
+                }
+            }
+            for (s, sums) in sums.iter().enumerate() {
+                let out = &mut out[(first + s) * out_stride + start..][..n];
+                for ((o, &v), &m) in out.iter_mut().zip(sums.iter()).zip(&layer.multipliers[start..][..n]) {
+                    *o = requantize(v, m, zero_point, floor);
+                }
+            }
+        }
     }
 
     /// [`super::dense`] on AVX-VNNI.

@@ -26,7 +26,7 @@ pub use chainrule_spec::quant::{
 #[cfg(feature = "std")]
 pub use chainrule_spec::quant_file::{Model, Tensors};
 pub use conv::{conv2d, patches_len};
-pub use dense::dense;
+pub use dense::{dense, dense_batch};
 pub use level::{Level, active, detected, set_limit};
 #[cfg(feature = "std")]
 pub use quantized::Quantized;

@@ -4,6 +4,8 @@
 # chainrule. The training workloads then run again on every core, in
 # chainrule (its `_threads` lines come from the same binary, which pins its
 # one-thread measurements to the first core itself) and in both peers.
+# W2i is W2's MLP at batch 1 in int8 (`chainrule`) against its f32 form
+# (`chainrule_in_f32`).
 # chainrule's batch-1 workloads run twice on a CPU with AVX-512: on its
 # widest path and with the AVX2 path forced (as `chainrule_avx2`),
 # each compared with RTNeural built for the same instruction set.
@@ -32,6 +34,11 @@ if grep -q '^# chainrule path: avx512' "$out/chainrule.txt"; then
     CHAINRULE_ISA=avx2 taskset -c 0 ./target/release/bench "$w" | grep ' chainrule ' |
       sed 's/^\([^ ]*\) chainrule /\1 chainrule_avx2 /'
   done | tee "$out/chainrule_avx2.txt"
+fi
+# int8 (W2i) on AVX2 too, where the CPU has a wider int8 path.
+if grep -q '^# chainrule int8 path: avx.*vnni' "$out/chainrule.txt"; then
+  CHAINRULE_INT8=avx2 taskset -c 0 ./target/release/bench W2i | grep '^W2i chainrule ' |
+    sed 's/^W2i chainrule /W2i chainrule_int8_avx2 /' | tee "$out/chainrule_int8_avx2.txt"
 fi
 if [ -x "$python" ] || command -v "$python" >/dev/null; then
   taskset -c 0 "$python" bench/peers.py | tee "$out/peers.txt"

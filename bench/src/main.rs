@@ -11,6 +11,7 @@
 //! `cargo run --release -p chainrule-bench [-- WORKLOAD-PREFIX]`.
 
 mod amp;
+mod int8;
 mod reference;
 mod timing;
 
@@ -27,7 +28,7 @@ chainrule::network! {
 
 chainrule::network! {
     /// W2: the MNIST MLP, trained by SGD.
-    struct W2 { input: [784], layers: [dense(128), relu, dense(10)], loss: softmax_cross_entropy }
+    pub(crate) struct W2 { input: [784], layers: [dense(128), relu, dense(10)], loss: softmax_cross_entropy }
 }
 
 chainrule::network! {
@@ -58,7 +59,7 @@ chainrule::network! {
     struct W4Gru { input: [32, 8], layers: [gru(32), dense(1)], loss: mse }
 }
 
-fn values(n: usize, seed: u64) -> Vec<f32> {
+pub(crate) fn values(n: usize, seed: u64) -> Vec<f32> {
     let mut state = seed;
     (0..n).map(|_| (kernels::next_u64(&mut state) >> 40) as f32 / (1u64 << 24) as f32 - 0.5).collect()
 }
@@ -371,6 +372,13 @@ fn main() {
     );
     // An optional argument picks workloads by prefix: `bench W2` runs W2 and W2b.
     let only = std::env::args().nth(1).unwrap_or_default();
+    if only == "write-int8" {
+        if let Err(e) = int8::write() {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let run = |name: &str| name.starts_with(only.as_str());
     if run("W1") {
         w1();
@@ -380,6 +388,9 @@ fn main() {
     }
     if run("W2b") {
         w2(1, "W2b");
+    }
+    if run("W2i") {
+        int8::run();
     }
     if run("W3") {
         w3();

@@ -476,3 +476,52 @@ fn a_compiled_in_cnn_predicts_as_the_executor_one_by_one_and_in_batches() {
     }
     int8::set_limit(Level::Avx512Vnni);
 }
+
+chainrule::network! {
+    /// One-dimensional convolutions, a table, average pooling, global average pooling.
+    struct Signal {
+        input: [2, 24],
+        layers: [
+            conv1d(6, kernel = 5, padding = same),
+            tanh,
+            avg_pool1d(2),
+            conv1d(8, kernel = 3, dilation = 2),
+            relu,
+            global_avg_pool,
+            dense(3),
+        ],
+        loss: mse,
+    }
+}
+
+#[test]
+fn one_dimensional_convolutions_and_average_pooling_quantize_and_round_trip() {
+    let net = Signal::new(5);
+    let xs: Vec<[f32; 48]> =
+        values(90, 48 * 400, 1.0).chunks_exact(48).map(|c| std::array::from_fn(|k| c[k] as f32)).collect();
+    let (calibration, test) = xs.split_at(300);
+    let mut quantized = int8::calibrate(&net, calibration, Range::MinMax).unwrap();
+    let (mut error, mut size, mut scores) = (0.0f64, 0.0f64, [0.0f32; 3]);
+    for x in test {
+        quantized.predict(x, &mut scores);
+        for (q, f) in scores.iter().zip(net.predict(x)) {
+            error += f64::from((q - f).abs());
+            size += f64::from(f.abs());
+        }
+    }
+    eprintln!("signal: mean error {:.5}, mean size {:.4}", error / 300.0, size / 300.0);
+    assert!(error < 0.03 * size, "mean error {} for a mean size of {}", error / 300.0, size / 300.0);
+    // The file keeps the 1-D kernels' shapes; the levels agree.
+    let path = std::env::temp_dir().join(format!("chainrule-int8-signal-{}.safetensors", std::process::id()));
+    quantized.save(&path).unwrap();
+    let mut loaded = Quantized::load(quantized.steps(), 48, &path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let mut other = [0.0f32; 3];
+    for x in test {
+        quantized.predict_on(Level::Portable, x, &mut scores);
+        for level in Level::ALL.into_iter().filter(|l| l.runs_here()) {
+            loaded.predict_on(level, x, &mut other);
+            assert_eq!(scores, other, "{}", level.name());
+        }
+    }
+}

@@ -22,6 +22,8 @@ pub enum Form {
     Elementwise(Expr),
     /// Max pooling, on codes.
     MaxPool2d(Pool2d),
+    /// Average pooling, on codes.
+    AvgPool2d(Pool2d),
     /// Nothing at inference (`flatten`, `dropout`).
     Nothing,
 }
@@ -32,6 +34,7 @@ pub enum Step {
     Conv2d { name: String, geometry: Conv2d, one_d: bool, bias: bool, relu: bool },
     Table { name: String, function: Expr },
     MaxPool2d(Pool2d),
+    AvgPool2d(Pool2d),
 }
 
 /// Why a network has no int8 form: the message, and the layer to point
@@ -53,7 +56,7 @@ pub fn steps(model: &Model) -> Result<Vec<Step>, NoInt8> {
         let form = placed.layer.int8(&input).ok_or_else(|| NoInt8 {
             message: format!(
                 "`{}` ({}) has no int8 form; int8 runs dense layers on flat inputs, convolutions, \
-                 elementwise activations, max pooling, flatten and dropout",
+                 elementwise activations, pooling, flatten and dropout",
                 placed.shown, placed.origin.path
             ),
             site: Some(placed.site),
@@ -71,6 +74,7 @@ pub fn steps(model: &Model) -> Result<Vec<Step>, NoInt8> {
             Form::Elementwise(function) => steps.push(Step::Table { name, function }),
             Form::Dense { inputs, outputs } => steps.push(Step::Dense { name, inputs, outputs, relu: false }),
             Form::MaxPool2d(pool) => steps.push(Step::MaxPool2d(pool)),
+            Form::AvgPool2d(pool) => steps.push(Step::AvgPool2d(pool)),
             Form::Nothing => {}
         }
         input = placed.output.clone();
@@ -116,6 +120,10 @@ pub fn step_tokens(step: &Step) -> TokenStream {
         Step::MaxPool2d(p) => {
             let geometry = pool_tokens(p);
             quote!(#rt::int8::Step::MaxPool2d(#geometry))
+        }
+        Step::AvgPool2d(p) => {
+            let geometry = pool_tokens(p);
+            quote!(#rt::int8::Step::AvgPool2d(#geometry))
         }
     }
 }

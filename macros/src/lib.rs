@@ -362,8 +362,9 @@ use proc_macro::TokenStream;
 /// (`chainrule::int8::Level`), and returns the real scores. int8 runs a
 /// chain of dense layers on flat inputs, `conv2d` and `conv1d` (padding
 /// reads the code of 0), elementwise activations (a table of codes; a
-/// ReLU after a dense layer or a convolution is fused into it), max
-/// pooling, `flatten` and `dropout`; another layer is a compile error at it. Every
+/// ReLU after a dense layer or a convolution is fused into it), max and
+/// average pooling, `flatten` and `dropout`; another layer is a compile
+/// error at it. Every
 /// network states its int8 steps, or the layer that prevents them, as
 /// `Network::INT8`.
 ///

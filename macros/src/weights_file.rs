@@ -93,7 +93,7 @@ pub fn read_quantized(model: &Model) -> syn::Result<QuantizedFile> {
                 Kept::Weighted(name, WeightShape::new(dims))
             }
             Step::Table { name, .. } => Kept::Table(name),
-            Step::MaxPool2d(_) => Kept::Nothing,
+            Step::MaxPool2d(_) | Step::AvgPool2d(_) => Kept::Nothing,
         })
         .collect();
     let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();

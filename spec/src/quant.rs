@@ -230,6 +230,10 @@ pub enum Step {
     /// Max pooling: codes compare as the values do, so it runs on codes and
     /// keeps the input's quantization.
     MaxPool2d(crate::Pool2d),
+    /// Average pooling on codes, rounded to nearest (ties up); it keeps its
+    /// input's quantization (an average of codes is the code of the
+    /// average).
+    AvgPool2d(crate::Pool2d),
     /// An elementwise function, as a table from input code to output code.
     Table {
         /// The layer's prefix.
@@ -253,7 +257,7 @@ impl Step {
                 Kept::Weighted(name, WeightShape::new(&[g.out_channels, g.channels, g.kernel_w]))
             }
             Step::Table { name, .. } => Kept::Table(name),
-            Step::MaxPool2d(_) => Kept::Nothing,
+            Step::MaxPool2d(_) | Step::AvgPool2d(_) => Kept::Nothing,
         }
     }
 }
@@ -261,7 +265,7 @@ impl Step {
 /// What a step keeps in a quantized weight file, under its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kept<'a> {
-    /// Nothing (max pooling).
+    /// Nothing (pooling).
     Nothing,
     /// A table and its output's quantization.
     Table(&'a str),
@@ -322,7 +326,7 @@ pub fn tensor_names(step: &Step) -> &'static [&'static str] {
             &["weight", "weight_scale", "bias", "scale", "zero_point"]
         }
         Step::Table { .. } => &["table", "scale", "zero_point"],
-        Step::MaxPool2d(_) => &[],
+        Step::MaxPool2d(_) | Step::AvgPool2d(_) => &[],
     }
 }
 

@@ -130,6 +130,11 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
                 len = pool.output_len();
                 quote!(#rt::int8::max_pool2d(&#geometry, __from, __to);)
             }
+            (Step::AvgPool2d(pool), _) => {
+                let geometry = crate::int8::pool_tokens(pool);
+                len = pool.output_len();
+                quote!(#rt::int8::avg_pool2d(&#geometry, __from, __to);)
+            }
             _ => unreachable!("the file was read against these steps"),
         };
         steps_one.push(quote! {{

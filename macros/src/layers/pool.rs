@@ -157,8 +157,12 @@ impl Layer for Pool {
         ops::pool::pool(g, x, self.geom, self.max, &self.output)
     }
 
-    /// Max pooling on codes; averages would need a rounding of their own.
+    /// Pooling on codes, which keeps its input's quantization.
     fn int8(&self, _: &[usize]) -> Option<crate::int8::Form> {
-        self.max.then_some(crate::int8::Form::MaxPool2d(self.geom))
+        Some(if self.max {
+            crate::int8::Form::MaxPool2d(self.geom)
+        } else {
+            crate::int8::Form::AvgPool2d(self.geom)
+        })
     }
 }

@@ -90,7 +90,7 @@ where
                 dense(&weight, &b, g.patch_len(), input, ranges[k + 1])
             }
             Step::Table { function, .. } => table(function, input, ranges[k + 1]),
-            Step::MaxPool2d(_) => Tensors::None,
+            Step::MaxPool2d(_) | Step::AvgPool2d(_) => Tensors::None,
         };
         input = layer.output(input);
         layers.push(layer);
@@ -136,24 +136,38 @@ fn forward<N: Network>(net: &N, step: &Step, x: &[f64]) -> Result<Vec<f64>> {
             convolve(&g, x, &weight, &b, relu)
         }
         Step::Table { function, .. } => x.iter().map(|&v| function(v)).collect(),
-        Step::MaxPool2d(p) => {
-            let mut out = vec![f64::NEG_INFINITY; p.output_len()];
-            for c in 0..p.channels {
-                for r in 0..p.out_h {
-                    for col in 0..p.out_w {
-                        let o = &mut out[(c * p.out_h + r) * p.out_w + col];
-                        for i in 0..p.kernel_h {
-                            for j in 0..p.kernel_w {
-                                let at = (c * p.height + r * p.stride_h + i) * p.width + col * p.stride_w + j;
-                                *o = o.max(x[at]);
-                            }
-                        }
-                    }
-                }
-            }
-            out
+        Step::MaxPool2d(p) => pool(&p, x, f64::NEG_INFINITY, f64::max, |m| m),
+        Step::AvgPool2d(p) => {
+            let window = (p.kernel_h * p.kernel_w) as f64;
+            pool(&p, x, 0.0, |s, v| s + v, |s| s / window)
         }
     })
+}
+
+/// Pooling on real values: each window folded from `start` by `fold`, then `finish`ed.
+fn pool(
+    p: &chainrule_spec::Pool2d,
+    x: &[f64],
+    start: f64,
+    fold: fn(f64, f64) -> f64,
+    finish: impl Fn(f64) -> f64,
+) -> Vec<f64> {
+    let mut out = vec![start; p.output_len()];
+    for c in 0..p.channels {
+        for r in 0..p.out_h {
+            for col in 0..p.out_w {
+                let o = &mut out[(c * p.out_h + r) * p.out_w + col];
+                for i in 0..p.kernel_h {
+                    for j in 0..p.kernel_w {
+                        let at = (c * p.height + r * p.stride_h + i) * p.width + col * p.stride_w + j;
+                        *o = fold(*o, x[at]);
+                    }
+                }
+                *o = finish(*o);
+            }
+        }
+    }
+    out
 }
 
 /// A convolution on real values, by its definition.

@@ -30,7 +30,7 @@ pub use dense::{dense, dense_batch};
 pub use level::{Level, active, detected, set_limit};
 #[cfg(feature = "std")]
 pub use quantized::Quantized;
-pub use steps::{dequantize, max_pool2d, quantize, table};
+pub use steps::{avg_pool2d, dequantize, max_pool2d, quantize, table};
 
 /// Bytes as the signed codes they hold: how compiled-in weights are
 /// written (a byte string) and read (`i8`). For generated code.

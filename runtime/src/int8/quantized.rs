@@ -84,7 +84,7 @@ impl Quantized {
                     patches = patches.max(super::patches_len(&g));
                     Some(kernel(packed, g.patch_len(), layer, q, relu))
                 }
-                (Step::MaxPool2d(p), Tensors::None) => {
+                (Step::MaxPool2d(p) | Step::AvgPool2d(p), Tensors::None) => {
                     if p.input_len() != len {
                         return Err(fail(format!("a pooling of {} values after {len}", p.input_len())));
                     }
@@ -187,6 +187,10 @@ impl Quantized {
                 }
                 (Step::MaxPool2d(pool), ..) => {
                     super::max_pool2d(&pool, from, to);
+                    len = pool.output_len();
+                }
+                (Step::AvgPool2d(pool), ..) => {
+                    super::avg_pool2d(&pool, from, to);
                     len = pool.output_len();
                 }
                 (Step::Table { .. }, Tensors::Table { table, .. }, _) => {

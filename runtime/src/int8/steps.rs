@@ -63,3 +63,30 @@ pub fn max_pool2d(p: &Pool2d, x: &[u8], out: &mut [u8]) {
         }
     }
 }
+
+/// Average pooling on codes (`[channels, height, width]`, without
+/// padding): each window's codes summed and divided by its size, rounded
+/// to nearest, ties up. The average of codes is the code of the average
+/// (one scale and zero point), so the output keeps the input's.
+///
+/// # Panics
+/// If `x` or `out` is shorter than the geometry says.
+#[inline]
+pub fn avg_pool2d(p: &Pool2d, x: &[u8], out: &mut [u8]) {
+    let (h, w, oh, ow) = (p.height, p.width, p.out_h, p.out_w);
+    assert!(x.len() >= p.input_len() && out.len() >= p.output_len());
+    let window = (p.kernel_h * p.kernel_w) as u32;
+    for c in 0..p.channels {
+        let plane = &x[c * h * w..][..h * w];
+        for (r, row) in out[c * oh * ow..][..oh * ow].chunks_exact_mut(ow).enumerate() {
+            for (col, o) in row.iter_mut().enumerate() {
+                let mut sum = 0u32;
+                for i in 0..p.kernel_h {
+                    let codes = &plane[(r * p.stride_h + i) * w + col * p.stride_w..][..p.kernel_w];
+                    sum += codes.iter().map(|&v| u32::from(v)).sum::<u32>();
+                }
+                *o = ((sum + window / 2) / window) as u8;
+            }
+        }
+    }
+}

@@ -184,6 +184,12 @@ pub fn conv_positions(g: &crate::Conv2d) -> usize {
     (g.out_h * g.out_w).next_multiple_of(BLOCK)
 }
 
+/// Bytes of scratch a convolution's kernel takes: its patches' codes as
+/// rows, then interleaved for the dot products.
+pub fn conv_scratch(g: &crate::Conv2d) -> usize {
+    2 * conv_row(g) * conv_positions(g)
+}
+
 /// Lays out a convolution's kernel (`[out_channels, patch]`, row-major)
 /// for the int8 kernels: each output channel's row padded with zeros to
 /// whole groups of inputs. `packed` is `out_channels * conv_row` long.

@@ -110,7 +110,7 @@ pub fn network(model: &Model, file: &QuantizedFile) -> TokenStream {
                 let (w, b, m) = kernel.statics(k, &mut statics, &mut bytes);
                 let (ends, input_zero_point) = (ends(output, *relu), q.zero_point as u8);
                 let geometry_tokens = crate::int8::conv_tokens(geometry);
-                patches = patches.max(quant::conv_row(geometry) * quant::conv_positions(geometry));
+                patches = patches.max(quant::conv_scratch(geometry));
                 len = geometry.output_len();
                 quote! {
                     #rt::int8::conv2d(

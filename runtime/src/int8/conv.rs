@@ -16,7 +16,7 @@ const CHUNK: usize = 128;
 
 /// The length of the patch buffer [`conv2d`] takes for `g`.
 pub fn patches_len(g: &Conv2d) -> usize {
-    conv_row(g) * conv_positions(g)
+    chainrule_spec::quant::conv_scratch(g)
 }
 
 /// One convolution: `x` the input codes (`[channels, height, width]`),
@@ -44,10 +44,11 @@ pub fn conv2d(
     out: &mut [u8],
 ) {
     let (row, positions) = (conv_row(g), conv_positions(g));
-    assert!(x.len() >= g.input_len() && patches.len() >= row * positions && out.len() >= g.output_len());
+    assert!(x.len() >= g.input_len() && patches.len() >= 2 * row * positions && out.len() >= g.output_len());
     assert!(packed.len() >= g.out_channels * row && bias.len() >= g.out_channels);
     assert!(multipliers.len() >= g.out_channels);
-    lay_out_patches(g, x, input_zero_point, &mut patches[..row * positions]);
+    lay_out_patches(g, x, input_zero_point, &mut patches[..2 * row * positions]);
+    let patches = &patches[row * positions..2 * row * positions];
     let layer = Layer { g, patches, packed, bias, multipliers, zero_point_floor };
     match level {
         #[cfg(target_arch = "x86_64")]
@@ -65,86 +66,68 @@ pub fn conv2d(
 
 /// The patch code of every (patch element `k`, output position `p`) at
 /// `((k / 4) * positions + p) * 4 + k % 4`; padding and the positions past
-/// the last take the zero point.
+/// the last take the zero point. In two passes over `patches` (both
+/// halves of it): each element's codes at every position as one row (runs
+/// of the input copied whole), then four rows at a time interleaved,
+/// sixteen positions a round.
 fn lay_out_patches(g: &Conv2d, x: &[u8], zero_point: u8, patches: &mut [u8]) {
-    let (positions, patch) = (conv_positions(g), g.patch_len());
+    let (positions, row) = (conv_positions(g), conv_row(g));
+    let (rows, interleaved) = patches.split_at_mut(row * positions);
+    rows.fill(zero_point);
     let (kh, kw, hw) = (g.kernel_h, g.kernel_w, g.height * g.width);
-    for (group, slots) in patches.chunks_exact_mut(positions * GROUP).enumerate() {
-        // The group's four taps: the plane each reads, its offsets, and the
-        // output columns whose tap lands inside the input (none past the patch).
-        let taps: [Tap; GROUP] = core::array::from_fn(|t| {
-            let k = group * GROUP + t;
-            let (c, i, j) = (k / (kh * kw), k / kw % kh, k % kw);
-            let row = (i * g.dilation_h) as isize - g.pad_top as isize;
-            let column = (j * g.dilation_w) as isize - g.pad_left as isize;
-            let (columns, rows) =
-                if k < patch { (g.valid_columns(column), g.valid_rows(row)) } else { ((0, 0), (0, 0)) };
-            Tap { plane: c * hw, row, column, columns, rows }
-        });
-        let codes = |tap: &Tap, r: usize, col: usize| {
-            let inside =
-                (tap.rows.0..tap.rows.1).contains(&r) && (tap.columns.0..tap.columns.1).contains(&col);
-            if !inside {
-                return zero_point;
-            }
-            let at_row = (r * g.stride_h) as isize + tap.row;
-            let at_column = (col * g.stride_w) as isize + tap.column;
-            x[tap.plane + at_row as usize * g.width + at_column as usize]
-        };
-        for r in 0..g.out_h {
-            let row = &mut slots[r * g.out_w * GROUP..][..g.out_w * GROUP];
-            // Columns where every tap is inside: no checks.
-            let every_row = taps.iter().all(|t| (t.rows.0..t.rows.1).contains(&r));
-            let lo = taps.iter().map(|t| t.columns.0).max().unwrap_or(0);
-            let hi = taps.iter().map(|t| t.columns.1).min().unwrap_or(0);
-            let (lo, hi) = if every_row && lo < hi { (lo, hi) } else { (g.out_w, g.out_w) };
-            for col in (0..lo).chain(hi..g.out_w) {
-                for (t, tap) in taps.iter().enumerate() {
-                    row[col * GROUP + t] = codes(tap, r, col);
+    for c in 0..g.channels {
+        let plane = &x[c * hw..][..hw];
+        for i in 0..kh {
+            let row_offset = (i * g.dilation_h) as isize - g.pad_top as isize;
+            let (rows_from, rows_to) = g.valid_rows(row_offset);
+            for j in 0..kw {
+                let column_offset = (j * g.dilation_w) as isize - g.pad_left as isize;
+                let (from, to) = g.valid_columns(column_offset);
+                if from >= to {
+                    continue;
                 }
-            }
-            if lo < hi {
-                let sources: [&[u8]; GROUP] = core::array::from_fn(|t| {
-                    let tap = &taps[t];
-                    let at_row = ((r * g.stride_h) as isize + tap.row) as usize;
-                    let first = ((lo * g.stride_w) as isize + tap.column) as usize;
-                    &x[tap.plane + at_row * g.width + first..][..(hi - lo - 1) * g.stride_w + 1]
-                });
-                let interior = &mut row[lo * GROUP..hi * GROUP];
-                // Sixteen positions at a time where the taps read runs of bytes.
-                let done = if g.stride_w == 1 { interleave_runs(&sources, interior) } else { 0 };
-                for (n, slot) in interior.chunks_exact_mut(GROUP).enumerate().skip(done) {
-                    let at = n * g.stride_w;
-                    // One 4-byte store per position.
-                    let codes = sources.map(|s| u32::from(s[at]));
-                    let word = codes[0] | codes[1] << 8 | codes[2] << 16 | codes[3] << 24;
-                    slot.copy_from_slice(&word.to_le_bytes());
+                let k = (c * kh + i) * kw + j;
+                let codes = &mut rows[k * positions..][..positions];
+                for r in rows_from..rows_to {
+                    let source = ((r * g.stride_h) as isize + row_offset) as usize * g.width;
+                    let first = ((from * g.stride_w) as isize + column_offset) as usize;
+                    let run = &mut codes[r * g.out_w + from..r * g.out_w + to];
+                    if g.stride_w == 1 {
+                        run.copy_from_slice(&plane[source + first..][..to - from]);
+                    } else {
+                        for (t, slot) in run.iter_mut().enumerate() {
+                            *slot = plane[source + first + t * g.stride_w];
+                        }
+                    }
                 }
             }
         }
-        // Positions past the last read the zero point.
-        slots[g.out_h * g.out_w * GROUP..].fill(zero_point);
+    }
+    for (group, slots) in interleaved[..row * positions].chunks_exact_mut(positions * GROUP).enumerate() {
+        let four: [&[u8]; GROUP] =
+            core::array::from_fn(|t| &rows[(group * GROUP + t) * positions..][..positions]);
+        interleave(&four, slots);
     }
 }
 
-/// Interleaves the first whole eights of the four runs `sources` into
-/// `slots` (each position's four codes side by side); returns how many
-/// positions it wrote. Byte then word unpacking in SSE2, which every
-/// x86-64 CPU has: sixteen positions a round, then eight.
+/// Four rows of codes into `slots`, each position's four side by side:
+/// byte then word unpacking in SSE2 (part of x86-64), sixteen positions
+/// a round (rows are whole blocks long); plain loops elsewhere.
 #[inline]
-fn interleave_runs(sources: &[&[u8]; GROUP], slots: &mut [u8]) -> usize {
-    let n = (slots.len() / GROUP).min(sources.iter().map(|s| s.len()).min().unwrap_or(0)) / 8 * 8;
+fn interleave(rows: &[&[u8]; GROUP], slots: &mut [u8]) {
+    let n = rows[0].len();
+    debug_assert!(n.is_multiple_of(16) && slots.len() >= n * GROUP && rows.iter().all(|r| r.len() == n));
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::*;
+        assert!(slots.len() >= n * GROUP && rows.iter().all(|r| r.len() >= n));
         let out = slots.as_mut_ptr() as *mut __m128i;
-        let mut start = 0;
-        // SAFETY (both loops): SSE2 is part of x86-64; every load reads
-        // below `n` of each source and every store below `n * 4` of slots.
-        while start + 16 <= n {
+        for start in (0..n - n % 16).step_by(16) {
+            // SAFETY: SSE2 is part of x86-64; `start + 16 <= n` bytes of every
+            // row and `(start + 16) * 4` bytes of slots (asserted above).
             unsafe {
-                let load = |s: &[u8]| _mm_loadu_si128(s.as_ptr().add(start) as *const __m128i);
-                let [a, b, c, d] = [load(sources[0]), load(sources[1]), load(sources[2]), load(sources[3])];
+                let load = |r: &[u8]| _mm_loadu_si128(r.as_ptr().add(start) as *const __m128i);
+                let [a, b, c, d] = [load(rows[0]), load(rows[1]), load(rows[2]), load(rows[3])];
                 let (ab_lo, ab_hi) = (_mm_unpacklo_epi8(a, b), _mm_unpackhi_epi8(a, b));
                 let (cd_lo, cd_hi) = (_mm_unpacklo_epi8(c, d), _mm_unpackhi_epi8(c, d));
                 let at = out.add(start / 4);
@@ -153,35 +136,20 @@ fn interleave_runs(sources: &[&[u8]; GROUP], slots: &mut [u8]) -> usize {
                 _mm_storeu_si128(at.add(2), _mm_unpacklo_epi16(ab_hi, cd_hi));
                 _mm_storeu_si128(at.add(3), _mm_unpackhi_epi16(ab_hi, cd_hi));
             }
-            start += 16;
         }
-        if start < n {
-            unsafe {
-                let load = |s: &[u8]| _mm_loadl_epi64(s.as_ptr().add(start) as *const __m128i);
-                let [a, b, c, d] = [load(sources[0]), load(sources[1]), load(sources[2]), load(sources[3])];
-                let (ab, cd) = (_mm_unpacklo_epi8(a, b), _mm_unpacklo_epi8(c, d));
-                let at = out.add(start / 4);
-                _mm_storeu_si128(at, _mm_unpacklo_epi16(ab, cd));
-                _mm_storeu_si128(at.add(1), _mm_unpackhi_epi16(ab, cd));
-            }
-        }
-        n
+        interleave_plainly(rows, slots, n - n % 16, n);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (sources, slots, n);
-        0
-    }
+    interleave_plainly(rows, slots, 0, n);
 }
 
-/// One tap of a patch: the plane it reads, its row and column offsets,
-/// and the output rows and columns where it lands inside the input.
-struct Tap {
-    plane: usize,
-    row: isize,
-    column: isize,
-    columns: (usize, usize),
-    rows: (usize, usize),
+/// Positions `from..to` of [`interleave`], one at a time.
+fn interleave_plainly(rows: &[&[u8]; GROUP], slots: &mut [u8], from: usize, to: usize) {
+    for p in from..to {
+        for (t, r) in rows.iter().enumerate() {
+            slots[p * GROUP + t] = r[p];
+        }
+    }
 }
 
 /// A convolution's operands, checked against each other.

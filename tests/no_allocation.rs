@@ -260,3 +260,44 @@ fn streaming_causal_convolutions_does_not_allocate() {
         assert_eq!(steps, 0, "causal convolution steps, {level:?}");
     });
 }
+
+chainrule::network! {
+    /// The digits network in int8, compiled in.
+    struct DigitsInt8 {
+        input: [64],
+        layers: [dense(64), tanh, dense(10)],
+        loss: softmax_cross_entropy,
+        weights: "examples/models/digits.int8.safetensors",
+        quantize: int8,
+    }
+}
+
+chainrule::network! {
+    /// A small CNN in int8, compiled in.
+    struct CnnInt8 {
+        input: [1, 8, 8],
+        layers: [conv2d(8, kernel = 3, padding = 1), relu, max_pool2d(2), conv2d(8, kernel = 3, padding = 1), relu, flatten, dense(10)],
+        loss: softmax_cross_entropy,
+        weights: "tests/fixtures/weights/digits_cnn.int8.safetensors",
+        quantize: int8,
+    }
+}
+
+#[test]
+fn int8_inference_does_not_allocate_on_any_level() {
+    let _turn = turn();
+    let (dense, cnn) = (DigitsInt8::trained(), CnnInt8::trained());
+    let xs = [[0.25f32; 64]; 6];
+    let mut ys = [[0.0f32; 10]; 6];
+    for level in chainrule::int8::Level::ALL.into_iter().filter(|l| l.runs_here()) {
+        chainrule::int8::set_limit(level);
+        let n = allocations_during(|| {
+            black_box(dense.predict(black_box(&xs[0])));
+            black_box(cnn.predict(black_box(&xs[1])));
+            dense.predict_batch(&xs, &mut ys);
+            cnn.predict_batch(&xs, &mut ys);
+        });
+        assert_eq!(n, 0, "int8 inference allocated on {}", level.name());
+    }
+    chainrule::int8::set_limit(chainrule::int8::Level::Avx512Vnni);
+}

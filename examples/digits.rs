@@ -16,12 +16,14 @@
 //! Run with `cargo run --release --example digits [path/to/digits.csv.gz [seed]]`
 //! (the seed of the initial weights, 7 unless given).
 
+#[path = "shared/digits_splits.rs"]
+mod digits_splits;
 #[path = "shared/failure.rs"]
 mod failure;
 #[path = "shared/seed.rs"]
 mod seed;
 use chainrule::optim::Sgd;
-use chainrule::{Trainer, data, metrics, weights};
+use chainrule::{Trainer, metrics, weights};
 use std::time::Instant;
 
 chainrule::network! {
@@ -37,16 +39,11 @@ chainrule::network! {
 const EPOCHS: usize = 40;
 
 fn main() -> Result<(), failure::Failure> {
-    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits/digits.csv.gz");
-    let path = std::env::args().nth(1).unwrap_or_else(|| default.to_string());
-
-    let mut all = data::read_csv(&path, 0)?.classification::<f32, 64>()?;
-    all.map_inputs(|pixels| pixels.iter_mut().for_each(|p| *p /= 16.0));
-    let (rest, test) = all.split(0.8, 1)?;
-    let (train, validation) = rest.split(0.9, 2)?;
+    let path = std::env::args().nth(1).unwrap_or_else(|| digits_splits::SHIPPED.to_string());
+    let (train, validation, test) = digits_splits::splits(&path)?;
     println!(
         "{} digits: {} for training, {} for validation, {} for testing",
-        all.len(),
+        train.len() + validation.len() + test.len(),
         train.len(),
         validation.len(),
         test.len()

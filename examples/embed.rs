@@ -20,30 +20,15 @@
 //! cargo run --release --example embed
 //! ```
 
+#[path = "shared/digits_splits.rs"]
+mod digits_splits;
 #[path = "shared/failure.rs"]
 mod failure;
-use chainrule::{Network, data, metrics};
+#[path = "shared/trained_digits.rs"]
+mod trained_digits;
 
-chainrule::network! {
-    /// The network of the `digits` example, with its trained weights.
-    pub struct Digits {
-        input: [64],
-        layers: [dense(64), tanh, dense(10)],
-        loss: softmax_cross_entropy,
-        weights: "examples/models/digits.safetensors",
-    }
-}
-
-chainrule::network! {
-    /// The same network in int8.
-    pub struct DigitsInt8 {
-        input: [64],
-        layers: [dense(64), tanh, dense(10)],
-        loss: softmax_cross_entropy,
-        weights: "examples/models/digits.int8.safetensors",
-        quantize: int8,
-    }
-}
+use chainrule::{Network, metrics};
+use trained_digits::{Digits, DigitsInt8};
 
 /// A digit as 8 rows of shades.
 fn picture(pixels: &[f32; 64]) -> String {
@@ -57,11 +42,8 @@ fn picture(pixels: &[f32; 64]) -> String {
 
 fn main() -> Result<(), failure::Failure> {
     let net = Digits::trained();
-    // The test split of the `digits` example: same file, scaling and seed.
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits/digits.csv.gz");
-    let mut all = data::read_csv(path, 0)?.classification::<f32, 64>()?;
-    all.map_inputs(|pixels| pixels.iter_mut().for_each(|p| *p /= 16.0));
-    let (_, test) = all.split(0.8, 1)?;
+    // The test split of the `digits` example.
+    let (_, _, test) = digits_splits::splits(digits_splits::SHIPPED)?;
     let mut correct = 0;
     for (pixels, &label) in test.inputs().iter().zip(test.targets()).take(5) {
         let guess = metrics::argmax(&net.predict(pixels));

@@ -17,6 +17,8 @@
 //! cargo run --release --example int8 -- [path/to/mnist [path/to/fashion-mnist]]
 //! ```
 
+#[path = "shared/digits_splits.rs"]
+mod digits_splits;
 #[path = "shared/failure.rs"]
 mod failure;
 #[path = "shared/idx_mlp.rs"]
@@ -27,33 +29,15 @@ mod images;
 mod lenet;
 #[path = "shared/seed.rs"]
 mod seed;
+#[path = "shared/trained_digits.rs"]
+mod trained_digits;
 
 use chainrule::int8::{self, Quantized, Range};
-use chainrule::{Dataset, Network, data, metrics};
+use chainrule::{Dataset, Network, metrics};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
-
-chainrule::network! {
-    /// The `digits` example's network with its trained weights.
-    pub struct Digits {
-        input: [64],
-        layers: [dense(64), tanh, dense(10)],
-        loss: softmax_cross_entropy,
-        weights: "examples/models/digits.safetensors",
-    }
-}
-
-chainrule::network! {
-    /// The same network in int8, from the file this example writes.
-    pub struct DigitsInt8 {
-        input: [64],
-        layers: [dense(64), tanh, dense(10)],
-        loss: softmax_cross_entropy,
-        weights: "examples/models/digits.int8.safetensors",
-        quantize: int8,
-    }
-}
+use trained_digits::{Digits, DigitsInt8};
 
 /// Inputs the calibration sees: the first of the training split.
 const CALIBRATION: usize = 300;
@@ -71,12 +55,7 @@ fn main() -> Result<(), failure::Failure> {
 }
 
 fn digits() -> Result<(), failure::Failure> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits/digits.csv.gz");
-    let mut all = data::read_csv(path, 0)?.classification::<f32, 64>()?;
-    all.map_inputs(|pixels| pixels.iter_mut().for_each(|p| *p /= 16.0));
-    // The `digits` example's splits.
-    let (rest, test) = all.split(0.8, 1)?;
-    let (train, _) = rest.split(0.9, 2)?;
+    let (train, _, test) = digits_splits::splits(digits_splits::SHIPPED)?;
     let net = Digits::trained();
     let mut quantized = int8::calibrate(&net, &train.inputs()[..CALIBRATION], Range::MinMax)?;
     quantized.save("digits.int8.safetensors")?;

@@ -123,6 +123,8 @@ fn quantized_digits_keep_their_accuracy_and_scores() {
     let net = Digits::trained();
     for range in [Range::MinMax, Range::Percentile(99.99)] {
         let (mut quantized, test) = calibrated(range);
+        // Weights, scales and biases of both layers, and the tanh table.
+        assert_eq!(quantized.weight_bytes(), 64 * 64 + 64 * 10 + 4 * 2 * (64 + 10) + 256);
         let (f32_accuracy, int8_accuracy) = (metrics::accuracy(&net, &test), quantized.accuracy(&test));
         assert!(int8_accuracy >= f32_accuracy - 0.005, "{range:?}: {int8_accuracy} against {f32_accuracy}");
         // The scores stay close: their mean error a small part of their
@@ -152,11 +154,6 @@ fn quantized_digits_keep_their_accuracy_and_scores() {
         );
         assert!(agree as f64 >= 0.98 * n, "{range:?}: the same class for {agree} of {n}");
     }
-    assert_eq!(quantized_weight_bytes(), 64 * 64 + 64 * 10 + 4 * 2 * (64 + 10) + 256);
-}
-
-fn quantized_weight_bytes() -> usize {
-    calibrated(Range::MinMax).0.weight_bytes()
 }
 
 #[test]

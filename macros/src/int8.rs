@@ -8,6 +8,7 @@ use crate::codegen::{Ctx, Mode, emit_expr, rt};
 use crate::errors::Site;
 use crate::ir::expr::{Expr, relu, var};
 use crate::model::Model;
+use chainrule_spec::quant::{Kept, WeightShape};
 use chainrule_spec::{Conv2d, Pool2d};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -35,6 +36,22 @@ pub enum Step {
     Table { name: String, function: Expr },
     MaxPool2d(Pool2d),
     AvgPool2d(Pool2d),
+}
+
+impl Step {
+    /// What it keeps in a quantized file, as the runtime's steps do.
+    pub fn kept(&self) -> Kept<'_> {
+        match self {
+            Step::Dense { name, inputs, outputs, .. } => {
+                Kept::Weighted(name, WeightShape::new(&[*outputs, *inputs]))
+            }
+            Step::Conv2d { name, geometry, one_d, .. } => {
+                Kept::Weighted(name, WeightShape::conv(geometry, *one_d))
+            }
+            Step::Table { name, .. } => Kept::Table(name),
+            Step::MaxPool2d(_) | Step::AvgPool2d(_) => Kept::Nothing,
+        }
+    }
 }
 
 /// Why a network has no int8 form: the message, and the layer to point

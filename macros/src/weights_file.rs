@@ -66,8 +66,6 @@ pub struct QuantizedFile {
 /// (an error at the layer int8 cannot run) and the file's numbers, every
 /// tensor that does not fit them named.
 pub fn read_quantized(model: &Model) -> syn::Result<QuantizedFile> {
-    use crate::int8::Step;
-    use chainrule_spec::quant::{Kept, WeightShape};
     let steps = crate::int8::steps(model).map_err(|why| match why.site {
         Some(site) => site.error(why.message),
         None => syn::Error::new(model.outline.name.span(), why.message),
@@ -81,21 +79,7 @@ pub fn read_quantized(model: &Model) -> syn::Result<QuantizedFile> {
     };
     let fail =
         |message: String| syn::Error::new(lit.span(), format!("weights file `{}`: {message}", lit.value()));
-    let kept: Vec<Kept> = steps
-        .iter()
-        .map(|step| match step {
-            Step::Dense { name, inputs, outputs, .. } => {
-                Kept::Weighted(name, WeightShape::new(&[*outputs, *inputs]))
-            }
-            Step::Conv2d { name, geometry: g, one_d, .. } => {
-                let (oc, c, kh, kw) = (g.out_channels, g.channels, g.kernel_h, g.kernel_w);
-                let dims: &[usize] = if *one_d { &[oc, c, kw] } else { &[oc, c, kh, kw] };
-                Kept::Weighted(name, WeightShape::new(dims))
-            }
-            Step::Table { name, .. } => Kept::Table(name),
-            Step::MaxPool2d(_) | Step::AvgPool2d(_) => Kept::Nothing,
-        })
-        .collect();
+    let kept: Vec<_> = steps.iter().map(crate::int8::Step::kept).collect();
     let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     let path = Path::new(&root).join(lit.value());
     let bytes = std::fs::read(&path)

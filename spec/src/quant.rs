@@ -201,9 +201,9 @@ pub fn pack_conv(weights: &[i8], g: &crate::Conv2d, packed: &mut [i8]) {
     }
 }
 
-/// One step of a quantized network, in order. Tensors are named after the
-/// step's `name` (the layer's parameter prefix, `layers.0`), as
-/// [`tensor_names`] lists them.
+/// One step of a quantized network, in order. Its tensors in a quantized
+/// file are named after its `name`, the layer's parameter prefix
+/// (`layers.0`), as `quant_file` lists them.
 #[derive(Clone, Copy, Debug)]
 pub enum Step {
     /// `y = W x + b` over a flat input, `W` `[outputs, inputs]`.
@@ -256,11 +256,8 @@ impl Step {
             Step::Dense { name, inputs, outputs, .. } => {
                 Kept::Weighted(name, WeightShape::new(&[outputs, inputs]))
             }
-            Step::Conv2d { name, geometry: g, one_d: false, .. } => {
-                Kept::Weighted(name, WeightShape::new(&[g.out_channels, g.channels, g.kernel_h, g.kernel_w]))
-            }
-            Step::Conv2d { name, geometry: g, one_d: true, .. } => {
-                Kept::Weighted(name, WeightShape::new(&[g.out_channels, g.channels, g.kernel_w]))
+            Step::Conv2d { name, geometry, one_d, .. } => {
+                Kept::Weighted(name, WeightShape::conv(&geometry, one_d))
             }
             Step::Table { name, .. } => Kept::Table(name),
             Step::MaxPool2d(_) | Step::AvgPool2d(_) => Kept::Nothing,
@@ -297,6 +294,12 @@ impl WeightShape {
         Self { dims: all, rank: dims.len() }
     }
 
+    /// A convolution's kernel, without the height axis for `conv1d`.
+    pub fn conv(g: &crate::Conv2d, one_d: bool) -> Self {
+        let (oc, c, kh, kw) = (g.out_channels, g.channels, g.kernel_h, g.kernel_w);
+        if one_d { Self::new(&[oc, c, kw]) } else { Self::new(&[oc, c, kh, kw]) }
+    }
+
     /// Its dimensions.
     pub fn dims(&self) -> &[usize] {
         &self.dims[..self.rank]
@@ -311,30 +314,6 @@ pub fn multiplier(input_scale: f32, weight_scale: f32, output_scale: f32) -> Mul
 
 /// The name of the input's scale and zero point in a quantized weight file.
 pub const INPUT: &str = "input";
-
-/// The tensors of a quantized weight file for one step, after those of
-/// [`INPUT`] (`input.scale`, `f32 [1]`; `input.zero_point`, `i32 [1]`):
-///
-/// | tensor | type | shape |
-/// |--------|------|-------|
-/// | `{name}.weight` | `i8` | the layer's weight's |
-/// | `{name}.weight_scale` | `f32` | `[outputs]`: one per output channel |
-/// | `{name}.bias` | `i32` | `[outputs]`, in units of `input scale * weight scale` |
-/// | `{name}.table` | `u8` | `[256]`: the output code of each input code |
-/// | `{name}.scale` | `f32` | `[1]`: the output's scale |
-/// | `{name}.zero_point` | `i32` | `[1]`: the output's zero point |
-///
-/// Dense and convolution steps have the first three and the last two (a
-/// bias of zeros without one), tables the last three; max pooling none.
-pub fn tensor_names(step: &Step) -> &'static [&'static str] {
-    match step {
-        Step::Dense { .. } | Step::Conv2d { .. } => {
-            &["weight", "weight_scale", "bias", "scale", "zero_point"]
-        }
-        Step::Table { .. } => &["table", "scale", "zero_point"],
-        Step::MaxPool2d(_) | Step::AvgPool2d(_) => &[],
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,21 @@
-//! A quantized weight file: safetensors holding the tensors of
-//! [`crate::quant::tensor_names`] for each step of a quantized network,
-//! after the input's scale and zero point. The runtime writes it after
-//! calibration and reads it to run; the compiler reads it for `quantize:
-//! int8` and compiles it in. Reading checks every tensor against the steps
-//! and reports every mismatch.
+//! A quantized weight file: safetensors holding the input's scale and
+//! zero point (`input.scale`, `f32 [1]`; `input.zero_point`, `i32 [1]`),
+//! then for each step of a quantized network the tensors under its name:
+//!
+//! | tensor | type | shape |
+//! |--------|------|-------|
+//! | `{name}.weight` | `i8` | the layer's weight's |
+//! | `{name}.weight_scale` | `f32` | `[outputs]`: one per output channel |
+//! | `{name}.bias` | `i32` | `[outputs]`, in units of `input scale * weight scale` |
+//! | `{name}.table` | `u8` | `[256]`: the output code of each input code |
+//! | `{name}.scale` | `f32` | `[1]`: the output's scale |
+//! | `{name}.zero_point` | `i32` | `[1]`: the output's zero point |
+//!
+//! Dense and convolution steps have the first three and the last two (a
+//! bias of zeros without one), tables the last three, pooling none. The
+//! runtime writes the file after calibration and reads it to run; the
+//! compiler reads it for `quantize: int8` and compiles it in. Reading
+//! checks every tensor against the steps and reports every mismatch.
 
 use crate::quant::{INPUT, Kept, Quantization};
 use safetensors::SafeTensors;

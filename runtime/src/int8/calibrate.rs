@@ -59,12 +59,14 @@ where
     if samples.is_empty() {
         return Err(Error::Int8("calibration needs at least one sample".into()));
     }
+    // Each step's weight and bias in f64, read once for every sample.
+    let params = steps.iter().map(|step| parameters(net, step)).collect::<Result<Vec<_>>>()?;
     let mut observed: Vec<Vec<f32>> = vec![Vec::new(); steps.len() + 1];
     for sample in samples {
         let mut x: Vec<f64> = sample.as_ref().iter().map(|v| v.as_f64()).collect();
         observe(&mut observed[0], &x)?;
-        for (k, step) in steps.iter().enumerate() {
-            x = forward(net, step, &x)?;
+        for (k, (step, params)) in steps.iter().zip(&params).enumerate() {
+            x = forward(step, params.as_ref(), &x);
             observe(&mut observed[k + 1], &x)?;
         }
     }
@@ -77,20 +79,14 @@ where
         .collect();
     let mut layers = Vec::new();
     let mut input = ranges[0];
-    for (k, step) in steps.iter().enumerate() {
-        let layer = match *step {
-            Step::Dense { name, inputs, outputs, bias, .. } => {
-                let weight = tensor(net, &format!("{name}.weight"))?;
-                let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; outputs] };
-                dense(&weight, &b, inputs, input, ranges[k + 1])
+    for (k, (step, params)) in steps.iter().zip(&params).enumerate() {
+        let layer = match (*step, params) {
+            (Step::Dense { inputs, .. }, Some((w, b))) => dense(w, b, inputs, input, ranges[k + 1]),
+            (Step::Conv2d { geometry: g, .. }, Some((w, b))) => {
+                dense(w, b, g.patch_len(), input, ranges[k + 1])
             }
-            Step::Conv2d { name, geometry: g, bias, .. } => {
-                let weight = tensor(net, &format!("{name}.weight"))?;
-                let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; g.out_channels] };
-                dense(&weight, &b, g.patch_len(), input, ranges[k + 1])
-            }
-            Step::Table { function, .. } => table(function, input, ranges[k + 1]),
-            Step::MaxPool2d(_) | Step::AvgPool2d(_) => Tensors::None,
+            (Step::Table { function, .. }, _) => table(function, input, ranges[k + 1]),
+            _ => Tensors::None,
         };
         input = layer.output(input);
         layers.push(layer);
@@ -116,32 +112,38 @@ fn tensor<N: Network>(net: &N, name: &str) -> Result<Vec<f64>> {
     Ok(net.params()[spec.offset..][..spec.len()].iter().map(|v| v.as_f64()).collect())
 }
 
-/// One step on real values, as the network computes it.
-fn forward<N: Network>(net: &N, step: &Step, x: &[f64]) -> Result<Vec<f64>> {
-    Ok(match *step {
-        Step::Dense { name, inputs, outputs, bias, relu } => {
-            let weight = tensor(net, &format!("{name}.weight"))?;
-            let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; outputs] };
-            (0..outputs)
-                .map(|o| {
-                    let y =
-                        b[o] + weight[o * inputs..][..inputs].iter().zip(x).map(|(w, v)| w * v).sum::<f64>();
-                    if relu { y.max(0.0) } else { y }
-                })
-                .collect()
-        }
-        Step::Conv2d { name, geometry: g, bias, relu, .. } => {
-            let weight = tensor(net, &format!("{name}.weight"))?;
-            let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; g.out_channels] };
-            convolve(&g, x, &weight, &b, relu)
-        }
-        Step::Table { function, .. } => x.iter().map(|&v| function(v)).collect(),
-        Step::MaxPool2d(p) => pool(&p, x, f64::NEG_INFINITY, f64::max, |m| m),
-        Step::AvgPool2d(p) => {
+/// The weight and bias (zeros without one) of a dense or convolution
+/// step, in `f64`; `None` for other steps.
+fn parameters<N: Network>(net: &N, step: &Step) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
+    let (name, bias, outputs) = match *step {
+        Step::Dense { name, bias, outputs, .. } => (name, bias, outputs),
+        Step::Conv2d { name, bias, geometry, .. } => (name, bias, geometry.out_channels),
+        _ => return Ok(None),
+    };
+    let weight = tensor(net, &format!("{name}.weight"))?;
+    let b = if bias { tensor(net, &format!("{name}.bias"))? } else { vec![0.0; outputs] };
+    Ok(Some((weight, b)))
+}
+
+/// One step on real values, as the network computes it, with the step's
+/// [`parameters`].
+fn forward(step: &Step, params: Option<&(Vec<f64>, Vec<f64>)>, x: &[f64]) -> Vec<f64> {
+    match (*step, params) {
+        (Step::Dense { inputs, outputs, relu, .. }, Some((weight, b))) => (0..outputs)
+            .map(|o| {
+                let y = b[o] + weight[o * inputs..][..inputs].iter().zip(x).map(|(w, v)| w * v).sum::<f64>();
+                if relu { y.max(0.0) } else { y }
+            })
+            .collect(),
+        (Step::Conv2d { geometry: g, relu, .. }, Some((weight, b))) => convolve(&g, x, weight, b, relu),
+        (Step::Table { function, .. }, _) => x.iter().map(|&v| function(v)).collect(),
+        (Step::MaxPool2d(p), _) => pool(&p, x, f64::NEG_INFINITY, f64::max, |m| m),
+        (Step::AvgPool2d(p), _) => {
             let window = (p.kernel_h * p.kernel_w) as f64;
             pool(&p, x, 0.0, |s, v| s + v, |s| s / window)
         }
-    })
+        (Step::Dense { .. } | Step::Conv2d { .. }, None) => unreachable!("`parameters` reads them"),
+    }
 }
 
 /// Pooling on real values: each window folded from `start` by `fold`, then `finish`ed.

@@ -103,7 +103,7 @@ impl Quantized {
     }
 
     /// Reads a quantized weight file for `steps` (see
-    /// [`chainrule_spec::quant::tensor_names`]), every problem reported.
+    /// [`chainrule_spec::quant_file`]), every problem reported.
     pub fn load(steps: &'static [Step], input_len: usize, path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
